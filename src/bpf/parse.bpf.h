@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Packet parsing for tunflow's tc programs: Ethernet/VLAN, IPv4 (IHL, fragments),
+ * IPv6 (extension headers, fragments), TCP/UDP/UDP-Lite/SCTP ports, ICMP type/code.
+ *
+ * Every header is read through hdr_at(). A parse runs first in direct mode, reading
+ * the linear skb area in place; if a header lies beyond the linear area (GSO/GRO
+ * packets, paged tun writes) it answers PARSE_RETRY and the caller parses the packet
+ * again in copy mode, where every header is copied out with bpf_skb_load_bytes().
+ * Keeping the two modes in separate, fully inlined instances keeps the verifier's
+ * path count linear instead of doubling at every header. */
+#ifndef TUNFLOW_PARSE_BPF_H
+#define TUNFLOW_PARSE_BPF_H
+
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "../flow.h"
+
+#define PARSE_OK (-1)
+#define PARSE_RETRY (-2) /* header outside the linear area: parse again in copy mode */
+
+/* Offsets beyond this are not parsed (an extension-header chain this long is abuse). */
+#define MAX_HDR_OFF 2048
+
+#ifndef IPPROTO_MH
+#define IPPROTO_MH 135
+#endif
+#define ETH_P_8021Q_BE bpf_htons(ETH_P_8021Q)
+#define ETH_P_8021AD_BE bpf_htons(ETH_P_8021AD)
+#define IP_MF_OFFSET 0x3fff /* MF flag + fragment offset */
+#define IP_OFFSET_MASK 0x1fff
+
+/* What a parse yields besides the key. */
+struct pkt {
+	struct flow_key key;
+	__u32 l3_len;  /* IP total length of this skb's packet */
+	__u32 hdr_len; /* IP header(s) + L4 header: what each GSO segment repeats */
+	__u8 tcp_flags;
+};
+
+/* Pointer to len bytes at off from skb->data, or NULL. In direct mode the pointer is
+ * into the packet; in copy mode the bytes are copied into buf. */
+static __always_inline void *hdr_at(struct __sk_buff *skb, __u32 off, __u32 len, void *buf,
+				    const bool copy)
+{
+	if (off > MAX_HDR_OFF)
+		return NULL;
+	if (copy)
+		return bpf_skb_load_bytes(skb, off, buf, len) ? NULL : buf;
+
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	void *p = data + off;
+
+	if (p + len > end)
+		return NULL;
+	return p;
+}
+
+/* Why hdr_at() gave nothing: past the end of the packet, or only past the linear area. */
+static __always_inline int miss(struct __sk_buff *skb, __u32 off, __u32 len, const bool copy)
+{
+	if (off > MAX_HDR_OFF)
+		return CNT_EXT_LIMIT;
+	if (copy || off + len > skb->len)
+		return CNT_TRUNCATED;
+	return PARSE_RETRY;
+}
+
+#define HDR_OR_RETURN(ptr, skb, off, len, buf, copy)                                           \
+	do {                                                                                     \
+		ptr = hdr_at(skb, off, len, buf, copy);                                          \
+		if (!ptr)                                                                        \
+			return miss(skb, off, len, copy);                                        \
+	} while (0)
+
+/* Ports (or ICMP type/code) and L4 header length. l4_end is where the IP packet ends. */
+static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, __u32 l4_end, struct pkt *p,
+				    const bool copy)
+{
+	__u8 buf[20];
+	__u8 *h;
+	__u32 need;
+
+	switch (p->key.proto) {
+	case IPPROTO_TCP:
+		need = 20;
+		break;
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+		need = 8;
+		break;
+	case IPPROTO_SCTP:
+		need = 12;
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		need = 4;
+		break;
+	default:
+		return PARSE_OK; /* counted by protocol number only */
+	}
+	if (off + need > l4_end)
+		return off + need > skb->len ? CNT_TRUNCATED : CNT_BAD_LEN;
+	HDR_OR_RETURN(h, skb, off, need, buf, copy);
+
+	if (need == 4) {
+		p->key.sport = h[0]; /* ICMP type */
+		p->key.dport = h[1]; /* ICMP code */
+		p->hdr_len += 8;
+		return PARSE_OK;
+	}
+	p->key.sport = (__u16)h[0] << 8 | h[1];
+	p->key.dport = (__u16)h[2] << 8 | h[3];
+	if (need == 20) {
+		__u32 doff = (h[12] >> 4) * 4;
+
+		p->tcp_flags = h[13];
+		p->hdr_len += doff > 20 ? doff : 20;
+	} else {
+		p->hdr_len += need;
+	}
+	return PARSE_OK;
+}
+
+static __always_inline void map_ipv4(__u8 *dst, __be32 addr)
+{
+	__builtin_memset(dst, 0, 10);
+	dst[10] = 0xff;
+	dst[11] = 0xff;
+	__builtin_memcpy(dst + 12, &addr, 4);
+}
+
+/* IP total length against the bytes actually there. gso: the skb is a GSO packet, whose
+ * length field may be 0 (BIG TCP); then the skb length stands for it. */
+static __always_inline int check_len(struct __sk_buff *skb, __u32 off, __u32 tot, __u32 hlen,
+				     struct pkt *p)
+{
+	__u32 avail = skb->len - off;
+
+	if (tot == 0 && skb->gso_size)
+		tot = avail;
+	if (tot < hlen)
+		return CNT_BAD_LEN;
+	if (tot > avail)
+		return CNT_TRUNCATED;
+	p->l3_len = tot;
+	return PARSE_OK;
+}
+
+static __always_inline int parse_ipv4(struct __sk_buff *skb, __u32 off, struct pkt *p,
+				      const bool copy)
+{
+	struct iphdr buf, *ip;
+	__u32 hlen;
+	int ret;
+
+	HDR_OR_RETURN(ip, skb, off, sizeof(*ip), &buf, copy);
+	if (ip->version != 4)
+		return CNT_NON_IP;
+	if (ip->ihl < 5)
+		return CNT_BAD_IHL;
+	hlen = ip->ihl * 4;
+	ret = check_len(skb, off, bpf_ntohs(ip->tot_len), hlen, p);
+	if (ret != PARSE_OK)
+		return ret;
+
+	p->key.ip_version = 4;
+	p->key.proto = ip->protocol;
+	map_ipv4(p->key.src, ip->saddr);
+	map_ipv4(p->key.dst, ip->daddr);
+	p->hdr_len = hlen;
+	if (bpf_ntohs(ip->frag_off) & IP_OFFSET_MASK)
+		return PARSE_OK; /* later fragment: addresses and protocol only */
+	return parse_l4(skb, off + hlen, off + p->l3_len, p, copy);
+}
+
+static __always_inline int parse_ipv6(struct __sk_buff *skb, __u32 off, struct pkt *p,
+				      const bool copy)
+{
+	struct ipv6hdr buf, *ip6;
+	__u8 ebuf[8], *eh;
+	__u32 cur, end;
+	__u8 next;
+	int ret, i;
+
+	HDR_OR_RETURN(ip6, skb, off, sizeof(*ip6), &buf, copy);
+	if (ip6->version != 6)
+		return CNT_NON_IP;
+	ret = check_len(skb, off, ip6->payload_len ? 40 + bpf_ntohs(ip6->payload_len) : 0, 40, p);
+	if (ret != PARSE_OK)
+		return ret;
+
+	p->key.ip_version = 6;
+	__builtin_memcpy(p->key.src, &ip6->saddr, 16);
+	__builtin_memcpy(p->key.dst, &ip6->daddr, 16);
+	next = ip6->nexthdr;
+	cur = off + 40;
+	end = off + p->l3_len;
+
+	for (i = 0; i < TUNFLOW_MAX_EXT_HDRS; i++) {
+		switch (next) {
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+		case IPPROTO_MH:
+		case IPPROTO_AH:
+		case IPPROTO_FRAGMENT:
+			break;
+		default:
+			goto upper;
+		}
+		if (cur + 8 > end)
+			return cur + 8 > skb->len ? CNT_TRUNCATED : CNT_BAD_LEN;
+		HDR_OR_RETURN(eh, skb, cur, 8, ebuf, copy);
+		if (next == IPPROTO_FRAGMENT) {
+			next = eh[0];
+			cur += 8;
+			if (((__u16)eh[2] << 8 | eh[3]) & 0xfff8) {
+				/* later fragment: addresses and protocol only */
+				p->key.proto = next;
+				p->hdr_len = cur - off;
+				return PARSE_OK;
+			}
+			continue;
+		}
+		cur += next == IPPROTO_AH ? ((__u32)eh[1] + 2) * 4 : ((__u32)eh[1] + 1) * 8;
+		next = eh[0];
+	}
+	switch (next) {
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_MH:
+	case IPPROTO_AH:
+	case IPPROTO_FRAGMENT:
+		return CNT_EXT_LIMIT;
+	}
+upper:
+	if (cur > end)
+		return cur > skb->len ? CNT_TRUNCATED : CNT_BAD_LEN;
+	p->key.proto = next;
+	p->hdr_len = cur - off;
+	return parse_l4(skb, cur, end, p, copy);
+}
+
+/* L3 links: the packet starts at the IP header; the version nibble tells the family. */
+static __always_inline int parse_l3(struct __sk_buff *skb, __u32 off, struct pkt *p,
+				    const bool copy)
+{
+	__u8 buf[1], *v;
+
+	HDR_OR_RETURN(v, skb, off, 1, buf, copy);
+	switch (v[0] >> 4) {
+	case 4:
+		return parse_ipv4(skb, off, p, copy);
+	case 6:
+		return parse_ipv6(skb, off, p, copy);
+	}
+	return CNT_NON_IP;
+}
+
+/* L2 links: Ethernet, up to two 802.1Q/802.1ad tags, then IPv4 or IPv6. */
+static __always_inline int parse_l2(struct __sk_buff *skb, struct pkt *p, const bool copy)
+{
+	struct ethhdr buf, *eth;
+	__be16 proto;
+	__u32 off = ETH_HLEN;
+	__u8 vbuf[4], *vlan;
+	int i;
+
+	HDR_OR_RETURN(eth, skb, 0, ETH_HLEN, &buf, copy);
+	proto = eth->h_proto;
+	for (i = 0; i < TUNFLOW_MAX_VLAN; i++) {
+		if (proto != ETH_P_8021Q_BE && proto != ETH_P_8021AD_BE)
+			break;
+		HDR_OR_RETURN(vlan, skb, off, 4, vbuf, copy);
+		__builtin_memcpy(&proto, vlan + 2, 2);
+		off += 4;
+	}
+	if (proto == bpf_htons(ETH_P_IP))
+		return parse_ipv4(skb, off, p, copy);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return parse_ipv6(skb, off, p, copy);
+	return CNT_NON_IP;
+}
+
+#endif

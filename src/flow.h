@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The only ABI between the kernel program and user space: flow key, per-CPU flow
+ * stats and failure counter ids. Fixed-width types, explicit padding, size asserts. */
+#ifndef TUNFLOW_FLOW_H
+#define TUNFLOW_FLOW_H
+
+#ifdef __BPF__
+#include <linux/types.h>
+#else
+#include <stddef.h>
+#include <linux/types.h>
+#endif
+
+enum flow_dir {
+	DIR_INGRESS = 0,
+	DIR_EGRESS = 1,
+};
+
+/* Addresses are 16 bytes; IPv4 is stored IPv4-mapped (::ffff:a.b.c.d). For ICMP and
+ * ICMPv6, sport holds the type and dport the code. Ports are in host byte order. */
+struct flow_key {
+	__u32 ifindex;
+	__u8 dir;        /* enum flow_dir */
+	__u8 ip_version; /* 4 or 6 */
+	__u8 proto;      /* IP protocol / IPv6 upper-layer header number */
+	__u8 pad;        /* always zero */
+	__u8 src[16];
+	__u8 dst[16];
+	__u16 sport;
+	__u16 dport;
+};
+
+struct flow_stats {
+	__u64 packets;   /* wire packets: a GSO packet counts as its segments */
+	__u64 bytes;     /* L3 bytes: sum of the IP total lengths of those packets */
+	__u64 first_ns;  /* CLOCK_MONOTONIC (bpf_ktime_get_ns) of the first packet */
+	__u64 last_ns;   /* ... of the last packet */
+	__u8 tcp_flags;  /* OR of the TCP flags seen */
+	__u8 pad[7];
+};
+
+/* Per-CPU failure counters, one slot each. Every packet the program sees either
+ * lands in a flow or in exactly one of these. */
+enum counter_id {
+	CNT_NON_IP = 0,    /* not IPv4/IPv6 (ARP, LLDP, unknown ethertype or version) */
+	CNT_TRUNCATED,     /* a header runs past the end of the packet */
+	CNT_BAD_IHL,       /* IPv4 header length below 20 bytes */
+	CNT_BAD_LEN,       /* IP length field shorter than its header or longer than the packet */
+	CNT_EXT_LIMIT,     /* IPv6 extension-header chain longer than tunflow follows */
+	CNT_MAP_FULL,      /* flow map full: packet counted here instead of in a flow */
+	CNT_NO_MAP,        /* no active flow map installed (never expected) */
+	CNT_MAX,
+};
+
+#define TUNFLOW_MAX_EXT_HDRS 8 /* IPv6 extension headers followed before giving up */
+#define TUNFLOW_MAX_VLAN 2     /* 802.1Q / 802.1ad tags skipped on L2 links */
+
+#ifndef __BPF__
+_Static_assert(sizeof(struct flow_key) == 44, "flow_key layout");
+_Static_assert(offsetof(struct flow_key, src) == 8, "flow_key.src offset");
+_Static_assert(offsetof(struct flow_key, sport) == 40, "flow_key.sport offset");
+_Static_assert(sizeof(struct flow_stats) == 40, "flow_stats layout");
+_Static_assert(offsetof(struct flow_stats, tcp_flags) == 32, "flow_stats.tcp_flags offset");
+#endif
+
+#endif

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* User-space flow table: each flow's totals across harvests, and what the latest
+ * harvest added. */
+#ifndef TUNFLOW_FLOWTAB_H
+#define TUNFLOW_FLOWTAB_H
+
+#include <stddef.h>
+#include "flow.h"
+
+struct flow {
+	struct flow_key key;
+	__u64 packets, bytes;     /* since the flow was first seen */
+	__u64 first_ns, last_ns;  /* CLOCK_MONOTONIC */
+	__u64 d_packets, d_bytes; /* added by the harvest of generation gen */
+	__u64 d_first_ns;         /* first packet within that harvest */
+	__u64 gen;
+	__u8 tcp_flags, d_tcp_flags;
+};
+
+struct flowtab;
+
+struct flowtab *flowtab_new(void);
+void flowtab_free(struct flowtab *ft);
+/* Start a harvest: flows updated from now on carry the new generation. */
+__u64 flowtab_begin(struct flowtab *ft);
+/* Add one harvested flow. Returns 0 or -ENOMEM. */
+int flowtab_add(struct flowtab *ft, const struct flow_key *key, const struct flow_stats *st);
+/* Forget flows whose last packet is older than before_ns. Returns how many. */
+size_t flowtab_expire(struct flowtab *ft, __u64 before_ns);
+size_t flowtab_size(const struct flowtab *ft);
+/* All flows, most bytes first. The array is owned by the table and valid until the next
+ * call that changes it. */
+struct flow **flowtab_sorted(struct flowtab *ft, size_t *n);
+
+#endif

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <time.h>
+#include "fmt.h"
+
+bool proto_has_ports(__u8 proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE ||
+	       proto == IPPROTO_SCTP;
+}
+
+bool proto_is_icmp(__u8 proto)
+{
+	return proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
+}
+
+const char *proto_name(__u8 proto, char *buf)
+{
+	switch (proto) {
+	case IPPROTO_TCP: return "tcp";
+	case IPPROTO_UDP: return "udp";
+	case IPPROTO_ICMP: return "icmp";
+	case IPPROTO_ICMPV6: return "icmp6";
+	case IPPROTO_SCTP: return "sctp";
+	case IPPROTO_UDPLITE: return "udpl";
+	case IPPROTO_GRE: return "gre";
+	case IPPROTO_ESP: return "esp";
+	case IPPROTO_AH: return "ah";
+	}
+	snprintf(buf, 8, "%u", proto);
+	return buf;
+}
+
+void fmt_addr(const __u8 addr[16], int ip_version, char *buf)
+{
+	if (ip_version == 4)
+		inet_ntop(AF_INET, addr + 12, buf, ADDR_STRLEN);
+	else
+		inet_ntop(AF_INET6, addr, buf, ADDR_STRLEN);
+}
+
+void fmt_endpoint(const struct flow_key *k, bool src, char *buf)
+{
+	char a[ADDR_STRLEN];
+
+	fmt_addr(src ? k->src : k->dst, k->ip_version, a);
+	if (!proto_has_ports(k->proto))
+		snprintf(buf, ENDPOINT_STRLEN, "%s", a);
+	else if (k->ip_version == 6)
+		snprintf(buf, ENDPOINT_STRLEN, "[%s]:%u", a, src ? k->sport : k->dport);
+	else
+		snprintf(buf, ENDPOINT_STRLEN, "%s:%u", a, src ? k->sport : k->dport);
+}
+
+void fmt_time(__u64 real_ns, char *buf)
+{
+	time_t s = real_ns / 1000000000ull;
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&s, &tm);
+	n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, 32 - n, ".%03uZ", (unsigned)(real_ns % 1000000000ull / 1000000));
+}
+
+void fmt_si(double v, char *buf, size_t len)
+{
+	static const char units[] = " kMGTPE";
+	int u = 0;
+
+	while (v >= 999.5 && u < 6) {
+		v /= 1000;
+		u++;
+	}
+	if (!u)
+		snprintf(buf, len, "%.0f", v);
+	else if (v < 9.95)
+		snprintf(buf, len, "%.1f%c", v, units[u]);
+	else
+		snprintf(buf, len, "%.0f%c", v, units[u]);
+}
+
+void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}

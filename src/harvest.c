@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "harvest.h"
+#include "tunflow.skel.h"
+
+const char *const counter_names[CNT_MAX] = {
+	[CNT_NON_IP] = "non_ip",       [CNT_TRUNCATED] = "truncated", [CNT_BAD_IHL] = "bad_ihl",
+	[CNT_BAD_LEN] = "bad_len",     [CNT_EXT_LIMIT] = "ext_limit", [CNT_MAP_FULL] = "map_full",
+	[CNT_NO_MAP] = "no_map",
+};
+
+#define DRAIN_BATCH 4096
+
+static int make_flow_map(__u32 max_flows)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, "tunflow_flows", sizeof(struct flow_key),
+				sizeof(struct flow_stats), max_flows, NULL);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int install(struct datapath *dp, int idx)
+{
+	__u32 zero = 0;
+	int outer = bpf_map__fd(dp->skel->maps.flow_maps);
+
+	/* For map-in-map updates the kernel waits for an RCU grace period before returning:
+	 * afterwards no program run still holds the map that was there before. */
+	if (bpf_map_update_elem(outer, &zero, &dp->maps[idx], BPF_ANY))
+		return -errno;
+	dp->active = idx;
+	return 0;
+}
+
+int dp_open(struct datapath *dp, __u32 max_flows)
+{
+	int err, i;
+
+	memset(dp, 0, sizeof(*dp));
+	dp->maps[0] = dp->maps[1] = -1;
+	dp->max_flows = max_flows;
+	dp->ncpus = libbpf_num_possible_cpus();
+	if (dp->ncpus <= 0) {
+		fprintf(stderr, "tunflow: cannot count possible CPUs: %s\n", strerror(-dp->ncpus));
+		return dp->ncpus ? dp->ncpus : -EINVAL;
+	}
+	for (i = 0; i < 2; i++) {
+		dp->maps[i] = make_flow_map(max_flows);
+		if (dp->maps[i] < 0) {
+			err = dp->maps[i];
+			fprintf(stderr, "tunflow: cannot create a flow map of %u entries: %s%s\n",
+				max_flows, strerror(-err),
+				err == -ENOMEM || err == -E2BIG ? " (lower --max-flows)" : "");
+			goto fail;
+		}
+	}
+	dp->skel = tunflow_bpf__open();
+	if (!dp->skel) {
+		err = -errno;
+		fprintf(stderr, "tunflow: cannot open the BPF object: %s\n", strerror(-err));
+		goto fail;
+	}
+	err = bpf_map__set_inner_map_fd(dp->skel->maps.flow_maps, dp->maps[0]);
+	if (!err)
+		err = tunflow_bpf__load(dp->skel);
+	if (err) {
+		fprintf(stderr,
+			"tunflow: the kernel refused tunflow's BPF programs: %s "
+			"(needs a kernel with CONFIG_BPF_SYSCALL and CONFIG_NET_CLS_BPF; -v shows the "
+			"verifier log)\n",
+			strerror(-err));
+		goto fail;
+	}
+	err = install(dp, 0);
+	if (err) {
+		fprintf(stderr, "tunflow: cannot install the flow map: %s\n", strerror(-err));
+		goto fail;
+	}
+	dp->batch = DRAIN_BATCH;
+	dp->keys = calloc(dp->batch, sizeof(struct flow_key));
+	dp->vals = calloc((size_t)dp->batch * dp->ncpus, sizeof(struct flow_stats));
+	if (!dp->keys || !dp->vals) {
+		err = -ENOMEM;
+		fprintf(stderr, "tunflow: out of memory\n");
+		goto fail;
+	}
+	return 0;
+fail:
+	dp_close(dp);
+	return err;
+}
+
+void dp_close(struct datapath *dp)
+{
+	tunflow_bpf__destroy(dp->skel);
+	dp->skel = NULL;
+	for (int i = 0; i < 2; i++)
+		if (dp->maps[i] >= 0)
+			close(dp->maps[i]);
+	dp->maps[0] = dp->maps[1] = -1;
+	free(dp->keys);
+	free(dp->vals);
+	dp->keys = dp->vals = NULL;
+}
+
+int dp_prog_fd(const struct datapath *dp, bool l2, int dir)
+{
+	struct bpf_program *p;
+
+	if (l2)
+		p = dir == DIR_INGRESS ? dp->skel->progs.tunflow_l2_in : dp->skel->progs.tunflow_l2_eg;
+	else
+		p = dir == DIR_INGRESS ? dp->skel->progs.tunflow_l3_in : dp->skel->progs.tunflow_l3_eg;
+	return bpf_program__fd(p);
+}
+
+void dp_merge(const void *percpu, int ncpus, struct flow_stats *out)
+{
+	const struct flow_stats *v = percpu;
+
+	memset(out, 0, sizeof(*out));
+	for (int c = 0; c < ncpus; c++) {
+		if (!v[c].packets)
+			continue;
+		out->packets += v[c].packets;
+		out->bytes += v[c].bytes;
+		out->tcp_flags |= v[c].tcp_flags;
+		if (!out->first_ns || v[c].first_ns < out->first_ns)
+			out->first_ns = v[c].first_ns;
+		if (v[c].last_ns > out->last_ns)
+			out->last_ns = v[c].last_ns;
+	}
+}
+
+long dp_harvest(struct datapath *dp, flow_fn fn, void *ctx)
+{
+	int old = dp->active, fd = dp->maps[old];
+	struct flow_key token;
+	bool first = true, done = false;
+	long flows = 0;
+	int err;
+
+	err = install(dp, !old);
+	if (err)
+		return err;
+	/* Nobody writes the old map now: read and empty it in batches. */
+	while (!done) {
+		__u32 n = dp->batch;
+
+		err = bpf_map_lookup_and_delete_batch(fd, first ? NULL : &token, &token, dp->keys,
+						      dp->vals, &n, NULL);
+		if (err) {
+			err = -errno;
+			if (err == -ENOENT) {
+				done = true;
+			} else if (err == -ENOSPC && !n) {
+				/* one hash bucket holds more than a batch: grow and retry */
+				__u32 nb = dp->batch * 2;
+				void *k = realloc(dp->keys, (size_t)nb * sizeof(struct flow_key));
+				void *v = k ? realloc(dp->vals, (size_t)nb * dp->ncpus *
+									sizeof(struct flow_stats))
+					    : NULL;
+				if (k)
+					dp->keys = k;
+				if (v)
+					dp->vals = v;
+				if (!k || !v)
+					return -ENOMEM;
+				dp->batch = nb;
+				continue;
+			} else {
+				return err;
+			}
+		}
+		first = false;
+		for (__u32 i = 0; i < n; i++) {
+			struct flow_stats st;
+
+			dp_merge((char *)dp->vals + (size_t)i * dp->ncpus * sizeof(struct flow_stats),
+				 dp->ncpus, &st);
+			if (st.packets)
+				fn((struct flow_key *)dp->keys + i, &st, ctx);
+			flows++;
+		}
+	}
+	return flows;
+}
+
+int dp_counters(const struct datapath *dp, __u64 out[CNT_MAX])
+{
+	int fd = bpf_map__fd(dp->skel->maps.counters);
+	__u64 vals[dp->ncpus];
+
+	for (__u32 id = 0; id < CNT_MAX; id++) {
+		out[id] = 0;
+		if (bpf_map_lookup_elem(fd, &id, vals))
+			return -errno;
+		for (int c = 0; c < dp->ncpus; c++)
+			out[id] += vals[c];
+	}
+	return 0;
+}
