@@ -138,14 +138,14 @@ static __always_inline void map_ipv4(__u8 *dst, __be32 addr)
 	__builtin_memcpy(dst + 12, &addr, 4);
 }
 
-/* IP total length against the bytes actually there. gso: the skb is a GSO packet, whose
- * length field may be 0 (BIG TCP); then the skb length stands for it. */
+/* IP total length against the bytes actually there. A GSO packet's length field may be
+ * 0 (BIG TCP: zero_len); then the skb's length stands for it. */
 static __always_inline int check_len(struct __sk_buff *skb, __u32 off, __u32 tot, __u32 hlen,
-				     struct pkt *p)
+				     bool zero_len, struct pkt *p)
 {
 	__u32 avail = skb->len - off;
 
-	if (tot == 0 && skb->gso_size)
+	if (zero_len && skb->gso_size)
 		tot = avail;
 	if (tot < hlen)
 		return CNT_BAD_LEN;
@@ -168,7 +168,7 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, __u32 off, struct p
 	if (ip->ihl < 5)
 		return CNT_BAD_IHL;
 	hlen = ip->ihl * 4;
-	ret = check_len(skb, off, bpf_ntohs(ip->tot_len), hlen, p);
+	ret = check_len(skb, off, bpf_ntohs(ip->tot_len), hlen, !ip->tot_len, p);
 	if (ret != PARSE_OK)
 		return ret;
 
@@ -194,7 +194,7 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, __u32 off, struct p
 	HDR_OR_RETURN(ip6, skb, off, sizeof(*ip6), &buf, copy);
 	if (ip6->version != 6)
 		return CNT_NON_IP;
-	ret = check_len(skb, off, ip6->payload_len ? 40 + bpf_ntohs(ip6->payload_len) : 0, 40, p);
+	ret = check_len(skb, off, 40 + bpf_ntohs(ip6->payload_len), 40, !ip6->payload_len, p);
 	if (ret != PARSE_OK)
 		return ret;
 

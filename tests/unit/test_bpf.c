@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Kernel-side unit tests: crafted packets through BPF_PROG_TEST_RUN on both entry
+ * points, then a harvest; each case asserts the exact flow key and counters, or the
+ * exact failure counter, that must result. Prints "ok - NAME" / "not ok - NAME: why". */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "harvest.h"
+#include "pkt.h"
+
+#define LO_IFINDEX 1 /* BPF_PROG_TEST_RUN runs packets on the namespace's loopback */
+
+static struct datapath dp;
+static int passed, failed;
+static char why[512];
+
+struct got {
+	struct flow_key key;
+	struct flow_stats st;
+};
+static struct got flows[64];
+static int nflows;
+static __u64 total_packets; /* for the concurrency test */
+
+static void collect(const struct flow_key *k, const struct flow_stats *st, void *ctx)
+{
+	(void)ctx;
+	total_packets += st->packets;
+	if (nflows < 64) {
+		flows[nflows].key = *k;
+		flows[nflows].st = *st;
+	}
+	nflows++;
+}
+
+static void result(const char *name, bool ok)
+{
+	if (ok) {
+		passed++;
+		printf("ok - %s\n", name);
+	} else {
+		failed++;
+		printf("not ok - %s: %s\n", name, why);
+	}
+	why[0] = 0;
+}
+
+static bool failf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+/* Run one packet through a program; the program must leave its fate alone. */
+static bool run(struct datapath *d, bool l2, int dir, const uint8_t *pkt, size_t len,
+		__u32 gso_size, __u32 gso_segs)
+{
+	struct __sk_buff ctx = {.gso_size = gso_size, .gso_segs = gso_segs};
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = len, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = 1);
+	int err = bpf_prog_test_run_opts(dp_prog_fd(d, l2, dir), &o);
+
+	if (err)
+		return failf("BPF_PROG_TEST_RUN: %s", strerror(errno));
+	if ((int)o.retval != -1 /* TC_ACT_UNSPEC / TCX_NEXT */)
+		return failf("program returned %d, not TC_ACT_UNSPEC", (int)o.retval);
+	return true;
+}
+
+static bool harvest(struct datapath *d, __u64 before[CNT_MAX], __u64 delta[CNT_MAX])
+{
+	__u64 now[CNT_MAX];
+	long n;
+
+	nflows = 0;
+	n = dp_harvest(d, collect, NULL);
+	if (n < 0)
+		return failf("harvest: %s", strerror(-n));
+	if (dp_counters(d, now))
+		return failf("counters: %s", strerror(errno));
+	for (int c = 0; c < CNT_MAX; c++) {
+		delta[c] = now[c] - before[c];
+		before[c] = now[c];
+	}
+	return true;
+}
+
+static __u64 base[CNT_MAX];
+
+struct expect {
+	__u8 proto;
+	__u16 sport, dport;
+	__u64 packets, bytes;
+	__u8 flags;
+};
+
+/* One packet (or one GSO packet) -> exactly this one flow, no failure counted. */
+static bool check_flow(const struct pkt_spec *s, bool l2, int dir, int times, __u32 gso_size,
+		       __u32 gso_segs, const struct expect *e)
+{
+	static uint8_t buf[PKT_MAX];
+	struct pkt_layout lay;
+	size_t len = pkt_build(s, buf, &lay);
+	__u64 delta[CNT_MAX];
+	struct flow_key k;
+
+	if (!len)
+		return failf("bad packet spec");
+	for (int i = 0; i < times; i++)
+		if (!run(&dp, l2, dir, buf, len, gso_size, gso_segs))
+			return false;
+	if (!harvest(&dp, base, delta))
+		return false;
+	for (int c = 0; c < CNT_MAX; c++)
+		if (delta[c])
+			return failf("counter %s = %llu, want 0", counter_names[c],
+				     (unsigned long long)delta[c]);
+	if (nflows != 1)
+		return failf("%d flows, want 1", nflows);
+
+	memset(&k, 0, sizeof(k));
+	k.ifindex = LO_IFINDEX;
+	k.dir = dir;
+	k.ip_version = s->ipv;
+	k.proto = e->proto;
+	pkt_addr(s->src, k.src);
+	pkt_addr(s->dst, k.dst);
+	k.sport = e->sport;
+	k.dport = e->dport;
+	const struct got *g = &flows[0];
+	if (memcmp(&g->key, &k, sizeof(k)))
+		return failf("key: if %u dir %u v%u proto %u ports %u>%u, want if %u dir %u v%u "
+			     "proto %u ports %u>%u",
+			     g->key.ifindex, g->key.dir, g->key.ip_version, g->key.proto,
+			     g->key.sport, g->key.dport, k.ifindex, k.dir, k.ip_version, k.proto,
+			     k.sport, k.dport);
+	if (g->st.packets != e->packets || g->st.bytes != e->bytes)
+		return failf("%llu packets %llu bytes, want %llu and %llu",
+			     (unsigned long long)g->st.packets, (unsigned long long)g->st.bytes,
+			     (unsigned long long)e->packets, (unsigned long long)e->bytes);
+	if (g->st.tcp_flags != e->flags)
+		return failf("tcp_flags 0x%x, want 0x%x", g->st.tcp_flags, e->flags);
+	if (!g->st.first_ns || g->st.last_ns < g->st.first_ns)
+		return failf("timestamps first %llu last %llu", (unsigned long long)g->st.first_ns,
+			     (unsigned long long)g->st.last_ns);
+	return true;
+}
+
+/* A packet that must land in exactly one failure counter and no flow. */
+static bool check_fail(bool l2, const uint8_t *buf, size_t len, int counter)
+{
+	__u64 delta[CNT_MAX];
+
+	if (!run(&dp, l2, DIR_INGRESS, buf, len, 0, 0))
+		return false;
+	if (!harvest(&dp, base, delta))
+		return false;
+	if (nflows)
+		return failf("%d flows, want none (first: proto %u %u>%u)", nflows,
+			     flows[0].key.proto, flows[0].key.sport, flows[0].key.dport);
+	for (int c = 0; c < CNT_MAX; c++)
+		if (delta[c] != (c == counter))
+			return failf("counter %s = %llu, want %d", counter_names[c],
+				     (unsigned long long)delta[c], c == counter);
+	return true;
+}
+
+static void name_case(char *out, size_t len, const char *what, bool l2)
+{
+	snprintf(out, len, "%s entry: %s", l2 ? "L2" : "L3", what);
+}
+
+#define V4A "192.0.2.1"
+#define V4B "198.51.100.7"
+#define V6A "2001:db8::1"
+#define V6B "2001:db8:1::2"
+
+/* Well-formed packets: same expectations on both entry points. */
+static void well_formed(bool l2)
+{
+	struct {
+		const char *name;
+		struct pkt_spec s;
+		int dir, times;
+		__u8 proto;
+		bool ports; /* key carries the spec's ports (or ICMP type/code) */
+		__u8 flags;
+	} cases[] = {
+		{"IPv4 TCP SYN-ACK", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_TCP, .sport = 443, .dport = 51000, .tcp_flags = 0x12, .payload = 100}, DIR_INGRESS, 1, IPPROTO_TCP, true, 0x12},
+		{"IPv4 TCP egress, 3 packets", {.ipv = 4, .src = V4B, .dst = V4A, .proto = IPPROTO_TCP, .sport = 51000, .dport = 443, .tcp_flags = 0x10, .payload = 0}, DIR_EGRESS, 3, IPPROTO_TCP, true, 0x10},
+		{"IPv4 UDP", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_UDP, .sport = 5353, .dport = 53, .payload = 33}, DIR_INGRESS, 1, IPPROTO_UDP, true, 0},
+		{"IPv4 ICMP echo", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_ICMP, .sport = 8, .dport = 0, .payload = 56}, DIR_INGRESS, 1, IPPROTO_ICMP, true, 0},
+		{"IPv4 ICMP unreachable 3/3", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_ICMP, .sport = 3, .dport = 3, .payload = 28}, DIR_EGRESS, 1, IPPROTO_ICMP, true, 0},
+		{"IPv4 options (IHL 8) TCP", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_TCP, .sport = 22, .dport = 40000, .tcp_flags = 0x18, .ip_opts = 12, .payload = 10}, DIR_INGRESS, 1, IPPROTO_TCP, true, 0x18},
+		{"IPv4 options (IHL 15) UDP", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_UDP, .sport = 1, .dport = 2, .ip_opts = 40, .payload = 1}, DIR_INGRESS, 1, IPPROTO_UDP, true, 0},
+		{"IPv4 first fragment keeps ports", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_UDP, .sport = 4000, .dport = 4001, .frag = FRAG_FIRST, .payload = 1472}, DIR_INGRESS, 1, IPPROTO_UDP, true, 0},
+		{"IPv4 later fragment: no ports", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_UDP, .sport = 4000, .dport = 4001, .frag = FRAG_LATER, .payload = 500}, DIR_INGRESS, 1, IPPROTO_UDP, false, 0},
+		{"IPv4 SCTP", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_SCTP, .sport = 3868, .dport = 3869, .payload = 16}, DIR_INGRESS, 1, IPPROTO_SCTP, true, 0},
+		{"IPv4 GRE (no ports)", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_GRE, .payload = 40}, DIR_INGRESS, 1, IPPROTO_GRE, false, 0},
+		{"IPv6 TCP", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_TCP, .sport = 443, .dport = 50000, .tcp_flags = 0x02}, DIR_INGRESS, 1, IPPROTO_TCP, true, 0x02},
+		{"IPv6 UDP", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP, .sport = 123, .dport = 123, .payload = 48}, DIR_EGRESS, 1, IPPROTO_UDP, true, 0},
+		{"IPv6 UDP-Lite", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDPLITE, .sport = 7, .dport = 8, .payload = 8}, DIR_INGRESS, 1, IPPROTO_UDPLITE, true, 0},
+		{"IPv6 ICMPv6 echo", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_ICMPV6, .sport = 128, .dport = 0, .payload = 56}, DIR_INGRESS, 1, IPPROTO_ICMPV6, true, 0},
+		{"IPv6 hop-by-hop + TCP", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_TCP, .sport = 80, .dport = 1024, .tcp_flags = 0x11, .ext = {IPPROTO_HOPOPTS}, .next = 1}, DIR_INGRESS, 1, IPPROTO_TCP, true, 0x11},
+		{"IPv6 routing + UDP", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP, .sport = 1000, .dport = 2000, .ext = {IPPROTO_ROUTING}, .next = 1, .payload = 4}, DIR_INGRESS, 1, IPPROTO_UDP, true, 0},
+		{"IPv6 destination options + ICMPv6", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_ICMPV6, .sport = 1, .dport = 4, .ext = {IPPROTO_DSTOPTS}, .next = 1, .payload = 8}, DIR_INGRESS, 1, IPPROTO_ICMPV6, true, 0},
+		{"IPv6 AH + UDP", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP, .sport = 500, .dport = 4500, .ext = {IPPROTO_AH}, .next = 1}, DIR_INGRESS, 1, IPPROTO_UDP, true, 0},
+		{"IPv6 first fragment keeps ports", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP, .sport = 9, .dport = 10, .ext = {IPPROTO_FRAGMENT}, .next = 1, .frag = FRAG_FIRST, .payload = 1000}, DIR_INGRESS, 1, IPPROTO_UDP, true, 0},
+		{"IPv6 later fragment: no ports", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP, .sport = 9, .dport = 10, .ext = {IPPROTO_FRAGMENT}, .next = 1, .frag = FRAG_LATER, .payload = 300}, DIR_INGRESS, 1, IPPROTO_UDP, false, 0},
+		{"IPv6 chain hop+dst+routing+fragment", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_TCP, .sport = 1, .dport = 2, .tcp_flags = 0x04, .ext = {IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING, IPPROTO_FRAGMENT}, .next = 4, .frag = FRAG_FIRST}, DIR_INGRESS, 1, IPPROTO_TCP, true, 0x04},
+		{"IPv6 chain of 8 (the limit)", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP, .sport = 11, .dport = 12, .ext = {60, 60, 60, 60, 60, 60, 60, 60}, .next = 8}, DIR_INGRESS, 1, IPPROTO_UDP, true, 0},
+		{"IPv6 no next header (59)", {.ipv = 6, .src = V6A, .dst = V6B, .proto = 59}, DIR_INGRESS, 1, 59, false, 0},
+		{"IPv6 ESP (no ports)", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_ESP, .payload = 64}, DIR_EGRESS, 1, IPPROTO_ESP, false, 0},
+	};
+	char name[160];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pkt_spec s = cases[i].s;
+		static uint8_t buf[PKT_MAX];
+		struct pkt_layout lay;
+		size_t len;
+
+		s.l2 = l2;
+		len = pkt_build(&s, buf, &lay);
+		struct expect e = {
+			.proto = cases[i].proto,
+			.sport = cases[i].ports ? s.sport : 0,
+			.dport = cases[i].ports ? s.dport : 0,
+			.packets = cases[i].times,
+			.bytes = (__u64)cases[i].times * (len - lay.l3),
+			.flags = cases[i].flags,
+		};
+		name_case(name, sizeof(name), cases[i].name, l2);
+		result(name, check_flow(&s, l2, cases[i].dir, cases[i].times, 0, 0, &e));
+	}
+
+	/* GSO: one skb stands for gso_segs wire packets, each with its own headers. */
+	struct pkt_spec g4 = {.l2 = l2, .ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_TCP,
+			      .sport = 5201, .dport = 40000, .tcp_flags = 0x10, .payload = 2976};
+	/* BPF_PROG_TEST_RUN takes at most about 3.7 KB, so three segments */
+	struct expect e4 = {IPPROTO_TCP, 5201, 40000, 3, 40 + 2976 + 2 * 40, 0x10};
+	name_case(name, sizeof(name), "IPv4 TCP GSO 3 x 992 (gso_segs set)", l2);
+	result(name, check_flow(&g4, l2, DIR_EGRESS, 1, 992, 3, &e4));
+	name_case(name, sizeof(name), "IPv4 TCP GSO, gso_segs 0 (virtio): computed", l2);
+	result(name, check_flow(&g4, l2, DIR_INGRESS, 1, 1000, 0, &e4));
+	struct pkt_spec g6 = {.l2 = l2, .ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP,
+			      .sport = 443, .dport = 50000, .payload = 3 * 1200};
+	struct expect e6 = {IPPROTO_UDP, 443, 50000, 3, 3 * (40 + 8 + 1200), 0};
+	name_case(name, sizeof(name), "IPv6 UDP GSO 3 x 1200", l2);
+	result(name, check_flow(&g6, l2, DIR_EGRESS, 1, 1200, 3, &e6));
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static void malformed(bool l2)
+{
+	static uint8_t buf[PKT_MAX];
+	struct pkt_layout lay;
+	char name[160], what[120];
+	size_t len;
+
+	/* Truncated at every header boundary (and inside each header). The test run
+	 * needs 14 bytes at least, so cuts start there; and it refuses an IP ethertype
+	 * without a whole IP header after it, so on L2 the cut packets carry a VLAN tag. */
+	struct pkt_spec tcp4 = {.l2 = l2, .vlans = l2, .ipv = 4, .src = V4A, .dst = V4B,
+				.proto = IPPROTO_TCP, .sport = 1, .dport = 2, .payload = 20};
+	len = pkt_build(&tcp4, buf, &lay);
+	size_t cuts4[] = {lay.l3, lay.l3 + 10, lay.l4, lay.l4 + 10, lay.l4 + 20, len - 1};
+	for (size_t i = 0; i < sizeof(cuts4) / sizeof(cuts4[0]); i++) {
+		if (cuts4[i] < 14)
+			continue;
+		snprintf(what, sizeof(what), "IPv4 TCP cut to %zu of %zu bytes -> truncated", cuts4[i],
+			 len);
+		name_case(name, sizeof(name), what, l2);
+		result(name, check_fail(l2, buf, cuts4[i], CNT_TRUNCATED));
+	}
+	if (l2) {
+		name_case(name, sizeof(name), "802.1Q tag cut off -> truncated", l2);
+		result(name, check_fail(l2, buf, 16, CNT_TRUNCATED));
+	}
+	struct pkt_spec ext6 = {.l2 = l2, .vlans = l2, .ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP,
+				.sport = 1, .dport = 2, .ext = {IPPROTO_HOPOPTS, IPPROTO_FRAGMENT},
+				.next = 2, .frag = FRAG_FIRST, .payload = 4};
+	len = pkt_build(&ext6, buf, &lay);
+	size_t cuts6[] = {lay.l3 + 20, lay.l3 + 40, lay.l3 + 44, lay.l3 + 56, lay.l4,
+			  lay.l4 + 4, len - 1};
+	for (size_t i = 0; i < sizeof(cuts6) / sizeof(cuts6[0]); i++) {
+		snprintf(what, sizeof(what), "IPv6 hop+frag UDP cut to %zu of %zu -> truncated",
+			 cuts6[i], len);
+		name_case(name, sizeof(name), what, l2);
+		result(name, check_fail(l2, buf, cuts6[i], CNT_TRUNCATED));
+	}
+
+	/* IHL below 5 */
+	len = pkt_build(&tcp4, buf, &lay);
+	buf[lay.l3] = 0x44;
+	name_case(name, sizeof(name), "IPv4 IHL 4 -> bad_ihl", l2);
+	result(name, check_fail(l2, buf, len, CNT_BAD_IHL));
+
+	/* Total length lying, three ways */
+	len = pkt_build(&tcp4, buf, &lay);
+	put16(buf + lay.l3 + 2, 12);
+	name_case(name, sizeof(name), "IPv4 total length 12 (< header) -> bad_len", l2);
+	result(name, check_fail(l2, buf, len, CNT_BAD_LEN));
+	len = pkt_build(&tcp4, buf, &lay);
+	put16(buf + lay.l3 + 2, 28);
+	name_case(name, sizeof(name), "IPv4 total length 28 ends inside TCP -> bad_len", l2);
+	result(name, check_fail(l2, buf, len, CNT_BAD_LEN));
+	len = pkt_build(&tcp4, buf, &lay);
+	put16(buf + lay.l3 + 2, len - lay.l3 + 100);
+	name_case(name, sizeof(name), "IPv4 total length past the end -> truncated", l2);
+	result(name, check_fail(l2, buf, len, CNT_TRUNCATED));
+	struct pkt_spec u6 = {.l2 = l2, .ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP,
+			      .sport = 1, .dport = 2, .payload = 10};
+	len = pkt_build(&u6, buf, &lay);
+	put16(buf + lay.l3 + 4, 4);
+	name_case(name, sizeof(name), "IPv6 payload length 4 ends inside UDP -> bad_len", l2);
+	result(name, check_fail(l2, buf, len, CNT_BAD_LEN));
+
+	/* Extension-header chain one longer than tunflow follows */
+	struct pkt_spec long6 = {.l2 = l2, .ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP,
+				 .sport = 1, .dport = 2, .ext = {60, 60, 60, 60, 60, 60, 60, 60, 60},
+				 .next = 9};
+	len = pkt_build(&long6, buf, &lay);
+	name_case(name, sizeof(name), "IPv6 chain of 9 extension headers -> ext_limit", l2);
+	result(name, check_fail(l2, buf, len, CNT_EXT_LIMIT));
+
+	/* Not IP at all */
+	memset(buf, 0, 64);
+	if (l2) {
+		struct pkt_spec arp = {.l2 = 1, .ethertype = 0x0806};
+		len = pkt_build(&arp, buf, &lay);
+		result("L2 entry: ARP frame -> non_ip", check_fail(true, buf, len, CNT_NON_IP));
+		struct pkt_spec lying = {.l2 = 1, .ipv = 6, .src = V6A, .dst = V6B,
+					 .proto = IPPROTO_UDP};
+		len = pkt_build(&lying, buf, &lay);
+		buf[lay.l3] = 0x45; /* ethertype says IPv6, the header says 4 */
+		result("L2 entry: IPv6 ethertype over an IPv4 header -> non_ip",
+		       check_fail(true, buf, len, CNT_NON_IP));
+		memset(buf, 0, 64);
+		buf[12] = 0x81; /* VLAN tag, inner ethertype IPv4, and no IP byte at all */
+		buf[16] = 0x08;
+		result("L2 entry: VLAN tag then zero-length IP -> truncated",
+		       check_fail(true, buf, 18, CNT_TRUNCATED));
+	} else {
+		result("L3 entry: all-zero packet (version 0) -> non_ip",
+		       check_fail(false, buf, 20, CNT_NON_IP));
+		buf[0] = 0x50;
+		result("L3 entry: IP version 5 -> non_ip", check_fail(false, buf, 20, CNT_NON_IP));
+	}
+}
+
+static void vlans(void)
+{
+	struct pkt_spec q = {.l2 = 1, .vlans = 1, .ipv = 4, .src = V4A, .dst = V4B,
+			     .proto = IPPROTO_UDP, .sport = 67, .dport = 68, .payload = 300};
+	struct pkt_spec qq = {.l2 = 1, .vlans = 2, .ipv = 6, .src = V6A, .dst = V6B,
+			      .proto = IPPROTO_TCP, .sport = 179, .dport = 33000, .tcp_flags = 0x18,
+			      .payload = 19};
+	struct expect e1 = {IPPROTO_UDP, 67, 68, 1, 20 + 8 + 300, 0};
+	struct expect e2 = {IPPROTO_TCP, 179, 33000, 1, 40 + 20 + 19, 0x18};
+
+	result("L2 entry: 802.1Q VLAN IPv4 UDP", check_flow(&q, true, DIR_INGRESS, 1, 0, 0, &e1));
+	result("L2 entry: QinQ (802.1ad + 802.1Q) IPv6 TCP",
+	       check_flow(&qq, true, DIR_EGRESS, 1, 0, 0, &e2));
+}
+
+/* Several distinct flows in one harvest, and a full map counting what did not fit. */
+static void map_full(void)
+{
+	struct datapath small;
+	static uint8_t buf[PKT_MAX];
+	struct pkt_layout lay;
+	__u64 b[CNT_MAX] = {0}, d[CNT_MAX];
+	bool ok = true;
+
+	if (dp_open(&small, 3)) {
+		failf("cannot open a 3-flow datapath");
+		result("map full: 3-entry map, 5 flows -> 3 flows + map_full 2", false);
+		return;
+	}
+	for (int i = 0; i < 5 && ok; i++) {
+		struct pkt_spec s = {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_UDP,
+				     .sport = 1000 + i, .dport = 53, .payload = 10};
+		size_t len = pkt_build(&s, buf, &lay);
+		ok = run(&small, false, DIR_INGRESS, buf, len, 0, 0) &&
+		     run(&small, false, DIR_INGRESS, buf, len, 0, 0);
+	}
+	if (ok)
+		ok = harvest(&small, b, d);
+	if (ok && (nflows != 3 || d[CNT_MAX - 1] || d[CNT_MAP_FULL] != 4))
+		ok = failf("%d flows, map_full %llu; want 3 flows and 4 (2 packets x 2 flows)",
+			   nflows, (unsigned long long)d[CNT_MAP_FULL]);
+	for (int i = 0; ok && i < nflows; i++)
+		if (flows[i].st.packets != 2)
+			ok = failf("flow %d has %llu packets, want 2", i,
+				   (unsigned long long)flows[i].st.packets);
+	/* after a harvest the fresh map has room again */
+	if (ok) {
+		struct pkt_spec s = {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_UDP,
+				     .sport = 999, .dport = 53};
+		size_t len = pkt_build(&s, buf, &lay);
+		ok = run(&small, false, DIR_INGRESS, buf, len, 0, 0) && harvest(&small, b, d);
+		if (ok && (nflows != 1 || d[CNT_MAP_FULL]))
+			ok = failf("after harvest: %d flows, map_full %llu", nflows,
+				   (unsigned long long)d[CNT_MAP_FULL]);
+	}
+	dp_close(&small);
+	result("map full: 3-entry map, 5 flows x 2 packets -> 3 flows + map_full 4, room again "
+	       "after harvest",
+	       ok);
+}
+
+/* Harvesting while packets keep arriving loses nothing and counts nothing twice. */
+struct runner {
+	const uint8_t *pkt;
+	size_t len;
+	int rounds, repeat;
+	bool ok;
+};
+
+static void *run_thread(void *arg)
+{
+	struct runner *r = arg;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = r->pkt, .data_size_in = r->len,
+		    .repeat = r->repeat);
+
+	r->ok = true;
+	for (int i = 0; i < r->rounds; i++)
+		if (bpf_prog_test_run_opts(dp_prog_fd(&dp, false, DIR_EGRESS), &o))
+			r->ok = false;
+	return NULL;
+}
+
+static void concurrent_harvest(void)
+{
+	static uint8_t buf[PKT_MAX];
+	struct pkt_layout lay;
+	struct pkt_spec s = {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP, .sport = 1,
+			     .dport = 2, .payload = 100};
+	struct runner r = {buf, 0, 20000, 100, false};
+	__u64 d[CNT_MAX];
+	pthread_t t;
+	int harvests = 0;
+	bool ok = true;
+
+	r.len = pkt_build(&s, buf, &lay);
+	total_packets = 0;
+	pthread_create(&t, NULL, run_thread, &r);
+	while (pthread_tryjoin_np(t, NULL) == EBUSY) {
+		harvest(&dp, base, d);
+		harvests++;
+	}
+	harvest(&dp, base, d);
+	if (!r.ok)
+		ok = failf("BPF_PROG_TEST_RUN failed");
+	else if (total_packets != (__u64)r.rounds * r.repeat)
+		ok = failf("%llu packets harvested over %d harvests, want %d",
+			   (unsigned long long)total_packets, harvests, r.rounds * r.repeat);
+	else
+		printf("# %llu packets, %d harvests while running\n",
+		       (unsigned long long)total_packets, harvests);
+	result("lossless harvest: 2000000 packets while harvesting continuously, every one "
+	       "counted once",
+	       ok);
+}
+
+int main(void)
+{
+	__u64 d[CNT_MAX];
+
+	if (dp_open(&dp, 1024)) {
+		printf("not ok - load tunflow's BPF programs\n");
+		printf("0 passed, 1 failed\n");
+		return 1;
+	}
+	harvest(&dp, base, d);
+	for (int l2 = 0; l2 <= 1; l2++) {
+		well_formed(l2);
+		malformed(l2);
+	}
+	vlans();
+	map_full();
+	concurrent_harvest();
+	dp_close(&dp);
+	printf("# bpf unit: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
