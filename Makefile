@@ -23,7 +23,7 @@ APP_SRCS  := $(wildcard src/*.c)
 APP_OBJS  := $(patsubst src/%.c,$(OUT)/%.o,$(APP_SRCS))
 LIB_OBJS  := $(filter-out $(OUT)/main.o,$(APP_OBJS))
 TEST_LIB  := $(OUT)/pkt.o
-TOOLS     := $(OUT)/test_bpf $(OUT)/tunpkt $(OUT)/hookq
+TOOLS     := $(OUT)/test_bpf $(OUT)/tunpkt $(OUT)/hookq $(OUT)/other.bpf.o
 
 .PHONY: all clean deps demo test bench
 all: $(OUT)/tunflow $(TOOLS)
@@ -32,6 +32,9 @@ $(OUT):
 	mkdir -p $@
 
 $(OUT)/tunflow.bpf.o: src/bpf/tunflow.bpf.c src/bpf/parse.bpf.h src/flow.h | $(OUT)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/other.bpf.o: tests/tools/other.bpf.c | $(OUT)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(OUT)/tunflow.skel.h: $(OUT)/tunflow.bpf.o

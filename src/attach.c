@@ -133,8 +133,18 @@ static int attach_tc(struct hook *h, int prog_fd)
 	} else if (marker_get(h->ifindex)) {
 		h->made_qdisc = true; /* another hook of ours made it a moment ago */
 	}
+	/* First in line, as with tcx: priority 1, or the first free one after it when
+	 * another kind of filter holds it (the kernel refuses mixing kinds at one
+	 * priority with EINVAL). Left to the kernel, the priority would come after
+	 * existing filters, and one ending the chain would hide packets from tunflow. */
 	tc_hook_init(&th, h->ifindex, h->dir);
-	err = bpf_tc_attach(&th, &opts);
+	for (__u32 prio = 1; prio <= 64; prio++) {
+		opts.priority = prio;
+		opts.handle = 0;
+		err = bpf_tc_attach(&th, &opts);
+		if (err != -EINVAL && err != -EEXIST)
+			break;
+	}
 	if (err)
 		return err;
 	h->handle = opts.handle;
