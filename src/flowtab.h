@@ -14,6 +14,7 @@ struct flow {
 	__u64 d_packets, d_bytes; /* added by the harvest of generation gen */
 	__u64 d_first_ns;         /* first packet within that harvest */
 	__u64 gen;
+	double rate_bps;          /* bits per second over the last full interval */
 	__u8 tcp_flags, d_tcp_flags;
 };
 

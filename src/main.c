@@ -173,7 +173,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 				return -EINVAL;
 			break;
 		case OPT_MAX_FLOWS:
-			if (parse_uint("--max-flows", optarg, 1, 1 << 26, &u))
+			if (parse_uint("--max-flows", optarg, 1, 1 << 24, &u))
 				return -EINVAL;
 			c->max_flows = u;
 			break;
@@ -277,6 +277,13 @@ static void harvest(struct app *a, bool final)
 	real = now_ns(CLOCK_REALTIME);
 	r.flows = flowtab_sorted(a->ft, &r.nflows);
 	r.interval_s = (mono - a->last_harvest_ns) / 1e9;
+	/* The final harvest covers only the moment since the last one: rates stay those of
+	 * the last full interval. */
+	for (size_t i = 0; i < r.nflows && !final; i++) {
+		struct flow *f = r.flows[i];
+
+		f->rate_bps = f->gen == r.gen && r.interval_s > 0 ? f->d_bytes * 8.0 / r.interval_s : 0;
+	}
 	r.mono_to_real_ns = (__s64)(real - mono);
 	r.now_real_ns = real;
 	r.counters = counters;

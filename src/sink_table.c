@@ -65,9 +65,7 @@ static void table_report(struct sink *s, const struct report *r)
 		w.ep, "SOURCE", w.ep, "DESTINATION", "PKTS", "BYTES", "BIT/S");
 	for (size_t i = 0; i < r->nflows; i++) {
 		const struct flow *f = r->flows[i];
-		double rate = f->gen == r->gen && r->interval_s > 0
-				      ? f->d_bytes * 8.0 / r->interval_s
-				      : 0;
+		double rate = f->rate_bps;
 
 		tot_pkts += f->packets;
 		tot_bytes += f->bytes;

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Install the Debian packages tunflow needs to build, run its demo and its tests.
+# Does nothing when everything is already there.
+set -eu
+PKGS=(
+	make gcc clang pkg-config
+	libbpf-dev bpftool libelf-dev zlib1g-dev
+	libglib2.0-dev libmnl-dev libcap-dev
+	linux-libc-dev
+	iproute2 iputils-ping jq util-linux
+)
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing ${missing[*]}; run as root (sudo make ...) to install them" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

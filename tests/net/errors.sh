@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Bad input: every error is one line on stderr that names the thing and the fix, with a
+# non-zero exit status (2 for bad usage, 1 for what the system refused), and no libbpf
+# dump. Runs in a namespace with one tun.
+SUITE=errors
+. "$(dirname "$0")/lib.sh"
+need setpriv
+
+tun_ns err
+# expect NAME STATUS MESSAGE CMD...: exact status and exactly one line of stderr
+expect() {
+	local name=$1 status=$2 msg=$3 out rc
+	shift 3
+	out=$(ip netns exec "$NS" "$@" 2>&1 >/dev/null </dev/null)
+	rc=$?
+	check "$name: exit status" "$rc" "$status"
+	check "$name: message" "$out" "$msg"
+}
+expect "unknown interface" 1 "tunflow: no interface named 'nosuch0' (see 'ip link')" "$TUNFLOW" nosuch0
+expect "glob matching nothing" 1 "tunflow: no interface matches 'vpns*' (see 'ip link')" "$TUNFLOW" 'vpns*'
+expect "one of two names unknown" 1 "tunflow: no interface named 'tun9' (see 'ip link')" "$TUNFLOW" tun0 tun9
+expect "name too long" 1 "tunflow: 'averyveryverylongname0' is too long for an interface name (max 15)" "$TUNFLOW" averyveryverylongname0
+expect "not root" 1 "tunflow: needs root, or CAP_BPF and CAP_NET_ADMIN (run it with sudo)" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$TUNFLOW" tun0
+expect "root without CAP_BPF" 1 "tunflow: needs root, or CAP_BPF and CAP_NET_ADMIN (run it with sudo)" \
+	setpriv --inh-caps=-all --bounding-set=-bpf,-sys_admin "$TUNFLOW" tun0
+expect "root without CAP_NET_ADMIN" 1 "tunflow: needs root, or CAP_BPF and CAP_NET_ADMIN (run it with sudo)" \
+	setpriv --inh-caps=-all --bounding-set=-net_admin "$TUNFLOW" tun0
+expect "bad direction" 2 "tunflow: --direction wants ingress, egress or both, not 'sideways'" "$TUNFLOW" -d sideways tun0
+expect "interval zero" 2 "tunflow: --interval wants seconds from 0.05 to 3600, not '0'" "$TUNFLOW" -t 0 tun0
+expect "interval not a number" 2 "tunflow: --interval wants seconds from 0.05 to 3600, not '1s'" "$TUNFLOW" -t 1s tun0
+expect "negative duration" 2 "tunflow: --duration wants seconds from 0.05 to 1e+09, not '-3'" "$TUNFLOW" --duration -3 tun0
+expect "max-flows zero" 2 "tunflow: --max-flows wants a whole number from 1 to 16777216, not '0'" "$TUNFLOW" --max-flows 0 tun0
+expect "max-flows negative" 2 "tunflow: --max-flows wants a whole number from 1 to 16777216, not '-5'" "$TUNFLOW" --max-flows -5 tun0
+expect "bad output" 2 "tunflow: --output wants table or json, not 'xml'" "$TUNFLOW" -o xml tun0
+expect "bad attach mode" 2 "tunflow: --attach wants auto, tcx or tc, not 'xdp'" "$TUNFLOW" --attach xdp tun0
+expect "unknown option" 2 "tunflow: unknown option '--frobnicate' (see --help)" "$TUNFLOW" --frobnicate tun0
+expect "missing value" 2 "tunflow: -t needs a value (see --help)" "$TUNFLOW" tun0 -t
+expect "cleanup of unknown interface" 1 "tunflow: no interface named 'nosuch0' (see 'ip link')" "$TUNFLOW" --cleanup nosuch0
+expect "cleanup with extra interface" 2 "tunflow: --cleanup takes one interface and no others" "$TUNFLOW" --cleanup tun0 tun1
+# no interface argument and no tunnel: says what to do
+ns_new empty
+out=$(ip netns exec "$NS" "$TUNFLOW" 2>&1 >/dev/null); rc=$?
+check "no tunnel interface: exit status" "$rc" 1
+check "no tunnel interface: message" "$out" "tunflow: no tunnel interface found; name the interfaces to watch (e.g. 'tunflow eth0')"
+# --help and --version succeed on stdout
+ip netns exec "$NS" "$TUNFLOW" --help | grep -q "^Examples:"; check "--help shows examples" $? 0
+check "--version" "$("$TUNFLOW" --version)" "tunflow 0.1.0"
+finish
