@@ -29,7 +29,7 @@ $T --vnet "v=4,proto=tcp,flags=0x10,src=192.0.2.2,dst=192.0.2.99,sport=6000,dpor
    2>>"$TMP/tunpkt.err" || fail "tunpkt vnet" "$(cat "$TMP/tunpkt.err")"
 
 # Egress from sockets, with a reader holding the tun so that its carrier is up.
-bg $T --hold 3
+bg $T --hold 3 2>/dev/null
 sleep 0.3
 ip netns exec "$NS" bash -c 'exec 3>/dev/udp/192.0.2.2/7000; for i in 1 2 3 4 5; do printf "%50s" x >&3; done'
 ip netns exec "$NS" bash -c 'exec 3>/dev/udp/2001:db8::2/7001; for i in 1 2 3 4 5 6; do printf "%20s" x >&3; done'
@@ -89,4 +89,33 @@ check "every flow line has the documented keys" \
 check "timestamps are RFC 3339 UTC with milliseconds" \
 	"$(jq -s 'map(select(.type == "flow") | .first_seen, .last_seen | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$")) | all' "$OUT")" true
 check "nothing left attached after exit" "$(ip netns exec "$NS" "$HOOKQ" tun0)" "tcx_ingress 0 tcx_egress 0"
+
+# The table: under 80 columns with long IPv6 addresses, totals and every loss counter in
+# the footer (two packets with IHL 4 reach tc ingress on a real tun).
+TAB=$TMP/table.txt
+tf_start "$NS" "$TAB" "$TMP/err2" -o table -t 0.2 tun0 || fail "start table" "$(cat "$TMP/err2")"
+$T "v=6,proto=tcp,flags=0x18,src=2001:db8:aaaa:bbbb:cccc:dddd:eeee:2,dst=2001:db8::99,sport=65000,dport=65001,payload=10,count=4" \
+   "v=4,proto=udp,src=192.0.2.2,dst=192.0.2.99,sport=1,dport=2,ihl=4,count=2" 2>/dev/null
+sleep 0.4
+tf_stop
+check "table: exit status" "$TF_RC" 0
+check "table: widest line under 80 columns" "$(awk '{ if (length($0) > m) m = length($0) } END { print (m < 80) }' "$TAB")" 1
+FINAL=$(sed -n '/(final)$/,$p' "$TAB")
+check "table: final row, long IPv6 source cut to fit with its port kept" \
+	"$(echo "$FINAL" | grep '65001')" \
+	"tun0   in  tcp   ~:dddd:eeee:2]:65000 [2001:db8::99]:65001      4    280      0"
+check "table: final footer totals" "$(echo "$FINAL" | grep '^total')" "total  4 packets  280 bytes  0 bit/s"
+check "table: footer shows the loss counter" "$(echo "$FINAL" | grep '^not in flows')" "not in flows: bad_ihl 2"
+
+# Stopping: SIGTERM and --duration both end with a final harvest and status 0.
+tf_start "$NS" "$TMP/o3" "$TMP/e3" -o json tun0 || fail "start" "$(cat "$TMP/e3")"
+kill -TERM "$TF"; wait "$TF"
+check "SIGTERM: exit status" $? 0
+check "SIGTERM: final counters written" "$(jq -s 'map(select(.type == "counters" and .final)) | length' "$TMP/o3")" 1
+start=$(date +%s%N)
+ip netns exec "$NS" "$TUNFLOW" -q -o json --duration 0.5 tun0 >"$TMP/o4" 2>"$TMP/e4"
+check "--duration: exit status" $? 0
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+if [ "$ms" -ge 500 ] && [ "$ms" -lt 5000 ]; then ok "--duration 0.5 stopped by itself (${ms} ms)"; else fail "--duration 0.5" "took ${ms} ms"; fi
+check "--duration: final counters written, -q silent" "$(jq -s 'map(select(.final)) | length' "$TMP/o4") $(wc -c < "$TMP/e4")" "1 0"
 finish

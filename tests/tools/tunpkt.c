@@ -7,6 +7,7 @@
  *         sport= dport= (ICMP: type and code) flags=N payload=N count=N flows=N
  *         gso=N (with --vnet: TCP/UDP GSO of that segment size) linear=N (with --vnet:
  *         bytes the kernel puts in the skb's linear area; the rest goes to pages)
+ *         ihl=N (IPv4: overwrite the header length field, for malformed packets)
  *   count packets are spread round-robin over flows flows (source port sport+i).
  * Prints "wrote N packets" on stderr; exits non-zero if any write fails. */
 #include <errno.h>
@@ -30,7 +31,7 @@
 
 struct spec {
 	struct pkt_spec p;
-	int count, flows, gso, linear;
+	int count, flows, gso, linear, ihl;
 };
 
 static int parse_spec(char *s, struct spec *sp)
@@ -72,6 +73,8 @@ static int parse_spec(char *s, struct spec *sp)
 			sp->gso = atoi(v);
 		else if (!strcmp(tok, "linear"))
 			sp->linear = atoi(v);
+		else if (!strcmp(tok, "ihl"))
+			sp->ihl = atoi(v); /* overwrite the IPv4 header length (malformed tests) */
 		else
 			return -1;
 	}
@@ -137,6 +140,8 @@ int main(int argc, char **argv)
 				fprintf(stderr, "tunpkt: cannot build '%s'\n", argv[i]);
 				return 2;
 			}
+			if (sp.ihl && p.ipv == 4)
+				buf[hl + lay.l3] = 0x40 | (sp.ihl & 0xf);
 			if (vnet) {
 				struct virtio_net_hdr *vh = (void *)buf;
 
