@@ -23,7 +23,7 @@ APP_SRCS  := $(wildcard src/*.c)
 APP_OBJS  := $(patsubst src/%.c,$(OUT)/%.o,$(APP_SRCS))
 LIB_OBJS  := $(filter-out $(OUT)/main.o,$(APP_OBJS))
 TEST_LIB  := $(OUT)/pkt.o
-TOOLS     := $(OUT)/test_bpf $(OUT)/tunpkt $(OUT)/hookq $(OUT)/other.bpf.o
+TOOLS     := $(OUT)/test_bpf $(OUT)/tunpkt $(OUT)/hookq $(OUT)/other.bpf.o $(OUT)/bench
 
 .PHONY: all clean deps demo test bench
 all: $(OUT)/tunflow $(TOOLS)
@@ -57,6 +57,12 @@ $(OUT)/tunpkt: tests/tools/tunpkt.c $(TEST_LIB)
 
 $(OUT)/hookq: tests/tools/hookq.c
 	$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
+
+$(OUT)/plain.bpf.o: bench/plain.bpf.c src/flow.h | $(OUT)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/bench: bench/bench.c $(TEST_LIB) $(LIB_OBJS) $(OUT)/plain.bpf.o
+	$(CC) $(CFLAGS) -Itests/lib $< $(TEST_LIB) $(LIB_OBJS) $(LDLIBS) -o $@
 
 deps:
 	@scripts/deps.sh

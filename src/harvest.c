@@ -136,6 +136,9 @@ void dp_merge(const void *percpu, int ncpus, struct flow_stats *out)
 		if (v[c].last_ns > out->last_ns)
 			out->last_ns = v[c].last_ns;
 	}
+	/* last_ns comes from the tick-granular clock, first_ns from the precise one */
+	if (out->last_ns < out->first_ns)
+		out->last_ns = out->first_ns;
 }
 
 long dp_harvest(struct datapath *dp, flow_fn fn, void *ctx)

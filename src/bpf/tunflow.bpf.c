@@ -73,12 +73,15 @@ static __always_inline void account(struct __sk_buff *skb, struct pkt *p)
 		count(CNT_NO_MAP);
 		return;
 	}
-	now = bpf_ktime_get_ns();
+	/* The hot path stamps last_ns with the tick-granular clock (about 2 ns here against
+	 * about 21 ns for bpf_ktime_get_ns in a VM with mitigations); a new flow gets the
+	 * precise time. Both are CLOCK_MONOTONIC; user space keeps last >= first. */
 	st = bpf_map_lookup_elem(flows, &p->key);
 	if (st) {
-		add(st, segs, bytes, p->tcp_flags, now);
+		add(st, segs, bytes, p->tcp_flags, bpf_ktime_get_coarse_ns());
 		return;
 	}
+	now = bpf_ktime_get_ns();
 
 	struct flow_stats init = {
 		.packets = segs,

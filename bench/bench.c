@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* tunflow's benchmarks that run in one process:
+ *   bench datapath [--quick]  per-packet cost under BPF_PROG_TEST_RUN against the empty
+ *                             program measured in the same run, pinned to one CPU
+ *   bench harvest             wall and CPU time to harvest 10k/100k/1M flows, and memory
+ * Prints Markdown table rows. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <malloc.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "flowtab.h"
+#include "harvest.h"
+#include "pkt.h"
+
+static int empty_prog(void)
+{
+	struct bpf_insn insns[] = {
+		{.code = 0xb7, .dst_reg = 0, .imm = -1}, /* r0 = TC_ACT_UNSPEC */
+		{.code = 0x95},                          /* exit */
+	};
+	return bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "bench_empty", "GPL", insns, 2, NULL);
+}
+
+/* Average ns per run of prog over repeat runs of one packet. */
+static double run_ns(int prog, const void *pkt, size_t len, __u32 repeat)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = len, .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(prog, &o)) {
+		fprintf(stderr, "bench: BPF_PROG_TEST_RUN: %s\n", strerror(errno));
+		exit(1);
+	}
+	return o.duration;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+#define TRIALS 7
+
+/* Interleaved trials of the floor and of tunflow; medians, and tunflow's spread. */
+static void datapath_row(const char *name, bool l2, int empty, int prog, const struct pkt_spec *s,
+			 __u32 repeat)
+{
+	static uint8_t buf[PKT_MAX];
+	struct pkt_layout lay;
+	struct pkt_spec sp = *s;
+	double fl[TRIALS], tf[TRIALS], df[TRIALS], lo = 1e9, hi = 0;
+	size_t len;
+
+	sp.l2 = l2;
+	len = pkt_build(&sp, buf, &lay);
+	run_ns(prog, buf, len, repeat / 10); /* warm: flow exists, caches hot */
+	for (int t = 0; t < TRIALS; t++) {
+		fl[t] = run_ns(empty, buf, len, repeat);
+		tf[t] = run_ns(prog, buf, len, repeat);
+		df[t] = tf[t] - fl[t];
+		if (df[t] < lo) lo = df[t];
+		if (df[t] > hi) hi = df[t];
+	}
+	printf("| %s | %s | %.0f | %.0f | **%.0f** | %.0f..%.0f |\n", l2 ? "L2" : "L3", name,
+	       median(fl, TRIALS), median(tf, TRIALS), median(df, TRIALS), lo, hi);
+	fflush(stdout);
+}
+
+#define V4A "192.0.2.1"
+#define V4B "198.51.100.7"
+#define V6A "2001:db8::1"
+#define V6B "2001:db8:1::2"
+
+static void pin_cpu(void)
+{
+	cpu_set_t set;
+	int cpu = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* 64k distinct flows, one run each: first pass inserts, second pass hits. Per-run
+ * timer overhead is the same for every program and cancels in the differences. */
+static void many_flows(int empty, int tunflow, int plain, __u32 nflows)
+{
+	static uint8_t buf[PKT_MAX];
+	struct pkt_layout lay;
+	size_t len;
+	double sum[3][2] = {{0}};
+	int progs[3] = {empty, tunflow, plain};
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (__u32 i = 0; i < nflows; i++) {
+			char src[32];
+			struct pkt_spec s = {.ipv = 4, .src = src, .dst = V4B, .proto = IPPROTO_UDP,
+					     .sport = 1024 + i % 50000, .dport = 53, .payload = 32};
+
+			snprintf(src, sizeof(src), "10.%u.%u.%u", i >> 16 & 0xff, i >> 8 & 0xff,
+				 i & 0xff);
+			len = pkt_build(&s, buf, &lay);
+			for (int p = 0; p < 3; p++)
+				sum[p][pass] += run_ns(progs[p], buf, len, 1);
+		}
+	}
+	for (int pass = 0; pass < 2; pass++)
+		printf("| L3 | %u flows, %s | %.0f | %.0f | **%.0f** | plain per-CPU hash: %.0f (**%.0f** over floor) |\n",
+		       nflows, pass ? "hit (all exist)" : "insert (all new)", sum[0][pass] / nflows,
+		       sum[1][pass] / nflows, (sum[1][pass] - sum[0][pass]) / nflows,
+		       sum[2][pass] / nflows, (sum[2][pass] - sum[0][pass]) / nflows);
+}
+
+static int datapath(bool quick)
+{
+	struct datapath dp;
+	struct bpf_object *po;
+	int empty, plain;
+	__u32 repeat = quick ? 200000 : 1000000;
+	struct {
+		const char *name;
+		struct pkt_spec s;
+		bool l2_only;
+	} cls[] = {
+		{"IPv4 TCP", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_TCP, .sport = 443, .dport = 50000, .tcp_flags = 0x10, .payload = 64}, false},
+		{"IPv4 UDP", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_UDP, .sport = 53, .dport = 50000, .payload = 64}, false},
+		{"IPv6 TCP", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_TCP, .sport = 443, .dport = 50000, .tcp_flags = 0x10, .payload = 64}, false},
+		{"IPv6 UDP", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP, .sport = 53, .dport = 50000, .payload = 64}, false},
+		{"ICMP", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_ICMP, .sport = 8, .payload = 56}, false},
+		{"ICMPv6", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_ICMPV6, .sport = 128, .payload = 56}, false},
+		{"IPv6 + HBH, DST, frag", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP, .sport = 1, .dport = 2, .ext = {IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT}, .next = 3, .frag = FRAG_FIRST, .payload = 64}, false},
+		{"802.1Q IPv4 TCP", {.vlans = 1, .ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_TCP, .sport = 443, .dport = 50000, .payload = 64}, true},
+	};
+
+	pin_cpu();
+	empty = empty_prog();
+	if (empty < 0 || dp_open(&dp, 131072)) {
+		fprintf(stderr, "bench: cannot load programs: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("| entry | packet | floor ns | tunflow ns | over floor ns | spread over floor |\n");
+	printf("|---|---|---|---|---|---|\n");
+	for (int l2 = 0; l2 <= 1; l2++)
+		for (size_t i = 0; i < sizeof(cls) / sizeof(cls[0]); i++)
+			if (l2 || !cls[i].l2_only)
+				datapath_row(cls[i].name, l2, empty, dp_prog_fd(&dp, l2, DIR_EGRESS),
+					     &cls[i].s, repeat);
+	if (!quick) {
+		dp_close(&dp);
+		if (dp_open(&dp, 131072))
+			return 1;
+		po = bpf_object__open_file("build/plain.bpf.o", NULL);
+		if (!po || bpf_object__load(po)) {
+			fprintf(stderr, "bench: cannot load build/plain.bpf.o\n");
+			return 1;
+		}
+		plain = bpf_program__fd(bpf_object__find_program_by_name(po, "plain_l3"));
+		printf("\n| entry | many flows | floor ns | tunflow ns | over floor ns | reference |\n");
+		printf("|---|---|---|---|---|---|\n");
+		many_flows(empty, dp_prog_fd(&dp, false, DIR_EGRESS), plain, 65536);
+		bpf_object__close(po);
+	}
+	dp_close(&dp);
+	close(empty);
+	return 0;
+}
+
+static double now_s(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void on_flow(const struct flow_key *k, const struct flow_stats *st, void *ctx)
+{
+	flowtab_add(ctx, k, st);
+}
+
+/* Fill the active kernel map with n flows from user space (batch update of per-CPU
+ * values), then time the whole harvest: swap, drain, merge CPUs, flow table. */
+static int harvest_one(__u32 n)
+{
+	struct datapath dp;
+	struct flowtab *ft = flowtab_new();
+	int ncpu = libbpf_num_possible_cpus();
+	const __u32 chunk = 8192;
+	struct flow_key *keys = calloc(chunk, sizeof(*keys));
+	struct flow_stats *vals = calloc((size_t)chunk * ncpu, sizeof(*vals));
+	struct mallinfo2 m0, m1;
+	double w0, c0, w1, c1;
+	long got;
+
+	if (dp_open(&dp, n))
+		return 1;
+	for (__u32 base = 0; base < n; base += chunk) {
+		__u32 cnt = n - base < chunk ? n - base : chunk;
+
+		for (__u32 i = 0; i < cnt; i++) {
+			__u32 id = base + i;
+
+			memset(&keys[i], 0, sizeof(keys[i]));
+			keys[i].ifindex = 2;
+			keys[i].ip_version = 4;
+			keys[i].proto = IPPROTO_TCP;
+			keys[i].src[10] = keys[i].src[11] = 0xff;
+			keys[i].src[12] = 10;
+			keys[i].src[13] = id >> 16;
+			keys[i].src[14] = id >> 8;
+			keys[i].src[15] = id;
+			memcpy(keys[i].dst, keys[i].src, 12);
+			keys[i].dst[12] = 192;
+			keys[i].dst[14] = 2;
+			keys[i].sport = 1024 + id % 60000;
+			keys[i].dport = 443;
+			for (int c = 0; c < ncpu; c++)
+				vals[(size_t)i * ncpu + c] = (struct flow_stats){10, 15000, 1, 2, 0x18, {0}};
+		}
+		if (bpf_map_update_batch(dp.maps[dp.active], keys, vals, &cnt, NULL)) {
+			fprintf(stderr, "bench: filling %u flows: %s\n", n, strerror(errno));
+			return 1;
+		}
+	}
+	m0 = mallinfo2();
+	w0 = now_s(CLOCK_MONOTONIC);
+	c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+	flowtab_begin(ft);
+	got = dp_harvest(&dp, on_flow, ft);
+	size_t listed;
+	flowtab_sorted(ft, &listed); /* what the table sink does at each report */
+	w1 = now_s(CLOCK_MONOTONIC);
+	c1 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+	m1 = mallinfo2();
+
+	/* kernel memory of one flow map, as the kernel accounts it */
+	struct bpf_map_info info = {0};
+	__u32 il = sizeof(info);
+	bpf_obj_get_info_by_fd(dp.maps[0], &info, &il);
+	char cmd[128], line[256];
+	unsigned long long memlock = 0;
+	snprintf(cmd, sizeof(cmd), "bpftool -j map show id %u", info.id);
+	FILE *p = popen(cmd, "r");
+	if (p) {
+		while (fgets(line, sizeof(line), p)) {
+			char *b = strstr(line, "\"bytes_memlock\":");
+			if (b)
+				memlock = strtoull(b + 16, NULL, 10);
+		}
+		pclose(p);
+	}
+	printf("| %u | %ld | %.3f | %.3f | %.0f | %.0f |\n", n, got, w1 - w0, c1 - c0,
+	       (double)(m1.uordblks + m1.hblkhd - m0.uordblks - m0.hblkhd) / n,
+	       memlock ? (double)memlock * 2 / n : 0);
+	fflush(stdout);
+	flowtab_free(ft);
+	dp_close(&dp);
+	free(keys);
+	free(vals);
+	return got == n ? 0 : 1;
+}
+
+static int harvest(void)
+{
+	__u32 sizes[] = {10000, 100000, 1000000};
+
+	printf("| flows | harvested | wall s | CPU s | user-space bytes/flow | kernel bytes/flow (both maps) |\n");
+	printf("|---|---|---|---|---|---|\n");
+	for (size_t i = 0; i < 3; i++)
+		if (harvest_one(sizes[i]))
+			return 1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "datapath"))
+		return datapath(argc >= 3 && !strcmp(argv[2], "--quick"));
+	if (argc >= 2 && !strcmp(argv[1], "harvest"))
+		return harvest();
+	fprintf(stderr, "usage: bench datapath [--quick] | bench harvest\n");
+	return 2;
+}
