@@ -5,22 +5,70 @@
 #include <glib.h>
 #include "flowtab.h"
 
+/* Flows come from chunks of FLOWS_PER_CHUNK and go back to a free list: no malloc
+ * header per flow, and one allocation per thousand flows on the harvest path. */
+#define FLOWS_PER_CHUNK 1024
+
+struct chunk {
+	struct chunk *next;
+	struct flow flows[FLOWS_PER_CHUNK];
+};
+
 struct flowtab {
 	GHashTable *h;
 	__u64 gen;
-	struct flow **sorted;
+	struct flow **list;
 	size_t cap;
+	struct chunk *chunks;
+	struct flow *free; /* a free flow's first bytes hold the next free flow */
+	__u64 expire_before;
 };
+
+static struct flow *flow_get(struct flowtab *ft)
+{
+	struct flow *f;
+
+	if (!ft->free) {
+		struct chunk *c = malloc(sizeof(*c));
+
+		if (!c)
+			return NULL;
+		c->next = ft->chunks;
+		ft->chunks = c;
+		for (int i = FLOWS_PER_CHUNK - 1; i >= 0; i--) {
+			memcpy(&c->flows[i], &ft->free, sizeof(ft->free));
+			ft->free = &c->flows[i];
+		}
+	}
+	f = ft->free;
+	memcpy(&ft->free, f, sizeof(ft->free));
+	memset(f, 0, sizeof(*f));
+	return f;
+}
+
+static void flow_put(struct flowtab *ft, struct flow *f)
+{
+	memcpy(f, &ft->free, sizeof(ft->free));
+	ft->free = f;
+}
 
 static guint key_hash(gconstpointer p)
 {
-	/* FNV-1a over the whole key: it is zero-padded, so every byte is meaningful */
-	const unsigned char *b = p;
-	guint32 h = 2166136261u;
+	/* the key is zero-padded, so every byte is meaningful: mix its eleven 32-bit words
+	 * (multiply-xorshift per word, then a murmur3 finaliser) */
+	const struct flow_key *k = p;
+	guint32 w[sizeof(*k) / 4], h = 0x9e3779b9u;
 
-	for (size_t i = 0; i < sizeof(struct flow_key); i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
+	memcpy(w, k, sizeof(w));
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		h ^= w[i] * 0xcc9e2d51u;
+		h = (h << 13 | h >> 19) * 5 + 0xe6546b64u;
+	}
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	return h ^ (h >> 16);
 }
 
 static gboolean key_equal(gconstpointer a, gconstpointer b)
@@ -34,8 +82,8 @@ struct flowtab *flowtab_new(void)
 
 	if (!ft)
 		return NULL;
-	/* the key lives inside the flow: one allocation per flow, freed with the value */
-	ft->h = g_hash_table_new_full(key_hash, key_equal, NULL, free);
+	/* the key lives inside the flow, which the table's pool owns */
+	ft->h = g_hash_table_new(key_hash, key_equal);
 	return ft;
 }
 
@@ -44,7 +92,13 @@ void flowtab_free(struct flowtab *ft)
 	if (!ft)
 		return;
 	g_hash_table_destroy(ft->h);
-	free(ft->sorted);
+	while (ft->chunks) {
+		struct chunk *c = ft->chunks;
+
+		ft->chunks = c->next;
+		free(c);
+	}
+	free(ft->list);
 	free(ft);
 }
 
@@ -58,7 +112,7 @@ int flowtab_add(struct flowtab *ft, const struct flow_key *key, const struct flo
 	struct flow *f = g_hash_table_lookup(ft->h, key);
 
 	if (!f) {
-		f = calloc(1, sizeof(*f));
+		f = flow_get(ft);
 		if (!f)
 			return -ENOMEM;
 		f->key = *key;
@@ -86,15 +140,22 @@ int flowtab_add(struct flowtab *ft, const struct flow_key *key, const struct flo
 	return 0;
 }
 
-static gboolean idle(gpointer key, gpointer value, gpointer before)
+static gboolean idle(gpointer key, gpointer value, gpointer data)
 {
+	struct flowtab *ft = data;
+	struct flow *f = value;
+
 	(void)key;
-	return ((struct flow *)value)->last_ns < *(__u64 *)before;
+	if (f->last_ns >= ft->expire_before)
+		return FALSE;
+	flow_put(ft, f); /* the table drops its pointers to f right after this returns */
+	return TRUE;
 }
 
 size_t flowtab_expire(struct flowtab *ft, __u64 before_ns)
 {
-	return g_hash_table_foreach_remove(ft->h, idle, &before_ns);
+	ft->expire_before = before_ns;
+	return g_hash_table_foreach_remove(ft->h, idle, ft);
 }
 
 size_t flowtab_size(const struct flowtab *ft)
@@ -102,7 +163,7 @@ size_t flowtab_size(const struct flowtab *ft)
 	return g_hash_table_size(ft->h);
 }
 
-static int by_bytes_desc(const void *a, const void *b)
+int flow_cmp_bytes(const void *a, const void *b)
 {
 	const struct flow *x = *(struct flow *const *)a, *y = *(struct flow *const *)b;
 
@@ -111,26 +172,25 @@ static int by_bytes_desc(const void *a, const void *b)
 	return memcmp(&x->key, &y->key, sizeof(x->key)); /* stable order for equal flows */
 }
 
-struct flow **flowtab_sorted(struct flowtab *ft, size_t *n)
+struct flow **flowtab_list(struct flowtab *ft, size_t *n)
 {
 	GHashTableIter it;
 	gpointer k, v;
 	size_t i = 0, size = g_hash_table_size(ft->h);
 
 	if (size > ft->cap) {
-		struct flow **s = realloc(ft->sorted, size * sizeof(*s));
+		struct flow **s = realloc(ft->list, size * sizeof(*s));
 
 		if (!s) {
 			*n = 0;
-			return ft->sorted;
+			return ft->list;
 		}
-		ft->sorted = s;
+		ft->list = s;
 		ft->cap = size;
 	}
 	g_hash_table_iter_init(&it, ft->h);
 	while (g_hash_table_iter_next(&it, &k, &v))
-		ft->sorted[i++] = v;
-	qsort(ft->sorted, i, sizeof(*ft->sorted), by_bytes_desc);
+		ft->list[i++] = v;
 	*n = i;
-	return ft->sorted;
+	return ft->list;
 }

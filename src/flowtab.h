@@ -29,8 +29,10 @@ int flowtab_add(struct flowtab *ft, const struct flow_key *key, const struct flo
 /* Forget flows whose last packet is older than before_ns. Returns how many. */
 size_t flowtab_expire(struct flowtab *ft, __u64 before_ns);
 size_t flowtab_size(const struct flowtab *ft);
-/* All flows, most bytes first. The array is owned by the table and valid until the next
- * call that changes it. */
-struct flow **flowtab_sorted(struct flowtab *ft, size_t *n);
+/* All flows, in no particular order. The array is owned by the table and valid until
+ * the next call that changes it. */
+struct flow **flowtab_list(struct flowtab *ft, size_t *n);
+/* Order flows most bytes first (ties by key, so the order is stable). */
+int flow_cmp_bytes(const void *a, const void *b);
 
 #endif

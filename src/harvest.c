@@ -15,7 +15,7 @@ const char *const counter_names[CNT_MAX] = {
 	[CNT_NO_MAP] = "no_map",
 };
 
-#define DRAIN_BATCH 4096
+#define DRAIN_BATCH 16384
 
 static int make_flow_map(__u32 max_flows)
 {

@@ -275,7 +275,7 @@ static void harvest(struct app *a, bool final)
 		a->harvest_errors++;
 	mono = now_ns(CLOCK_MONOTONIC);
 	real = now_ns(CLOCK_REALTIME);
-	r.flows = flowtab_sorted(a->ft, &r.nflows);
+	r.flows = flowtab_list(a->ft, &r.nflows);
 	r.interval_s = (mono - a->last_harvest_ns) / 1e9;
 	/* The final harvest covers only the moment since the last one: rates stay those of
 	 * the last full interval. */

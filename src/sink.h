@@ -9,7 +9,7 @@
 #include "flowtab.h"
 
 struct report {
-	struct flow **flows;   /* every flow in the table, most bytes first */
+	struct flow **flows;   /* every flow in the table, in no particular order */
 	size_t nflows;
 	__u64 gen;             /* flows with gen == this had packets in this harvest */
 	double interval_s;     /* time this harvest covers */

@@ -13,7 +13,45 @@ struct table_sink {
 	struct sink s;
 	FILE *out;
 	struct table_opts o;
+	struct flow **top; /* the rows shown, most bytes first */
+	size_t cap;
 };
+
+/* The k flows with most bytes, in order, into ts->top. Most flows fail the first
+ * comparison against the smallest kept one, so this is linear in practice. */
+static size_t pick_top(struct table_sink *ts, struct flow **flows, size_t n, size_t k)
+{
+	size_t have = 0;
+
+	if (k > n)
+		k = n;
+	if (k > ts->cap) {
+		struct flow **t = realloc(ts->top, k * sizeof(*t));
+
+		if (!t)
+			return 0;
+		ts->top = t;
+		ts->cap = k;
+	}
+	if (k == n) {
+		memcpy(ts->top, flows, n * sizeof(*flows));
+		qsort(ts->top, n, sizeof(*flows), flow_cmp_bytes);
+		return n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t j;
+
+		if (have == k && flow_cmp_bytes(&flows[i], &ts->top[k - 1]) >= 0)
+			continue;
+		j = have < k ? have++ : k - 1;
+		while (j > 0 && flow_cmp_bytes(&flows[i], &ts->top[j - 1]) < 0) {
+			ts->top[j] = ts->top[j - 1];
+			j--;
+		}
+		ts->top[j] = flows[i];
+	}
+	return have;
+}
 
 /* Column widths: interface, endpoints. */
 struct widths {
@@ -49,8 +87,10 @@ static void table_report(struct sink *s, const struct report *r)
 {
 	struct table_sink *ts = (struct table_sink *)s;
 	struct widths w = ts->o.wide ? (struct widths){15, 47} : (struct widths){6, 20};
-	__u64 tot_pkts = 0, tot_bytes = 0, tot_rate = 0;
-	int rows = rows_available(ts), shown = 0;
+	__u64 tot_pkts = 0, tot_bytes = 0;
+	double tot_rate = 0;
+	int rows = rows_available(ts);
+	size_t shown;
 	char now[32], pb[8], a[ENDPOINT_STRLEN], b[ENDPOINT_STRLEN], fa[64], fb[64], ib[64];
 	char np[8], nb[8], nr[8];
 	FILE *out = ts->out;
@@ -64,26 +104,25 @@ static void table_report(struct sink *s, const struct report *r)
 	fprintf(out, "%-*s %-3s %-5s %-*s %-*s %6s %6s %6s\n", w.ifc, "IFACE", "DIR", "PROTO",
 		w.ep, "SOURCE", w.ep, "DESTINATION", "PKTS", "BYTES", "BIT/S");
 	for (size_t i = 0; i < r->nflows; i++) {
-		const struct flow *f = r->flows[i];
-		double rate = f->rate_bps;
+		tot_pkts += r->flows[i]->packets;
+		tot_bytes += r->flows[i]->bytes;
+		tot_rate += r->flows[i]->rate_bps;
+	}
+	shown = pick_top(ts, r->flows, r->nflows, rows < 0 ? r->nflows : (size_t)rows);
+	for (size_t i = 0; i < shown; i++) {
+		const struct flow *f = ts->top[i];
 
-		tot_pkts += f->packets;
-		tot_bytes += f->bytes;
-		tot_rate += rate;
-		if (rows >= 0 && shown >= rows)
-			continue;
-		shown++;
 		fmt_endpoint(&f->key, true, a);
 		fmt_endpoint(&f->key, false, b);
 		fmt_si(f->packets, np, sizeof(np));
 		fmt_si(f->bytes, nb, sizeof(nb));
-		fmt_si(rate, nr, sizeof(nr));
+		fmt_si(f->rate_bps, nr, sizeof(nr));
 		fprintf(out, "%-*s %-3s %-5s %-*s %-*s %6s %6s %6s\n", w.ifc,
 			fit(iface_name(f->key.ifindex), w.ifc, ib),
 			f->key.dir == DIR_INGRESS ? "in" : "out", proto_name(f->key.proto, pb), w.ep,
 			fit(a, w.ep, fa), w.ep, fit(b, w.ep, fb), np, nb, nr);
 	}
-	if (shown < (int)r->nflows)
+	if (shown < r->nflows)
 		fprintf(out, "... %zu more flow%s\n", r->nflows - shown,
 			r->nflows - shown == 1 ? "" : "s");
 	fmt_si(tot_pkts, np, sizeof(np));
@@ -111,6 +150,7 @@ static void table_report(struct sink *s, const struct report *r)
 
 static void table_close(struct sink *s)
 {
+	free(((struct table_sink *)s)->top);
 	free(s);
 }
 

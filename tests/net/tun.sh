@@ -95,17 +95,29 @@ check "nothing left attached after exit" "$(ip netns exec "$NS" "$HOOKQ" tun0)" 
 TAB=$TMP/table.txt
 tf_start "$NS" "$TAB" "$TMP/err2" -o table -t 0.2 tun0 || fail "start table" "$(cat "$TMP/err2")"
 $T "v=6,proto=tcp,flags=0x18,src=2001:db8:aaaa:bbbb:cccc:dddd:eeee:2,dst=2001:db8::99,sport=65000,dport=65001,payload=10,count=4" \
-   "v=4,proto=udp,src=192.0.2.2,dst=192.0.2.99,sport=1,dport=2,ihl=4,count=2" 2>/dev/null
+   "v=4,proto=udp,src=192.0.2.2,dst=192.0.2.99,sport=1,dport=2,ihl=4,count=2" \
+   "v=4,proto=udp,src=192.0.2.2,dst=192.0.2.99,sport=3,dport=4,count=1" 2>/dev/null
 sleep 0.4
 tf_stop
 check "table: exit status" "$TF_RC" 0
 check "table: widest line under 80 columns" "$(awk '{ if (length($0) > m) m = length($0) } END { print (m < 80) }' "$TAB")" 1
 FINAL=$(sed -n '/(final)$/,$p' "$TAB")
-check "table: final row, long IPv6 source cut to fit with its port kept" \
-	"$(echo "$FINAL" | grep '65001')" \
-	"tun0   in  tcp   ~:dddd:eeee:2]:65000 [2001:db8::99]:65001      4    280      0"
-check "table: final footer totals" "$(echo "$FINAL" | grep '^total')" "total  4 packets  280 bytes  0 bit/s"
+check "table: final rows by bytes, long IPv6 source cut to fit with its port kept" \
+	"$(echo "$FINAL" | grep '^tun0')" \
+	"tun0   in  tcp   ~:dddd:eeee:2]:65000 [2001:db8::99]:65001      4    280      0
+tun0   in  udp   192.0.2.2:3          192.0.2.99:4              1     28      0"
+check "table: final footer totals" "$(echo "$FINAL" | grep '^total')" "total  5 packets  308 bytes  0 bit/s"
 check "table: footer shows the loss counter" "$(echo "$FINAL" | grep '^not in flows')" "not in flows: bad_ihl 2"
+
+# --top 1: the biggest flow only, and how many more there are
+tf_start "$NS" "$TMP/top.txt" "$TMP/e5" -o table -n 1 -t 0.2 tun0 || fail "start --top" "$(cat "$TMP/e5")"
+ip netns exec "$NS" "$TUNPKT" tun0 "v=4,proto=udp,src=192.0.2.2,dst=192.0.2.99,sport=5,dport=6,payload=100,count=3" \
+	"v=4,proto=udp,src=192.0.2.2,dst=192.0.2.99,sport=7,dport=8,payload=10,count=1" 2>/dev/null
+sleep 0.4
+tf_stop
+FINAL=$(sed -n '/(final)$/,$p' "$TMP/top.txt")
+check "table --top 1: only the biggest flow" "$(echo "$FINAL" | grep -c '^tun0') $(echo "$FINAL" | grep '^tun0' | grep -c ':5 ')" "1 1"
+check "table --top 1: says what is left out" "$(echo "$FINAL" | grep '^\.\.\.')" "... 1 more flow"
 
 # Stopping: SIGTERM and --duration both end with a final harvest and status 0.
 tf_start "$NS" "$TMP/o3" "$TMP/e3" -o json tun0 || fail "start" "$(cat "$TMP/e3")"
