@@ -4,6 +4,7 @@
 #   make demo     install dependencies, build, show tunflow on a tun in a throwaway namespace
 #   make test     install dependencies, build, run the whole test suite
 #   make deps     install the Debian packages tunflow and its tests need
+#   make bench    measure (QUICK=1: datapath only) and write docs/BENCHMARKS.md
 
 CC      ?= gcc
 CLANG   ?= clang
@@ -23,7 +24,7 @@ APP_SRCS  := $(wildcard src/*.c)
 APP_OBJS  := $(patsubst src/%.c,$(OUT)/%.o,$(APP_SRCS))
 LIB_OBJS  := $(filter-out $(OUT)/main.o,$(APP_OBJS))
 TEST_LIB  := $(OUT)/pkt.o
-TOOLS     := $(OUT)/test_bpf $(OUT)/tunpkt $(OUT)/hookq $(OUT)/other.bpf.o $(OUT)/bench
+TOOLS     := $(OUT)/test_bpf $(OUT)/tunpkt $(OUT)/hookq $(OUT)/other.bpf.o $(OUT)/bench $(OUT)/tunrelay
 
 .PHONY: all clean deps demo test bench
 all: $(OUT)/tunflow $(TOOLS)
@@ -61,6 +62,9 @@ $(OUT)/hookq: tests/tools/hookq.c
 $(OUT)/plain.bpf.o: bench/plain.bpf.c src/flow.h | $(OUT)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+$(OUT)/tunrelay: bench/tunrelay.c | $(OUT)
+	$(CC) $(CFLAGS) $< -o $@
+
 $(OUT)/bench: bench/bench.c $(TEST_LIB) $(LIB_OBJS) $(OUT)/plain.bpf.o
 	$(CC) $(CFLAGS) -Itests/lib $< $(TEST_LIB) $(LIB_OBJS) $(LDLIBS) -o $@
 
@@ -74,6 +78,10 @@ demo: deps
 test: deps
 	$(MAKE) all
 	tests/run.sh
+
+bench: deps
+	$(MAKE) all
+	QUICK=$(QUICK) bench/run.sh
 
 clean:
 	rm -rf $(OUT)

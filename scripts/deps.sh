@@ -9,6 +9,7 @@ PKGS=(
 	libglib2.0-dev libmnl-dev libcap-dev
 	linux-libc-dev
 	iproute2 iputils-ping jq util-linux
+	iperf3 softflowd ethtool
 )
 missing=()
 for p in "${PKGS[@]}"; do
