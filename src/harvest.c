@@ -131,7 +131,7 @@ void dp_merge(const void *percpu, int ncpus, struct flow_stats *out)
 		out->packets += v[c].packets;
 		out->bytes += v[c].bytes;
 		out->tcp_flags |= v[c].tcp_flags;
-		if (!out->first_ns || v[c].first_ns < out->first_ns)
+		if (v[c].first_ns && (!out->first_ns || v[c].first_ns < out->first_ns))
 			out->first_ns = v[c].first_ns;
 		if (v[c].last_ns > out->last_ns)
 			out->last_ns = v[c].last_ns;

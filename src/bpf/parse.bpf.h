@@ -182,6 +182,16 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, __u32 off, struct p
 	return parse_l4(skb, off + hlen, off + p->l3_len, p, copy);
 }
 
+/* IPv6 extension headers tunflow steps over: hop-by-hop 0, routing 43, fragment 44,
+ * AH 51, destination options 60 (one bit test), mobility 135. */
+#define EXT_HDR_MASK (1ULL << IPPROTO_HOPOPTS | 1ULL << IPPROTO_ROUTING | 1ULL << IPPROTO_FRAGMENT | \
+		      1ULL << IPPROTO_AH | 1ULL << IPPROTO_DSTOPTS)
+
+static __always_inline bool is_ext_hdr(__u8 next)
+{
+	return next < 64 ? (EXT_HDR_MASK >> next) & 1 : next == IPPROTO_MH;
+}
+
 static __always_inline int parse_ipv6(struct __sk_buff *skb, __u32 off, struct pkt *p,
 				      const bool copy)
 {
@@ -205,18 +215,10 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, __u32 off, struct p
 	cur = off + 40;
 	end = off + p->l3_len;
 
+#pragma unroll
 	for (i = 0; i < TUNFLOW_MAX_EXT_HDRS; i++) {
-		switch (next) {
-		case IPPROTO_HOPOPTS:
-		case IPPROTO_ROUTING:
-		case IPPROTO_DSTOPTS:
-		case IPPROTO_MH:
-		case IPPROTO_AH:
-		case IPPROTO_FRAGMENT:
-			break;
-		default:
+		if (!is_ext_hdr(next))
 			goto upper;
-		}
 		if (cur + 8 > end)
 			return cur + 8 > skb->len ? CNT_TRUNCATED : CNT_BAD_LEN;
 		HDR_OR_RETURN(eh, skb, cur, 8, ebuf, copy);
@@ -234,15 +236,8 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, __u32 off, struct p
 		cur += next == IPPROTO_AH ? ((__u32)eh[1] + 2) * 4 : ((__u32)eh[1] + 1) * 8;
 		next = eh[0];
 	}
-	switch (next) {
-	case IPPROTO_HOPOPTS:
-	case IPPROTO_ROUTING:
-	case IPPROTO_DSTOPTS:
-	case IPPROTO_MH:
-	case IPPROTO_AH:
-	case IPPROTO_FRAGMENT:
+	if (is_ext_hdr(next))
 		return CNT_EXT_LIMIT;
-	}
 upper:
 	if (cur > end)
 		return cur > skb->len ? CNT_TRUNCATED : CNT_BAD_LEN;

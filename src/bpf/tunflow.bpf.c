@@ -44,9 +44,8 @@ static __always_inline void add(struct flow_stats *st, __u64 segs, __u64 bytes, 
 	st->packets += segs;
 	st->bytes += bytes;
 	st->tcp_flags |= flags;
-	st->last_ns = now;
-	if (!st->first_ns)
-		st->first_ns = now; /* this CPU's slot of an entry another CPU created */
+	st->last_ns = now; /* this CPU's slot of an entry another CPU created keeps first_ns
+			    * 0: the merge in user space takes the other CPUs' first_ns */
 }
 
 static __always_inline void account(struct __sk_buff *skb, struct pkt *p)
