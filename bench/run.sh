@@ -46,31 +46,36 @@ if [ "$QUICK" != 1 ]; then
 		echo
 		echo "## 5. Start-up"
 		echo
-		echo "Time from exec to 'tunflow: ready' (programs loaded, both directions attached with tcx), median of 3 starts."
+		echo "Time from exec to 'tunflow: ready' (programs loaded, both directions of every interface attached), and from SIGINT to exit (final harvest, every hook detached); median of 3, tun interfaces in a namespace."
 		echo
-		echo "| interfaces | start-up ms |"
-		echo "|---|---|"
+		echo "| interfaces | attach | start-up ms | exit ms |"
+		echo "|---|---|---|---|"
 		for n in 1 1000; do
 			ns=tfbench$$-$n
 			ip netns add "$ns"; NSES+=("$ns")
 			for i in $(seq 0 $((n - 1))); do echo "tuntap add mode tun name tb$i"; done | ip -n "$ns" -batch -
 			for i in $(seq 0 $((n - 1))); do echo "link set tb$i up"; done | ip -n "$ns" -batch -
-			times=()
-			for trial in 1 2 3; do
-				err=$(mktemp)
-				t0=$(date +%s%N)
-				ip netns exec "$ns" build/tunflow -o json 'tb*' >/dev/null 2>"$err" &
-				pid=$!
-				until grep -q "tunflow: ready" "$err"; do
-					kill -0 $pid 2>/dev/null || { echo "bench: tunflow failed: $(cat "$err")" >&2; exit 1; }
-					sleep 0.005
+			for mode in tcx tc; do
+				starts=(); stops=()
+				for trial in 1 2 3; do
+					err=$(mktemp)
+					t0=$(date +%s%N)
+					ip netns exec "$ns" build/tunflow --attach $mode -o json 'tb*' >/dev/null 2>"$err" &
+					pid=$!
+					until grep -q "tunflow: ready" "$err"; do
+						kill -0 $pid 2>/dev/null || { echo "bench: tunflow failed: $(cat "$err")" >&2; exit 1; }
+						sleep 0.005
+					done
+					t1=$(date +%s%N)
+					kill -INT $pid; wait $pid
+					t2=$(date +%s%N)
+					rm -f "$err"
+					starts+=($(( (t1 - t0) / 1000000 )))
+					stops+=($(( (t2 - t1) / 1000000 )))
 				done
-				t1=$(date +%s%N)
-				kill -INT $pid; wait $pid
-				rm -f "$err"
-				times+=($(( (t1 - t0) / 1000000 )))
+				echo "| $n | $mode | $(printf '%s\n' "${starts[@]}" | sort -n | sed -n 2p) | $(printf '%s\n' "${stops[@]}" | sort -n | sed -n 2p) |"
 			done
-			echo "| $n | $(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p) |"
+			ip netns del "$ns"
 		done
 	}
 	bench/throughput.sh || exit 1
