@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# make bench: measure tunflow and write docs/BENCHMARKS.md (QUICK=1: datapath only).
+# make bench: measure tunflow and write docs/BENCHMARKS.md (QUICK=1: datapath only, into
+# build/BENCHMARKS-quick.md).
 # Runs only in network namespaces it creates; removes them on exit.
 set -u
 cd "$(dirname "$0")/.."
 QUICK=${QUICK:-0}
 OUT=docs/BENCHMARKS.md
+# the quick mode measures only the datapath: it must not replace the full record
+[ "$QUICK" = 1 ] && OUT=build/BENCHMARKS-quick.md
 NSES=()
 PIDS=()
 cleanup() {
