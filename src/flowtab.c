@@ -123,7 +123,6 @@ int flowtab_add(struct flowtab *ft, const struct flow_key *key, const struct flo
 		f->gen = ft->gen;
 		f->d_packets = f->d_bytes = 0;
 		f->d_tcp_flags = 0;
-		f->d_first_ns = st->first_ns;
 	}
 	f->packets += st->packets;
 	f->bytes += st->bytes;
@@ -133,8 +132,6 @@ int flowtab_add(struct flowtab *ft, const struct flow_key *key, const struct flo
 	f->d_tcp_flags |= st->tcp_flags;
 	if (st->first_ns < f->first_ns)
 		f->first_ns = st->first_ns;
-	if (st->first_ns < f->d_first_ns)
-		f->d_first_ns = st->first_ns;
 	if (st->last_ns > f->last_ns)
 		f->last_ns = st->last_ns;
 	return 0;
@@ -156,11 +153,6 @@ size_t flowtab_expire(struct flowtab *ft, __u64 before_ns)
 {
 	ft->expire_before = before_ns;
 	return g_hash_table_foreach_remove(ft->h, idle, ft);
-}
-
-size_t flowtab_size(const struct flowtab *ft)
-{
-	return g_hash_table_size(ft->h);
 }
 
 int flow_cmp_bytes(const void *a, const void *b)

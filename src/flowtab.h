@@ -12,7 +12,6 @@ struct flow {
 	__u64 packets, bytes;     /* since the flow was first seen */
 	__u64 first_ns, last_ns;  /* CLOCK_MONOTONIC */
 	__u64 d_packets, d_bytes; /* added by the harvest of generation gen */
-	__u64 d_first_ns;         /* first packet within that harvest */
 	__u64 gen;
 	double rate_bps;          /* bits per second over the last full interval */
 	__u8 tcp_flags, d_tcp_flags;
@@ -28,7 +27,6 @@ __u64 flowtab_begin(struct flowtab *ft);
 int flowtab_add(struct flowtab *ft, const struct flow_key *key, const struct flow_stats *st);
 /* Forget flows whose last packet is older than before_ns. Returns how many. */
 size_t flowtab_expire(struct flowtab *ft, __u64 before_ns);
-size_t flowtab_size(const struct flowtab *ft);
 /* All flows, in no particular order. The array is owned by the table and valid until
  * the next call that changes it. */
 struct flow **flowtab_list(struct flowtab *ft, size_t *n);

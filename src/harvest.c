@@ -44,7 +44,6 @@ int dp_open(struct datapath *dp, __u32 max_flows)
 
 	memset(dp, 0, sizeof(*dp));
 	dp->maps[0] = dp->maps[1] = -1;
-	dp->max_flows = max_flows;
 	dp->ncpus = libbpf_num_possible_cpus();
 	if (dp->ncpus <= 0) {
 		fprintf(stderr, "tunflow: cannot count possible CPUs: %s\n", strerror(-dp->ncpus));

@@ -14,7 +14,6 @@ struct datapath {
 	int maps[2];     /* the two inner flow maps */
 	int active;      /* index into maps[] of the one installed in the kernel */
 	int ncpus;       /* possible CPUs: per-CPU values come in this many slots */
-	__u32 max_flows;
 	/* drain buffers, sized for one batch */
 	void *keys, *vals;
 	__u32 batch;
