@@ -82,6 +82,13 @@ flow_sum() {
 	jq -s "map(select(.type == \"flow\" and ($3)) | .$2) | add // 0" "$1"
 }
 
+# flow_is FILE NAME CONDITION PACKETS BYTES: the flow lines matching CONDITION add up to
+# exactly PACKETS and BYTES
+flow_is() {
+	check "$2: packets" "$(flow_sum "$1" packets "$3")" "$4"
+	check "$2: bytes" "$(flow_sum "$1" bytes "$3")" "$5"
+}
+
 # counters FILE: the final counters object, compact
 final_counters() {
 	jq -c -s 'map(select(.type == "counters" and .final)) | last

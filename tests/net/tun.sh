@@ -39,47 +39,39 @@ sleep 0.3
 tf_stop
 check "exit status after SIGINT" "$TF_RC" 0
 
-# flow NAME DIR CONDITION PACKETS BYTES
-flow() {
-	local p b
-	p=$(flow_sum "$OUT" packets "$3")
-	b=$(flow_sum "$OUT" bytes "$3")
-	check "$1: packets" "$p" "$4"
-	check "$1: bytes" "$b" "$5"
-}
 I='.iface == "tun0" and .dir == "ingress"'
 E='.iface == "tun0" and .dir == "egress"'
-flow "ingress IPv4 UDP 192.0.2.2:5000 > 192.0.2.99:9000" in \
+flow_is "$OUT" "ingress IPv4 UDP 192.0.2.2:5000 > 192.0.2.99:9000" \
 	"$I and .ip_version == 4 and .proto == 17 and .src == \"192.0.2.2\" and .dst == \"192.0.2.99\" and .sport == 5000 and .dport == 9000" 7 $((7 * 128))
-flow "ingress IPv4 TCP SYN > :81" in \
+flow_is "$OUT" "ingress IPv4 TCP SYN > :81" \
 	"$I and .proto == 6 and .src == \"192.0.2.2\" and .sport == 40000 and .dport == 81 and .tcp_flags == 2" 3 $((3 * 40))
-flow "egress IPv4 TCP RST from :81" out \
+flow_is "$OUT" "egress IPv4 TCP RST from :81" \
 	"$E and .proto == 6 and .src == \"192.0.2.1\" and .sport == 81 and .dport == 40000 and .tcp_flags == 20" 3 $((3 * 40))
-flow "ingress IPv4 ICMP echo request" in \
+flow_is "$OUT" "ingress IPv4 ICMP echo request" \
 	"$I and .proto == 1 and .icmp_type == 8 and .icmp_code == 0 and .src == \"192.0.2.2\"" 4 $((4 * 84))
-flow "egress IPv4 ICMP echo reply" out \
+flow_is "$OUT" "egress IPv4 ICMP echo reply" \
 	"$E and .proto == 1 and .icmp_type == 0 and .dst == \"192.0.2.2\"" 4 $((4 * 84))
-flow "ingress IPv6 UDP [2001:db8::2]:5001 > [2001:db8::99]:9001" in \
+flow_is "$OUT" "ingress IPv6 UDP [2001:db8::2]:5001 > [2001:db8::99]:9001" \
 	"$I and .ip_version == 6 and .proto == 17 and .src == \"2001:db8::2\" and .dst == \"2001:db8::99\" and .sport == 5001 and .dport == 9001" 5 $((5 * 248))
-flow "ingress IPv6 TCP SYN > :82" in \
+flow_is "$OUT" "ingress IPv6 TCP SYN > :82" \
 	"$I and .ip_version == 6 and .proto == 6 and .sport == 40001 and .dport == 82" 2 $((2 * 60))
-flow "egress IPv6 TCP RST from :82" out \
+flow_is "$OUT" "egress IPv6 TCP RST from :82" \
 	"$E and .ip_version == 6 and .proto == 6 and .sport == 82 and .dport == 40001 and .tcp_flags == 20" 2 $((2 * 60))
-flow "ingress ICMPv6 echo request" in \
+flow_is "$OUT" "ingress ICMPv6 echo request" \
 	"$I and .proto == 58 and .icmp_type == 128 and .src == \"2001:db8::2\"" 3 $((3 * 104))
-flow "egress ICMPv6 echo reply" out \
+flow_is "$OUT" "egress ICMPv6 echo reply" \
 	"$E and .proto == 58 and .icmp_type == 129 and .dst == \"2001:db8::2\"" 3 $((3 * 104))
-flow "ingress GSO TCP 5000 bytes / 1000: 5 wire packets" in \
+flow_is "$OUT" "ingress GSO TCP 5000 bytes / 1000: 5 wire packets" \
 	"$I and .proto == 6 and .sport == 6000 and .dport == 6001" 5 $((5000 + 4 * 40))
-flow "ingress paged IPv6 UDP (headers outside linear area)" in \
+flow_is "$OUT" "ingress paged IPv6 UDP (headers outside linear area)" \
 	"$I and .ip_version == 6 and .sport == 6002 and .dport == 6003" 1 $((40 + 8 + 5000))
-flow "egress IPv4 UDP from a socket > 192.0.2.2:7000" out \
+flow_is "$OUT" "egress IPv4 UDP from a socket > 192.0.2.2:7000" \
 	"$E and .ip_version == 4 and .proto == 17 and .dst == \"192.0.2.2\" and .dport == 7000" 5 $((5 * 78))
-flow "egress IPv6 UDP from a socket > [2001:db8::2]:7001" out \
+flow_is "$OUT" "egress IPv6 UDP from a socket > [2001:db8::2]:7001" \
 	"$E and .ip_version == 6 and .proto == 17 and .dst == \"2001:db8::2\" and .dport == 7001" 6 $((6 * 68))
-flow "egress IPv4 ping" out \
+flow_is "$OUT" "egress IPv4 ping" \
 	"$E and .proto == 1 and .icmp_type == 8 and .dst == \"192.0.2.2\"" 3 $((3 * 84))
-flow "egress IPv6 ping" out \
+flow_is "$OUT" "egress IPv6 ping" \
 	"$E and .proto == 58 and .icmp_type == 128 and .dst == \"2001:db8::2\"" 2 $((2 * 104))
 check "no parse failure or loss counted" "$(final_counters "$OUT")" \
 	'{"non_ip":0,"truncated":0,"bad_ihl":0,"bad_len":0,"ext_limit":0,"map_full":0,"no_map":0,"harvest_errors":0}'

@@ -42,23 +42,19 @@ sleep 0.3
 tf_stop
 check "exit status after SIGINT" "$TF_RC" 0
 
-flow() {
-	check "$1: packets" "$(flow_sum "$OUT" packets "$2")" "$3"
-	check "$1: bytes" "$(flow_sum "$OUT" bytes "$2")" "$4"
-}
 I='.iface == "va" and .dir == "ingress"'
 E='.iface == "va" and .dir == "egress"'
-flow "egress IPv4 UDP > :7000" "$E and .ip_version == 4 and .proto == 17 and .dport == 7000" 6 $((6 * 128))
-flow "egress IPv6 UDP > :7001" "$E and .ip_version == 6 and .proto == 17 and .dport == 7001" 4 $((4 * 58))
-flow "egress IPv4 echo request" "$E and .proto == 1 and .icmp_type == 8" 3 $((3 * 84))
-flow "ingress IPv4 echo reply" "$I and .proto == 1 and .icmp_type == 0 and .src == \"198.51.100.2\"" 3 $((3 * 84))
-flow "egress IPv6 echo request" "$E and .proto == 58 and .icmp_type == 128" 2 $((2 * 104))
-flow "ingress IPv6 echo reply" "$I and .proto == 58 and .icmp_type == 129" 2 $((2 * 104))
+flow_is "$OUT" "egress IPv4 UDP > :7000" "$E and .ip_version == 4 and .proto == 17 and .dport == 7000" 6 $((6 * 128))
+flow_is "$OUT" "egress IPv6 UDP > :7001" "$E and .ip_version == 6 and .proto == 17 and .dport == 7001" 4 $((4 * 58))
+flow_is "$OUT" "egress IPv4 echo request" "$E and .proto == 1 and .icmp_type == 8" 3 $((3 * 84))
+flow_is "$OUT" "ingress IPv4 echo reply" "$I and .proto == 1 and .icmp_type == 0 and .src == \"198.51.100.2\"" 3 $((3 * 84))
+flow_is "$OUT" "egress IPv6 echo request" "$E and .proto == 58 and .icmp_type == 128" 2 $((2 * 104))
+flow_is "$OUT" "ingress IPv6 echo reply" "$I and .proto == 58 and .icmp_type == 129" 2 $((2 * 104))
 # Linux SYNs carry 20 bytes of options (MSS, SACK, timestamps, window scale)
-flow "egress IPv4 TCP SYN > :81" "$E and .ip_version == 4 and .proto == 6 and .dport == 81 and .tcp_flags == 2" 1 60
-flow "ingress IPv4 TCP RST from :81" "$I and .ip_version == 4 and .proto == 6 and .sport == 81 and .tcp_flags == 20" 1 40
-flow "egress IPv6 TCP SYN > :82" "$E and .ip_version == 6 and .proto == 6 and .dport == 82 and .tcp_flags == 2" 1 80
-flow "ingress IPv6 TCP RST from :82" "$I and .ip_version == 6 and .proto == 6 and .sport == 82 and .tcp_flags == 20" 1 60
+flow_is "$OUT" "egress IPv4 TCP SYN > :81" "$E and .ip_version == 4 and .proto == 6 and .dport == 81 and .tcp_flags == 2" 1 60
+flow_is "$OUT" "ingress IPv4 TCP RST from :81" "$I and .ip_version == 4 and .proto == 6 and .sport == 81 and .tcp_flags == 20" 1 40
+flow_is "$OUT" "egress IPv6 TCP SYN > :82" "$E and .ip_version == 6 and .proto == 6 and .dport == 82 and .tcp_flags == 2" 1 80
+flow_is "$OUT" "ingress IPv6 TCP RST from :82" "$I and .ip_version == 6 and .proto == 6 and .sport == 82 and .tcp_flags == 20" 1 60
 check "no parse failure or loss counted" "$(final_counters "$OUT" | jq -c 'del(.non_ip)')" \
 	'{"truncated":0,"bad_ihl":0,"bad_len":0,"ext_limit":0,"map_full":0,"no_map":0,"harvest_errors":0}'
 check "nothing left attached after exit" "$(ip netns exec "$A" "$HOOKQ" va)" "tcx_ingress 0 tcx_egress 0"

@@ -403,7 +403,7 @@ static void map_full(void)
 	}
 	if (ok)
 		ok = harvest(&small, b, d);
-	if (ok && (nflows != 3 || d[CNT_MAX - 1] || d[CNT_MAP_FULL] != 4))
+	if (ok && (nflows != 3 || d[CNT_NO_MAP] || d[CNT_MAP_FULL] != 4))
 		ok = failf("%d flows, map_full %llu; want 3 flows and 4 (2 packets x 2 flows)",
 			   nflows, (unsigned long long)d[CNT_MAP_FULL]);
 	for (int i = 0; ok && i < nflows; i++)
