@@ -163,7 +163,9 @@ int hook_attach(struct hook *h, int prog_fd, enum attach_mode mode)
 		err = attach_tcx(h, prog_fd);
 	else
 		err = attach_tc(h, prog_fd);
-	if (err) {
+	/* ENODEV: the interface went while being attached; the caller decides whether
+	 * that is worth a word */
+	if (err && err != -ENODEV) {
 		fprintf(stderr, "tunflow: cannot attach to %s %s (%s): %s\n", h->ifname,
 			h->dir == DIR_INGRESS ? "ingress" : "egress",
 			mode == MODE_TC ? "clsact" : mode == MODE_TCX ? "tcx" : "auto",

@@ -24,7 +24,8 @@ struct hook {
 	bool made_qdisc; /* tunflow created the clsact qdisc for this hook */
 };
 
-/* Attach prog_fd; on failure prints one line naming the interface and returns -errno. */
+/* Attach prog_fd; on failure returns -errno, having printed one line naming the
+ * interface unless it is -ENODEV (the interface is gone). */
 int hook_attach(struct hook *h, int prog_fd, enum attach_mode mode);
 /* Remove exactly what hook_attach() added; the qdisc only if tunflow made it and no
  * other filter lives on it. Safe on an interface that is already gone. */

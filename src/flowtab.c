@@ -107,14 +107,20 @@ __u64 flowtab_begin(struct flowtab *ft)
 	return ++ft->gen;
 }
 
-int flowtab_add(struct flowtab *ft, const struct flow_key *key, const struct flow_stats *st)
+const char *const end_names[END_MAX] = {
+	[END_NONE] = "",
+	[END_IFACE_GONE] = "interface gone",
+};
+
+struct flow *flowtab_add(struct flowtab *ft, const struct flow_key *key,
+			 const struct flow_stats *st)
 {
 	struct flow *f = g_hash_table_lookup(ft->h, key);
 
 	if (!f) {
 		f = flow_get(ft);
 		if (!f)
-			return -ENOMEM;
+			return NULL;
 		f->key = *key;
 		f->first_ns = st->first_ns;
 		g_hash_table_insert(ft->h, &f->key, f);
@@ -134,7 +140,7 @@ int flowtab_add(struct flowtab *ft, const struct flow_key *key, const struct flo
 		f->first_ns = st->first_ns;
 	if (st->last_ns > f->last_ns)
 		f->last_ns = st->last_ns;
-	return 0;
+	return f;
 }
 
 static gboolean idle(gpointer key, gpointer value, gpointer data)
@@ -153,6 +159,44 @@ size_t flowtab_expire(struct flowtab *ft, __u64 before_ns)
 {
 	ft->expire_before = before_ns;
 	return g_hash_table_foreach_remove(ft->h, idle, ft);
+}
+
+size_t flowtab_end_ifaces(struct flowtab *ft, const int *ifindexes, size_t n,
+			  enum end_reason why)
+{
+	GHashTableIter it;
+	gpointer k, v;
+	size_t ended = 0;
+
+	if (!n)
+		return 0;
+	g_hash_table_iter_init(&it, ft->h);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		struct flow *f = v;
+
+		for (size_t i = 0; i < n && !f->end; i++)
+			if (f->key.ifindex == (__u32)ifindexes[i]) {
+				f->end = why;
+				ended++;
+			}
+	}
+	return ended;
+}
+
+static gboolean ended(gpointer key, gpointer value, gpointer data)
+{
+	struct flow *f = value;
+
+	(void)key;
+	if (!f->end)
+		return FALSE;
+	flow_put(data, f);
+	return TRUE;
+}
+
+size_t flowtab_drop_ended(struct flowtab *ft)
+{
+	return g_hash_table_foreach_remove(ft->h, ended, ft);
 }
 
 int flow_cmp_bytes(const void *a, const void *b)

@@ -7,14 +7,26 @@
 #include <stddef.h>
 #include "flow.h"
 
+/* Why a flow ended. */
+enum end_reason {
+	END_NONE = 0,
+	END_IFACE_GONE,  /* its interface was deleted (or renamed out of the watch) */
+	END_MAX,
+};
+
+extern const char *const end_names[END_MAX];
+
 struct flow {
 	struct flow_key key;
+	const char *user;         /* who is behind it, if known (an interned string) */
+	unsigned user_gen;        /* users generation of the last lookup that found none */
 	__u64 packets, bytes;     /* since the flow was first seen */
 	__u64 first_ns, last_ns;  /* CLOCK_MONOTONIC */
 	__u64 d_packets, d_bytes; /* added by the harvest of generation gen */
 	__u64 gen;
 	double rate_bps;          /* bits per second over the last full interval */
 	__u8 tcp_flags, d_tcp_flags;
+	__u8 end;                 /* enum end_reason: reported once more, then dropped */
 };
 
 struct flowtab;
@@ -23,10 +35,15 @@ struct flowtab *flowtab_new(void);
 void flowtab_free(struct flowtab *ft);
 /* Start a harvest: flows updated from now on carry the new generation. */
 __u64 flowtab_begin(struct flowtab *ft);
-/* Add one harvested flow. Returns 0 or -ENOMEM. */
-int flowtab_add(struct flowtab *ft, const struct flow_key *key, const struct flow_stats *st);
+/* Add one harvested flow. Returns it, or NULL when out of memory. */
+struct flow *flowtab_add(struct flowtab *ft, const struct flow_key *key, const struct flow_stats *st);
 /* Forget flows whose last packet is older than before_ns. Returns how many. */
 size_t flowtab_expire(struct flowtab *ft, __u64 before_ns);
+/* End every flow of these interfaces with reason why. Returns how many. */
+size_t flowtab_end_ifaces(struct flowtab *ft, const int *ifindexes, size_t n,
+			  enum end_reason why);
+/* Forget the flows that ended (after they were reported). */
+size_t flowtab_drop_ended(struct flowtab *ft);
 /* All flows, in no particular order. The array is owned by the table and valid until
  * the next call that changes it. */
 struct flow **flowtab_list(struct flowtab *ft, size_t *n);

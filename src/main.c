@@ -15,11 +15,13 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <bpf/libbpf.h>
+#include <glib.h>
 #include "attach.h"
 #include "flowtab.h"
 #include "harvest.h"
-#include "ifaces.h"
+#include "ifwatch.h"
 #include "sink.h"
+#include "users.h"
 
 #define TUNFLOW_VERSION "0.1.0"
 #define IDLE_FORGET_S 60 /* the live table forgets a flow this long after its last packet */
@@ -34,6 +36,16 @@ struct config {
 	struct table_opts table;
 	bool verbose, quiet;
 	const char *cleanup;
+	GPtrArray *excludes;
+	struct users_cfg users;
+	enum group_by group;
+};
+
+#define SESSIONS_FILE "/run/tunflow/sessions"
+
+/* What tunflow counted on a watched interface, for its "gone" report. */
+struct iface_acc {
+	struct iface_total t;
 };
 
 struct app {
@@ -41,10 +53,10 @@ struct app {
 	struct datapath dp;
 	struct flowtab *ft;
 	struct sink *sink;
-	struct iface *ifs;
-	int nifs;
-	struct hook *hooks;
-	int nhooks;
+	struct ifwatch w;
+	struct users *users;
+	GHashTable *ifacc;     /* ifindex -> struct iface_acc, for watched interfaces */
+	struct iface_acc *last_acc;
 	__u64 last_harvest_ns;
 	__u64 harvest_errors;
 };
@@ -55,8 +67,10 @@ static void usage(FILE *out)
 "Usage: tunflow [OPTIONS] [INTERFACE ...]\n"
 "Show the flows on VPN tunnel (and Ethernet) interfaces, counted by a tc/eBPF program.\n"
 "INTERFACE is a name or a glob ('vpns*'); with none, every L3 tunnel interface.\n"
+"Interfaces are followed as they come and go.\n"
 "\n"
 "Options:\n"
+"  -x, --exclude PATTERN  never watch interfaces matching PATTERN (repeatable)\n"
 "  -d, --direction DIR    ingress, egress or both (default both)\n"
 "  -t, --interval SEC     harvest and report every SEC seconds (default 1; 0.05 to 3600)\n"
 "  -o, --output FORMAT    table or json (default: table on a terminal, else json lines)\n"
@@ -65,6 +79,11 @@ static void usage(FILE *out)
 "      --attach MODE      auto, tcx or tc (clsact filter); default auto: tcx if present\n"
 "  -n, --top N            table rows at most (default: what fits the terminal)\n"
 "  -w, --wide             table with full-width addresses (wider than 80 columns)\n"
+"      --group-by user    per-user totals (bytes each way, flows, top destinations)\n"
+"      --user-map FILE    interface or address/prefix -> user lines; SIGHUP re-reads\n"
+"      --openvpn-status FILE  users by inner address from OpenVPN's status file\n"
+"      --sessions FILE    VPN session events from tunflow-session-hook\n"
+"                         (default " SESSIONS_FILE ", read when present)\n"
 "      --cleanup IFACE    remove what a killed tunflow left on IFACE (tc mode), then exit\n"
 "  -q, --quiet            no status lines on stderr\n"
 "  -v, --verbose          libbpf diagnostics (verifier log) on stderr\n"
@@ -74,6 +93,7 @@ static void usage(FILE *out)
 "Examples:\n"
 "  tunflow tun0                       live table of tun0's flows, both directions\n"
 "  tunflow 'vpns*' -o json            every ocserv user tunnel, JSON lines on stdout\n"
+"  tunflow --group-by user 'vpns*'    who uses how much (with tunflow-session-hook)\n"
 "  tunflow -d egress -t 5 eth0 tun0   egress only, every 5 seconds\n"
 "  tunflow --duration 60 tun0 > f.json  one minute of flows, then exit\n"
 "  tunflow --cleanup tun0             after 'kill -9' in tc mode: remove the leftovers\n"
@@ -116,7 +136,10 @@ static int parse_uint(const char *opt, const char *s, unsigned long lo, unsigned
 	return 0;
 }
 
-enum { OPT_DURATION = 256, OPT_MAX_FLOWS, OPT_ATTACH, OPT_CLEANUP };
+enum {
+	OPT_DURATION = 256, OPT_MAX_FLOWS, OPT_ATTACH, OPT_CLEANUP, OPT_GROUP_BY, OPT_USER_MAP,
+	OPT_OPENVPN, OPT_SESSIONS,
+};
 
 static int parse_args(int argc, char **argv, struct config *c)
 {
@@ -130,6 +153,11 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{"top", required_argument, NULL, 'n'},
 		{"wide", no_argument, NULL, 'w'},
 		{"cleanup", required_argument, NULL, OPT_CLEANUP},
+		{"exclude", required_argument, NULL, 'x'},
+		{"group-by", required_argument, NULL, OPT_GROUP_BY},
+		{"user-map", required_argument, NULL, OPT_USER_MAP},
+		{"openvpn-status", required_argument, NULL, OPT_OPENVPN},
+		{"sessions", required_argument, NULL, OPT_SESSIONS},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -142,8 +170,10 @@ static int parse_args(int argc, char **argv, struct config *c)
 	c->dirs = 1 << DIR_INGRESS | 1 << DIR_EGRESS;
 	c->interval = 1;
 	c->max_flows = 65536;
+	c->excludes = g_ptr_array_new();
+	c->users.sessions = SESSIONS_FILE;
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, ":d:t:o:n:wqvhV", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, ":d:t:o:n:x:wqvhV", opts, NULL)) != -1) {
 		switch (o) {
 		case 'd':
 			if (!strcmp(optarg, "ingress") || !strcmp(optarg, "in"))
@@ -198,6 +228,26 @@ static int parse_args(int argc, char **argv, struct config *c)
 		case OPT_CLEANUP:
 			c->cleanup = optarg;
 			break;
+		case 'x':
+			g_ptr_array_add(c->excludes, optarg);
+			break;
+		case OPT_GROUP_BY:
+			if (!strcmp(optarg, "user"))
+				c->group = GROUP_USER;
+			else if (!strcmp(optarg, "flow"))
+				c->group = GROUP_FLOW;
+			else
+				return fail("--group-by wants user or flow, not '%s'", optarg);
+			break;
+		case OPT_USER_MAP:
+			c->users.map = optarg;
+			break;
+		case OPT_OPENVPN:
+			c->users.openvpn_status = optarg;
+			break;
+		case OPT_SESSIONS:
+			c->users.sessions = optarg;
+			break;
 		case 'q':
 			c->quiet = true;
 			break;
@@ -251,18 +301,81 @@ static __u64 now_ns(clockid_t clk)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+static struct iface_acc *acc_of(struct app *a, int ifindex)
+{
+	struct iface_acc *acc = a->last_acc;
+
+	if (acc && acc->t.ifindex == ifindex)
+		return acc;
+	acc = g_hash_table_lookup(a->ifacc, GINT_TO_POINTER(ifindex));
+	if (!acc) {
+		acc = g_new0(struct iface_acc, 1);
+		acc->t.ifindex = ifindex;
+		g_hash_table_insert(a->ifacc, GINT_TO_POINTER(ifindex), acc);
+	}
+	return a->last_acc = acc;
+}
+
 static void on_flow(const struct flow_key *key, const struct flow_stats *st, void *ctx)
 {
 	struct app *a = ctx;
+	struct iface_acc *acc = acc_of(a, key->ifindex);
+	struct flow *f = flowtab_add(a->ft, key, st);
 
-	if (flowtab_add(a->ft, key, st))
+	if (!f) {
 		a->harvest_errors++;
+		return;
+	}
+	acc->t.packets[key->dir] += st->packets;
+	acc->t.bytes[key->dir] += st->bytes;
+	if (f->packets == st->packets)
+		acc->t.flows++; /* new to the table (or back after idling out) */
+	if (!acc->t.first_ns || st->first_ns < acc->t.first_ns)
+		acc->t.first_ns = st->first_ns;
+}
+
+/* Give every flow whose user is unknown a fresh look when the sources changed. */
+static void attribute(struct app *a, struct flow **flows, size_t n)
+{
+	unsigned gen;
+
+	if (!a->users)
+		return;
+	gen = users_gen(a->users);
+	for (size_t i = 0; i < n; i++) {
+		struct flow *f = flows[i];
+
+		if (f->user || f->user_gen == gen)
+			continue;
+		f->user = users_lookup(a->users, &f->key, iface_name(f->key.ifindex));
+		f->user_gen = gen;
+	}
+}
+
+/* The interfaces that went: their totals for the report, in the order they went. */
+static struct iface_total *gone_totals(struct app *a, __u64 now)
+{
+	struct iface_total *t = calloc(a->w.ngone ? a->w.ngone : 1, sizeof(*t));
+
+	for (size_t i = 0; t && i < a->w.ngone; i++) {
+		int ifindex = a->w.gone[i];
+		struct iface_acc *acc = g_hash_table_lookup(a->ifacc, GINT_TO_POINTER(ifindex));
+
+		if (acc)
+			t[i] = acc->t;
+		t[i].ifindex = ifindex;
+		t[i].last_ns = now;
+		if (a->users)
+			t[i].user = users_of_iface(a->users, ifindex, iface_name(ifindex));
+	}
+	return t;
 }
 
 static void harvest(struct app *a, bool final)
 {
 	__u64 counters[CNT_MAX] = {0}, mono, real;
 	struct report r = {0};
+	struct iface_total *gone = NULL;
 	long n;
 
 	r.gen = flowtab_begin(a->ft);
@@ -275,7 +388,16 @@ static void harvest(struct app *a, bool final)
 		a->harvest_errors++;
 	mono = now_ns(CLOCK_MONOTONIC);
 	real = now_ns(CLOCK_REALTIME);
+	if (a->users)
+		users_refresh(a->users);
+	if (a->w.ngone) {
+		flowtab_end_ifaces(a->ft, a->w.gone, a->w.ngone, END_IFACE_GONE);
+		gone = gone_totals(a, mono);
+		r.gone = gone;
+		r.ngone = gone ? a->w.ngone : 0;
+	}
 	r.flows = flowtab_list(a->ft, &r.nflows);
+	attribute(a, r.flows, r.nflows);
 	r.interval_s = (mono - a->last_harvest_ns) / 1e9;
 	/* The final harvest covers only the moment since the last one: rates stay those of
 	 * the last full interval. */
@@ -288,53 +410,25 @@ static void harvest(struct app *a, bool final)
 	r.now_real_ns = real;
 	r.counters = counters;
 	r.harvest_errors = a->harvest_errors;
-	r.nifaces = a->nifs;
+	r.nifaces = ifwatch_count(&a->w);
+	r.attach_errors = a->w.attach_errors;
+	r.users = users_enabled(a->users);
 	r.final = final;
 	a->sink->report(a->sink, &r);
 	a->last_harvest_ns = mono;
+	/* the interfaces that went are reported: forget them */
+	flowtab_drop_ended(a->ft);
+	for (size_t i = 0; i < a->w.ngone; i++) {
+		if (a->last_acc && a->last_acc->t.ifindex == a->w.gone[i])
+			a->last_acc = NULL;
+		g_hash_table_remove(a->ifacc, GINT_TO_POINTER(a->w.gone[i]));
+		if (a->users)
+			users_iface_gone(a->users, a->w.gone[i]);
+	}
+	a->w.ngone = 0;
+	free(gone);
 	if (mono > IDLE_FORGET_S * 1000000000ull)
 		flowtab_expire(a->ft, mono - IDLE_FORGET_S * 1000000000ull);
-}
-
-static void detach_all(struct app *a)
-{
-	for (int i = a->nhooks - 1; i >= 0; i--)
-		hook_detach(&a->hooks[i]);
-	a->nhooks = 0;
-}
-
-static int attach_all(struct app *a)
-{
-	a->hooks = calloc((size_t)a->nifs * 2, sizeof(*a->hooks));
-	if (!a->hooks)
-		return -ENOMEM;
-	for (int i = 0; i < a->nifs; i++) {
-		const struct iface *ifc = &a->ifs[i];
-		enum attach_mode used = MODE_AUTO;
-
-		iface_remember(ifc->ifindex, ifc->name);
-		for (int dir = DIR_INGRESS; dir <= DIR_EGRESS; dir++) {
-			struct hook *h = &a->hooks[a->nhooks];
-			int err;
-
-			if (!(a->cfg.dirs & 1 << dir))
-				continue;
-			h->ifindex = ifc->ifindex;
-			h->dir = dir;
-			snprintf(h->ifname, sizeof(h->ifname), "%s", ifc->name);
-			err = hook_attach(h, dp_prog_fd(&a->dp, ifc->l2, dir), a->cfg.mode);
-			if (err)
-				return err;
-			used = h->mode;
-			a->nhooks++;
-		}
-		if (!a->cfg.quiet)
-			fprintf(stderr, "tunflow: watching %s (%s, %s, %s)\n", ifc->name,
-				ifc->l2 ? "L2" : "L3", mode_name(used),
-				a->cfg.dirs == 3 ? "ingress+egress"
-				: a->cfg.dirs & 1 ? "ingress" : "egress");
-	}
-	return 0;
 }
 
 static int make_timer(double first, double every)
@@ -364,7 +458,7 @@ static int add_fd(int ep, int fd)
 
 static int run(struct app *a)
 {
-	int ep = -1, sig = -1, tick = -1, stop = -1, err = 0;
+	int ep = -1, sig = -1, tick = -1, stop = -1, links = ifwatch_fd(&a->w), err = 0;
 	sigset_t mask;
 
 	sigemptyset(&mask);
@@ -378,15 +472,16 @@ static int run(struct app *a)
 	if (a->cfg.duration > 0)
 		stop = make_timer(a->cfg.duration, 0);
 	if (ep < 0 || sig < 0 || tick < 0 || (a->cfg.duration > 0 && stop < 0) ||
-	    add_fd(ep, sig) || add_fd(ep, tick) || (stop >= 0 && add_fd(ep, stop))) {
+	    add_fd(ep, sig) || add_fd(ep, tick) || (stop >= 0 && add_fd(ep, stop)) ||
+	    add_fd(ep, links)) {
 		err = -errno;
 		fprintf(stderr, "tunflow: cannot set up the event loop: %s\n", strerror(errno));
 		goto out;
 	}
 	a->last_harvest_ns = now_ns(CLOCK_MONOTONIC);
 	if (!a->cfg.quiet)
-		fprintf(stderr, "tunflow: ready, %d interface%s\n", a->nifs,
-			a->nifs == 1 ? "" : "s");
+		fprintf(stderr, "tunflow: ready, %zu interface%s\n", ifwatch_count(&a->w),
+			ifwatch_count(&a->w) == 1 ? "" : "s");
 	for (bool running = true; running;) {
 		struct epoll_event evs[4];
 		int n = epoll_wait(ep, evs, 4, -1);
@@ -404,19 +499,29 @@ static int run(struct app *a)
 			if (fd == tick) {
 				if (read(tick, &exp, sizeof(exp)) == sizeof(exp))
 					harvest(a, false);
+			} else if (fd == links) {
+				/* an interface that went is reported at once, with its last flows */
+				ifwatch_process(&a->w);
+				if (a->w.ngone)
+					harvest(a, false);
 			} else if (fd == stop) {
 				running = false;
 			} else if (fd == sig) {
 				struct signalfd_siginfo si;
 
-				if (read(sig, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGHUP)
+				if (read(sig, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo != SIGHUP)
 					running = false;
+				else if (a->users && !users_reload_map(a->users) && !a->cfg.quiet &&
+					 a->cfg.users.map)
+					fprintf(stderr, "tunflow: re-read %s\n", a->cfg.users.map);
 			}
 		}
 	}
 out:
 	/* Detach first, then drain: nothing can be counted after the last harvest. */
-	detach_all(a);
+	ifwatch_close(&a->w);
 	harvest(a, true);
 	for (int fd, i = 0; i < 4; i++)
 		if ((fd = (int[]){ep, sig, tick, stop}[i]) >= 0)
@@ -426,6 +531,7 @@ out:
 
 int main(int argc, char **argv)
 {
+	struct ifwatch_cfg wc = {0};
 	struct app a = {0};
 	int err;
 
@@ -451,15 +557,16 @@ int main(int argc, char **argv)
 				"or auto\n");
 		return 1;
 	}
-	err = ifaces_resolve(argv + optind, argc - optind, &a.ifs, &a.nifs);
-	if (err)
+	a.users = users_new(&a.cfg.users);
+	if (!a.users)
 		return 1;
 	if (a.cfg.output == OUT_AUTO)
 		a.cfg.output = isatty(STDOUT_FILENO) ? OUT_TABLE : OUT_JSON;
 	a.cfg.table.tty = a.cfg.output == OUT_TABLE && isatty(STDOUT_FILENO);
-	a.sink = a.cfg.output == OUT_TABLE ? sink_table_new(stdout, &a.cfg.table)
-					   : sink_json_new(stdout);
+	a.sink = a.cfg.output == OUT_TABLE ? sink_table_new(stdout, &a.cfg.table, a.cfg.group)
+					   : sink_json_new(stdout, a.cfg.group);
 	a.ft = flowtab_new();
+	a.ifacc = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	if (!a.sink || !a.ft) {
 		fprintf(stderr, "tunflow: out of memory\n");
 		return 1;
@@ -467,15 +574,23 @@ int main(int argc, char **argv)
 	err = dp_open(&a.dp, a.cfg.max_flows);
 	if (err)
 		return 1;
-	err = attach_all(&a);
+	wc.patterns = argv + optind;
+	wc.npatterns = argc - optind;
+	wc.excludes = (char **)a.cfg.excludes->pdata;
+	wc.nexcludes = a.cfg.excludes->len;
+	wc.dirs = a.cfg.dirs;
+	wc.mode = a.cfg.mode;
+	wc.quiet = a.cfg.quiet;
+	err = ifwatch_open(&a.w, &wc, &a.dp);
 	if (!err)
 		err = run(&a);
 	else
-		detach_all(&a);
+		ifwatch_close(&a.w);
 	dp_close(&a.dp);
 	flowtab_free(a.ft);
 	a.sink->close(a.sink);
-	free(a.hooks);
-	free(a.ifs);
+	users_free(a.users);
+	g_hash_table_destroy(a.ifacc);
+	g_ptr_array_free(a.cfg.excludes, TRUE);
 	return err ? 1 : 0;
 }

@@ -7,9 +7,20 @@
 #include <stdio.h>
 #include "flow.h"
 #include "flowtab.h"
+#include "ifwatch.h"
+
+/* A watched interface that went, with what tunflow counted on it while watching. */
+struct iface_total {
+	int ifindex;
+	const char *user;      /* the session's user, if known */
+	__u64 packets[2], bytes[2]; /* by enum flow_dir */
+	__u64 flows;
+	__u64 first_ns, last_ns;    /* CLOCK_MONOTONIC: attached, gone */
+};
 
 struct report {
-	struct flow **flows;   /* every flow in the table, in no particular order */
+	struct flow **flows;   /* every flow in the table, in no particular order; ended
+				* ones (f->end) appear this once */
 	size_t nflows;
 	__u64 gen;             /* flows with gen == this had packets in this harvest */
 	double interval_s;     /* time this harvest covers */
@@ -18,6 +29,10 @@ struct report {
 	const __u64 *counters; /* CNT_MAX cumulative kernel failure counters */
 	__u64 harvest_errors;  /* user-space failures: drain errors, flows not stored */
 	int nifaces;
+	unsigned long attach_errors; /* interfaces that appeared but could not be attached */
+	const struct iface_total *gone; /* interfaces gone since the last report */
+	size_t ngone;
+	bool users;            /* user attribution is on: show the user column */
 	bool final;            /* the last report before exit */
 };
 
@@ -32,11 +47,27 @@ struct table_opts {
 	int top;    /* rows at most; 0 for as many as fit (tty) or all */
 };
 
-struct sink *sink_table_new(FILE *out, const struct table_opts *o);
-struct sink *sink_json_new(FILE *out);
+enum group_by { GROUP_FLOW = 0, GROUP_USER };
 
-/* Name of an interface tunflow watches (remembered even after it is gone). */
-const char *iface_name(int ifindex);
-void iface_remember(int ifindex, const char *name);
+struct sink *sink_table_new(FILE *out, const struct table_opts *o, enum group_by g);
+struct sink *sink_json_new(FILE *out, enum group_by g);
+
+/* Per-user totals of a report (--group-by user). */
+#define USER_TOP_DESTS 3
+struct user_total {
+	const char *user;      /* NULL: flows nobody could be found for */
+	__u64 flows;
+	__u64 packets[2], bytes[2]; /* by enum flow_dir */
+	double rate_bps;
+	struct {
+		__u8 addr[16];
+		int ip_version;
+		__u64 bytes;
+	} top[USER_TOP_DESTS];     /* remote addresses with most bytes, most first */
+	int ntop;
+};
+/* Group a report's flows by user, most bytes first. Returns a malloc'd array (free
+ * it), or NULL with *n = 0. */
+struct user_total *group_by_user(struct flow *const *flows, size_t nflows, size_t *n);
 
 #endif

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* JSON lines: one object per flow per harvest in which it had packets, holding that
- * harvest's packets and bytes; loss counters as objects of their own type. Schema in
- * docs/json.md. */
+/* JSON lines: one object per flow per harvest in which it had packets (or ended),
+ * holding that harvest's packets and bytes; with --group-by user, one object per user
+ * instead; interfaces that went and loss counters as objects of their own types.
+ * Schema in docs/json.md. */
 #include <stdlib.h>
 #include <string.h>
 #include "fmt.h"
@@ -11,8 +12,10 @@
 struct json_sink {
 	struct sink s;
 	FILE *out;
+	enum group_by group;
 	__u64 last[CNT_MAX];
 	__u64 last_errors;
+	unsigned long last_attach_errors;
 };
 
 static void flow_line(FILE *out, const struct flow *f, const struct report *r)
@@ -20,6 +23,7 @@ static void flow_line(FILE *out, const struct flow *f, const struct report *r)
 	const struct flow_key *k = &f->key;
 	char src[ADDR_STRLEN], dst[ADDR_STRLEN], first[32], last[32];
 	bool icmp = proto_is_icmp(k->proto), ports = proto_has_ports(k->proto);
+	bool fresh = f->gen == r->gen; /* else only its end is news */
 
 	fmt_addr(k->src, k->ip_version, src);
 	fmt_addr(k->dst, k->ip_version, dst);
@@ -27,6 +31,10 @@ static void flow_line(FILE *out, const struct flow *f, const struct report *r)
 	fmt_time(f->last_ns + r->mono_to_real_ns, last);
 	fputs("{\"type\":\"flow\",\"iface\":", out);
 	json_str(out, iface_name(k->ifindex));
+	if (f->user) {
+		fputs(",\"user\":", out);
+		json_str(out, f->user);
+	}
 	fprintf(out,
 		",\"ifindex\":%u,\"dir\":\"%s\",\"ip_version\":%u,\"proto\":%u,\"src\":\"%s\","
 		"\"dst\":\"%s\",\"sport\":%u,\"dport\":%u",
@@ -36,33 +44,103 @@ static void flow_line(FILE *out, const struct flow *f, const struct report *r)
 		fprintf(out, ",\"icmp_type\":%u,\"icmp_code\":%u", k->sport, k->dport);
 	fprintf(out,
 		",\"packets\":%llu,\"bytes\":%llu,\"tcp_flags\":%u,\"first_seen\":\"%s\","
-		"\"last_seen\":\"%s\"}\n",
-		(unsigned long long)f->d_packets, (unsigned long long)f->d_bytes, f->d_tcp_flags,
-		first, last);
+		"\"last_seen\":\"%s\"",
+		fresh ? (unsigned long long)f->d_packets : 0ull,
+		fresh ? (unsigned long long)f->d_bytes : 0ull, fresh ? f->d_tcp_flags : 0, first,
+		last);
+	if (f->end)
+		fprintf(out, ",\"end\":\"%s\"", end_names[f->end]);
+	fputs("}\n", out);
+}
+
+static void user_line(FILE *out, const struct user_total *t, const char *now)
+{
+	char a[ADDR_STRLEN];
+
+	fprintf(out, "{\"type\":\"user\",\"time\":\"%s\",\"user\":", now);
+	if (t->user)
+		json_str(out, t->user);
+	else
+		fputs("null", out);
+	fprintf(out,
+		",\"flows\":%llu,\"packets_in\":%llu,\"bytes_in\":%llu,\"packets_out\":%llu,"
+		"\"bytes_out\":%llu,\"bit_rate\":%.0f,\"top\":[",
+		(unsigned long long)t->flows, (unsigned long long)t->packets[DIR_INGRESS],
+		(unsigned long long)t->bytes[DIR_INGRESS],
+		(unsigned long long)t->packets[DIR_EGRESS],
+		(unsigned long long)t->bytes[DIR_EGRESS], t->rate_bps);
+	for (int i = 0; i < t->ntop; i++) {
+		fmt_addr(t->top[i].addr, t->top[i].ip_version, a);
+		fprintf(out, "%s{\"addr\":\"%s\",\"bytes\":%llu}", i ? "," : "", a,
+			(unsigned long long)t->top[i].bytes);
+	}
+	fputs("]}\n", out);
+}
+
+static void gone_line(FILE *out, const struct iface_total *t, const struct report *r)
+{
+	char first[32], last[32];
+
+	fmt_time(t->first_ns + r->mono_to_real_ns, first);
+	fmt_time(t->last_ns + r->mono_to_real_ns, last);
+	fputs("{\"type\":\"iface_gone\",\"iface\":", out);
+	json_str(out, iface_name(t->ifindex));
+	if (t->user) {
+		fputs(",\"user\":", out);
+		json_str(out, t->user);
+	}
+	fprintf(out,
+		",\"ifindex\":%d,\"flows\":%llu,\"packets_in\":%llu,\"bytes_in\":%llu,"
+		"\"packets_out\":%llu,\"bytes_out\":%llu,\"first_seen\":",
+		t->ifindex, (unsigned long long)t->flows,
+		(unsigned long long)t->packets[DIR_INGRESS],
+		(unsigned long long)t->bytes[DIR_INGRESS],
+		(unsigned long long)t->packets[DIR_EGRESS],
+		(unsigned long long)t->bytes[DIR_EGRESS]);
+	if (t->first_ns)
+		fprintf(out, "\"%s\"", first);
+	else
+		fputs("null", out);
+	fprintf(out, ",\"gone\":\"%s\"}\n", last);
 }
 
 static void json_report(struct sink *s, const struct report *r)
 {
 	struct json_sink *js = (struct json_sink *)s;
-	bool changed = r->final || r->harvest_errors != js->last_errors;
+	bool changed = r->final || r->harvest_errors != js->last_errors ||
+		       r->attach_errors != js->last_attach_errors;
 	char now[32];
 
-	for (size_t i = 0; i < r->nflows; i++)
-		if (r->flows[i]->gen == r->gen)
-			flow_line(js->out, r->flows[i], r);
+	fmt_time(r->now_real_ns, now);
+	if (js->group == GROUP_USER) {
+		size_t n;
+		struct user_total *t = group_by_user(r->flows, r->nflows, &n);
+
+		for (size_t i = 0; i < n; i++)
+			user_line(js->out, &t[i], now);
+		free(t);
+	} else {
+		for (size_t i = 0; i < r->nflows; i++)
+			if (r->flows[i]->gen == r->gen || r->flows[i]->end)
+				flow_line(js->out, r->flows[i], r);
+	}
+	for (size_t i = 0; i < r->ngone; i++)
+		gone_line(js->out, &r->gone[i], r);
 	for (int c = 0; c < CNT_MAX; c++)
 		changed |= r->counters[c] != js->last[c];
 	if (changed) {
-		fmt_time(r->now_real_ns, now);
 		fprintf(js->out, "{\"type\":\"counters\",\"time\":\"%s\"", now);
 		for (int c = 0; c < CNT_MAX; c++)
 			fprintf(js->out, ",\"%s\":%llu", counter_names[c],
 				(unsigned long long)r->counters[c]);
-		fprintf(js->out, ",\"harvest_errors\":%llu,\"interfaces\":%d,\"final\":%s}\n",
-			(unsigned long long)r->harvest_errors, r->nifaces,
+		fprintf(js->out,
+			",\"harvest_errors\":%llu,\"attach_errors\":%lu,\"interfaces\":%d,"
+			"\"final\":%s}\n",
+			(unsigned long long)r->harvest_errors, r->attach_errors, r->nifaces,
 			r->final ? "true" : "false");
 		memcpy(js->last, r->counters, sizeof(js->last));
 		js->last_errors = r->harvest_errors;
+		js->last_attach_errors = r->attach_errors;
 	}
 	fflush(js->out);
 }
@@ -72,7 +150,7 @@ static void json_close(struct sink *s)
 	free(s);
 }
 
-struct sink *sink_json_new(FILE *out)
+struct sink *sink_json_new(FILE *out, enum group_by group)
 {
 	struct json_sink *js = calloc(1, sizeof(*js));
 
@@ -81,5 +159,6 @@ struct sink *sink_json_new(FILE *out)
 	js->s.report = json_report;
 	js->s.close = json_close;
 	js->out = out;
+	js->group = group;
 	return &js->s;
 }

@@ -13,6 +13,7 @@ struct table_sink {
 	struct sink s;
 	FILE *out;
 	struct table_opts o;
+	enum group_by group;
 	struct flow **top; /* the rows shown, most bytes first */
 	size_t cap;
 };
@@ -53,9 +54,9 @@ static size_t pick_top(struct table_sink *ts, struct flow **flows, size_t n, siz
 	return have;
 }
 
-/* Column widths: interface, endpoints. */
+/* Column widths: interface, endpoints, user (0: no user column). */
 struct widths {
-	int ifc, ep;
+	int ifc, ep, user;
 };
 
 /* Fit s into w columns, keeping its end (the port) and marking the cut with '~'. */
@@ -83,26 +84,110 @@ static int rows_available(const struct table_sink *ts)
 	return ws.ws_row - 6; /* title, header, footer lines */
 }
 
+static void footer(FILE *out, const struct report *r, __u64 pkts, __u64 bytes, double rate)
+{
+	char np[8], nb[8], nr[8];
+	bool lost = r->harvest_errors > 0 || r->attach_errors > 0;
+
+	fmt_si(pkts, np, sizeof(np));
+	fmt_si(bytes, nb, sizeof(nb));
+	fmt_si(rate, nr, sizeof(nr));
+	fprintf(out, "total  %s packets  %s bytes  %s bit/s\n", np, nb, nr);
+	for (int c = 0; c < CNT_MAX; c++)
+		lost |= r->counters[c] > 0;
+	if (lost) {
+		fputs("not in flows:", out);
+		for (int c = 0; c < CNT_MAX; c++)
+			if (r->counters[c])
+				fprintf(out, " %s %llu", counter_names[c],
+					(unsigned long long)r->counters[c]);
+		if (r->harvest_errors)
+			fprintf(out, " harvest_errors %llu", (unsigned long long)r->harvest_errors);
+		if (r->attach_errors)
+			fprintf(out, " attach_errors %lu", r->attach_errors);
+		fputc('\n', out);
+	}
+}
+
+static void title(struct table_sink *ts, const struct report *r)
+{
+	char now[32];
+
+	if (ts->o.tty && !r->final)
+		fputs("\033[H\033[2J", ts->out);
+	fmt_time(r->now_real_ns, now);
+	fprintf(ts->out, "tunflow  %d interface%s  %zu flow%s  %s%s\n", r->nifaces,
+		r->nifaces == 1 ? "" : "s", r->nflows, r->nflows == 1 ? "" : "s", now,
+		r->final ? "  (final)" : "");
+}
+
+/* --group-by user: one row per user, most bytes first. */
+static void users_report(struct table_sink *ts, const struct report *r)
+{
+	int uw = ts->o.wide ? 24 : 12, rows = rows_available(ts);
+	size_t n, shown;
+	struct user_total *t = group_by_user(r->flows, r->nflows, &n);
+	__u64 pkts = 0, bytes = 0;
+	double rate = 0;
+	char ub[64], ni[8], no[8], nr[8], nf[8], a[ADDR_STRLEN];
+	FILE *out = ts->out;
+
+	title(ts, r);
+	fprintf(out, "%-*s %6s %6s %6s %6s  %s\n", uw, "USER", "FLOWS", "IN", "OUT", "BIT/S",
+		"TOP REMOTE ADDRESSES");
+	shown = rows < 0 || (size_t)rows > n ? n : (size_t)rows;
+	for (size_t i = 0; i < n; i++) {
+		pkts += t[i].packets[0] + t[i].packets[1];
+		bytes += t[i].bytes[0] + t[i].bytes[1];
+		rate += t[i].rate_bps;
+	}
+	for (size_t i = 0; i < shown; i++) {
+		int room = ts->o.wide ? 200 : 79 - uw - 30;
+
+		fmt_si(t[i].flows, nf, sizeof(nf));
+		fmt_si(t[i].bytes[DIR_INGRESS], ni, sizeof(ni));
+		fmt_si(t[i].bytes[DIR_EGRESS], no, sizeof(no));
+		fmt_si(t[i].rate_bps, nr, sizeof(nr));
+		fprintf(out, "%-*s %6s %6s %6s %6s ", uw, fit(t[i].user ? t[i].user : "-", uw, ub),
+			nf, ni, no, nr);
+		for (int d = 0; d < t[i].ntop; d++) {
+			fmt_addr(t[i].top[d].addr, t[i].top[d].ip_version, a);
+			if ((int)strlen(a) + 1 > room)
+				break;
+			room -= fprintf(out, " %s", a);
+		}
+		fputc('\n', out);
+	}
+	if (shown < n)
+		fprintf(out, "... %zu more user%s\n", n - shown, n - shown == 1 ? "" : "s");
+	footer(out, r, pkts, bytes, rate);
+	free(t);
+}
+
 static void table_report(struct sink *s, const struct report *r)
 {
 	struct table_sink *ts = (struct table_sink *)s;
-	struct widths w = ts->o.wide ? (struct widths){15, 47} : (struct widths){6, 20};
+	struct widths w = ts->o.wide ? (struct widths){15, 47, 0} : (struct widths){6, 20, 0};
 	__u64 tot_pkts = 0, tot_bytes = 0;
 	double tot_rate = 0;
 	int rows = rows_available(ts);
 	size_t shown;
-	char now[32], pb[8], a[ENDPOINT_STRLEN], b[ENDPOINT_STRLEN], fa[64], fb[64], ib[64];
+	char pb[8], a[ENDPOINT_STRLEN], b[ENDPOINT_STRLEN], fa[64], fb[64], ib[64], ub[64];
 	char np[8], nb[8], nr[8];
 	FILE *out = ts->out;
 
-	if (ts->o.tty && !r->final)
-		fputs("\033[H\033[2J", out);
-	fmt_time(r->now_real_ns, now);
-	fprintf(out, "tunflow  %d interface%s  %zu flow%s  %s%s\n", r->nifaces,
-		r->nifaces == 1 ? "" : "s", r->nflows, r->nflows == 1 ? "" : "s", now,
-		r->final ? "  (final)" : "");
-	fprintf(out, "%-*s %-3s %-5s %-*s %-*s %6s %6s %6s\n", w.ifc, "IFACE", "DIR", "PROTO",
-		w.ep, "SOURCE", w.ep, "DESTINATION", "PKTS", "BYTES", "BIT/S");
+	if (ts->group == GROUP_USER) {
+		users_report(ts, r);
+		goto done;
+	}
+	if (r->users) /* make room for the user within 80 columns */
+		w = ts->o.wide ? (struct widths){15, 47, 16} : (struct widths){6, 16, 7};
+	title(ts, r);
+	fprintf(out, "%-*s %-3s %-5s ", w.ifc, "IFACE", "DIR", "PROTO");
+	if (w.user)
+		fprintf(out, "%-*s ", w.user, "USER");
+	fprintf(out, "%-*s %-*s %6s %6s %6s\n", w.ep, "SOURCE", w.ep, "DESTINATION", "PKTS",
+		"BYTES", "BIT/S");
 	for (size_t i = 0; i < r->nflows; i++) {
 		tot_pkts += r->flows[i]->packets;
 		tot_bytes += r->flows[i]->bytes;
@@ -117,32 +202,18 @@ static void table_report(struct sink *s, const struct report *r)
 		fmt_si(f->packets, np, sizeof(np));
 		fmt_si(f->bytes, nb, sizeof(nb));
 		fmt_si(f->rate_bps, nr, sizeof(nr));
-		fprintf(out, "%-*s %-3s %-5s %-*s %-*s %6s %6s %6s\n", w.ifc,
-			fit(iface_name(f->key.ifindex), w.ifc, ib),
-			f->key.dir == DIR_INGRESS ? "in" : "out", proto_name(f->key.proto, pb), w.ep,
-			fit(a, w.ep, fa), w.ep, fit(b, w.ep, fb), np, nb, nr);
+		fprintf(out, "%-*s %-3s %-5s ", w.ifc, fit(iface_name(f->key.ifindex), w.ifc, ib),
+			f->key.dir == DIR_INGRESS ? "in" : "out", proto_name(f->key.proto, pb));
+		if (w.user)
+			fprintf(out, "%-*s ", w.user, fit(f->user ? f->user : "-", w.user, ub));
+		fprintf(out, "%-*s %-*s %6s %6s %6s\n", w.ep, fit(a, w.ep, fa), w.ep,
+			fit(b, w.ep, fb), np, nb, nr);
 	}
 	if (shown < r->nflows)
 		fprintf(out, "... %zu more flow%s\n", r->nflows - shown,
 			r->nflows - shown == 1 ? "" : "s");
-	fmt_si(tot_pkts, np, sizeof(np));
-	fmt_si(tot_bytes, nb, sizeof(nb));
-	fmt_si(tot_rate, nr, sizeof(nr));
-	fprintf(out, "total  %s packets  %s bytes  %s bit/s\n", np, nb, nr);
-
-	bool lost = r->harvest_errors > 0;
-	for (int c = 0; c < CNT_MAX; c++)
-		lost |= r->counters[c] > 0;
-	if (lost) {
-		fputs("not in flows:", out);
-		for (int c = 0; c < CNT_MAX; c++)
-			if (r->counters[c])
-				fprintf(out, " %s %llu", counter_names[c],
-					(unsigned long long)r->counters[c]);
-		if (r->harvest_errors)
-			fprintf(out, " harvest_errors %llu", (unsigned long long)r->harvest_errors);
-		fputc('\n', out);
-	}
+	footer(out, r, tot_pkts, tot_bytes, tot_rate);
+done:
 	if (!ts->o.tty)
 		fputc('\n', out);
 	fflush(out);
@@ -154,7 +225,7 @@ static void table_close(struct sink *s)
 	free(s);
 }
 
-struct sink *sink_table_new(FILE *out, const struct table_opts *o)
+struct sink *sink_table_new(FILE *out, const struct table_opts *o, enum group_by group)
 {
 	struct table_sink *ts = calloc(1, sizeof(*ts));
 
@@ -164,5 +235,6 @@ struct sink *sink_table_new(FILE *out, const struct table_opts *o)
 	ts->s.close = table_close;
 	ts->out = out;
 	ts->o = *o;
+	ts->group = group;
 	return &ts->s;
 }

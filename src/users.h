@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Who is behind a flow. Three sources, looked up in this order:
+ *   1. VPN sessions, from the events file that scripts/tunflow-session-hook appends to
+ *      (ocserv connect/disconnect-script, OpenVPN client-connect/client-disconnect):
+ *      a session's tunnel interface (by ifindex, so a reused vpnsN name never inherits
+ *      the previous user) and its inner addresses;
+ *   2. an OpenVPN status file (CLIENT_LIST: each client's virtual addresses);
+ *   3. a mapping file (interface name or glob, or address/prefix -> user), re-read on
+ *      SIGHUP.
+ * An interface match wins over an address match; of addresses, the tunnel side
+ * (source on ingress, destination on egress) is tried first. */
+#ifndef TUNFLOW_USERS_H
+#define TUNFLOW_USERS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "flow.h"
+
+struct users;
+
+struct users_cfg {
+	const char *sessions;       /* events file, or NULL */
+	const char *openvpn_status; /* OpenVPN status file, or NULL */
+	const char *map;            /* mapping file, or NULL */
+};
+
+/* NULL with a one-line error printed when a named file cannot be read or parsed. */
+struct users *users_new(const struct users_cfg *cfg);
+void users_free(struct users *u);
+/* Whether any source is configured. */
+bool users_enabled(const struct users *u);
+/* Catch up with the events file and the status file (cheap when unchanged). */
+void users_refresh(struct users *u);
+/* Re-read the mapping file (SIGHUP). 0, or -errno with a one-line error printed (the
+ * previous mapping is kept). */
+int users_reload_map(struct users *u);
+/* Changes whenever an answer of users_lookup() may have changed. */
+unsigned users_gen(const struct users *u);
+/* The user behind a flow on interface ifname, or NULL. The string lives as long as u. */
+const char *users_lookup(struct users *u, const struct flow_key *k, const char *ifname);
+/* The user behind a whole interface (a session's tunnel, or a mapping file entry),
+ * or NULL. */
+const char *users_of_iface(struct users *u, int ifindex, const char *ifname);
+/* An interface is gone: its session binding goes with it. */
+void users_iface_gone(struct users *u, int ifindex);
+
+#endif
