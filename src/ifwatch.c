@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <net/if_arp.h>
 #include <linux/if_link.h>
@@ -305,6 +307,8 @@ int ifwatch_open(struct ifwatch *w, const struct ifwatch_cfg *cfg, const struct 
 	int err, fd, rcvbuf = EVENT_RCVBUF;
 
 	memset(w, 0, sizeof(*w));
+	w->notify_fd = w->stop_fd = -1;
+	pthread_mutex_init(&w->lock, NULL);
 	w->cfg = *cfg;
 	w->dp = dp;
 	w->by_ifindex = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, free_watched);
@@ -334,9 +338,8 @@ int ifwatch_open(struct ifwatch *w, const struct ifwatch_cfg *cfg, const struct 
 		return err;
 	}
 	w->ngone = 0; /* nothing had flows yet */
-	if (cfg->quiet)
-		return 0;
-	/* Say what is awaited: a pattern with no match yet waits for one to appear. */
+	/* Say what is awaited, even with --quiet (a typo waits forever): a pattern with no
+	 * match yet waits for one to appear. */
 	for (int p = 0; p < cfg->npatterns; p++) {
 		GHashTableIter it;
 		gpointer k, v;
@@ -357,7 +360,7 @@ int ifwatch_open(struct ifwatch *w, const struct ifwatch_cfg *cfg, const struct 
 
 int ifwatch_fd(const struct ifwatch *w)
 {
-	return mnl_socket_get_fd(w->nl);
+	return w->notify_fd;
 }
 
 static int event_cb(const struct nlmsghdr *nlh, void *data)
@@ -397,7 +400,7 @@ out:
 	g_array_free(gone, TRUE);
 }
 
-void ifwatch_process(struct ifwatch *w)
+static void process_events(struct ifwatch *w)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE * 4];
 	bool overflow = false;
@@ -418,15 +421,112 @@ void ifwatch_process(struct ifwatch *w)
 		resync(w);
 }
 
-size_t ifwatch_count(const struct ifwatch *w)
+static void *watch_thread(void *arg)
 {
-	return w->by_ifindex ? g_hash_table_size(w->by_ifindex) : 0;
+	struct ifwatch *w = arg;
+	struct pollfd p[2] = {
+		{.fd = mnl_socket_get_fd(w->nl), .events = POLLIN},
+		{.fd = w->stop_fd, .events = POLLIN},
+	};
+
+	while (poll(p, 2, -1) >= 0 || errno == EINTR) {
+		size_t ngone;
+		__u64 one = 1;
+
+		if (p[1].revents)
+			break;
+		if (!p[0].revents)
+			continue;
+		pthread_mutex_lock(&w->lock);
+		process_events(w);
+		ngone = w->ngone;
+		pthread_mutex_unlock(&w->lock);
+		if (ngone && write(w->notify_fd, &one, sizeof(one)) < 0)
+			break;
+	}
+	return NULL;
+}
+
+int ifwatch_start(struct ifwatch *w)
+{
+	int err;
+
+	w->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	w->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (w->notify_fd < 0 || w->stop_fd < 0)
+		return -errno;
+	err = pthread_create(&w->thread, NULL, watch_thread, w);
+	if (err)
+		return -err;
+	w->threaded = true;
+	return 0;
+}
+
+size_t ifwatch_take_gone(struct ifwatch *w, int **out)
+{
+	size_t n;
+	__u64 v;
+
+	if (w->notify_fd >= 0 && read(w->notify_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return 0;
+	pthread_mutex_lock(&w->lock);
+	n = w->ngone;
+	*out = NULL;
+	if (n) {
+		*out = malloc(n * sizeof(**out));
+		if (*out)
+			memcpy(*out, w->gone, n * sizeof(**out));
+		else
+			n = 0; /* keep them for the next call */
+		w->ngone -= n;
+	}
+	if (!w->by_ifindex && !w->ngone) { /* closed: this was the last call */
+		free(w->gone);
+		w->gone = NULL;
+		w->capgone = 0;
+	}
+	pthread_mutex_unlock(&w->lock);
+	return n;
+}
+
+size_t ifwatch_count(struct ifwatch *w)
+{
+	size_t n;
+
+	pthread_mutex_lock(&w->lock);
+	n = w->by_ifindex ? g_hash_table_size(w->by_ifindex) : 0;
+	pthread_mutex_unlock(&w->lock);
+	return n;
+}
+
+unsigned long ifwatch_attach_errors(struct ifwatch *w)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&w->lock);
+	n = w->attach_errors;
+	pthread_mutex_unlock(&w->lock);
+	return n;
 }
 
 void ifwatch_close(struct ifwatch *w)
 {
 	GHashTableIter it;
 	gpointer k, v;
+	__u64 one = 1;
+
+	if (w->threaded) {
+		if (write(w->stop_fd, &one, sizeof(one)) == sizeof(one))
+			pthread_join(w->thread, NULL);
+		w->threaded = false;
+	}
+	for (int i = 0; i < 2; i++) {
+		int *fd = i ? &w->stop_fd : &w->notify_fd;
+
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
 
 	if (w->by_ifindex) {
 		g_hash_table_iter_init(&it, w->by_ifindex);
@@ -443,26 +543,36 @@ void ifwatch_close(struct ifwatch *w)
 	if (w->nl)
 		mnl_socket_close(w->nl);
 	w->nl = NULL;
-	free(w->gone);
-	w->gone = NULL;
+	/* w->gone stays for a last ifwatch_take_gone() */
 }
 
 /* Names of the interfaces tunflow watches, kept after an interface is gone so that its
  * last flows still carry its name. */
-static GHashTable *known;
+static GHashTable *known; /* ifindex -> name, interned: a name is never freed, so
+			  * one handed out stays valid across a rename */
+static GStringChunk *names;
+static pthread_mutex_t known_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void iface_remember(int ifindex, const char *name)
 {
-	if (!known)
-		known = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-	g_hash_table_insert(known, GINT_TO_POINTER(ifindex), g_strdup(name));
+	pthread_mutex_lock(&known_lock);
+	if (!known) {
+		known = g_hash_table_new(g_direct_hash, g_direct_equal);
+		names = g_string_chunk_new(1024);
+	}
+	g_hash_table_insert(known, GINT_TO_POINTER(ifindex),
+			    g_string_chunk_insert_const(names, name));
+	pthread_mutex_unlock(&known_lock);
 }
 
 const char *iface_name(int ifindex)
 {
 	static char buf[IF_NAMESIZE + 8];
-	const char *n = known ? g_hash_table_lookup(known, GINT_TO_POINTER(ifindex)) : NULL;
+	const char *n;
 
+	pthread_mutex_lock(&known_lock);
+	n = known ? g_hash_table_lookup(known, GINT_TO_POINTER(ifindex)) : NULL;
+	pthread_mutex_unlock(&known_lock);
 	if (n)
 		return n;
 	if (if_indextoname(ifindex, buf))

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <net/if.h>
+#include <pthread.h>
 #include "attach.h"
 
 struct datapath;
@@ -34,10 +35,18 @@ struct watched {
 	struct hook hooks[2];
 };
 
+/* Link events are handled on a thread of their own, so that an interface is attached
+ * within the attach's own time of appearing, never behind a harvest (which waits for
+ * an RCU grace period). Everything below the lock is shared with it. */
 struct ifwatch {
 	struct ifwatch_cfg cfg;
 	const struct datapath *dp;
 	struct mnl_socket *nl;   /* RTMGRP_LINK events */
+	pthread_t thread;
+	bool threaded;
+	int notify_fd;           /* eventfd: the thread has gone interfaces to hand over */
+	int stop_fd;             /* eventfd: the thread should end */
+	pthread_mutex_t lock;
 	void *by_ifindex;        /* GHashTable: ifindex -> struct watched */
 	unsigned long attach_errors; /* interfaces that appeared but could not be attached */
 	unsigned long resyncs;   /* event overflows recovered by a full dump */
@@ -53,14 +62,18 @@ int link_layer(unsigned short arphrd);
  * one-line error and returns -errno when something is wrong with the request itself
  * (an unusable link named explicitly, an attach refused at start). */
 int ifwatch_open(struct ifwatch *w, const struct ifwatch_cfg *cfg, const struct datapath *dp);
-/* The descriptor to poll for link events. */
+/* Start following link events (on a thread). 0 or -errno. */
+int ifwatch_start(struct ifwatch *w);
+/* The descriptor to poll: readable when interfaces went. */
 int ifwatch_fd(const struct ifwatch *w);
-/* Handle pending link events: attach new matches, unwatch links that went (their
- * ifindexes are queued in w->gone for the caller to end their flows). */
-void ifwatch_process(struct ifwatch *w);
-/* Watched interfaces now. */
-size_t ifwatch_count(const struct ifwatch *w);
-/* Detach everything and close. */
+/* Take the ifindexes of the interfaces unwatched since the last call (detached
+ * already; the caller ends their flows). Returns how many; *out is malloc'd. */
+size_t ifwatch_take_gone(struct ifwatch *w, int **out);
+/* Watched interfaces now; attach errors so far. */
+size_t ifwatch_count(struct ifwatch *w);
+unsigned long ifwatch_attach_errors(struct ifwatch *w);
+/* Detach everything and close; a last ifwatch_take_gone() still hands over the
+ * interfaces that went before. */
 void ifwatch_close(struct ifwatch *w);
 
 /* Name of an interface tunflow watches (remembered even after it is gone). */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -353,12 +354,13 @@ static void attribute(struct app *a, struct flow **flows, size_t n)
 }
 
 /* The interfaces that went: their totals for the report, in the order they went. */
-static struct iface_total *gone_totals(struct app *a, __u64 now)
+static struct iface_total *gone_totals(struct app *a, const int *gone_if, size_t ngone,
+				       __u64 now)
 {
-	struct iface_total *t = calloc(a->w.ngone ? a->w.ngone : 1, sizeof(*t));
+	struct iface_total *t = calloc(ngone, sizeof(*t));
 
-	for (size_t i = 0; t && i < a->w.ngone; i++) {
-		int ifindex = a->w.gone[i];
+	for (size_t i = 0; t && i < ngone; i++) {
+		int ifindex = gone_if[i];
 		struct iface_acc *acc = g_hash_table_lookup(a->ifacc, GINT_TO_POINTER(ifindex));
 
 		if (acc)
@@ -371,7 +373,7 @@ static struct iface_total *gone_totals(struct app *a, __u64 now)
 	return t;
 }
 
-static void harvest(struct app *a, bool final)
+static void harvest(struct app *a, bool final, const int *gone_if, size_t ngone)
 {
 	__u64 counters[CNT_MAX] = {0}, mono, real;
 	struct report r = {0};
@@ -390,11 +392,11 @@ static void harvest(struct app *a, bool final)
 	real = now_ns(CLOCK_REALTIME);
 	if (a->users)
 		users_refresh(a->users);
-	if (a->w.ngone) {
-		flowtab_end_ifaces(a->ft, a->w.gone, a->w.ngone, END_IFACE_GONE);
-		gone = gone_totals(a, mono);
+	if (ngone) {
+		flowtab_end_ifaces(a->ft, gone_if, ngone, END_IFACE_GONE);
+		gone = gone_totals(a, gone_if, ngone, mono);
 		r.gone = gone;
-		r.ngone = gone ? a->w.ngone : 0;
+		r.ngone = gone ? ngone : 0;
 	}
 	r.flows = flowtab_list(a->ft, &r.nflows);
 	attribute(a, r.flows, r.nflows);
@@ -411,21 +413,20 @@ static void harvest(struct app *a, bool final)
 	r.counters = counters;
 	r.harvest_errors = a->harvest_errors;
 	r.nifaces = ifwatch_count(&a->w);
-	r.attach_errors = a->w.attach_errors;
+	r.attach_errors = ifwatch_attach_errors(&a->w);
 	r.users = users_enabled(a->users);
 	r.final = final;
 	a->sink->report(a->sink, &r);
 	a->last_harvest_ns = mono;
 	/* the interfaces that went are reported: forget them */
 	flowtab_drop_ended(a->ft);
-	for (size_t i = 0; i < a->w.ngone; i++) {
-		if (a->last_acc && a->last_acc->t.ifindex == a->w.gone[i])
+	for (size_t i = 0; i < ngone; i++) {
+		if (a->last_acc && a->last_acc->t.ifindex == gone_if[i])
 			a->last_acc = NULL;
-		g_hash_table_remove(a->ifacc, GINT_TO_POINTER(a->w.gone[i]));
+		g_hash_table_remove(a->ifacc, GINT_TO_POINTER(gone_if[i]));
 		if (a->users)
-			users_iface_gone(a->users, a->w.gone[i]);
+			users_iface_gone(a->users, gone_if[i]);
 	}
-	a->w.ngone = 0;
 	free(gone);
 	if (mono > IDLE_FORGET_S * 1000000000ull)
 		flowtab_expire(a->ft, mono - IDLE_FORGET_S * 1000000000ull);
@@ -456,16 +457,22 @@ static int add_fd(int ep, int fd)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
+/* The signals the loop reads from a signalfd; blocked in every thread. */
+static void signal_mask(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, mask, NULL);
+}
+
 static int run(struct app *a)
 {
 	int ep = -1, sig = -1, tick = -1, stop = -1, links = ifwatch_fd(&a->w), err = 0;
 	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal_mask(&mask);
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	sig = signalfd(-1, &mask, SFD_CLOEXEC);
 	tick = make_timer(a->cfg.interval, a->cfg.interval);
@@ -498,12 +505,15 @@ static int run(struct app *a)
 
 			if (fd == tick) {
 				if (read(tick, &exp, sizeof(exp)) == sizeof(exp))
-					harvest(a, false);
+					harvest(a, false, NULL, 0);
 			} else if (fd == links) {
 				/* an interface that went is reported at once, with its last flows */
-				ifwatch_process(&a->w);
-				if (a->w.ngone)
-					harvest(a, false);
+				int *gone;
+				size_t n = ifwatch_take_gone(&a->w, &gone);
+
+				if (n)
+					harvest(a, false, gone, n);
+				free(gone);
 			} else if (fd == stop) {
 				running = false;
 			} else if (fd == sig) {
@@ -522,7 +532,13 @@ static int run(struct app *a)
 out:
 	/* Detach first, then drain: nothing can be counted after the last harvest. */
 	ifwatch_close(&a->w);
-	harvest(a, true);
+	{
+		int *gone;
+		size_t n = ifwatch_take_gone(&a->w, &gone);
+
+		harvest(a, true, gone, n);
+		free(gone);
+	}
 	for (int fd, i = 0; i < 4; i++)
 		if ((fd = (int[]){ep, sig, tick, stop}[i]) >= 0)
 			close(fd);
@@ -582,6 +598,9 @@ int main(int argc, char **argv)
 	wc.mode = a.cfg.mode;
 	wc.quiet = a.cfg.quiet;
 	err = ifwatch_open(&a.w, &wc, &a.dp);
+	signal_mask(&(sigset_t){0}); /* before the thread starts: it inherits the mask */
+	if (!err && (err = ifwatch_start(&a.w)))
+		fprintf(stderr, "tunflow: cannot start following interfaces: %s\n", strerror(-err));
 	if (!err)
 		err = run(&a);
 	else

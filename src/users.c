@@ -486,7 +486,7 @@ void users_free(struct users *u)
 
 bool users_enabled(const struct users *u)
 {
-	return u && (u->cfg.sessions || u->cfg.openvpn_status || u->cfg.map);
+	return u && (u->ev_ino || u->cfg.openvpn_status || u->cfg.map);
 }
 
 void users_refresh(struct users *u)

@@ -27,7 +27,7 @@ struct users_cfg {
 /* NULL with a one-line error printed when a named file cannot be read or parsed. */
 struct users *users_new(const struct users_cfg *cfg);
 void users_free(struct users *u);
-/* Whether any source is configured. */
+/* Whether a source is configured (the events file: once it exists). */
 bool users_enabled(const struct users *u);
 /* Catch up with the events file and the status file (cheap when unchanged). */
 void users_refresh(struct users *u);

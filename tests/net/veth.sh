@@ -30,7 +30,7 @@ ip -n "$A" neigh add 2001:db8:5::99 lladdr "$MACB" dev va nud permanent
 
 OUT=$TMP/out.json
 tf_start "$A" "$OUT" "$TMP/err" -o json -t 0.2 va || { fail start "$(cat "$TMP/err")"; finish; }
-check "L2 link recognised" "$(grep -c 'watching va (L2' "$TMP/err")" 1
+check "L2 link recognised" "$(grep -c 'watching va (veth, L2,' "$TMP/err")" 1
 
 ip netns exec "$A" bash -c 'exec 3>/dev/udp/198.51.100.99/7000; for i in 1 2 3 4 5 6; do printf "%100s" x >&3; done'
 ip netns exec "$A" bash -c 'exec 3>/dev/udp/2001:db8:5::99/7001; for i in 1 2 3 4; do printf "%10s" x >&3; done'
