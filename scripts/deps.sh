@@ -10,6 +10,7 @@ PKGS=(
 	linux-libc-dev
 	iproute2 iputils-ping jq util-linux
 	iperf3 softflowd ethtool
+	ocserv openconnect openvpn gnutls-bin busybox
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -21,7 +21,7 @@ teardown() {
 	for n in "${NSES[@]}"; do
 		ip netns del "$n" 2>/dev/null
 	done
-	rm -rf "$TMP"
+	[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"
 }
 trap teardown EXIT
 trap 'exit 130' INT TERM
