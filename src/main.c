@@ -58,6 +58,7 @@ struct app {
 	struct users *users;
 	GHashTable *ifacc;     /* ifindex -> struct iface_acc, for watched interfaces */
 	struct iface_acc *last_acc;
+	size_t nifaces_at_exit;
 	__u64 last_harvest_ns;
 	__u64 harvest_errors;
 };
@@ -412,7 +413,7 @@ static void harvest(struct app *a, bool final, const int *gone_if, size_t ngone)
 	r.now_real_ns = real;
 	r.counters = counters;
 	r.harvest_errors = a->harvest_errors;
-	r.nifaces = ifwatch_count(&a->w);
+	r.nifaces = final ? a->nifaces_at_exit : ifwatch_count(&a->w);
 	r.attach_errors = ifwatch_attach_errors(&a->w);
 	r.users = users_enabled(a->users);
 	r.final = final;
@@ -531,6 +532,7 @@ static int run(struct app *a)
 	}
 out:
 	/* Detach first, then drain: nothing can be counted after the last harvest. */
+	a->nifaces_at_exit = ifwatch_count(&a->w);
 	ifwatch_close(&a->w);
 	{
 		int *gone;

@@ -9,6 +9,7 @@
 # disconnect, their interfaces gone with their final records and nothing left attached.
 SUITE=ocserv
 . "$(dirname "$0")/../net/lib.sh"
+. "$(dirname "$0")/pki.sh"
 need ocserv
 need ocpasswd
 need openconnect
@@ -22,32 +23,8 @@ chmod 755 "$TMP" "$D" # ocserv's workers run as nobody and need its sockets
 head -c 20000 /dev/zero | tr '\0' x >"$D/www/f"
 
 # certificates and passwords, made here
-cat >"$D/ca.tmpl" <<EOF
-cn = "tunflow test CA"
-serial = 1
-expiration_days = 2
-ca
-signing_key
-cert_signing_key
-EOF
-cat >"$D/srv.tmpl" <<EOF
-cn = "198.51.100.1"
-ip_address = "198.51.100.1"
-serial = 2
-expiration_days = 2
-signing_key
-encryption_key
-tls_www_server
-EOF
-{
-	certtool --generate-privkey --key-type=ecdsa --outfile "$D/ca.key" &&
-	certtool --generate-self-signed --load-privkey "$D/ca.key" --template "$D/ca.tmpl" \
-		--outfile "$D/ca.pem" &&
-	certtool --generate-privkey --key-type=ecdsa --outfile "$D/srv.key" &&
-	certtool --generate-certificate --load-privkey "$D/srv.key" --load-ca-certificate \
-		"$D/ca.pem" --load-ca-privkey "$D/ca.key" --template "$D/srv.tmpl" \
-		--outfile "$D/srv.pem"
-} >/dev/null 2>&1 || { fail "certificates" "certtool failed"; exit 1; }
+pki_ca "$D" && pki_cert "$D" srv 198.51.100.1 tls_www_server 'ip_address = "198.51.100.1"' ||
+	{ fail "certificates" "certtool failed"; exit 1; }
 PIN=$(certtool --pubkey-info --load-certificate "$D/srv.pem" 2>/dev/null |
 	grep -o 'pin-sha256:[^ ]*' | head -1)
 printf 'alice-pw\nalice-pw\n' | ocpasswd -c "$D/passwd" alice
