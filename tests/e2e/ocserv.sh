@@ -9,7 +9,7 @@
 # disconnect, their interfaces gone with their final records and nothing left attached.
 SUITE=ocserv
 . "$(dirname "$0")/../net/lib.sh"
-. "$(dirname "$0")/pki.sh"
+. "$(dirname "$0")/lib.sh"
 need ocserv
 need ocpasswd
 need openconnect
@@ -80,30 +80,8 @@ done
 EOF
 chmod +x "$D/client-script"
 
-# server, web server behind it, two clients: 198.51.100.0/28 and .16/28 outside,
-# 203.0.113.0/24 behind, 192.0.2.0/25 inside the VPN
-ns_new srv; SRV=$NS
-ns_new web; WEB=$NS
-ns_new alice; C[1]=$NS
-ns_new bob; C[2]=$NS
-ip link add w0 netns "$SRV" type veth peer name w0 netns "$WEB"
-ip -n "$SRV" addr add 203.0.113.1/24 dev w0
-ip -n "$WEB" addr add 203.0.113.80/24 dev w0
-ip -n "$SRV" link set w0 up
-ip -n "$WEB" link set w0 up
-ip -n "$WEB" route add 192.0.2.0/24 via 203.0.113.1
-for i in 1 2; do
-	ip link add "c$i" netns "$SRV" type veth peer name eth0 netns "${C[$i]}"
-	ip -n "$SRV" addr add "198.51.100.$((16 * (i - 1) + 1))/28" dev "c$i"
-	ip -n "${C[$i]}" addr add "198.51.100.$((16 * (i - 1) + 2))/28" dev eth0
-	ip -n "$SRV" link set "c$i" up
-	ip -n "${C[$i]}" link set eth0 up
-	ip -n "${C[$i]}" route add 198.51.100.0/24 via "198.51.100.$((16 * (i - 1) + 1))"
-	# the client tunnel's IPv6 link-local chatter would be counted too; keep it quiet
-	ip netns exec "${C[$i]}" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-done
-ip netns exec "$SRV" sysctl -qw net.ipv4.ip_forward=1
-ip netns exec "$SRV" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+# server, web server behind it, two clients; the VPN pool is 192.0.2.0/25
+vpn_topology alice bob
 
 bg ip netns exec "$WEB" busybox httpd -f -p 203.0.113.80:80 -h "$D/www"
 tf_start "$SRV" "$TMP/srv.json" "$TMP/srv.err" -o json -t 0.2 --sessions "$D/sessions" 'vpns*' ||

@@ -9,7 +9,7 @@
 # clients' own tun0.
 SUITE=openvpn
 . "$(dirname "$0")/../net/lib.sh"
-. "$(dirname "$0")/pki.sh"
+. "$(dirname "$0")/lib.sh"
 need openvpn
 need certtool
 need jq
@@ -47,27 +47,9 @@ client-disconnect $TOP/scripts/tunflow-session-hook
 verb 3
 EOF
 
-ns_new srv; SRV=$NS
-ns_new web; WEB=$NS
-ns_new carol; C[1]=$NS
-ns_new dave; C[2]=$NS
-ip link add w0 netns "$SRV" type veth peer name w0 netns "$WEB"
-ip -n "$SRV" addr add 203.0.113.1/24 dev w0
-ip -n "$WEB" addr add 203.0.113.80/24 dev w0
-ip -n "$SRV" link set w0 up
-ip -n "$WEB" link set w0 up
-ip -n "$WEB" route add 192.0.2.0/24 via 203.0.113.1
-ip netns exec "$SRV" sysctl -qw net.ipv4.ip_forward=1
-ip netns exec "$SRV" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+vpn_topology carol dave
 declare -A USER_OF=([1]=carol [2]=dave)
 for i in 1 2; do
-	ip link add "c$i" netns "$SRV" type veth peer name eth0 netns "${C[$i]}"
-	ip -n "$SRV" addr add "198.51.100.$((16 * (i - 1) + 1))/28" dev "c$i"
-	ip -n "${C[$i]}" addr add "198.51.100.$((16 * (i - 1) + 2))/28" dev eth0
-	ip -n "$SRV" link set "c$i" up
-	ip -n "${C[$i]}" link set eth0 up
-	ip -n "${C[$i]}" route add 198.51.100.0/24 via "198.51.100.$((16 * (i - 1) + 1))"
-	ip netns exec "${C[$i]}" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
 	u=${USER_OF[$i]}
 	cat >"$D/$u.conf" <<EOF
 client
