@@ -110,6 +110,10 @@ __u64 flowtab_begin(struct flowtab *ft)
 const char *const end_names[END_MAX] = {
 	[END_NONE] = "",
 	[END_IFACE_GONE] = "interface gone",
+	[END_IDLE] = "idle timeout",
+	[END_ACTIVE] = "active timeout",
+	[END_TCP] = "tcp end",
+	[END_EXIT] = "tunflow exit",
 };
 
 struct flow *flowtab_add(struct flowtab *ft, const struct flow_key *key,

@@ -11,6 +11,10 @@
 enum end_reason {
 	END_NONE = 0,
 	END_IFACE_GONE,  /* its interface was deleted (or renamed out of the watch) */
+	END_IDLE,        /* no packet for the idle timeout */
+	END_ACTIVE,      /* lasted the active timeout: reported, goes on in a new record */
+	END_TCP,         /* FIN both ways or RST, then quiet for the linger */
+	END_EXIT,        /* tunflow stopped */
 	END_MAX,
 };
 

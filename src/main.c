@@ -20,6 +20,7 @@
 #include "attach.h"
 #include "flowtab.h"
 #include "harvest.h"
+#include "records.h"
 #include "ifwatch.h"
 #include "sink.h"
 #include "users.h"
@@ -31,7 +32,9 @@ struct config {
 	int dirs;              /* bit 1 << DIR_INGRESS | 1 << DIR_EGRESS */
 	double interval;
 	double duration;       /* 0: until a signal */
-	enum { OUT_AUTO, OUT_TABLE, OUT_JSON } output;
+	enum { OUT_AUTO, OUT_TABLE, OUT_JSON, OUT_CSV } output;
+	bool records;
+	struct record_cfg rec;
 	__u32 max_flows;
 	enum attach_mode mode;
 	struct table_opts table;
@@ -56,6 +59,7 @@ struct app {
 	struct sink *sink;
 	struct ifwatch w;
 	struct users *users;
+	struct records *records; /* NULL unless --records (or -o csv) */
 	GHashTable *ifacc;     /* ifindex -> struct iface_acc, for watched interfaces */
 	struct iface_acc *last_acc;
 	size_t nifaces_at_exit;
@@ -75,7 +79,12 @@ static void usage(FILE *out)
 "  -x, --exclude PATTERN  never watch interfaces matching PATTERN (repeatable)\n"
 "  -d, --direction DIR    ingress, egress or both (default both)\n"
 "  -t, --interval SEC     harvest and report every SEC seconds (default 1; 0.05 to 3600)\n"
-"  -o, --output FORMAT    table or json (default: table on a terminal, else json lines)\n"
+"  -o, --output FORMAT    table, json or csv (default: table on a terminal, else json)\n"
+"      --records          flow records (JSON): both directions in one, with end reason\n"
+"      --uniflow          records: one per direction instead\n"
+"      --idle-timeout SEC    records: end after SEC without packets (default 15)\n"
+"      --active-timeout SEC  records: report long flows every SEC (default 1800)\n"
+"      --tcp-linger SEC   records: end SEC after FIN both ways or RST (default 2)\n"
 "      --duration SEC     stop after SEC seconds (default: run until SIGINT/SIGTERM)\n"
 "      --max-flows N      flows the kernel holds per interval (default 65536)\n"
 "      --attach MODE      auto, tcx or tc (clsact filter); default auto: tcx if present\n"
@@ -140,7 +149,7 @@ static int parse_uint(const char *opt, const char *s, unsigned long lo, unsigned
 
 enum {
 	OPT_DURATION = 256, OPT_MAX_FLOWS, OPT_ATTACH, OPT_CLEANUP, OPT_GROUP_BY, OPT_USER_MAP,
-	OPT_OPENVPN, OPT_SESSIONS,
+	OPT_OPENVPN, OPT_SESSIONS, OPT_RECORDS, OPT_UNIFLOW, OPT_IDLE, OPT_ACTIVE, OPT_LINGER,
 };
 
 static int parse_args(int argc, char **argv, struct config *c)
@@ -160,6 +169,11 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{"user-map", required_argument, NULL, OPT_USER_MAP},
 		{"openvpn-status", required_argument, NULL, OPT_OPENVPN},
 		{"sessions", required_argument, NULL, OPT_SESSIONS},
+		{"records", no_argument, NULL, OPT_RECORDS},
+		{"uniflow", no_argument, NULL, OPT_UNIFLOW},
+		{"idle-timeout", required_argument, NULL, OPT_IDLE},
+		{"active-timeout", required_argument, NULL, OPT_ACTIVE},
+		{"tcp-linger", required_argument, NULL, OPT_LINGER},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -174,6 +188,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 	c->max_flows = 65536;
 	c->excludes = g_ptr_array_new();
 	c->users.sessions = SESSIONS_FILE;
+	c->rec = (struct record_cfg){.idle_s = 15, .active_s = 1800, .tcp_linger_s = 2};
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, ":d:t:o:n:x:wqvhV", opts, NULL)) != -1) {
 		switch (o) {
@@ -197,8 +212,10 @@ static int parse_args(int argc, char **argv, struct config *c)
 				c->output = OUT_TABLE;
 			else if (!strcmp(optarg, "json"))
 				c->output = OUT_JSON;
+			else if (!strcmp(optarg, "csv"))
+				c->output = OUT_CSV;
 			else
-				return fail("--output wants table or json, not '%s'", optarg);
+				return fail("--output wants table, json or csv, not '%s'", optarg);
 			break;
 		case OPT_DURATION:
 			if (parse_seconds("--duration", optarg, 0.05, 1e9, &c->duration))
@@ -249,6 +266,25 @@ static int parse_args(int argc, char **argv, struct config *c)
 			break;
 		case OPT_SESSIONS:
 			c->users.sessions = optarg;
+			break;
+		case OPT_RECORDS:
+			c->records = true;
+			break;
+		case OPT_UNIFLOW:
+			c->rec.uniflow = true;
+			break;
+		case OPT_IDLE:
+			if (parse_seconds("--idle-timeout", optarg, 0.05, 86400 * 7, &c->rec.idle_s))
+				return -EINVAL;
+			break;
+		case OPT_ACTIVE:
+			if (parse_seconds("--active-timeout", optarg, 0.05, 86400 * 7,
+					  &c->rec.active_s))
+				return -EINVAL;
+			break;
+		case OPT_LINGER:
+			if (parse_seconds("--tcp-linger", optarg, 0, 3600, &c->rec.tcp_linger_s))
+				return -EINVAL;
 			break;
 		case 'q':
 			c->quiet = true;
@@ -328,6 +364,8 @@ static void on_flow(const struct flow_key *key, const struct flow_stats *st, voi
 		a->harvest_errors++;
 		return;
 	}
+	if (a->records && records_add(a->records, key, st, f->user))
+		a->harvest_errors++;
 	acc->t.packets[key->dir] += st->packets;
 	acc->t.bytes[key->dir] += st->bytes;
 	if (f->packets == st->packets)
@@ -374,6 +412,21 @@ static struct iface_total *gone_totals(struct app *a, const int *gone_if, size_t
 	return t;
 }
 
+struct emit_ctx {
+	struct app *a;
+	const struct report *r;
+};
+
+static void on_record(const struct record *rec, void *ctx)
+{
+	struct emit_ctx *x = ctx;
+	const char *user = rec->user;
+
+	if (!user && x->a->users)
+		user = users_lookup(x->a->users, &rec->key, iface_name(rec->key.ifindex));
+	x->a->sink->record(x->a->sink, rec, user, x->r);
+}
+
 static void harvest(struct app *a, bool final, const int *gone_if, size_t ngone)
 {
 	__u64 counters[CNT_MAX] = {0}, mono, real;
@@ -417,6 +470,11 @@ static void harvest(struct app *a, bool final, const int *gone_if, size_t ngone)
 	r.attach_errors = ifwatch_attach_errors(&a->w);
 	r.users = users_enabled(a->users);
 	r.final = final;
+	if (a->records) {
+		struct emit_ctx x = {a, &r};
+
+		records_emit(a->records, mono, gone_if, ngone, final, on_record, &x);
+	}
 	a->sink->report(a->sink, &r);
 	a->last_harvest_ns = mono;
 	/* the interfaces that went are reported: forget them */
@@ -579,10 +637,19 @@ int main(int argc, char **argv)
 	if (!a.users)
 		return 1;
 	if (a.cfg.output == OUT_AUTO)
-		a.cfg.output = isatty(STDOUT_FILENO) ? OUT_TABLE : OUT_JSON;
+		a.cfg.output = isatty(STDOUT_FILENO) && !a.cfg.records ? OUT_TABLE : OUT_JSON;
 	a.cfg.table.tty = a.cfg.output == OUT_TABLE && isatty(STDOUT_FILENO);
+	if (a.cfg.output == OUT_CSV)
+		a.cfg.records = true;
+	if (a.cfg.records && a.cfg.output == OUT_TABLE)
+		return fail("--records needs -o json or -o csv"), 2;
+	if (a.cfg.records && a.cfg.group == GROUP_USER)
+		return fail("--records and --group-by user do not go together"), 2;
 	a.sink = a.cfg.output == OUT_TABLE ? sink_table_new(stdout, &a.cfg.table, a.cfg.group)
-					   : sink_json_new(stdout, a.cfg.group);
+		 : a.cfg.output == OUT_CSV ? sink_csv_new(stdout)
+					    : sink_json_new(stdout, a.cfg.group, a.cfg.records);
+	if (a.cfg.records)
+		a.records = records_new(&a.cfg.rec);
 	a.ft = flowtab_new();
 	a.ifacc = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	if (!a.sink || !a.ft) {
@@ -611,6 +678,7 @@ int main(int argc, char **argv)
 	flowtab_free(a.ft);
 	a.sink->close(a.sink);
 	users_free(a.users);
+	records_free(a.records);
 	g_hash_table_destroy(a.ifacc);
 	g_ptr_array_free(a.cfg.excludes, TRUE);
 	return err ? 1 : 0;

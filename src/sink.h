@@ -36,8 +36,14 @@ struct report {
 	bool final;            /* the last report before exit */
 };
 
+struct record;
+
 struct sink {
 	void (*report)(struct sink *s, const struct report *r);
+	/* A finished (or active-timeout) flow record; NULL for sinks without records. Called
+	 * before the report of the same harvest; user may be NULL. */
+	void (*record)(struct sink *s, const struct record *rec, const char *user,
+		       const struct report *r);
 	void (*close)(struct sink *s);
 };
 
@@ -50,7 +56,9 @@ struct table_opts {
 enum group_by { GROUP_FLOW = 0, GROUP_USER };
 
 struct sink *sink_table_new(FILE *out, const struct table_opts *o, enum group_by g);
-struct sink *sink_json_new(FILE *out, enum group_by g);
+/* records: flow records (--records) instead of per-interval flow lines */
+struct sink *sink_json_new(FILE *out, enum group_by g, bool records);
+struct sink *sink_csv_new(FILE *out);
 
 /* Per-user totals of a report (--group-by user). */
 #define USER_TOP_DESTS 3

@@ -7,12 +7,14 @@
 #include <string.h>
 #include "fmt.h"
 #include "harvest.h"
+#include "records.h"
 #include "sink.h"
 
 struct json_sink {
 	struct sink s;
 	FILE *out;
 	enum group_by group;
+	bool records;
 	__u64 last[CNT_MAX];
 	__u64 last_errors;
 	unsigned long last_attach_errors;
@@ -119,7 +121,7 @@ static void json_report(struct sink *s, const struct report *r)
 		for (size_t i = 0; i < n; i++)
 			user_line(js->out, &t[i], now);
 		free(t);
-	} else {
+	} else if (!js->records) {
 		for (size_t i = 0; i < r->nflows; i++)
 			if (r->flows[i]->gen == r->gen || r->flows[i]->end)
 				flow_line(js->out, r->flows[i], r);
@@ -145,12 +147,48 @@ static void json_report(struct sink *s, const struct report *r)
 	fflush(js->out);
 }
 
+static void json_record(struct sink *s, const struct record *rec, const char *user,
+			const struct report *r)
+{
+	struct json_sink *js = (struct json_sink *)s;
+	const struct flow_key *k = &rec->key;
+	char src[ADDR_STRLEN], dst[ADDR_STRLEN], start[32], end[32];
+	FILE *out = js->out;
+	bool ports = proto_has_ports(k->proto);
+
+	fmt_addr(k->src, k->ip_version, src);
+	fmt_addr(k->dst, k->ip_version, dst);
+	fmt_time(rec->start_ns + r->mono_to_real_ns, start);
+	fmt_time(rec->end_ns + r->mono_to_real_ns, end);
+	fputs("{\"type\":\"record\",\"iface\":", out);
+	json_str(out, iface_name(k->ifindex));
+	if (user) {
+		fputs(",\"user\":", out);
+		json_str(out, user);
+	}
+	fprintf(out,
+		",\"ifindex\":%u,\"dir\":\"%s\",\"ip_version\":%u,\"proto\":%u,\"src\":\"%s\","
+		"\"dst\":\"%s\",\"sport\":%u,\"dport\":%u",
+		k->ifindex, k->dir == DIR_INGRESS ? "ingress" : "egress", k->ip_version, k->proto,
+		src, dst, ports ? k->sport : 0, ports ? k->dport : 0);
+	if (proto_is_icmp(k->proto))
+		fprintf(out, ",\"icmp_type\":%u,\"icmp_code\":%u", k->sport, k->dport);
+	fprintf(out,
+		",\"start\":\"%s\",\"end\":\"%s\",\"duration\":%.3f,\"end_reason\":\"%s\","
+		"\"packets\":%llu,\"bytes\":%llu,\"tcp_flags\":%u,\"rev_packets\":%llu,"
+		"\"rev_bytes\":%llu,\"rev_tcp_flags\":%u}\n",
+		start, end, (rec->end_ns - rec->start_ns) / 1e9, end_names[rec->end],
+		(unsigned long long)rec->packets, (unsigned long long)rec->bytes, rec->tcp_flags,
+		(unsigned long long)rec->rev_packets, (unsigned long long)rec->rev_bytes,
+		rec->rev_tcp_flags);
+}
+
 static void json_close(struct sink *s)
 {
 	free(s);
 }
 
-struct sink *sink_json_new(FILE *out, enum group_by group)
+struct sink *sink_json_new(FILE *out, enum group_by group, bool records)
 {
 	struct json_sink *js = calloc(1, sizeof(*js));
 
@@ -160,5 +198,8 @@ struct sink *sink_json_new(FILE *out, enum group_by group)
 	js->s.close = json_close;
 	js->out = out;
 	js->group = group;
+	js->records = records;
+	if (records)
+		js->s.record = json_record;
 	return &js->s;
 }

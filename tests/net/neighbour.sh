@@ -39,6 +39,7 @@ check "tcx: u32 filter kept" "$(filters ingress flowid)" 1
 
 # --- tc mode beside an existing clsact
 tun_ns tc; other_setup
+NS_TC=$NS
 before=$(other_seen)
 tf_start "$NS" "$TMP/o2" "$TMP/e2" -o json --attach tc tun0 || fail "start tc" "$(cat "$TMP/e2")"
 check "tc: filter on ingress" "$(filters ingress tunflow_l3_in)" 1
@@ -78,7 +79,7 @@ check "--cleanup says what it removed" "$msg" "tunflow: removed 2 tunflow filter
 check "--cleanup removed filters and tunflow's qdisc" "$(qdiscs)" 0
 
 # --- kill -9 in tc mode beside an existing clsact: --cleanup removes only tunflow's
-NS=$(ip netns list | awk '{print $1}' | grep -- "-tc$" | head -1)
+NS=$NS_TC
 before=$(other_seen)
 tf_start "$NS" "$TMP/o6" "$TMP/e6" -o json --attach tc tun0 || fail "start tc" "$(cat "$TMP/e6")"
 kill -KILL "$TF"; wait "$TF" 2>/dev/null

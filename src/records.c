@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <glib.h>
+#include <netinet/in.h>
+#include "records.h"
+
+#define TCP_FIN 0x01
+#define TCP_RST 0x04
+
+struct records {
+	struct record_cfg cfg;
+	GHashTable *h;        /* canonical key (owned by the entry) -> struct entry */
+};
+
+struct entry {
+	struct flow_key canon;
+	struct record r;
+	bool emitted;         /* a record of this flow went out: roles are fixed */
+};
+
+static guint canon_hash(gconstpointer p)
+{
+	const guint32 *w = p;
+	guint32 h = 0x811c9dc5u;
+
+	for (size_t i = 0; i < sizeof(struct flow_key) / 4; i++)
+		h = (h ^ w[i]) * 0x01000193u;
+	return h ^ (h >> 15);
+}
+
+static gboolean canon_equal(gconstpointer a, gconstpointer b)
+{
+	return !memcmp(a, b, sizeof(struct flow_key));
+}
+
+/* ICMP echo request and reply are one flow: name both by the request's type. */
+static __u16 icmp_pair_type(__u8 proto, __u16 type)
+{
+	if (proto == IPPROTO_ICMP && type == 0)
+		return 8;
+	if (proto == IPPROTO_ICMPV6 && type == 129)
+		return 128;
+	return type;
+}
+
+/* The key both directions of a connection share: no direction, lower endpoint first. */
+static void canonical(const struct flow_key *k, bool uniflow, struct flow_key *c)
+{
+	bool icmp = k->proto == IPPROTO_ICMP || k->proto == IPPROTO_ICMPV6;
+	int cmp;
+
+	*c = *k;
+	if (uniflow)
+		return;
+	c->dir = 0;
+	if (icmp)
+		c->sport = icmp_pair_type(k->proto, k->sport);
+	cmp = memcmp(k->src, k->dst, 16);
+	if (cmp > 0 || (cmp == 0 && !icmp && k->sport > k->dport)) {
+		memcpy(c->src, k->dst, 16);
+		memcpy(c->dst, k->src, 16);
+		if (!icmp) {
+			c->sport = k->dport;
+			c->dport = k->sport;
+		}
+	}
+}
+
+struct records *records_new(const struct record_cfg *cfg)
+{
+	struct records *rt = calloc(1, sizeof(*rt));
+
+	if (!rt)
+		return NULL;
+	rt->cfg = *cfg;
+	rt->h = g_hash_table_new_full(canon_hash, canon_equal, NULL, g_free);
+	return rt;
+}
+
+void records_free(struct records *rt)
+{
+	if (!rt)
+		return;
+	g_hash_table_destroy(rt->h);
+	free(rt);
+}
+
+static void swap_roles(struct record *r, const struct flow_key *k)
+{
+	__u64 p = r->packets, b = r->bytes;
+	__u8 f = r->tcp_flags;
+	bool fin = r->fin_fwd;
+
+	r->key = *k;
+	r->packets = r->rev_packets;
+	r->bytes = r->rev_bytes;
+	r->tcp_flags = r->rev_tcp_flags;
+	r->fin_fwd = r->fin_rev;
+	r->rev_packets = p;
+	r->rev_bytes = b;
+	r->rev_tcp_flags = f;
+	r->fin_rev = fin;
+}
+
+int records_add(struct records *rt, const struct flow_key *k, const struct flow_stats *st,
+		const char *user)
+{
+	struct flow_key c;
+	struct entry *e;
+	struct record *r;
+	bool fwd;
+
+	canonical(k, rt->cfg.uniflow, &c);
+	e = g_hash_table_lookup(rt->h, &c);
+	if (!e) {
+		e = g_try_new0(struct entry, 1);
+		if (!e)
+			return -ENOMEM;
+		e->canon = c;
+		e->r.key = *k;
+		e->r.flow_start_ns = st->first_ns;
+		g_hash_table_insert(rt->h, &e->canon, e);
+	}
+	r = &e->r;
+	fwd = k->dir == r->key.dir && !memcmp(k->src, r->key.src, 16) &&
+	      (k->sport == r->key.sport || k->proto == IPPROTO_ICMP ||
+	       k->proto == IPPROTO_ICMPV6);
+	/* the initiator is whoever sent first, as long as no record went out yet */
+	if (!fwd && !e->emitted && r->packets && st->first_ns < r->start_ns) {
+		swap_roles(r, k);
+		fwd = true;
+	}
+	if (!fwd && !e->emitted && !r->packets && !r->rev_packets)
+		fwd = true, r->key = *k; /* reused entry: whoever comes is first */
+	if (!r->start_ns || st->first_ns < r->start_ns)
+		r->start_ns = st->first_ns;
+	if (st->last_ns > r->end_ns)
+		r->end_ns = st->last_ns;
+	if (st->last_ns > r->last_ns)
+		r->last_ns = st->last_ns;
+	if (fwd) {
+		r->packets += st->packets;
+		r->bytes += st->bytes;
+		r->tcp_flags |= st->tcp_flags;
+		r->fin_fwd |= !!(st->tcp_flags & TCP_FIN);
+	} else {
+		r->rev_packets += st->packets;
+		r->rev_bytes += st->bytes;
+		r->rev_tcp_flags |= st->tcp_flags;
+		r->fin_rev |= !!(st->tcp_flags & TCP_FIN);
+	}
+	r->rst |= !!(st->tcp_flags & TCP_RST);
+	if (user && !r->user)
+		r->user = user;
+	return 0;
+}
+
+static bool in(const int *v, size_t n, __u32 x)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((__u32)v[i] == x)
+			return true;
+	return false;
+}
+
+struct emit_ctx {
+	struct records *rt;
+	__u64 now;
+	const int *gone;
+	size_t ngone;
+	bool final;
+	record_fn fn;
+	void *ctx;
+	size_t n;
+};
+
+static gboolean due(gpointer key, gpointer value, gpointer data)
+{
+	struct emit_ctx *x = data;
+	struct entry *e = value;
+	struct record *r = &e->r;
+	const struct record_cfg *cfg = &x->rt->cfg;
+	__u64 quiet = x->now > r->last_ns ? x->now - r->last_ns : 0;
+	bool has = r->packets || r->rev_packets;
+	bool tcp_done = r->key.proto == IPPROTO_TCP && (r->rst || (r->fin_fwd && r->fin_rev));
+
+	(void)key;
+	if (x->final)
+		r->end = END_EXIT;
+	else if (in(x->gone, x->ngone, r->key.ifindex))
+		r->end = END_IFACE_GONE;
+	else if (tcp_done && (quiet >= cfg->tcp_linger_s * 1e9 || quiet >= cfg->idle_s * 1e9))
+		r->end = END_TCP; /* closed: the idle timer does not get to name it */
+	else if (quiet >= cfg->idle_s * 1e9)
+		r->end = END_IDLE;
+	else if (has && x->now - r->flow_start_ns >= cfg->active_s * 1e9)
+		r->end = END_ACTIVE;
+	else
+		return FALSE;
+	if (has) {
+		x->fn(r, x->ctx);
+		x->n++;
+	}
+	if (r->end != END_ACTIVE)
+		return TRUE; /* the entry goes */
+	/* goes on in a new record */
+	e->emitted = true;
+	r->packets = r->bytes = r->rev_packets = r->rev_bytes = 0;
+	r->tcp_flags = r->rev_tcp_flags = 0;
+	r->start_ns = r->end_ns = 0;
+	r->flow_start_ns = x->now;
+	r->end = END_NONE;
+	return FALSE;
+}
+
+size_t records_emit(struct records *rt, __u64 now_ns, const int *gone, size_t ngone,
+		    bool final, record_fn fn, void *ctx)
+{
+	struct emit_ctx x = {rt, now_ns, gone, ngone, final, fn, ctx, 0};
+
+	g_hash_table_foreach_remove(rt->h, due, &x);
+	return x.n;
+}
+
+size_t records_open(const struct records *rt)
+{
+	return g_hash_table_size(rt->h);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Flow records with a NetFlow-style lifecycle: both directions of a connection in one
+ * record (RFC 5103 biflow: initiator and responder), ended by idle timeout, active
+ * timeout (a long flow reported periodically), TCP end (FIN both ways or RST, then a
+ * short linger), its interface going, or tunflow exiting. */
+#ifndef TUNFLOW_RECORDS_H
+#define TUNFLOW_RECORDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "flow.h"
+#include "flowtab.h"
+
+struct record_cfg {
+	double idle_s;      /* no packet for this long: ended (default 15) */
+	double active_s;    /* reported every this long while it lasts (default 1800) */
+	double tcp_linger_s;/* after FIN both ways or RST, quiet this long: ended (default 2) */
+	bool uniflow;       /* one record per direction instead of biflows */
+};
+
+/* One record: the initiator's direction is fwd (key as the initiator sent it). */
+struct record {
+	struct flow_key key;       /* initiator -> responder, dir of the initiator's packets */
+	const char *user;
+	__u64 start_ns, end_ns;    /* CLOCK_MONOTONIC: first and last packet in this record */
+	__u64 packets, bytes;      /* initiator -> responder, in this record */
+	__u64 rev_packets, rev_bytes;
+	__u8 tcp_flags, rev_tcp_flags;
+	__u8 end;                  /* enum end_reason */
+	/* lifecycle, across the records of one flow */
+	__u64 flow_start_ns;       /* the active timeout counts from here */
+	__u64 last_ns;             /* last packet either way */
+	bool fin_fwd, fin_rev, rst;
+};
+
+struct records;
+/* Called for every record that is due; the record is valid during the call only. */
+typedef void (*record_fn)(const struct record *r, void *ctx);
+
+struct records *records_new(const struct record_cfg *cfg);
+void records_free(struct records *rt);
+/* Add one harvested flow delta. Returns 0 or -ENOMEM. */
+int records_add(struct records *rt, const struct flow_key *k, const struct flow_stats *st,
+		const char *user);
+/* Emit the records that are due at now_ns: timed out, TCP-ended, on an interface that
+ * went (gone, n), or every one (final). Returns how many. */
+size_t records_emit(struct records *rt, __u64 now_ns, const int *gone, size_t ngone,
+		    bool final, record_fn fn, void *ctx);
+/* Records open now. */
+size_t records_open(const struct records *rt);
+
+#endif

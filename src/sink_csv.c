@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* CSV (RFC 4180) for spreadsheets: a header row, then one row per flow record. Loss
+ * counters do not fit the rows: they go to stderr, once at exit. */
+#include <stdlib.h>
+#include <string.h>
+#include "fmt.h"
+#include "harvest.h"
+#include "records.h"
+#include "sink.h"
+
+struct csv_sink {
+	struct sink s;
+	FILE *out;
+};
+
+/* A field, quoted when it holds a comma, a quote or a line break. */
+static void csv_str(FILE *out, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static void csv_record(struct sink *s, const struct record *rec, const char *user,
+		       const struct report *r)
+{
+	FILE *out = ((struct csv_sink *)s)->out;
+	const struct flow_key *k = &rec->key;
+	char src[ADDR_STRLEN], dst[ADDR_STRLEN], start[32], end[32], pb[8];
+	bool ports = proto_has_ports(k->proto), icmp = proto_is_icmp(k->proto);
+
+	fmt_addr(k->src, k->ip_version, src);
+	fmt_addr(k->dst, k->ip_version, dst);
+	fmt_time(rec->start_ns + r->mono_to_real_ns, start);
+	fmt_time(rec->end_ns + r->mono_to_real_ns, end);
+	fprintf(out, "%s,%s,%.3f,%s,", start, end, (rec->end_ns - rec->start_ns) / 1e9,
+		end_names[rec->end]);
+	csv_str(out, iface_name(k->ifindex));
+	fputc(',', out);
+	csv_str(out, user ? user : "");
+	fprintf(out, ",%s,%u,%s,%s,%s,", k->dir == DIR_INGRESS ? "ingress" : "egress",
+		k->ip_version, proto_name(k->proto, pb), src, dst);
+	if (ports)
+		fprintf(out, "%u,%u,,", k->sport, k->dport);
+	else if (icmp)
+		fprintf(out, ",,%u,%u", k->sport, k->dport);
+	else
+		fputs(",,,", out);
+	fprintf(out, ",%llu,%llu,%llu,%llu,%u,%u\n", (unsigned long long)rec->packets,
+		(unsigned long long)rec->bytes, (unsigned long long)rec->rev_packets,
+		(unsigned long long)rec->rev_bytes, rec->tcp_flags, rec->rev_tcp_flags);
+}
+
+static void csv_report(struct sink *s, const struct report *r)
+{
+	bool lost = r->harvest_errors || r->attach_errors;
+
+	fflush(((struct csv_sink *)s)->out);
+	if (!r->final)
+		return;
+	for (int c = 0; c < CNT_MAX; c++)
+		lost |= r->counters[c] > 0;
+	if (!lost)
+		return;
+	fputs("tunflow: not in flows:", stderr);
+	for (int c = 0; c < CNT_MAX; c++)
+		if (r->counters[c])
+			fprintf(stderr, " %s %llu", counter_names[c],
+				(unsigned long long)r->counters[c]);
+	if (r->harvest_errors)
+		fprintf(stderr, " harvest_errors %llu", (unsigned long long)r->harvest_errors);
+	if (r->attach_errors)
+		fprintf(stderr, " attach_errors %lu", r->attach_errors);
+	fputc('\n', stderr);
+}
+
+static void csv_close(struct sink *s)
+{
+	free(s);
+}
+
+struct sink *sink_csv_new(FILE *out)
+{
+	struct csv_sink *cs = calloc(1, sizeof(*cs));
+
+	if (!cs)
+		return NULL;
+	cs->s.report = csv_report;
+	cs->s.record = csv_record;
+	cs->s.close = csv_close;
+	cs->out = out;
+	fputs("start,end,duration,end_reason,iface,user,dir,ip_version,proto,src,dst,sport,dport,"
+	      "icmp_type,icmp_code,packets,bytes,rev_packets,rev_bytes,tcp_flags,rev_tcp_flags\n",
+	      out);
+	return &cs->s;
+}
