@@ -6,11 +6,11 @@ set -eu
 PKGS=(
 	make gcc clang pkg-config
 	libbpf-dev bpftool libelf-dev zlib1g-dev
-	libglib2.0-dev libmnl-dev libcap-dev
+	libglib2.0-dev libmnl-dev libcap-dev libmicrohttpd-dev
 	linux-libc-dev
 	iproute2 iputils-ping jq util-linux
 	iperf3 softflowd ethtool
-	ocserv openconnect openvpn gnutls-bin busybox
+	ocserv openconnect openvpn gnutls-bin busybox prometheus
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -20,6 +20,7 @@
 #include "attach.h"
 #include "flowtab.h"
 #include "harvest.h"
+#include "metrics.h"
 #include "records.h"
 #include "ifwatch.h"
 #include "sink.h"
@@ -35,6 +36,8 @@ struct config {
 	enum { OUT_AUTO, OUT_TABLE, OUT_JSON, OUT_CSV } output;
 	bool records;
 	struct record_cfg rec;
+	const char *metrics;
+	int metrics_top;
 	__u32 max_flows;
 	enum attach_mode mode;
 	struct table_opts table;
@@ -60,6 +63,7 @@ struct app {
 	struct ifwatch w;
 	struct users *users;
 	struct records *records; /* NULL unless --records (or -o csv) */
+	struct metrics *metrics; /* NULL unless --metrics */
 	GHashTable *ifacc;     /* ifindex -> struct iface_acc, for watched interfaces */
 	struct iface_acc *last_acc;
 	size_t nifaces_at_exit;
@@ -85,6 +89,8 @@ static void usage(FILE *out)
 "      --idle-timeout SEC    records: end after SEC without packets (default 15)\n"
 "      --active-timeout SEC  records: report long flows every SEC (default 1800)\n"
 "      --tcp-linger SEC   records: end SEC after FIN both ways or RST (default 2)\n"
+"      --metrics [ADDR:]PORT  serve Prometheus /metrics (default address 127.0.0.1)\n"
+"      --metrics-top N    destinations /metrics shows (default 10)\n"
 "      --duration SEC     stop after SEC seconds (default: run until SIGINT/SIGTERM)\n"
 "      --max-flows N      flows the kernel holds per interval (default 65536)\n"
 "      --attach MODE      auto, tcx or tc (clsact filter); default auto: tcx if present\n"
@@ -150,6 +156,7 @@ static int parse_uint(const char *opt, const char *s, unsigned long lo, unsigned
 enum {
 	OPT_DURATION = 256, OPT_MAX_FLOWS, OPT_ATTACH, OPT_CLEANUP, OPT_GROUP_BY, OPT_USER_MAP,
 	OPT_OPENVPN, OPT_SESSIONS, OPT_RECORDS, OPT_UNIFLOW, OPT_IDLE, OPT_ACTIVE, OPT_LINGER,
+	OPT_METRICS, OPT_METRICS_TOP,
 };
 
 static int parse_args(int argc, char **argv, struct config *c)
@@ -174,6 +181,8 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{"idle-timeout", required_argument, NULL, OPT_IDLE},
 		{"active-timeout", required_argument, NULL, OPT_ACTIVE},
 		{"tcp-linger", required_argument, NULL, OPT_LINGER},
+		{"metrics", required_argument, NULL, OPT_METRICS},
+		{"metrics-top", required_argument, NULL, OPT_METRICS_TOP},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -188,6 +197,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 	c->max_flows = 65536;
 	c->excludes = g_ptr_array_new();
 	c->users.sessions = SESSIONS_FILE;
+	c->metrics_top = 10;
 	c->rec = (struct record_cfg){.idle_s = 15, .active_s = 1800, .tcp_linger_s = 2};
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, ":d:t:o:n:x:wqvhV", opts, NULL)) != -1) {
@@ -269,6 +279,14 @@ static int parse_args(int argc, char **argv, struct config *c)
 			break;
 		case OPT_RECORDS:
 			c->records = true;
+			break;
+		case OPT_METRICS:
+			c->metrics = optarg;
+			break;
+		case OPT_METRICS_TOP:
+			if (parse_uint("--metrics-top", optarg, 1, 1000, &u))
+				return -EINVAL;
+			c->metrics_top = u;
 			break;
 		case OPT_UNIFLOW:
 			c->rec.uniflow = true;
@@ -435,7 +453,9 @@ static void harvest(struct app *a, bool final, const int *gone_if, size_t ngone)
 	long n;
 
 	r.gen = flowtab_begin(a->ft);
+	mono = now_ns(CLOCK_MONOTONIC);
 	n = dp_harvest(&a->dp, on_flow, a);
+	r.harvest_s = (now_ns(CLOCK_MONOTONIC) - mono) / 1e9;
 	if (n < 0) {
 		a->harvest_errors++;
 		fprintf(stderr, "tunflow: harvest failed: %s\n", strerror(-n));
@@ -476,6 +496,11 @@ static void harvest(struct app *a, bool final, const int *gone_if, size_t ngone)
 		records_emit(a->records, mono, gone_if, ngone, final, on_record, &x);
 	}
 	a->sink->report(a->sink, &r);
+	if (a->metrics) {
+		metrics_update(a->metrics, &r);
+		for (size_t i = 0; i < ngone; i++)
+			metrics_forget_iface(a->metrics, gone_if[i]);
+	}
 	a->last_harvest_ns = mono;
 	/* the interfaces that went are reported: forget them */
 	flowtab_drop_ended(a->ft);
@@ -617,6 +642,10 @@ int main(int argc, char **argv)
 	libbpf_set_print(a.cfg.verbose ? libbpf_print : NULL);
 	if (check_privileges())
 		return 1;
+	/* Blocked from here on, in every thread started later (metrics server, link
+	 * events): the loop reads them from a signalfd, so a Ctrl-C during a long start
+	 * still ends in a clean detach and final report. */
+	signal_mask(&(sigset_t){0});
 	if (a.cfg.cleanup) {
 		if (optind < argc)
 			return fail("--cleanup takes one interface and no others"), 2;
@@ -650,6 +679,8 @@ int main(int argc, char **argv)
 					    : sink_json_new(stdout, a.cfg.group, a.cfg.records);
 	if (a.cfg.records)
 		a.records = records_new(&a.cfg.rec);
+	if (a.cfg.metrics && !(a.metrics = metrics_start(a.cfg.metrics, a.cfg.metrics_top)))
+		return 1;
 	a.ft = flowtab_new();
 	a.ifacc = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	if (!a.sink || !a.ft) {
@@ -667,7 +698,6 @@ int main(int argc, char **argv)
 	wc.mode = a.cfg.mode;
 	wc.quiet = a.cfg.quiet;
 	err = ifwatch_open(&a.w, &wc, &a.dp);
-	signal_mask(&(sigset_t){0}); /* before the thread starts: it inherits the mask */
 	if (!err && (err = ifwatch_start(&a.w)))
 		fprintf(stderr, "tunflow: cannot start following interfaces: %s\n", strerror(-err));
 	if (!err)
@@ -679,6 +709,7 @@ int main(int argc, char **argv)
 	a.sink->close(a.sink);
 	users_free(a.users);
 	records_free(a.records);
+	metrics_stop(a.metrics);
 	g_hash_table_destroy(a.ifacc);
 	g_ptr_array_free(a.cfg.excludes, TRUE);
 	return err ? 1 : 0;

@@ -33,6 +33,7 @@ struct report {
 	const struct iface_total *gone; /* interfaces gone since the last report */
 	size_t ngone;
 	bool users;            /* user attribution is on: show the user column */
+	double harvest_s;      /* how long the map swap and drain took */
 	bool final;            /* the last report before exit */
 };
 

@@ -4,15 +4,17 @@
  *
  *   tunpkt IFACE [--vnet] [--hold SEC] [--pps N] SPEC ...
  *   SPEC: comma-separated key=value: v=4|6 proto=tcp|udp|icmp|icmp6|N src= dst=
- *         sport= dport= (ICMP: type and code) flags=N payload=N count=N flows=N
+ *         sport= dport= (ICMP: type and code) flags=N payload=N count=N flows=N dsts=N
  *         gso=N (with --vnet: TCP/UDP GSO of that segment size) linear=N (with --vnet:
  *         bytes the kernel puts in the skb's linear area; the rest goes to pages)
  *         ihl=N (IPv4: overwrite the header length field, for malformed packets)
- *   count packets are spread round-robin over flows flows (source port sport+i).
+ *   count packets are spread round-robin over flows flows (source port sport+i) and
+ *   dsts destinations (the destination address plus i).
  * Prints "wrote N packets" on stderr; exits non-zero if any write fails. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,14 +33,29 @@
 
 struct spec {
 	struct pkt_spec p;
-	int count, flows, gso, linear, ihl;
+	int count, flows, dsts, gso, linear, ihl;
 };
+
+/* addr plus i (in its last 32 bits), as text in buf */
+static const char *add_addr(const char *addr, int i, char *buf)
+{
+	unsigned char a[16];
+	int af = strchr(addr, ':') ? AF_INET6 : AF_INET, last = af == AF_INET ? 0 : 12;
+	unsigned int w;
+
+	if (inet_pton(af, addr, a) != 1)
+		return addr;
+	memcpy(&w, a + last, 4);
+	w = htonl(ntohl(w) + i);
+	memcpy(a + last, &w, 4);
+	return inet_ntop(af, a, buf, INET6_ADDRSTRLEN);
+}
 
 static int parse_spec(char *s, struct spec *sp)
 {
 	memset(sp, 0, sizeof(*sp));
 	sp->p.ipv = 4;
-	sp->count = sp->flows = 1;
+	sp->count = sp->flows = sp->dsts = 1;
 	for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
 		char *v = strchr(tok, '=');
 
@@ -69,6 +86,8 @@ static int parse_spec(char *s, struct spec *sp)
 			sp->count = atoi(v);
 		else if (!strcmp(tok, "flows"))
 			sp->flows = atoi(v);
+		else if (!strcmp(tok, "dsts"))
+			sp->dsts = atoi(v);
 		else if (!strcmp(tok, "gso"))
 			sp->gso = atoi(v);
 		else if (!strcmp(tok, "linear"))
@@ -78,7 +97,7 @@ static int parse_spec(char *s, struct spec *sp)
 		else
 			return -1;
 	}
-	return sp->p.src && sp->p.dst && sp->flows > 0 ? 0 : -1;
+	return sp->p.src && sp->p.dst && sp->flows > 0 && sp->dsts > 0 ? 0 : -1;
 }
 
 int main(int argc, char **argv)
@@ -132,9 +151,12 @@ int main(int argc, char **argv)
 		}
 		for (int n = 0; n < sp.count; n++) {
 			struct pkt_spec p = sp.p;
+			char dst[INET6_ADDRSTRLEN];
 			size_t len;
 
 			p.sport = sp.p.sport + n % sp.flows;
+			if (sp.dsts > 1)
+				p.dst = add_addr(sp.p.dst, n % sp.dsts, dst);
 			len = pkt_build(&p, buf + hl, &lay);
 			if (!len) {
 				fprintf(stderr, "tunpkt: cannot build '%s'\n", argv[i]);
