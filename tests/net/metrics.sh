@@ -46,4 +46,19 @@ check "not found elsewhere" \
 	"$(ip netns exec "$NS" "$TUNFLOW" -q --duration 0.5 --metrics 9274 tun0 >/dev/null & sleep 0.3;
 	   ip netns exec "$NS" timeout 5 busybox wget -q -O - http://127.0.0.1:9274/ 2>&1; wait)" \
 	"wget: server returned error: HTTP/1.1 404 Not Found"
+# the Grafana dashboard: its queries parse (promtool) and name only metrics served here
+DASH=$TOP/docs/grafana/tunflow-dashboard.json
+{
+	echo "groups:"
+	echo "- name: dashboard"
+	echo "  rules:"
+	jq -r '.panels[].targets[].expr' "$DASH" | sed 's/\$__rate_interval/1m/g; s/\$instance/.*/g' |
+		awk '{ gsub(/"/, "\\\""); printf "  - record: dashboard_q%d\n    expr: \"%s\"\n", NR, $0 }'
+} >"$TMP/rules.yml"
+check "dashboard queries parse" "$(promtool check rules "$TMP/rules.yml" >/dev/null 2>&1; echo $?)" 0
+missing=""
+for name in $(jq -r '.panels[].targets[].expr' "$DASH" | grep -o 'tunflow_[a-z_]*' | sort -u); do
+	grep -q "^$name[{ ]" "$TMP/m" || missing="$missing $name"
+done
+check "dashboard names only served metrics" "${missing:-none}" none
 finish
