@@ -61,6 +61,9 @@ struct sink *sink_table_new(FILE *out, const struct table_opts *o, enum group_by
 struct sink *sink_json_new(FILE *out, enum group_by g, bool records);
 struct sink *sink_csv_new(FILE *out);
 
+/* "PREFIX name N ..." for every non-zero loss counter, or nothing when none is. */
+void print_losses(FILE *out, const char *prefix, const struct report *r);
+
 /* Per-user totals of a report (--group-by user). */
 #define USER_TOP_DESTS 3
 struct user_total {

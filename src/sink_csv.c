@@ -61,25 +61,9 @@ static void csv_record(struct sink *s, const struct record *rec, const char *use
 
 static void csv_report(struct sink *s, const struct report *r)
 {
-	bool lost = r->harvest_errors || r->attach_errors;
-
 	fflush(((struct csv_sink *)s)->out);
-	if (!r->final)
-		return;
-	for (int c = 0; c < CNT_MAX; c++)
-		lost |= r->counters[c] > 0;
-	if (!lost)
-		return;
-	fputs("tunflow: not in flows:", stderr);
-	for (int c = 0; c < CNT_MAX; c++)
-		if (r->counters[c])
-			fprintf(stderr, " %s %llu", counter_names[c],
-				(unsigned long long)r->counters[c]);
-	if (r->harvest_errors)
-		fprintf(stderr, " harvest_errors %llu", (unsigned long long)r->harvest_errors);
-	if (r->attach_errors)
-		fprintf(stderr, " attach_errors %lu", r->attach_errors);
-	fputc('\n', stderr);
+	if (r->final)
+		print_losses(stderr, "tunflow: not in flows:", r);
 }
 
 static void csv_close(struct sink *s)

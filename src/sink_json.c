@@ -20,30 +20,37 @@ struct json_sink {
 	unsigned long last_attach_errors;
 };
 
-static void flow_line(FILE *out, const struct flow *f, const struct report *r)
+/* The opening of a flow or record object: type, interface, user, key fields. */
+static void key_fields(FILE *out, const char *type, const struct flow_key *k, const char *user)
 {
-	const struct flow_key *k = &f->key;
-	char src[ADDR_STRLEN], dst[ADDR_STRLEN], first[32], last[32];
-	bool icmp = proto_is_icmp(k->proto), ports = proto_has_ports(k->proto);
-	bool fresh = f->gen == r->gen; /* else only its end is news */
+	char src[ADDR_STRLEN], dst[ADDR_STRLEN];
+	bool ports = proto_has_ports(k->proto);
 
 	fmt_addr(k->src, k->ip_version, src);
 	fmt_addr(k->dst, k->ip_version, dst);
-	fmt_time(f->first_ns + r->mono_to_real_ns, first);
-	fmt_time(f->last_ns + r->mono_to_real_ns, last);
-	fputs("{\"type\":\"flow\",\"iface\":", out);
+	fprintf(out, "{\"type\":\"%s\",\"iface\":", type);
 	json_str(out, iface_name(k->ifindex));
-	if (f->user) {
+	if (user) {
 		fputs(",\"user\":", out);
-		json_str(out, f->user);
+		json_str(out, user);
 	}
 	fprintf(out,
 		",\"ifindex\":%u,\"dir\":\"%s\",\"ip_version\":%u,\"proto\":%u,\"src\":\"%s\","
 		"\"dst\":\"%s\",\"sport\":%u,\"dport\":%u",
 		k->ifindex, k->dir == DIR_INGRESS ? "ingress" : "egress", k->ip_version, k->proto,
 		src, dst, ports ? k->sport : 0, ports ? k->dport : 0);
-	if (icmp)
+	if (proto_is_icmp(k->proto))
 		fprintf(out, ",\"icmp_type\":%u,\"icmp_code\":%u", k->sport, k->dport);
+}
+
+static void flow_line(FILE *out, const struct flow *f, const struct report *r)
+{
+	char first[32], last[32];
+	bool fresh = f->gen == r->gen; /* else only its end is news */
+
+	fmt_time(f->first_ns + r->mono_to_real_ns, first);
+	fmt_time(f->last_ns + r->mono_to_real_ns, last);
+	key_fields(out, "flow", &f->key, f->user);
 	fprintf(out,
 		",\"packets\":%llu,\"bytes\":%llu,\"tcp_flags\":%u,\"first_seen\":\"%s\","
 		"\"last_seen\":\"%s\"",
@@ -150,29 +157,12 @@ static void json_report(struct sink *s, const struct report *r)
 static void json_record(struct sink *s, const struct record *rec, const char *user,
 			const struct report *r)
 {
-	struct json_sink *js = (struct json_sink *)s;
-	const struct flow_key *k = &rec->key;
-	char src[ADDR_STRLEN], dst[ADDR_STRLEN], start[32], end[32];
-	FILE *out = js->out;
-	bool ports = proto_has_ports(k->proto);
+	FILE *out = ((struct json_sink *)s)->out;
+	char start[32], end[32];
 
-	fmt_addr(k->src, k->ip_version, src);
-	fmt_addr(k->dst, k->ip_version, dst);
 	fmt_time(rec->start_ns + r->mono_to_real_ns, start);
 	fmt_time(rec->end_ns + r->mono_to_real_ns, end);
-	fputs("{\"type\":\"record\",\"iface\":", out);
-	json_str(out, iface_name(k->ifindex));
-	if (user) {
-		fputs(",\"user\":", out);
-		json_str(out, user);
-	}
-	fprintf(out,
-		",\"ifindex\":%u,\"dir\":\"%s\",\"ip_version\":%u,\"proto\":%u,\"src\":\"%s\","
-		"\"dst\":\"%s\",\"sport\":%u,\"dport\":%u",
-		k->ifindex, k->dir == DIR_INGRESS ? "ingress" : "egress", k->ip_version, k->proto,
-		src, dst, ports ? k->sport : 0, ports ? k->dport : 0);
-	if (proto_is_icmp(k->proto))
-		fprintf(out, ",\"icmp_type\":%u,\"icmp_code\":%u", k->sport, k->dport);
+	key_fields(out, "record", &rec->key, user);
 	fprintf(out,
 		",\"start\":\"%s\",\"end\":\"%s\",\"duration\":%.3f,\"end_reason\":\"%s\","
 		"\"packets\":%llu,\"bytes\":%llu,\"tcp_flags\":%u,\"rev_packets\":%llu,"

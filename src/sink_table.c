@@ -84,29 +84,34 @@ static int rows_available(const struct table_sink *ts)
 	return ws.ws_row - 6; /* title, header, footer lines */
 }
 
+void print_losses(FILE *out, const char *prefix, const struct report *r)
+{
+	bool lost = r->harvest_errors > 0 || r->attach_errors > 0;
+
+	for (int c = 0; c < CNT_MAX; c++)
+		lost |= r->counters[c] > 0;
+	if (!lost)
+		return;
+	fputs(prefix, out);
+	for (int c = 0; c < CNT_MAX; c++)
+		if (r->counters[c])
+			fprintf(out, " %s %llu", counter_names[c], (unsigned long long)r->counters[c]);
+	if (r->harvest_errors)
+		fprintf(out, " harvest_errors %llu", (unsigned long long)r->harvest_errors);
+	if (r->attach_errors)
+		fprintf(out, " attach_errors %lu", r->attach_errors);
+	fputc('\n', out);
+}
+
 static void footer(FILE *out, const struct report *r, __u64 pkts, __u64 bytes, double rate)
 {
 	char np[8], nb[8], nr[8];
-	bool lost = r->harvest_errors > 0 || r->attach_errors > 0;
 
 	fmt_si(pkts, np, sizeof(np));
 	fmt_si(bytes, nb, sizeof(nb));
 	fmt_si(rate, nr, sizeof(nr));
 	fprintf(out, "total  %s packets  %s bytes  %s bit/s\n", np, nb, nr);
-	for (int c = 0; c < CNT_MAX; c++)
-		lost |= r->counters[c] > 0;
-	if (lost) {
-		fputs("not in flows:", out);
-		for (int c = 0; c < CNT_MAX; c++)
-			if (r->counters[c])
-				fprintf(out, " %s %llu", counter_names[c],
-					(unsigned long long)r->counters[c]);
-		if (r->harvest_errors)
-			fprintf(out, " harvest_errors %llu", (unsigned long long)r->harvest_errors);
-		if (r->attach_errors)
-			fprintf(out, " attach_errors %lu", r->attach_errors);
-		fputc('\n', out);
-	}
+	print_losses(out, "not in flows:", r);
 }
 
 static void title(struct table_sink *ts, const struct report *r)
