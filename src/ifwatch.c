@@ -127,11 +127,16 @@ static bool wanted(const struct ifwatch *w, const struct link_info *li, int *ll)
 	return matches(w->cfg.patterns, w->cfg.npatterns, li->name);
 }
 
-static void unwatch(struct ifwatch *w, struct watched *e)
+static void detach_hooks(struct watched *e)
 {
 	for (int i = e->nhooks - 1; i >= 0; i--)
 		hook_detach(&e->hooks[i]);
 	e->nhooks = 0;
+}
+
+static void unwatch(struct ifwatch *w, struct watched *e)
+{
+	detach_hooks(e);
 	if (w->ngone == w->capgone) {
 		size_t cap = w->capgone ? w->capgone * 2 : 16;
 		int *g = realloc(w->gone, cap * sizeof(*g));
@@ -192,8 +197,7 @@ static int watch(struct ifwatch *w, const struct link_info *li, int ll, bool fat
 		e->nhooks++;
 	}
 	if (err) {
-		for (int i = e->nhooks - 1; i >= 0; i--)
-			hook_detach(&e->hooks[i]);
+		detach_hooks(e);
 		free(e);
 		if (err == -ENODEV)
 			return 0; /* gone before it could be attached: it had no packets */
@@ -530,13 +534,8 @@ void ifwatch_close(struct ifwatch *w)
 
 	if (w->by_ifindex) {
 		g_hash_table_iter_init(&it, w->by_ifindex);
-		while (g_hash_table_iter_next(&it, &k, &v)) {
-			struct watched *e = v;
-
-			for (int i = e->nhooks - 1; i >= 0; i--)
-				hook_detach(&e->hooks[i]);
-			e->nhooks = 0;
-		}
+		while (g_hash_table_iter_next(&it, &k, &v))
+			detach_hooks(v);
 		g_hash_table_destroy(w->by_ifindex);
 		w->by_ifindex = NULL;
 	}

@@ -50,10 +50,6 @@ struct config {
 
 #define SESSIONS_FILE "/run/tunflow/sessions"
 
-/* What tunflow counted on a watched interface, for its "gone" report. */
-struct iface_acc {
-	struct iface_total t;
-};
 
 struct app {
 	struct config cfg;
@@ -64,8 +60,9 @@ struct app {
 	struct users *users;
 	struct records *records; /* NULL unless --records (or -o csv) */
 	struct metrics *metrics; /* NULL unless --metrics */
-	GHashTable *ifacc;     /* ifindex -> struct iface_acc, for watched interfaces */
-	struct iface_acc *last_acc;
+	GHashTable *ifacc;     /* ifindex -> struct iface_total: what tunflow counted on a
+				* watched interface, for its "gone" report */
+	struct iface_total *last_acc;
 	size_t nifaces_at_exit;
 	__u64 last_harvest_ns;
 	__u64 harvest_errors;
@@ -153,6 +150,22 @@ static int parse_uint(const char *opt, const char *s, unsigned long lo, unsigned
 	return 0;
 }
 
+/* *out = the index of s in words (n of them), or a one-line error naming them all. */
+static int pick(const char *opt, const char *s, const char *const *words, int n, int *out)
+{
+	char list[128] = "";
+
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(s, words[i])) {
+			*out = i;
+			return 0;
+		}
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", words[i],
+			 i == n - 2 ? " or " : i < n - 2 ? ", " : "");
+	}
+	return fail("%s wants %s, not '%s'", opt, list, s);
+}
+
 enum {
 	OPT_DURATION = 256, OPT_MAX_FLOWS, OPT_ATTACH, OPT_CLEANUP, OPT_GROUP_BY, OPT_USER_MAP,
 	OPT_OPENVPN, OPT_SESSIONS, OPT_RECORDS, OPT_UNIFLOW, OPT_IDLE, OPT_ACTIVE, OPT_LINGER,
@@ -190,7 +203,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{0},
 	};
 	unsigned long u;
-	int o;
+	int o, i;
 
 	c->dirs = 1 << DIR_INGRESS | 1 << DIR_EGRESS;
 	c->interval = 1;
@@ -217,15 +230,10 @@ static int parse_args(int argc, char **argv, struct config *c)
 			if (parse_seconds("--interval", optarg, 0.05, 3600, &c->interval))
 				return -EINVAL;
 			break;
-		case 'o':
-			if (!strcmp(optarg, "table"))
-				c->output = OUT_TABLE;
-			else if (!strcmp(optarg, "json"))
-				c->output = OUT_JSON;
-			else if (!strcmp(optarg, "csv"))
-				c->output = OUT_CSV;
-			else
-				return fail("--output wants table, json or csv, not '%s'", optarg);
+		case 'o': /* in the order of OUT_TABLE, OUT_JSON, OUT_CSV */
+			if (pick("--output", optarg, (const char *[]){"table", "json", "csv"}, 3, &i))
+				return -EINVAL;
+			c->output = OUT_TABLE + i;
 			break;
 		case OPT_DURATION:
 			if (parse_seconds("--duration", optarg, 0.05, 1e9, &c->duration))
@@ -236,15 +244,10 @@ static int parse_args(int argc, char **argv, struct config *c)
 				return -EINVAL;
 			c->max_flows = u;
 			break;
-		case OPT_ATTACH:
-			if (!strcmp(optarg, "auto"))
-				c->mode = MODE_AUTO;
-			else if (!strcmp(optarg, "tcx"))
-				c->mode = MODE_TCX;
-			else if (!strcmp(optarg, "tc"))
-				c->mode = MODE_TC;
-			else
-				return fail("--attach wants auto, tcx or tc, not '%s'", optarg);
+		case OPT_ATTACH: /* in the order of enum attach_mode */
+			if (pick("--attach", optarg, (const char *[]){"auto", "tcx", "tc"}, 3, &i))
+				return -EINVAL;
+			c->mode = i;
 			break;
 		case 'n':
 			if (parse_uint("--top", optarg, 1, 1000000, &u))
@@ -261,12 +264,9 @@ static int parse_args(int argc, char **argv, struct config *c)
 			g_ptr_array_add(c->excludes, optarg);
 			break;
 		case OPT_GROUP_BY:
-			if (!strcmp(optarg, "user"))
-				c->group = GROUP_USER;
-			else if (!strcmp(optarg, "flow"))
-				c->group = GROUP_FLOW;
-			else
-				return fail("--group-by wants user or flow, not '%s'", optarg);
+			if (pick("--group-by", optarg, (const char *[]){"user", "flow"}, 2, &i))
+				return -EINVAL;
+			c->group = i == 0 ? GROUP_USER : GROUP_FLOW;
 			break;
 		case OPT_USER_MAP:
 			c->users.map = optarg;
@@ -357,16 +357,16 @@ static __u64 now_ns(clockid_t clk)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static struct iface_acc *acc_of(struct app *a, int ifindex)
+static struct iface_total *acc_of(struct app *a, int ifindex)
 {
-	struct iface_acc *acc = a->last_acc;
+	struct iface_total *acc = a->last_acc;
 
-	if (acc && acc->t.ifindex == ifindex)
+	if (acc && acc->ifindex == ifindex)
 		return acc;
 	acc = g_hash_table_lookup(a->ifacc, GINT_TO_POINTER(ifindex));
 	if (!acc) {
-		acc = g_new0(struct iface_acc, 1);
-		acc->t.ifindex = ifindex;
+		acc = g_new0(struct iface_total, 1);
+		acc->ifindex = ifindex;
 		g_hash_table_insert(a->ifacc, GINT_TO_POINTER(ifindex), acc);
 	}
 	return a->last_acc = acc;
@@ -375,7 +375,7 @@ static struct iface_acc *acc_of(struct app *a, int ifindex)
 static void on_flow(const struct flow_key *key, const struct flow_stats *st, void *ctx)
 {
 	struct app *a = ctx;
-	struct iface_acc *acc = acc_of(a, key->ifindex);
+	struct iface_total *acc = acc_of(a, key->ifindex);
 	struct flow *f = flowtab_add(a->ft, key, st);
 
 	if (!f) {
@@ -384,12 +384,12 @@ static void on_flow(const struct flow_key *key, const struct flow_stats *st, voi
 	}
 	if (a->records && records_add(a->records, key, st, f->user))
 		a->harvest_errors++;
-	acc->t.packets[key->dir] += st->packets;
-	acc->t.bytes[key->dir] += st->bytes;
+	acc->packets[key->dir] += st->packets;
+	acc->bytes[key->dir] += st->bytes;
 	if (f->packets == st->packets)
-		acc->t.flows++; /* new to the table (or back after idling out) */
-	if (!acc->t.first_ns || st->first_ns < acc->t.first_ns)
-		acc->t.first_ns = st->first_ns;
+		acc->flows++; /* new to the table (or back after idling out) */
+	if (!acc->first_ns || st->first_ns < acc->first_ns)
+		acc->first_ns = st->first_ns;
 }
 
 /* Give every flow whose user is unknown a fresh look when the sources changed. */
@@ -418,10 +418,10 @@ static struct iface_total *gone_totals(struct app *a, const int *gone_if, size_t
 
 	for (size_t i = 0; t && i < ngone; i++) {
 		int ifindex = gone_if[i];
-		struct iface_acc *acc = g_hash_table_lookup(a->ifacc, GINT_TO_POINTER(ifindex));
+		struct iface_total *acc = g_hash_table_lookup(a->ifacc, GINT_TO_POINTER(ifindex));
 
 		if (acc)
-			t[i] = acc->t;
+			t[i] = *acc;
 		t[i].ifindex = ifindex;
 		t[i].last_ns = now;
 		if (a->users)
@@ -505,7 +505,7 @@ static void harvest(struct app *a, bool final, const int *gone_if, size_t ngone)
 	/* the interfaces that went are reported: forget them */
 	flowtab_drop_ended(a->ft);
 	for (size_t i = 0; i < ngone; i++) {
-		if (a->last_acc && a->last_acc->t.ifindex == gone_if[i])
+		if (a->last_acc && a->last_acc->ifindex == gone_if[i])
 			a->last_acc = NULL;
 		g_hash_table_remove(a->ifacc, GINT_TO_POINTER(gone_if[i]));
 		if (a->users)

@@ -132,8 +132,6 @@ int records_add(struct records *rt, const struct flow_key *k, const struct flow_
 		swap_roles(r, k);
 		fwd = true;
 	}
-	if (!fwd && !e->emitted && !r->packets && !r->rev_packets)
-		fwd = true, r->key = *k; /* reused entry: whoever comes is first */
 	if (!r->start_ns || st->first_ns < r->start_ns)
 		r->start_ns = st->first_ns;
 	if (st->last_ns > r->end_ns)
