@@ -205,6 +205,6 @@ TF=$TFG; tf_stop
 TF=$TFS; tf_stop
 check "server: exit status" "$TF_RC" 0
 check "server: nothing left watched, no loss" \
-	"$(jq -s -c 'map(select(.type == "counters" and .final)) | last | [.interfaces, .attach_errors, .harvest_errors, .map_full]' "$TMP/srv.json")" \
+	"$(final_health "$TMP/srv.json")" \
 	"[0,0,0,0]"
 finish

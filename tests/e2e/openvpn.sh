@@ -144,6 +144,6 @@ check "hook: exit status" "$TF_RC" 0
 TF=$TFS; tf_stop
 check "status: exit status" "$TF_RC" 0
 check "status: no loss, tun0 still watched at the end" \
-	"$(jq -s -c 'map(select(.type == "counters" and .final)) | last | [.interfaces, .attach_errors, .harvest_errors, .map_full]' "$TMP/status.json")" \
+	"$(final_health "$TMP/status.json")" \
 	"[1,0,0,0]"
 finish

@@ -95,6 +95,12 @@ final_counters() {
 		| {non_ip, truncated, bad_ihl, bad_len, ext_limit, map_full, no_map, harvest_errors}' "$1"
 }
 
+# final_health FILE: [interfaces watched at exit, attach_errors, harvest_errors, map_full]
+final_health() {
+	jq -s -c 'map(select(.type == "counters" and .final)) | last
+		| [.interfaces, .attach_errors, .harvest_errors, .map_full]' "$1"
+}
+
 # tun_ns NAME: a namespace ($NS) with a tun0 holding 192.0.2.1/24 and 2001:db8::1/64
 tun_ns() {
 	ns_new "$1"

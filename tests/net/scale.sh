@@ -48,7 +48,5 @@ check "flows on $N distinct interfaces" \
 check "$N interfaces reported gone, each with its packet" \
 	"$(jq -s -c 'map(select(.type == "iface_gone")) | [length, (map(.packets_in) | unique)]' "$out")" \
 	"[$N,[1]]"
-check "no attach errors, no loss" \
-	"$(jq -s -c 'map(select(.type == "counters" and .final)) | last | [.attach_errors, .map_full, .harvest_errors, .interfaces]' "$out")" \
-	"[0,0,0,0]"
+check "none watched at the end, no attach errors, no loss" "$(final_health "$out")" "[0,0,0,0]"
 finish
