@@ -13,7 +13,7 @@ ARCH    := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 OUT     := build
 
-PKGS    := libbpf glib-2.0 libmnl libcap libmicrohttpd
+PKGS    := libbpf glib-2.0 libmnl libcap libmicrohttpd libfixbuf
 CFLAGS  ?= -O2 -g
 CFLAGS  += -Wall -Wextra -std=gnu11 -I$(OUT) -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
@@ -24,7 +24,8 @@ APP_SRCS  := $(wildcard src/*.c)
 APP_OBJS  := $(patsubst src/%.c,$(OUT)/%.o,$(APP_SRCS))
 LIB_OBJS  := $(filter-out $(OUT)/main.o,$(APP_OBJS))
 TEST_LIB  := $(OUT)/pkt.o
-TOOLS     := $(OUT)/test_bpf $(OUT)/tunpkt $(OUT)/hookq $(OUT)/other.bpf.o $(OUT)/bench $(OUT)/tunrelay
+TOOLS     := $(OUT)/test_bpf $(OUT)/tunpkt $(OUT)/hookq $(OUT)/other.bpf.o $(OUT)/bench $(OUT)/tunrelay \
+	     $(OUT)/ipfixsplit
 
 .PHONY: all clean deps demo test bench
 all: $(OUT)/tunflow $(TOOLS)
@@ -63,6 +64,9 @@ $(OUT)/plain.bpf.o: bench/plain.bpf.c src/flow.h | $(OUT)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(OUT)/tunrelay: bench/tunrelay.c | $(OUT)
+	$(CC) $(CFLAGS) $< -o $@
+
+$(OUT)/ipfixsplit: tests/tools/ipfixsplit.c | $(OUT)
 	$(CC) $(CFLAGS) $< -o $@
 
 $(OUT)/bench: bench/bench.c $(TEST_LIB) $(LIB_OBJS) $(OUT)/plain.bpf.o

@@ -11,6 +11,7 @@ PKGS=(
 	iproute2 iputils-ping jq util-linux
 	iperf3 softflowd ethtool
 	ocserv openconnect openvpn gnutls-bin busybox prometheus
+	libfixbuf-dev libfixbuf-tools nfdump tshark xxd netcat-openbsd
 )
 missing=()
 for p in "${PKGS[@]}"; do
@@ -23,5 +24,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# tshark's wireshark-common asks whether non-root users may capture: no
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <arpa/inet.h>
+#include <netdb.h>
+#include <stdlib.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <time.h>
@@ -96,4 +98,40 @@ void json_str(FILE *out, const char *s)
 			fputc(c, out);
 	}
 	fputc('"', out);
+}
+
+int parse_hostport(const char *spec, const char *default_host, struct sockaddr_storage *ss)
+{
+	struct addrinfo hints = {.ai_flags = AI_NUMERICSERV}, *ai;
+	const char *port = spec, *colon = strrchr(spec, ':');
+	char host[256], *end;
+	unsigned long p;
+	int ret = -1;
+
+	snprintf(host, sizeof(host), "%s", default_host);
+	if (colon) {
+		size_t hl = colon - spec;
+		bool bracket = spec[0] == '[' && hl >= 2 && spec[hl - 1] == ']';
+
+		if (bracket)
+			spec++, hl -= 2;
+		/* an IPv6 address needs brackets to carry a port */
+		if (!hl || hl >= sizeof(host) || (!bracket && memchr(spec, ':', hl)))
+			return -1;
+		memcpy(host, spec, hl);
+		host[hl] = 0;
+		port = colon + 1;
+	}
+	p = strtoul(port, &end, 10);
+	if (!*port || *end || p == 0 || p > 65535)
+		return -1;
+	if (getaddrinfo(host, port, &hints, &ai))
+		return -1;
+	if (ai->ai_addrlen <= sizeof(*ss)) {
+		memset(ss, 0, sizeof(*ss));
+		memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+		ret = 0;
+	}
+	freeaddrinfo(ai);
+	return ret;
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include "flow.h"
 
 #define ADDR_STRLEN 46   /* INET6_ADDRSTRLEN */
@@ -24,6 +25,9 @@ void fmt_endpoint(const struct flow_key *k, bool src, char *buf);
 void fmt_time(__u64 real_ns, char *buf);
 /* Human number with k/M/G/T suffix (powers of 1000), at most 6 characters. */
 void fmt_si(double v, char *buf, size_t len);
+/* "PORT", "HOST:PORT" or "[IPV6]:PORT" (HOST an address or a name, looked up now) into
+ * ss; with no host, default_host. Returns 0, or -1 when it is none of those. */
+int parse_hostport(const char *spec, const char *default_host, struct sockaddr_storage *ss);
 /* Write s as a JSON string, quotes included. */
 void json_str(FILE *out, const char *s);
 

@@ -20,6 +20,7 @@
 #include "attach.h"
 #include "flowtab.h"
 #include "harvest.h"
+#include "ipfix.h"
 #include "metrics.h"
 #include "records.h"
 #include "ifwatch.h"
@@ -28,6 +29,7 @@
 
 #define TUNFLOW_VERSION "0.1.0"
 #define IDLE_FORGET_S 60 /* the live table forgets a flow this long after its last packet */
+#define IPFIX_EXIT_WAIT_S 2 /* at exit, the collector has this long to take the backlog */
 
 struct config {
 	int dirs;              /* bit 1 << DIR_INGRESS | 1 << DIR_EGRESS */
@@ -38,6 +40,7 @@ struct config {
 	struct record_cfg rec;
 	const char *metrics;
 	int metrics_top;
+	struct ipfix_cfg ipfix; /* ipfix.collector NULL: no export */
 	__u32 max_flows;
 	enum attach_mode mode;
 	struct table_opts table;
@@ -58,8 +61,9 @@ struct app {
 	struct sink *sink;
 	struct ifwatch w;
 	struct users *users;
-	struct records *records; /* NULL unless --records (or -o csv) */
+	struct records *records; /* NULL unless --records, -o csv or --ipfix */
 	struct metrics *metrics; /* NULL unless --metrics */
+	struct ipfix *ipfix;     /* NULL unless --ipfix */
 	GHashTable *ifacc;     /* ifindex -> struct iface_total: what tunflow counted on a
 				* watched interface, for its "gone" report */
 	struct iface_total *last_acc;
@@ -88,6 +92,10 @@ static void usage(FILE *out)
 "      --tcp-linger SEC   records: end SEC after FIN both ways or RST (default 2)\n"
 "      --metrics [ADDR:]PORT  serve Prometheus /metrics (default address 127.0.0.1)\n"
 "      --metrics-top N    destinations /metrics shows (default 10)\n"
+"      --ipfix [udp:|tcp:]HOST:PORT  export flow records to an IPFIX collector\n"
+"      --ipfix-domain ID  IPFIX observation domain id (default 0)\n"
+"      --ipfix-backlog N  records that may wait for the collector (default 100000)\n"
+"      --ipfix-templates SEC  UDP: re-send the templates every SEC (default 60)\n"
 "      --duration SEC     stop after SEC seconds (default: run until SIGINT/SIGTERM)\n"
 "      --max-flows N      flows the kernel holds per interval (default 65536)\n"
 "      --attach MODE      auto, tcx or tc (clsact filter); default auto: tcx if present\n"
@@ -169,7 +177,8 @@ static int pick(const char *opt, const char *s, const char *const *words, int n,
 enum {
 	OPT_DURATION = 256, OPT_MAX_FLOWS, OPT_ATTACH, OPT_CLEANUP, OPT_GROUP_BY, OPT_USER_MAP,
 	OPT_OPENVPN, OPT_SESSIONS, OPT_RECORDS, OPT_UNIFLOW, OPT_IDLE, OPT_ACTIVE, OPT_LINGER,
-	OPT_METRICS, OPT_METRICS_TOP,
+	OPT_METRICS, OPT_METRICS_TOP, OPT_IPFIX, OPT_IPFIX_DOMAIN, OPT_IPFIX_BACKLOG,
+	OPT_IPFIX_TEMPLATES,
 };
 
 static int parse_args(int argc, char **argv, struct config *c)
@@ -196,6 +205,10 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{"tcp-linger", required_argument, NULL, OPT_LINGER},
 		{"metrics", required_argument, NULL, OPT_METRICS},
 		{"metrics-top", required_argument, NULL, OPT_METRICS_TOP},
+		{"ipfix", required_argument, NULL, OPT_IPFIX},
+		{"ipfix-domain", required_argument, NULL, OPT_IPFIX_DOMAIN},
+		{"ipfix-backlog", required_argument, NULL, OPT_IPFIX_BACKLOG},
+		{"ipfix-templates", required_argument, NULL, OPT_IPFIX_TEMPLATES},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -211,6 +224,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 	c->excludes = g_ptr_array_new();
 	c->users.sessions = SESSIONS_FILE;
 	c->metrics_top = 10;
+	c->ipfix = (struct ipfix_cfg){.backlog = 100000, .template_s = 60};
 	c->rec = (struct record_cfg){.idle_s = 15, .active_s = 1800, .tcp_linger_s = 2};
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, ":d:t:o:n:x:wqvhV", opts, NULL)) != -1) {
@@ -287,6 +301,23 @@ static int parse_args(int argc, char **argv, struct config *c)
 			if (parse_uint("--metrics-top", optarg, 1, 1000, &u))
 				return -EINVAL;
 			c->metrics_top = u;
+			break;
+		case OPT_IPFIX:
+			c->ipfix.collector = optarg;
+			break;
+		case OPT_IPFIX_DOMAIN:
+			if (parse_uint("--ipfix-domain", optarg, 0, UINT32_MAX, &u))
+				return -EINVAL;
+			c->ipfix.domain = u;
+			break;
+		case OPT_IPFIX_BACKLOG:
+			if (parse_uint("--ipfix-backlog", optarg, 1, 100000000, &u))
+				return -EINVAL;
+			c->ipfix.backlog = u;
+			break;
+		case OPT_IPFIX_TEMPLATES:
+			if (parse_seconds("--ipfix-templates", optarg, 1, 86400, &c->ipfix.template_s))
+				return -EINVAL;
 			break;
 		case OPT_UNIFLOW:
 			c->rec.uniflow = true;
@@ -442,12 +473,16 @@ static void on_record(const struct record *rec, void *ctx)
 
 	if (!user && x->a->users)
 		user = users_lookup(x->a->users, &rec->key, iface_name(rec->key.ifindex));
-	x->a->sink->record(x->a->sink, rec, user, x->r);
+	if (x->a->cfg.records)
+		x->a->sink->record(x->a->sink, rec, user, x->r);
+	if (x->a->ipfix)
+		ipfix_add(x->a->ipfix, rec, user, x->r->mono_to_real_ns);
 }
 
 static void harvest(struct app *a, bool final, const int *gone_if, size_t ngone)
 {
 	__u64 counters[CNT_MAX] = {0}, mono, real;
+	struct export_stats exp;
 	struct report r = {0};
 	struct iface_total *gone = NULL;
 	long n;
@@ -494,6 +529,14 @@ static void harvest(struct app *a, bool final, const int *gone_if, size_t ngone)
 		struct emit_ctx x = {a, &r};
 
 		records_emit(a->records, mono, gone_if, ngone, final, on_record, &x);
+	}
+	if (a->ipfix) {
+		if (final)
+			ipfix_finish(a->ipfix, IPFIX_EXIT_WAIT_S);
+		else
+			ipfix_flush(a->ipfix);
+		ipfix_stats(a->ipfix, &exp);
+		r.export = &exp;
 	}
 	a->sink->report(a->sink, &r);
 	if (a->metrics) {
@@ -677,8 +720,12 @@ int main(int argc, char **argv)
 	a.sink = a.cfg.output == OUT_TABLE ? sink_table_new(stdout, &a.cfg.table, a.cfg.group)
 		 : a.cfg.output == OUT_CSV ? sink_csv_new(stdout)
 					    : sink_json_new(stdout, a.cfg.group, a.cfg.records);
-	if (a.cfg.records)
+	if (a.cfg.records || a.cfg.ipfix.collector)
 		a.records = records_new(&a.cfg.rec);
+	a.cfg.ipfix.uniflow = a.cfg.rec.uniflow;
+	a.cfg.ipfix.quiet = a.cfg.quiet;
+	if (a.cfg.ipfix.collector && !(a.ipfix = ipfix_open(&a.cfg.ipfix)))
+		return 1;
 	if (a.cfg.metrics && !(a.metrics = metrics_start(a.cfg.metrics, a.cfg.metrics_top)))
 		return 1;
 	a.ft = flowtab_new();
@@ -710,6 +757,7 @@ int main(int argc, char **argv)
 	users_free(a.users);
 	records_free(a.records);
 	metrics_stop(a.metrics);
+	ipfix_close(a.ipfix);
 	g_hash_table_destroy(a.ifacc);
 	g_ptr_array_free(a.cfg.excludes, TRUE);
 	return err ? 1 : 0;

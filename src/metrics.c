@@ -77,48 +77,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	return ret;
 }
 
-static int parse_listen(const char *addr, struct sockaddr_storage *ss)
-{
-	char host[64] = "127.0.0.1", *end;
-	const char *port = addr, *colon = strrchr(addr, ':');
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-	unsigned long p;
-
-	if (colon) {
-		size_t hl = colon - addr;
-
-		if (addr[0] == '[' && hl >= 2 && addr[hl - 1] == ']')
-			addr++, hl -= 2;
-		if (hl >= sizeof(host))
-			return -1;
-		memcpy(host, addr, hl);
-		host[hl] = 0;
-		port = colon + 1;
-	}
-	p = strtoul(port, &end, 10);
-	if (!*port || *end || p == 0 || p > 65535)
-		return -1;
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(p);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(p);
-		return 0;
-	}
-	return -1;
-}
-
 struct metrics *metrics_start(const char *addr, int top)
 {
 	struct sockaddr_storage ss;
 	struct metrics *m;
 
-	if (parse_listen(addr, &ss)) {
+	if (parse_hostport(addr, "127.0.0.1", &ss)) {
 		fprintf(stderr, "tunflow: --metrics wants PORT, ADDRESS:PORT or [IPV6]:PORT, not "
 				"'%s'\n", addr);
 		return NULL;
@@ -307,6 +271,22 @@ void metrics_update(struct metrics *m, const struct report *r)
 		"counter\ntunflow_harvests_total %llu\n",
 		(unsigned long long)r->harvest_errors, r->attach_errors, r->nifaces,
 		r->harvest_s, (unsigned long long)m->harvests);
+	{
+		const struct export_stats none = {0}, *e = r->export ? r->export : &none;
+
+		g_string_append_printf(s,
+			"# HELP tunflow_exported_records_total Flow records sent to the IPFIX "
+			"collector.\n# TYPE tunflow_exported_records_total counter\n"
+			"tunflow_exported_records_total %llu\n"
+			"# HELP tunflow_export_failures_total Flow records that could not be sent "
+			"to the IPFIX collector.\n# TYPE tunflow_export_failures_total counter\n"
+			"tunflow_export_failures_total %llu\n"
+			"# HELP tunflow_export_backlog_records Flow records waiting for the IPFIX "
+			"collector.\n# TYPE tunflow_export_backlog_records gauge\n"
+			"tunflow_export_backlog_records %llu\n",
+			(unsigned long long)e->records, (unsigned long long)e->failures,
+			(unsigned long long)e->backlog);
+	}
 	pthread_mutex_lock(&m->lock);
 	g_free(m->page);
 	m->len = s->len;

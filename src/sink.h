@@ -18,6 +18,16 @@ struct iface_total {
 	__u64 first_ns, last_ns;    /* CLOCK_MONOTONIC: attached, gone */
 };
 
+/* IPFIX exporter health (--ipfix). */
+struct export_stats {
+	__u64 records;          /* records handed to the collector's socket */
+	__u64 failures;         /* records that could not be sent: backlog full, refused, or
+				 * still waiting at exit */
+	__u64 backlog;          /* records waiting now */
+	__u64 messages;         /* IPFIX messages sent */
+	bool connected;         /* TCP: a connection is up; UDP: the last send worked */
+};
+
 struct report {
 	struct flow **flows;   /* every flow in the table, in no particular order; ended
 				* ones (f->end) appear this once */
@@ -35,6 +45,7 @@ struct report {
 	bool users;            /* user attribution is on: show the user column */
 	double harvest_s;      /* how long the map swap and drain took */
 	bool final;            /* the last report before exit */
+	const struct export_stats *export; /* NULL without --ipfix */
 };
 
 struct record;

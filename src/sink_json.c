@@ -18,6 +18,7 @@ struct json_sink {
 	__u64 last[CNT_MAX];
 	__u64 last_errors;
 	unsigned long last_attach_errors;
+	__u64 last_export_failures;
 };
 
 /* The opening of a flow or record object: type, interface, user, key fields. */
@@ -117,7 +118,8 @@ static void json_report(struct sink *s, const struct report *r)
 {
 	struct json_sink *js = (struct json_sink *)s;
 	bool changed = r->final || r->harvest_errors != js->last_errors ||
-		       r->attach_errors != js->last_attach_errors;
+		       r->attach_errors != js->last_attach_errors ||
+		       (r->export && r->export->failures != js->last_export_failures);
 	char now[32];
 
 	fmt_time(r->now_real_ns, now);
@@ -142,10 +144,17 @@ static void json_report(struct sink *s, const struct report *r)
 		for (int c = 0; c < CNT_MAX; c++)
 			fprintf(js->out, ",\"%s\":%llu", counter_names[c],
 				(unsigned long long)r->counters[c]);
-		fprintf(js->out,
-			",\"harvest_errors\":%llu,\"attach_errors\":%lu,\"interfaces\":%d,"
-			"\"final\":%s}\n",
-			(unsigned long long)r->harvest_errors, r->attach_errors, r->nifaces,
+		fprintf(js->out, ",\"harvest_errors\":%llu,\"attach_errors\":%lu",
+			(unsigned long long)r->harvest_errors, r->attach_errors);
+		if (r->export) {
+			fprintf(js->out,
+				",\"exported\":%llu,\"export_failures\":%llu,\"export_backlog\":%llu",
+				(unsigned long long)r->export->records,
+				(unsigned long long)r->export->failures,
+				(unsigned long long)r->export->backlog);
+			js->last_export_failures = r->export->failures;
+		}
+		fprintf(js->out, ",\"interfaces\":%d,\"final\":%s}\n", r->nifaces,
 			r->final ? "true" : "false");
 		memcpy(js->last, r->counters, sizeof(js->last));
 		js->last_errors = r->harvest_errors;
