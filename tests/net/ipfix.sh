@@ -5,8 +5,9 @@
 # and IPv6; TCP, UDP, ICMP; answered and not) through a tun, over UDP and over TCP, each
 # record with its exact addresses, ports, protocol, counters both ways and user. Then:
 # a TCP collector absent at first gets every record once it is there; records beyond
-# --ipfix-backlog, or still waiting at exit, are counted; a UDP collector started late
-# gets the templates again.
+# --ipfix-backlog, or still waiting at exit, are counted; a collector that never
+# answers does not hold up the harvest; a UDP collector started late gets the templates
+# again; --uniflow exports one record per direction without reverse elements.
 SUITE=ipfix
 . "$(dirname "$0")/lib.sh"
 need jq
@@ -270,6 +271,21 @@ sleep 0.3
 stop_pid "$NFCAPD"
 check "udp late collector: the record sent after it started decodes" \
 	"$(nfdump_lines "$TMP/nf3" | grep -c '^17 192.0.2.42 192.0.2.77 1 9 1 28 0 0$')" "1"
+
+# ---- --uniflow: a record per direction, templates without reverse elements
+bg sh -c "exec ip netns exec '$NS' nc.openbsd -d -u -l 127.0.0.1 4742 >'$TMP/uni.ipfix'"
+UNI=$BG
+sleep 0.3
+tf_start "$NS" "$TMP/uni.json" "$TMP/uni.err" --ipfix 127.0.0.1:4742 --uniflow --records \
+	-t 0.1 tun0 || exit 1
+send "v=4,proto=icmp,src=192.0.2.35,dst=192.0.2.1,sport=8,dport=0,payload=56,count=2"
+sleep 0.3
+tf_stop
+sleep 0.2
+stop_pid "$UNI"
+check "uniflow: one record each way, no reverse element in any template" \
+	"$(ipfixdump_json "$TMP/uni.ipfix" | jq -c '[.sourceIPv4Address, .flowDirection, .icmpTypeCodeIPv4, .packetDeltaCount, .octetDeltaCount]' | sort | paste -sd' ') $(ipfixDump --in "$TMP/uni.ipfix" 2>&1 | grep -c 29305)" \
+	'["192.0.2.1","1","0","2","168"] ["192.0.2.35","0","2048","2","168"] 0'
 
 # ---- bad input
 check "bad --ipfix: one line naming the form" \
