@@ -495,10 +495,23 @@ static void *sender(void *arg)
 	return NULL;
 }
 
+int ipfix_parse(const char *spec, bool *tcp, struct sockaddr_storage *ss)
+{
+	const char *hp = spec;
+
+	*tcp = !strncmp(hp, "tcp:", 4);
+	if (*tcp || !strncmp(hp, "udp:", 4))
+		hp += 4;
+	if (!parse_hostport(hp, "127.0.0.1", ss))
+		return 0;
+	fprintf(stderr, "tunflow: --ipfix wants [udp:|tcp:]HOST:PORT (a collector, e.g. "
+			"udp:192.0.2.9:4739), not '%s'\n", spec);
+	return -1;
+}
+
 struct ipfix *ipfix_open(const struct ipfix_cfg *cfg)
 {
 	struct ipfix *x = calloc(1, sizeof(*x));
-	const char *hp = cfg->collector;
 	pthread_condattr_t ca;
 	GError *err = NULL;
 
@@ -513,13 +526,7 @@ struct ipfix *ipfix_open(const struct ipfix_cfg *cfg)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&x->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	if (!strncmp(hp, "tcp:", 4))
-		x->tcp = true, hp += 4;
-	else if (!strncmp(hp, "udp:", 4))
-		hp += 4;
-	if (parse_hostport(hp, "127.0.0.1", &x->addr)) {
-		fprintf(stderr, "tunflow: --ipfix wants [udp:|tcp:]HOST:PORT (a collector, e.g. "
-				"udp:192.0.2.9:4739), not '%s'\n", cfg->collector);
+	if (ipfix_parse(cfg->collector, &x->tcp, &x->addr)) {
 		ipfix_close(x);
 		return NULL;
 	}

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <linux/types.h>
+#include <sys/socket.h>
 #include "records.h"
 #include "sink.h"
 
@@ -22,6 +23,9 @@ struct ipfix_cfg {
 
 struct ipfix;
 
+/* "[udp:|tcp:]HOST:PORT" into *tcp and ss. -1, with a one-line error printed, when it
+ * is not that. */
+int ipfix_parse(const char *spec, bool *tcp, struct sockaddr_storage *ss);
 /* NULL with a one-line error printed. */
 struct ipfix *ipfix_open(const struct ipfix_cfg *cfg);
 /* Add one record; user may be NULL; mono_to_real_ns turns its times into wall clock. */

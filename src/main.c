@@ -303,6 +303,8 @@ static int parse_args(int argc, char **argv, struct config *c)
 			c->metrics_top = u;
 			break;
 		case OPT_IPFIX:
+			if (ipfix_parse(optarg, &(bool){0}, &(struct sockaddr_storage){0}))
+				return -EINVAL;
 			c->ipfix.collector = optarg;
 			break;
 		case OPT_IPFIX_DOMAIN:

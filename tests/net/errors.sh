@@ -40,6 +40,10 @@ expect "bad idle timeout" 2 "tunflow: --idle-timeout wants seconds from 0.05 to 
 expect "bad attach mode" 2 "tunflow: --attach wants auto, tcx or tc, not 'xdp'" "$TUNFLOW" --attach xdp tun0
 expect "unknown option" 2 "tunflow: unknown option '--frobnicate' (see --help)" "$TUNFLOW" --frobnicate tun0
 expect "missing value" 2 "tunflow: -t needs a value (see --help)" "$TUNFLOW" tun0 -t
+expect "ipfix: not a collector" 2 "tunflow: --ipfix wants [udp:|tcp:]HOST:PORT (a collector, e.g. udp:192.0.2.9:4739), not 'nohost:xyz'" "$TUNFLOW" --ipfix nohost:xyz tun0
+expect "ipfix: IPv6 without brackets" 2 "tunflow: --ipfix wants [udp:|tcp:]HOST:PORT (a collector, e.g. udp:192.0.2.9:4739), not 'tcp:2001:db8::1:4739'" "$TUNFLOW" --ipfix tcp:2001:db8::1:4739 tun0
+expect "ipfix: bad backlog" 2 "tunflow: --ipfix-backlog wants a whole number from 1 to 100000000, not '0'" "$TUNFLOW" --ipfix-backlog 0 tun0
+expect "ipfix: bad template interval" 2 "tunflow: --ipfix-templates wants seconds from 1 to 86400, not '0.5'" "$TUNFLOW" --ipfix-templates 0.5 tun0
 expect "cleanup of unknown interface" 1 "tunflow: no interface named 'nosuch0' (see 'ip link')" "$TUNFLOW" --cleanup nosuch0
 expect "cleanup with extra interface" 2 "tunflow: --cleanup takes one interface and no others" "$TUNFLOW" --cleanup tun0 tun1
 expect "bad metrics address" 1 "tunflow: --metrics wants PORT, ADDRESS:PORT or [IPV6]:PORT, not 'localhost:x'" "$TUNFLOW" --metrics localhost:x tun0

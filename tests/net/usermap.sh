@@ -45,11 +45,11 @@ check "SIGHUP re-read reported" "$(grep -c "^tunflow: re-read $MAP$" "$TMP/err")
 check "bad file reported in one line" "$(grep -c "^tunflow: $MAP:1: wants 'INTERFACE-OR-ADDRESS USER', not 'tun0 ivan extra'$" "$TMP/err")" 1
 # the table: a USER column, still within 80 columns
 printf '192.0.2.0/24 erin\n' >"$MAP"
-ip netns exec "$NS" "$TUNFLOW" -q -o table --duration 0.5 --user-map "$MAP" tun0 >"$TMP/table" &
-TBL=$!; PIDS+=("$TBL")
-sleep 0.2
+# (--duration counts from "ready": the packets go after the attach, however long it took)
+tf_start "$NS" "$TMP/table" "$TMP/table.err" -o table --duration 0.5 --user-map "$MAP" tun0 ||
+	exit 1
 send "v=4,proto=udp,src=192.0.2.10,dst=192.0.2.1,sport=1000,dport=7,payload=10,count=3"
-wait "$TBL"
+wait "$TF"
 check "table: USER column" "$(grep -c '^IFACE  DIR PROTO USER    SOURCE' "$TMP/table" | grep -c '^[1-9]')" 1
 check "table: the user on the flow's row" \
 	"$(grep -E '^tun0 +in +udp +erin +192\.0\.2\.10:1000' "$TMP/table" | tail -1 | awk '{print $7}')" 3
