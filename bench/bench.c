@@ -357,8 +357,7 @@ static int export_one(__u32 n)
 		return 1;
 	pthread_create(&t, NULL, collector, &peer);
 	snprintf(spec, sizeof(spec), "tcp:127.0.0.1:%u", ntohs(sa.sin_port));
-	cfg.collector = spec;
-	if (!(x = ipfix_open(&cfg)))
+	if (ipfix_parse(spec, &cfg) || !(x = ipfix_open(&cfg)))
 		return 1;
 	iface_remember(1, "lo"); /* as ifwatch does for every watched interface */
 	r.key.ifindex = 1;
@@ -369,14 +368,14 @@ static int export_one(__u32 n)
 	r.key.dst[12] = 192, r.key.dst[14] = 2;
 	r.key.dport = 443;
 	r.end = END_TCP;
+	r.packets = 10, r.bytes = 15000, r.rev_packets = 8, r.rev_bytes = 900;
+	r.tcp_flags = 0x1b, r.rev_tcp_flags = 0x1b;
 	w0 = now_s(CLOCK_MONOTONIC);
 	c0 = now_s(CLOCK_THREAD_CPUTIME_ID);
 	for (__u32 i = 0; i < n; i++) {
 		r.key.src[15] = i, r.key.src[14] = i >> 8, r.key.src[13] = i >> 16;
 		r.key.sport = 1024 + i % 60000;
 		r.start_ns = i * 1000ull, r.end_ns = r.start_ns + 5000000000ull;
-		r.packets = 10, r.bytes = 15000, r.rev_packets = 8, r.rev_bytes = 900;
-		r.tcp_flags = 0x1b, r.rev_tcp_flags = 0x1b;
 		ipfix_add(x, &r, "alice", 0);
 		if (i % 10000 == 9999)
 			ipfix_flush(x); /* as after a harvest */

@@ -100,6 +100,14 @@ void json_str(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+__u64 now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 int parse_hostport(const char *spec, const char *default_host, struct sockaddr_storage *ss)
 {
 	struct addrinfo hints = {.ai_flags = AI_NUMERICSERV}, *ai;

@@ -96,9 +96,6 @@ struct msg {
 
 struct ipfix {
 	struct ipfix_cfg cfg;
-	char *name;                 /* the collector, as given */
-	bool tcp;
-	struct sockaddr_storage addr;
 	/* building, on the harvest's thread */
 	fbInfoModel_t *model;
 	fbSession_t *session;
@@ -119,19 +116,10 @@ struct ipfix {
 	struct export_stats st;
 	/* the sender's own */
 	int fd;
-	bool up;                    /* the last delivery worked */
-	bool reported;              /* the current outage was reported */
+	bool reported;              /* an outage was reported, and no delivery since */
 	bool send_templates;
 	__u64 templates_due_ns, retry_ns, backoff_ns;
 };
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static fbTemplate_t *make_template(fbInfoModel_t *model, uint32_t flags, GError **err)
 {
@@ -161,7 +149,7 @@ static bool setup_fixbuf(struct ipfix *x, GError **err)
 	if (!(t = make_template(x->model, F_V6 | bi, err)) ||
 	    !fbSessionAddTemplate(x->session, FALSE, TID_V6, t, err))
 		return false;
-	x->exporter = fbExporterAllocBuffer(x->buf, x->tcp ? MTU_TCP : MTU_UDP);
+	x->exporter = fbExporterAllocBuffer(x->buf, x->cfg.tcp ? MTU_TCP : MTU_UDP);
 	x->fbuf = fBufAllocForExport(x->session, x->exporter);
 	/* The templates, once, as a message of their own: sent ahead of the data on every
 	 * new connection and, over UDP, again every template_s. */
@@ -173,6 +161,14 @@ static bool setup_fixbuf(struct ipfix *x, GError **err)
 	x->tmpl_len = fbExporterGetMsgLen(x->exporter);
 	x->tmpl = g_memdup2(x->buf, x->tmpl_len);
 	return fBufSetInternalTemplate(x->fbuf, TID_REC, err);
+}
+
+/* n records that will never be sent. */
+static void lost(struct ipfix *x, __u32 n)
+{
+	pthread_mutex_lock(&x->lock);
+	x->st.failures += n;
+	pthread_mutex_unlock(&x->lock);
 }
 
 /* The message built so far goes to the sender's queue, or is counted lost when the
@@ -187,9 +183,7 @@ static void emit(struct ipfix *x)
 		return;
 	fBufSetExportTime(x->fbuf, time(NULL));
 	if (!fBufEmit(x->fbuf, &err)) {
-		pthread_mutex_lock(&x->lock);
-		x->st.failures += x->building;
-		pthread_mutex_unlock(&x->lock);
+		lost(x, x->building);
 		fprintf(stderr, "tunflow: IPFIX: cannot build a message: %s\n", err->message);
 		g_clear_error(&err);
 		x->building = 0;
@@ -268,8 +262,10 @@ void ipfix_add(struct ipfix *x, const struct record *r, const char *user, __s64 
 	struct xrec o;
 	GError *err = NULL;
 
-	if (x->finished)
+	if (x->finished) { /* the sender is gone: nothing would send it */
+		lost(x, 1);
 		return;
+	}
 	fill(&o, r, user, m2r);
 	for (int tries = 0; tries < 3; tries++) {
 		if (fBufSetExportTemplate(x->fbuf, r->key.ip_version == 4 ? TID_V4 : TID_V6,
@@ -285,9 +281,7 @@ void ipfix_add(struct ipfix *x, const struct record *r, const char *user, __s64 
 		g_clear_error(&err);
 		emit(x);
 	}
-	pthread_mutex_lock(&x->lock);
-	x->st.failures++;
-	pthread_mutex_unlock(&x->lock);
+	lost(x, 1);
 	fprintf(stderr, "tunflow: IPFIX: cannot encode a record: %s\n",
 		err ? err->message : "no room");
 	g_clear_error(&err);
@@ -315,17 +309,17 @@ static int wait_fd(int fd, short events, int timeout_ms)
 
 static int open_socket(struct ipfix *x, int timeout_ms)
 {
-	socklen_t len = x->addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+	socklen_t len = x->cfg.addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 						      : sizeof(struct sockaddr_in);
-	int fd = socket(x->addr.ss_family,
-			(x->tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(x->cfg.addr.ss_family,
+			(x->cfg.tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int err = 0;
 
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&x->addr, len) && errno != EINPROGRESS) {
+	if (connect(fd, (struct sockaddr *)&x->cfg.addr, len) && errno != EINPROGRESS) {
 		err = -errno;
-	} else if (x->tcp) {
+	} else if (x->cfg.tcp) {
 		socklen_t el = sizeof(err);
 
 		err = wait_fd(fd, POLLOUT, timeout_ms);
@@ -359,7 +353,7 @@ static int send_all(struct ipfix *x, const uint8_t *p, size_t len, int timeout_m
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EAGAIN && x->tcp) {
+		if (n < 0 && errno == EAGAIN && x->cfg.tcp) {
 			int err = wait_fd(x->fd, POLLOUT, timeout_ms);
 
 			if (err)
@@ -377,10 +371,10 @@ static int send_all(struct ipfix *x, const uint8_t *p, size_t len, int timeout_m
 /* Send one message, connecting first and templates ahead where needed. */
 static int deliver(struct ipfix *x, const struct msg *m, int timeout_ms)
 {
-	__u64 now = mono_ns();
+	__u64 now = now_ns(CLOCK_MONOTONIC);
 	int err;
 
-	if (x->fd >= 0 && x->tcp && tcp_closed(x->fd)) {
+	if (x->fd >= 0 && x->cfg.tcp && tcp_closed(x->fd)) {
 		close(x->fd);
 		x->fd = -1;
 	}
@@ -390,7 +384,7 @@ static int deliver(struct ipfix *x, const struct msg *m, int timeout_ms)
 			return err;
 		x->send_templates = true;
 	}
-	if (!x->tcp && now >= x->templates_due_ns)
+	if (!x->cfg.tcp && now >= x->templates_due_ns)
 		x->send_templates = true;
 	if (x->send_templates) {
 		/* the template message takes the header of the data it goes ahead of: its
@@ -406,17 +400,32 @@ static int deliver(struct ipfix *x, const struct msg *m, int timeout_ms)
 
 static void outage(struct ipfix *x, int err)
 {
-	if (x->tcp && x->fd >= 0) {
+	if (x->cfg.tcp && x->fd >= 0) {
 		close(x->fd);
 		x->fd = -1;
 	}
 	x->send_templates = true; /* the collector may come back without them */
 	if (!x->reported)
-		fprintf(stderr, "tunflow: IPFIX collector %s: %s; %s\n", x->name, strerror(-err),
-			x->tcp ? "records wait for it (up to --ipfix-backlog) and tunflow retries"
+		fprintf(stderr, "tunflow: IPFIX collector %s: %s; %s\n", x->cfg.collector, strerror(-err),
+			x->cfg.tcp ? "records wait for it (up to --ipfix-backlog) and tunflow retries"
 			       : "records sent meanwhile are counted as export failures");
 	x->reported = true;
-	x->up = false;
+}
+
+/* The first message in line is done with: sent, or lost. */
+static void pop(struct ipfix *x, bool sent)
+{
+	struct msg *m = x->head;
+
+	if (sent)
+		x->st.records += m->nrec;
+	else
+		x->st.failures += m->nrec;
+	x->st.backlog -= m->nrec;
+	x->head = m->next;
+	if (!x->head)
+		x->tail = NULL;
+	free(m);
 }
 
 static void *sender(void *arg)
@@ -425,84 +434,63 @@ static void *sender(void *arg)
 
 	pthread_mutex_lock(&x->lock);
 	for (;;) {
-		__u64 now = mono_ns(), until;
-		struct timespec ts;
-		struct msg *m;
+		__u64 now = now_ns(CLOCK_MONOTONIC), until;
 		int timeout_ms = SEND_TIMEOUT_MS, err;
 
-		if (!x->head && x->stop)
-			break;
+		if (!x->head) {
+			if (x->stop)
+				break;
+			pthread_cond_wait(&x->cond, &x->lock);
+			continue;
+		}
 		if (x->stop && now >= x->deadline_ns)
 			break;
-		until = !x->head ? 0 : x->retry_ns;
-		if (x->stop && (!until || until > x->deadline_ns))
-			until = x->deadline_ns;
-		if (!x->head || now < x->retry_ns) {
-			if (!until) {
-				pthread_cond_wait(&x->cond, &x->lock);
-			} else {
-				ts.tv_sec = until / 1000000000ull;
-				ts.tv_nsec = until % 1000000000ull;
-				pthread_cond_timedwait(&x->cond, &x->lock, &ts);
-			}
+		if (now < x->retry_ns) { /* backing off (stopping: no later than the deadline) */
+			until = x->stop && x->deadline_ns < x->retry_ns ? x->deadline_ns : x->retry_ns;
+			pthread_cond_timedwait(&x->cond, &x->lock,
+					       &(struct timespec){.tv_sec = until / 1000000000ull,
+								  .tv_nsec = until % 1000000000ull});
 			continue;
 		}
 		if (x->stop && (x->deadline_ns - now) / 1000000 < (__u64)timeout_ms)
 			timeout_ms = (x->deadline_ns - now) / 1000000;
-		m = x->head;
 		pthread_mutex_unlock(&x->lock);
-		err = deliver(x, m, timeout_ms);
+		err = deliver(x, x->head, timeout_ms); /* only this thread takes from the head */
 		if (err) {
 			outage(x, err);
-		} else if (!x->up) {
-			if (x->reported && !x->cfg.quiet)
+		} else if (x->reported) {
+			if (!x->cfg.quiet)
 				fprintf(stderr, "tunflow: IPFIX collector %s: delivering again\n",
-					x->name);
-			x->up = true;
+					x->cfg.collector);
 			x->reported = false;
 			x->backoff_ns = BACKOFF_MIN_NS;
 		}
 		pthread_mutex_lock(&x->lock);
-		x->st.connected = x->up;
-		if (err && x->tcp) {
+		if (err && x->cfg.tcp) {
 			/* the message stays first in line; the next try waits longer */
-			x->retry_ns = mono_ns() + x->backoff_ns;
+			x->retry_ns = now_ns(CLOCK_MONOTONIC) + x->backoff_ns;
 			x->backoff_ns = x->backoff_ns * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS
 									   : x->backoff_ns * 2;
 			continue;
 		}
-		if (err)
-			x->st.failures += m->nrec;
-		else
-			x->st.records += m->nrec, x->st.messages++;
-		x->st.backlog -= m->nrec;
-		x->head = m->next;
-		if (!x->head)
-			x->tail = NULL;
-		free(m);
+		pop(x, !err);
 	}
 	/* stopping, out of time: what still waits is lost */
-	while (x->head) {
-		struct msg *m = x->head;
-
-		x->st.failures += m->nrec;
-		x->st.backlog -= m->nrec;
-		x->head = m->next;
-		free(m);
-	}
-	x->tail = NULL;
+	while (x->head)
+		pop(x, false);
 	pthread_mutex_unlock(&x->lock);
 	return NULL;
 }
 
-int ipfix_parse(const char *spec, bool *tcp, struct sockaddr_storage *ss)
+int ipfix_parse(const char *spec, struct ipfix_cfg *cfg)
 {
 	const char *hp = spec;
 
-	*tcp = !strncmp(hp, "tcp:", 4);
-	if (*tcp || !strncmp(hp, "udp:", 4))
+	cfg->collector = spec;
+	cfg->tcp = !strncmp(hp, "tcp:", 4);
+	if (cfg->tcp || !strncmp(hp, "udp:", 4))
 		hp += 4;
-	if (!parse_hostport(hp, "127.0.0.1", ss))
+	if (!parse_hostport(hp, "127.0.0.1", &cfg->addr))
 		return 0;
 	fprintf(stderr, "tunflow: --ipfix wants [udp:|tcp:]HOST:PORT (a collector, e.g. "
 			"udp:192.0.2.9:4739), not '%s'\n", spec);
@@ -519,17 +507,12 @@ struct ipfix *ipfix_open(const struct ipfix_cfg *cfg)
 		return NULL;
 	x->cfg = *cfg;
 	x->fd = -1;
-	x->name = strdup(cfg->collector);
 	x->backoff_ns = BACKOFF_MIN_NS;
 	pthread_mutex_init(&x->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&x->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	if (ipfix_parse(cfg->collector, &x->tcp, &x->addr)) {
-		ipfix_close(x);
-		return NULL;
-	}
 	if (!setup_fixbuf(x, &err)) {
 		fprintf(stderr, "tunflow: IPFIX: cannot set up templates: %s\n",
 			err ? err->message : "unknown error");
@@ -554,7 +537,7 @@ void ipfix_finish(struct ipfix *x, double wait_s)
 	x->finished = true;
 	pthread_mutex_lock(&x->lock);
 	x->stop = true;
-	x->deadline_ns = mono_ns() + (__u64)(wait_s * 1e9);
+	x->deadline_ns = now_ns(CLOCK_MONOTONIC) + (__u64)(wait_s * 1e9);
 	x->retry_ns = 0; /* one more try now, whatever the backoff */
 	pthread_cond_signal(&x->cond);
 	pthread_mutex_unlock(&x->lock);
@@ -586,6 +569,5 @@ void ipfix_close(struct ipfix *x)
 	pthread_mutex_destroy(&x->lock);
 	pthread_cond_destroy(&x->cond);
 	g_free(x->tmpl);
-	free(x->name);
 	free(x);
 }

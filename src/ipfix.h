@@ -13,7 +13,9 @@
 #include "sink.h"
 
 struct ipfix_cfg {
-	const char *collector;  /* "[udp:|tcp:]HOST:PORT" */
+	const char *collector;  /* "[udp:|tcp:]HOST:PORT", as given; outlives the exporter */
+	bool tcp;               /* parsed from it by ipfix_parse() */
+	struct sockaddr_storage addr;
 	__u32 domain;           /* observation domain id */
 	bool uniflow;           /* records are one per direction: no reverse counters */
 	unsigned long backlog;  /* records that may wait for the collector */
@@ -23,10 +25,10 @@ struct ipfix_cfg {
 
 struct ipfix;
 
-/* "[udp:|tcp:]HOST:PORT" into *tcp and ss. -1, with a one-line error printed, when it
- * is not that. */
-int ipfix_parse(const char *spec, bool *tcp, struct sockaddr_storage *ss);
-/* NULL with a one-line error printed. */
+/* "[udp:|tcp:]HOST:PORT" into cfg's collector, tcp and addr. -1, with a one-line error
+ * printed, when it is not that. */
+int ipfix_parse(const char *spec, struct ipfix_cfg *cfg);
+/* cfg as ipfix_parse() filled it. NULL with a one-line error printed. */
 struct ipfix *ipfix_open(const struct ipfix_cfg *cfg);
 /* Add one record; user may be NULL; mono_to_real_ns turns its times into wall clock. */
 void ipfix_add(struct ipfix *x, const struct record *r, const char *user,

@@ -19,6 +19,7 @@
 #include <glib.h>
 #include "attach.h"
 #include "flowtab.h"
+#include "fmt.h"
 #include "harvest.h"
 #include "ipfix.h"
 #include "metrics.h"
@@ -303,9 +304,8 @@ static int parse_args(int argc, char **argv, struct config *c)
 			c->metrics_top = u;
 			break;
 		case OPT_IPFIX:
-			if (ipfix_parse(optarg, &(bool){0}, &(struct sockaddr_storage){0}))
+			if (ipfix_parse(optarg, &c->ipfix))
 				return -EINVAL;
-			c->ipfix.collector = optarg;
 			break;
 		case OPT_IPFIX_DOMAIN:
 			if (parse_uint("--ipfix-domain", optarg, 0, UINT32_MAX, &u))
@@ -380,14 +380,6 @@ static int check_privileges(void)
 		return 0;
 	fprintf(stderr, "tunflow: needs root, or CAP_BPF and CAP_NET_ADMIN (run it with sudo)\n");
 	return -EPERM;
-}
-
-static __u64 now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 static struct iface_total *acc_of(struct app *a, int ifindex)

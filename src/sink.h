@@ -24,8 +24,6 @@ struct export_stats {
 	__u64 failures;         /* records that could not be sent: backlog full, refused, or
 				 * still waiting at exit */
 	__u64 backlog;          /* records waiting now */
-	__u64 messages;         /* IPFIX messages sent */
-	bool connected;         /* TCP: a connection is up; UDP: the last send worked */
 };
 
 struct report {

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <sys/stat.h>
 #include <glib.h>
+#include "fmt.h"
 #include "users.h"
 
 /* A session's bindings outlive its disconnect event this long, so that flows read in
@@ -53,14 +54,6 @@ struct users {
 	/* mapping file */
 	GArray *iface_rules, *prefix_rules;
 };
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static const char *intern(struct users *u, const char *s)
 {
@@ -189,7 +182,7 @@ static void event_line(struct users *u, char *line)
 	s = g_hash_table_lookup(u->sessions, id);
 	if (!connect) {
 		if (s && !s->ended_ns)
-			s->ended_ns = mono_ns();
+			s->ended_ns = now_ns(CLOCK_MONOTONIC);
 		return;
 	}
 	if (!user || !*user)
@@ -255,7 +248,7 @@ static void expire_sessions(struct users *u)
 	GHashTableIter it;
 	gpointer k, v;
 	GPtrArray *old = g_ptr_array_new();
-	__u64 now = mono_ns();
+	__u64 now = now_ns(CLOCK_MONOTONIC);
 
 	g_hash_table_iter_init(&it, u->sessions);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
