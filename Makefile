@@ -5,6 +5,8 @@
 #   make test     install dependencies, build, run the whole test suite
 #   make deps     install the Debian packages tunflow and its tests need
 #   make bench    measure (QUICK=1: datapath only) and write docs/BENCHMARKS.md
+#   make fuzz     run every libFuzzer target FUZZ_SECONDS (default 600) each
+#   make lint     clang-format and clang-tidy over the sources
 
 CC      ?= gcc
 CLANG   ?= clang
@@ -14,20 +16,32 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 OUT     := build
 
 PKGS    := libbpf glib-2.0 libmnl libcap libmicrohttpd libfixbuf
+INCS    := -I$(OUT) -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS  ?= -O2 -g
-CFLAGS  += -Wall -Wextra -std=gnu11 -I$(OUT) -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CFLAGS  += -Wall -Wextra -std=gnu11 -MMD -MP $(INCS)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
 BPF_CFLAGS := -g -O2 -Wall -Wextra -target bpf -D__TARGET_ARCH_$(ARCH) \
 	-I/usr/include/$(MULTIARCH) -Isrc
+FUZZ_CFLAGS := -O1 -g -Wall -Wextra -std=gnu11 -MMD -MP $(INCS) \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 
-APP_SRCS  := $(wildcard src/*.c)
-APP_OBJS  := $(patsubst src/%.c,$(OUT)/%.o,$(APP_SRCS))
-LIB_OBJS  := $(filter-out $(OUT)/main.o,$(APP_OBJS))
+# src/ (main.c, the option table), src/core, src/sources, src/sinks, src/util
+APP_SRCS  := $(wildcard src/*.c src/*/*.c)
+APP_SRCS  := $(filter-out src/bpf/%,$(APP_SRCS))
+APP_OBJS  := $(patsubst src/%.c,$(OUT)/obj/%.o,$(APP_SRCS))
+LIB_OBJS  := $(filter-out $(OUT)/obj/main.o,$(APP_OBJS))
+FUZZ_LIB  := $(patsubst $(OUT)/obj/%,$(OUT)/fuzz/obj/%,$(LIB_OBJS))
 TEST_LIB  := $(OUT)/pkt.o
+# plain C unit tests: tests/unit/test_*.c other than the BPF ones
+UNIT_SRCS := $(filter-out tests/unit/test_bpf.c,$(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/%,$(UNIT_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 TOOLS     := $(OUT)/test_bpf $(OUT)/tunpkt $(OUT)/hookq $(OUT)/other.bpf.o $(OUT)/bench $(OUT)/tunrelay \
-	     $(OUT)/ipfixsplit
+	     $(OUT)/ipfixsplit $(UNIT_BINS)
 
-.PHONY: all clean deps demo test bench
+.PHONY: all clean deps demo test bench fuzz fuzz-build lint
+.DELETE_ON_ERROR:
 all: $(OUT)/tunflow $(TOOLS)
 
 $(OUT):
@@ -39,25 +53,31 @@ $(OUT)/tunflow.bpf.o: src/bpf/tunflow.bpf.c src/bpf/parse.bpf.h src/flow.h | $(O
 $(OUT)/other.bpf.o: tests/tools/other.bpf.c | $(OUT)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# written whole or not at all: a failed bpftool leaves no empty skeleton behind
 $(OUT)/tunflow.skel.h: $(OUT)/tunflow.bpf.o
-	$(BPFTOOL) gen skeleton $< name tunflow_bpf > $@
+	$(BPFTOOL) gen skeleton $< name tunflow_bpf > $@.tmp
+	mv $@.tmp $@
 
-$(OUT)/%.o: src/%.c $(wildcard src/*.h) $(OUT)/tunflow.skel.h | $(OUT)
+$(OUT)/obj/%.o: src/%.c | $(OUT)/tunflow.skel.h
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(OUT)/tunflow: $(APP_OBJS)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUT)/pkt.o: tests/lib/pkt.c tests/lib/pkt.h | $(OUT)
+$(OUT)/pkt.o: tests/lib/pkt.c | $(OUT)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(OUT)/test_bpf: tests/unit/test_bpf.c $(TEST_LIB) $(LIB_OBJS) $(OUT)/tunflow.skel.h
+$(OUT)/test_bpf: tests/unit/test_bpf.c $(TEST_LIB) $(LIB_OBJS) | $(OUT)/tunflow.skel.h
 	$(CC) $(CFLAGS) -Itests/lib $< $(TEST_LIB) $(LIB_OBJS) $(LDLIBS) -o $@
+
+$(OUT)/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(OUT)/tunflow.skel.h
+	$(CC) $(CFLAGS) -Itests/unit $< $(LIB_OBJS) $(LDLIBS) -o $@
 
 $(OUT)/tunpkt: tests/tools/tunpkt.c $(TEST_LIB)
 	$(CC) $(CFLAGS) -Itests/lib $< $(TEST_LIB) -o $@
 
-$(OUT)/hookq: tests/tools/hookq.c
+$(OUT)/hookq: tests/tools/hookq.c | $(OUT)
 	$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
 
 $(OUT)/plain.bpf.o: bench/plain.bpf.c src/flow.h | $(OUT)
@@ -72,6 +92,16 @@ $(OUT)/ipfixsplit: tests/tools/ipfixsplit.c | $(OUT)
 $(OUT)/bench: bench/bench.c $(TEST_LIB) $(LIB_OBJS) $(OUT)/plain.bpf.o
 	$(CC) $(CFLAGS) -Itests/lib $< $(TEST_LIB) $(LIB_OBJS) $(LDLIBS) -o $@
 
+# libFuzzer targets (clang, ASan, UBSan) over the same sources
+$(OUT)/fuzz/obj/%.o: src/%.c | $(OUT)/tunflow.skel.h
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB) $(LDLIBS) -o $@
+
+fuzz-build: $(FUZZ_BINS)
+
 deps:
 	@scripts/deps.sh
 
@@ -80,12 +110,23 @@ demo: deps
 	scripts/demo.sh
 
 test: deps
-	$(MAKE) all
+	$(MAKE) all fuzz-build
 	tests/run.sh
 
 bench: deps
 	$(MAKE) all
 	QUICK=$(QUICK) bench/run.sh
 
+# FUZZ_SECONDS per target (default 600: about 10 minutes a target); new inputs that
+# reach new code are kept in tests/fuzz/corpus/TARGET
+fuzz: deps
+	$(MAKE) fuzz-build
+	tests/fuzz/run.sh long $(or $(FUZZ_SECONDS),600)
+
+lint:
+	clang-format --dry-run -Werror $(APP_SRCS) $(wildcard src/*.h src/*/*.h)
+
 clean:
 	rm -rf $(OUT)
+
+-include $(shell find $(OUT) -name '*.d' 2>/dev/null)

@@ -21,10 +21,10 @@
 #include <sys/resource.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "flowtab.h"
-#include "harvest.h"
-#include "ifwatch.h"
-#include "ipfix.h"
+#include "core/flowtab.h"
+#include "core/datapath.h"
+#include "sources/ifwatch.h"
+#include "sinks/ipfix.h"
 #include "pkt.h"
 
 static int empty_prog(void)

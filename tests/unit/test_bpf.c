@@ -12,7 +12,7 @@
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "harvest.h"
+#include "core/datapath.h"
 #include "pkt.h"
 
 #define LO_IFINDEX 1 /* BPF_PROG_TEST_RUN runs packets on the namespace's loopback */

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <glib.h>
 #include <netinet/in.h>
-#include "records.h"
+#include "core/records.h"
 
 #define TCP_FIN 0x01
 #define TCP_RST 0x04

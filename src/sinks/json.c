@@ -5,10 +5,10 @@
  * Schema in docs/json.md. */
 #include <stdlib.h>
 #include <string.h>
-#include "fmt.h"
-#include "harvest.h"
-#include "records.h"
-#include "sink.h"
+#include "util/fmt.h"
+#include "core/datapath.h"
+#include "core/records.h"
+#include "sinks/sink.h"
 
 struct json_sink {
 	struct sink s;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <glib.h>
-#include "sink.h"
+#include "sinks/sink.h"
 
 struct acc {
 	struct user_total t;

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <glib.h>
-#include "flowtab.h"
+#include "core/flowtab.h"
 
 /* Flows come from chunks of FLOWS_PER_CHUNK and go back to a free list: no malloc
  * header per flow, and one allocation per thousand flows on the harvest path. */

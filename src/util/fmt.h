@@ -22,8 +22,6 @@ const char *proto_name(__u8 proto, char *buf);
 void fmt_addr(const __u8 addr[16], int ip_version, char *buf);
 /* Address and port as "a.b.c.d:p" or "[v6]:p"; no port where the protocol has none. */
 void fmt_endpoint(const struct flow_key *k, bool src, char *buf);
-/* The clock clk in nanoseconds. */
-__u64 now_ns(clockid_t clk);
 /* RFC 3339 UTC with milliseconds. buf holds at least 32 bytes. */
 void fmt_time(__u64 real_ns, char *buf);
 /* Human number with k/M/G/T suffix (powers of 1000), at most 6 characters. */

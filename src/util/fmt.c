@@ -5,7 +5,7 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <time.h>
-#include "fmt.h"
+#include "util/fmt.h"
 
 bool proto_has_ports(__u8 proto)
 {
@@ -98,14 +98,6 @@ void json_str(FILE *out, const char *s)
 			fputc(c, out);
 	}
 	fputc('"', out);
-}
-
-__u64 now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 int parse_hostport(const char *spec, const char *default_host, struct sockaddr_storage *ss)

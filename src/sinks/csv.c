@@ -3,10 +3,10 @@
  * counters do not fit the rows: they go to stderr, once at exit. */
 #include <stdlib.h>
 #include <string.h>
-#include "fmt.h"
-#include "harvest.h"
-#include "records.h"
-#include "sink.h"
+#include "util/fmt.h"
+#include "core/datapath.h"
+#include "core/records.h"
+#include "sinks/sink.h"
 
 struct csv_sink {
 	struct sink s;

@@ -9,8 +9,9 @@
 #include <arpa/inet.h>
 #include <sys/stat.h>
 #include <glib.h>
-#include "fmt.h"
-#include "users.h"
+#include "core/clock.h"
+#include "util/fmt.h"
+#include "sources/users.h"
 
 /* A session's bindings outlive its disconnect event this long, so that flows read in
  * the same harvest as both its connect and disconnect events are still attributed. */

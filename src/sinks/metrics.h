@@ -4,7 +4,7 @@
 #ifndef TUNFLOW_METRICS_H
 #define TUNFLOW_METRICS_H
 
-#include "sink.h"
+#include "sinks/sink.h"
 
 struct metrics;
 

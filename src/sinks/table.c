@@ -5,9 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
-#include "fmt.h"
-#include "harvest.h"
-#include "sink.h"
+#include "util/fmt.h"
+#include "core/datapath.h"
+#include "sinks/sink.h"
 
 struct table_sink {
 	struct sink s;

@@ -11,9 +11,9 @@
 #include <netinet/in.h>
 #include <glib.h>
 #include <microhttpd.h>
-#include "fmt.h"
-#include "harvest.h"
-#include "metrics.h"
+#include "util/fmt.h"
+#include "core/datapath.h"
+#include "sinks/metrics.h"
 
 struct series {
 	int ifindex;

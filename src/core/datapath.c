@@ -6,7 +6,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "harvest.h"
+#include "core/datapath.h"
 #include "tunflow.skel.h"
 
 const char *const counter_names[CNT_MAX] = {

@@ -12,7 +12,7 @@
 #include <libmnl/libmnl.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "attach.h"
+#include "sources/attach.h"
 #include "flow.h"
 
 /* Not in the UAPI headers of older distributions. */

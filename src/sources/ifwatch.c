@@ -16,8 +16,8 @@
 #include <libmnl/libmnl.h>
 #include <glib.h>
 #include "flow.h"
-#include "harvest.h"
-#include "ifwatch.h"
+#include "core/datapath.h"
+#include "sources/ifwatch.h"
 
 #ifndef ARPHRD_IP6GRE
 #define ARPHRD_IP6GRE 823

@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "flow.h"
-#include "flowtab.h"
-#include "ifwatch.h"
+#include "core/flowtab.h"
+#include "sources/ifwatch.h"
 
 /* A watched interface that went, with what tunflow counted on it while watching. */
 struct iface_total {

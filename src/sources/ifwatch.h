@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <net/if.h>
 #include <pthread.h>
-#include "attach.h"
+#include "sources/attach.h"
 
 struct datapath;
 

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "flow.h"
-#include "flowtab.h"
+#include "core/flowtab.h"
 
 struct record_cfg {
 	double idle_s;      /* no packet for this long: ended (default 15) */

@@ -21,9 +21,10 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <fixbuf/public.h>
-#include "fmt.h"
-#include "ifwatch.h"
-#include "ipfix.h"
+#include "core/clock.h"
+#include "util/fmt.h"
+#include "sources/ifwatch.h"
+#include "sinks/ipfix.h"
 
 #define TID_REC 256        /* internal template: struct xrec */
 #define TID_V4 256         /* external templates */

@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #include <sys/socket.h>
-#include "records.h"
-#include "sink.h"
+#include "core/records.h"
+#include "sinks/sink.h"
 
 struct ipfix_cfg {
 	const char *collector;  /* "[udp:|tcp:]HOST:PORT", as given; outlives the exporter */
