@@ -42,6 +42,13 @@ for bin in build/tunflow build/test_bpf build/tunpkt build/hookq; do
 	fi
 done
 
+# Plain C unit tests of user space (no root needed, no network).
+for t in build/test_*; do
+	case $(basename "$t") in test_bpf) continue ;; esac
+	suite "unit $(basename "$t" | sed 's/^test_//')" "$t"
+done
+# The fuzz targets: every checked-in input, then a few seconds of new ones each.
+suite "fuzz targets" tests/fuzz/run.sh replay "${FUZZ_SECONDS:-10}"
 # The unit tests run in their own namespace: its loopback is ifindex 1.
 UNS=tfunit$$
 ip netns add "$UNS"
