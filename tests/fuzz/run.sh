@@ -13,8 +13,9 @@ mode=${1:-replay}
 secs=${2:-5}
 fails=0
 shopt -s nullglob
-bins=(build/fuzz/fuzz_*)
-if [ ${#bins[@]} -ne "$(ls tests/fuzz/fuzz_*.c 2>/dev/null | wc -l)" ]; then
+bins=(build/fuzz/fuzz_*[^.]*)
+srcs=(tests/fuzz/fuzz_*.c)
+if [ ${#bins[@]} -ne ${#srcs[@]} ]; then
 	echo "not ok - fuzz: targets missing from build/fuzz (run 'make fuzz-build')"
 	exit 1
 fi
