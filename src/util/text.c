@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <stdio.h>
 #include <string.h>
 #include <glib.h>
 #include "util/text.h"
@@ -27,7 +28,7 @@ char *text_clean(const char *s, size_t len, size_t max)
 
 	for (size_t i = 0; i < len;) {
 		size_t n = p[i] ? utf8_len(p + i, len - i) : 0;
-		char esc[8];
+		char esc[12];
 		const char *piece;
 		size_t plen;
 
