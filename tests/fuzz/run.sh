@@ -4,19 +4,23 @@
 #   run.sh replay SECONDS  every checked-in input of each target (tests/fuzz/corpus/NAME),
 #                          then SECONDS of new inputs from a scratch copy; "ok"/"not ok"
 #                          lines for the test runner (make test)
-#   run.sh long SECONDS    SECONDS per target, new inputs kept in tests/fuzz/corpus/NAME
+#   run.sh long SECONDS [NAME...]
+#                          SECONDS per target (or per named target), new inputs kept in tests/fuzz/corpus/NAME
 #                          (make fuzz)
 # A crash leaves its input in build/fuzz/crash-NAME-*, and the target's report above.
 set -u
 cd "$(dirname "$0")/../.."
 mode=${1:-replay}
 secs=${2:-5}
+shift 2 2>/dev/null
+only=" $* "
 fails=0
 shopt -s nullglob
 for src in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$src" .c)
 	bin=build/fuzz/$name
 	name=${name#fuzz_}
+	[ "$only" = "  " ] || [[ "$only" == *" $name "* ]] || continue
 	if [ ! -x "$bin" ]; then
 		echo "not ok - fuzz: $name: $bin is missing (run 'make fuzz-build')"
 		fails=$((fails + 1))
