@@ -46,9 +46,9 @@ static int make_timer(double first, double every)
 }
 
 /* ptr: NULL for the loop's own descriptors (told apart by fd), else the sink. */
-static int watch(int ep, int fd, void *ptr)
+static int watch(int ep, int fd, void *ptr, unsigned events)
 {
-	struct epoll_event ev = {.events = EPOLLIN};
+	struct epoll_event ev = {.events = events};
 
 	if (ptr)
 		ev.data.ptr = ptr;
@@ -85,8 +85,8 @@ enum loop_stop loop_run(struct pipeline *p, const struct loop_cfg *cfg, struct s
 	if (cfg->duration > 0)
 		stop = make_timer(cfg->duration, 0);
 	if (ep < 0 || sig < 0 || tick < 0 || (cfg->duration > 0 && stop < 0) ||
-	    watch(ep, sig, NULL) || watch(ep, tick, NULL) || (stop >= 0 && watch(ep, stop, NULL)) ||
-	    watch(ep, links, NULL)) {
+	    watch(ep, sig, NULL, EPOLLIN) || watch(ep, tick, NULL, EPOLLIN) || (stop >= 0 && watch(ep, stop, NULL, EPOLLIN)) ||
+	    watch(ep, links, NULL, EPOLLIN)) {
 		*err = -errno;
 		pr_err("cannot set up the event loop: %s", strerror(errno));
 		why = STOP_ERROR;
@@ -94,13 +94,16 @@ enum loop_stop loop_run(struct pipeline *p, const struct loop_cfg *cfg, struct s
 	}
 	for (guint i = 0; i < p->sinks->len; i++) {
 		struct sink *s = p->sinks->pdata[i];
-		int fd = s->fd ? s->fd(s) : -1;
+		unsigned events = 0;
+		int fd = s->fd ? s->fd(s, &events) : -1;
 
-		if (fd >= 0 && (*err = watch(ep, fd, s))) {
+		/* a regular file or /dev/null cannot be watched (EPERM): writes tell */
+		if (fd >= 0 && (*err = watch(ep, fd, s, events)) && *err != -EPERM) {
 			pr_err("cannot watch %s: %s", s->name, strerror(-*err));
 			why = STOP_ERROR;
 			goto out;
 		}
+		*err = 0;
 	}
 	pipeline_start(p);
 	pr_info("ready, %zu interface%s", ifwatch_count(p->w), ifwatch_count(p->w) == 1 ? "" : "s");
@@ -123,7 +126,7 @@ enum loop_stop loop_run(struct pipeline *p, const struct loop_cfg *cfg, struct s
 			if (fd < 0) {
 				struct sink *s = evs[i].data.ptr;
 
-				if ((e = s->on_ready(s)))
+				if ((e = s->on_ready(s, evs[i].events)))
 					*failed = s;
 			} else if (fd == tick) {
 				if (read(tick, &exp, sizeof(exp)) == sizeof(exp))
@@ -153,8 +156,9 @@ enum loop_stop loop_run(struct pipeline *p, const struct loop_cfg *cfg, struct s
 				}
 			}
 			if (e) {
+				/* writing to a hung-up terminal fails before its SIGHUP is read */
 				*err = e;
-				why = STOP_OUTPUT;
+				why = e == -EIO && terminal_gone(was_tty) ? STOP_TERMINAL : STOP_OUTPUT;
 				running = false;
 			}
 		}

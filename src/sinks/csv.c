@@ -70,6 +70,16 @@ static void csv_close(struct sink *s)
 	free(s);
 }
 
+static int csv_fd(struct sink *s, unsigned *events)
+{
+	return sink_out_fd(((struct csv_sink *)s)->out, events);
+}
+
+static int csv_gone(struct sink *s, unsigned revents)
+{
+	return sink_out_gone(((struct csv_sink *)s)->out, revents);
+}
+
 struct sink *sink_csv_new(FILE *out)
 {
 	struct csv_sink *cs = calloc(1, sizeof(*cs));
@@ -77,6 +87,8 @@ struct sink *sink_csv_new(FILE *out)
 	if (!cs)
 		return NULL;
 	cs->s.name = "standard output";
+	cs->s.fd = csv_fd;
+	cs->s.on_ready = csv_gone;
 	cs->s.report = csv_report;
 	cs->s.record = csv_record;
 	cs->s.close = csv_close;

@@ -186,6 +186,16 @@ static void json_close(struct sink *s)
 	free(s);
 }
 
+static int json_fd(struct sink *s, unsigned *events)
+{
+	return sink_out_fd(((struct json_sink *)s)->out, events);
+}
+
+static int json_gone(struct sink *s, unsigned revents)
+{
+	return sink_out_gone(((struct json_sink *)s)->out, revents);
+}
+
 struct sink *sink_json_new(FILE *out, enum group_by group, bool records)
 {
 	struct json_sink *js = calloc(1, sizeof(*js));
@@ -193,6 +203,8 @@ struct sink *sink_json_new(FILE *out, enum group_by group, bool records)
 	if (!js)
 		return NULL;
 	js->s.name = "standard output";
+	js->s.fd = json_fd;
+	js->s.on_ready = json_gone;
 	js->s.report = json_report;
 	js->s.close = json_close;
 	js->out = out;

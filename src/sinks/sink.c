@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
 #include "sinks/sink.h"
 
 int sink_out_status(FILE *out)
@@ -8,4 +10,21 @@ int sink_out_status(FILE *out)
 	if (fflush(out) == 0 && !ferror(out))
 		return 0;
 	return errno ? -errno : -EIO;
+}
+
+int sink_out_fd(FILE *out, unsigned *events)
+{
+	*events = 0;
+	return fileno(out);
+}
+
+int sink_out_gone(FILE *out, unsigned revents)
+{
+	struct stat st;
+
+	if (!(revents & (EPOLLERR | EPOLLHUP)))
+		return 0;
+	if (!fstat(fileno(out), &st) && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		return -EPIPE;
+	return -EIO;
 }

@@ -65,16 +65,22 @@ struct sink {
 	/* One harvest's report. 0, or -errno when this output failed for good (EPIPE, EIO,
 	 * ENOSPC, ...): tunflow then stops, naming the sink and the error. */
 	int (*report)(struct sink *s, const struct report *r);
-	/* A descriptor the event loop watches (or -1), and what to do when it is readable:
-	 * 0, or -errno to stop tunflow. */
-	int (*fd)(struct sink *s);
-	int (*on_ready)(struct sink *s);
+	/* A descriptor the event loop watches (or -1) for *events (EPOLLIN, or 0 for error
+	 * and hang-up only), and what to do when it has revents: 0, or -errno to stop
+	 * tunflow (as report's). */
+	int (*fd)(struct sink *s, unsigned *events);
+	int (*on_ready)(struct sink *s, unsigned revents);
 	/* Flush, stop threads, free. */
 	void (*close)(struct sink *s);
 };
 
 /* 0 when everything written to out so far went out; else -errno (EIO when unknown). */
 int sink_out_status(FILE *out);
+/* For sinks that write a stream: watch it for its reader going away (a pipe's reader
+ * exits, a terminal hangs up) even while nothing is written. */
+int sink_out_fd(FILE *out, unsigned *events);
+/* -EPIPE (pipe or socket) or -EIO (terminal) when revents say the reader went, else 0. */
+int sink_out_gone(FILE *out, unsigned revents);
 
 struct table_opts {
 	bool tty;   /* redraw in place, fit the terminal's height */

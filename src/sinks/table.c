@@ -233,6 +233,16 @@ static void table_close(struct sink *s)
 	free(s);
 }
 
+static int table_fd(struct sink *s, unsigned *events)
+{
+	return sink_out_fd(((struct table_sink *)s)->out, events);
+}
+
+static int table_gone(struct sink *s, unsigned revents)
+{
+	return sink_out_gone(((struct table_sink *)s)->out, revents);
+}
+
 struct sink *sink_table_new(FILE *out, const struct table_opts *o, enum group_by group)
 {
 	struct table_sink *ts = calloc(1, sizeof(*ts));
@@ -240,6 +250,8 @@ struct sink *sink_table_new(FILE *out, const struct table_opts *o, enum group_by
 	if (!ts)
 		return NULL;
 	ts->s.name = "standard output";
+	ts->s.fd = table_fd;
+	ts->s.on_ready = table_gone;
 	ts->s.report = table_report;
 	ts->s.close = table_close;
 	ts->out = out;
