@@ -46,7 +46,7 @@ expect "ipfix: bad backlog" 2 "tunflow: --ipfix-backlog wants a whole number fro
 expect "ipfix: bad template interval" 2 "tunflow: --ipfix-templates wants seconds from 1 to 86400, not '0.5'" "$TUNFLOW" --ipfix-templates 0.5 tun0
 expect "cleanup of unknown interface" 1 "tunflow: no interface named 'nosuch0' (see 'ip link')" "$TUNFLOW" --cleanup nosuch0
 expect "cleanup with extra interface" 2 "tunflow: --cleanup takes one interface and no others" "$TUNFLOW" --cleanup tun0 tun1
-expect "bad metrics address" 1 "tunflow: --metrics wants PORT, ADDRESS:PORT or [IPV6]:PORT, not 'localhost:x'" "$TUNFLOW" --metrics localhost:x tun0
+expect "bad metrics address" 2 "tunflow: --metrics wants PORT, ADDRESS:PORT or [IPV6]:PORT, not 'localhost:x'" "$TUNFLOW" --metrics localhost:x tun0
 expect "metrics address not here" 1 "tunflow: cannot serve metrics on 192.0.2.77:9100 (in use, or not an address of this host)" "$TUNFLOW" --metrics 192.0.2.77:9100 tun0
 expect "bad group-by" 2 "tunflow: --group-by wants user or flow, not 'host'" "$TUNFLOW" --group-by host tun0
 expect "user map missing" 1 "tunflow: cannot read the user map $TMP/nomap: No such file or directory" "$TUNFLOW" --user-map "$TMP/nomap" tun0
