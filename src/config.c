@@ -41,12 +41,10 @@ static const struct opt_word group_bys[] = {
 	W("user", GROUP_USER), W("flow", GROUP_FLOW), {0},
 };
 
-static void usage(FILE *out);
-
 static int show_help(const struct opt *o, const char *v, void *t, char *e, size_t el)
 {
 	(void)o, (void)v, (void)t, (void)e, (void)el;
-	usage(stdout);
+	config_usage(stdout);
 	exit(0);
 }
 
@@ -158,7 +156,7 @@ const struct opt *config_options(size_t *n)
 	return opts;
 }
 
-static void usage(FILE *out)
+void config_usage(FILE *out)
 {
 	fputs("Usage: tunflow [OPTIONS] [INTERFACE ...]\n"
 	      "Show the flows on VPN tunnel (and Ethernet) interfaces, counted by a tc/eBPF "

@@ -4,6 +4,7 @@
 #define TUNFLOW_CONFIG_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <glib.h>
 #include "core/records.h"
 #include "sinks/ipfix.h"
@@ -47,6 +48,8 @@ int parse_args(int argc, char **argv, struct config *c);
 int options_set(const char *long_name, const char *value, struct config *c);
 /* Every option's default into c (parse_args() does it first). */
 int config_defaults(struct config *c);
+/* --help: what tunflow does, the options by group, examples, privileges. */
+void config_usage(FILE *out);
 struct opt;
 /* The option table (for tests: --help and the man page come from it). */
 const struct opt *config_options(size_t *n);

@@ -7,18 +7,21 @@
 #include <glib.h>
 #include "util/fmt.h"
 #include "util/options.h"
+#include "util/text.h"
 
 #define HELP_COL 25   /* where help text starts in --help */
 #define HELP_WIDTH 88 /* --help lines are at most this wide (as before the table) */
 
-/* An outside value quoted in a message: at most this much of it. */
+/* A value quoted in a message: at most this many bytes of it, cleaned. */
 #define QUOTE_MAX 200
 
 static int bad(char *err, size_t errlen, const struct opt *o, const char *want,
 	       const char *value)
 {
-	snprintf(err, errlen, "--%s wants %s, not '%.*s%s'", o->name, want, QUOTE_MAX, value,
-		 strlen(value) > QUOTE_MAX ? "..." : "");
+	char *q = text_clean(value, strlen(value), QUOTE_MAX);
+
+	snprintf(err, errlen, "--%s wants %s, not '%s'", o->name, want, q);
+	g_free(q);
 	return -EINVAL;
 }
 
