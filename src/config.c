@@ -136,7 +136,7 @@ static const struct opt opts[] = {
 				   "(default {default}, read when present)"},
 	/* Privileges */
 	{"user", 0, "NAME", OPT_STRING, F(user), .group = G_PRIVS,
-	 .help = "after start, run as user NAME (keeping CAP_BPF and CAP_NET_ADMIN)"},
+	 .help = "after start, run as user NAME (keeping only CAP_NET_ADMIN)"},
 	/* General */
 	{"quiet", 'q', NULL, OPT_FLAG, F(quiet), .group = G_GENERAL,
 	 .help = "no status lines on stderr"},
@@ -178,7 +178,7 @@ void config_usage(FILE *out)
 	      "leftovers\n"
 	      "\n"
 	      "Needs root, or CAP_BPF, CAP_PERFMON (the verifier) and CAP_NET_ADMIN; after "
-	      "start it\nkeeps only CAP_BPF and CAP_NET_ADMIN. JSON schema: docs/json.md.\n",
+	      "start it\nkeeps only CAP_NET_ADMIN. JSON schema: docs/json.md.\n",
 	      out);
 }
 

@@ -416,6 +416,8 @@ int main(int argc, char **argv)
 	wc.mode = a.cfg.mode;
 	wc.quiet = a.cfg.quiet;
 	err = ifwatch_open(&a.w, &wc, &a.dp);
+	if (!err)
+		err = privs_drop(a.cfg.user); /* threads started before keep all capabilities */
 	if (!err && (err = ifwatch_start(&a.w)))
 		fprintf(stderr, "tunflow: cannot start following interfaces: %s\n", strerror(-err));
 	if (!err)
