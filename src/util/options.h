@@ -2,9 +2,10 @@
 /* Options declared once, in a table: each entry names the option (long name, short
  * letter, argument), its kind and range (which give its check and its error message),
  * its default, its help line and its --help group. From the table come getopt_long's
- * array and short-option string, --help, the defaults, and options_apply(), which a
+ * array and short-option string, --help, the defaults, and opt_apply(), which a
  * command line and a config file (one key per long option) both go through.
- * Nothing here looks a name up (no DNS): host names are checked for syntax only. */
+ * Nothing here looks a name up (no DNS): host names are checked for syntax only (a
+ * .set callback may do more: --ipfix resolves its collector there). */
 #ifndef TUNFLOW_OPTIONS_H
 #define TUNFLOW_OPTIONS_H
 
