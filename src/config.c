@@ -1,296 +1,252 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/* Every option of tunflow, declared once in opts[]: getopt_long's array, the short
+ * options, --help, the defaults and the checks all come from it (util/options.h). */
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
+#include "util/log.h"
+#include "util/options.h"
 
-static void usage(FILE *out)
+enum group { G_WATCH, G_REPORT, G_RECORDS, G_EXPORT, G_USERS, G_PRIVS, G_GENERAL };
+
+static const char *const groups[] = {
+	[G_WATCH] = "Interfaces",
+	[G_REPORT] = "Reports",
+	[G_RECORDS] = "Flow records",
+	[G_EXPORT] = "Prometheus and IPFIX",
+	[G_USERS] = "Users",
+	[G_PRIVS] = "Privileges",
+	[G_GENERAL] = "General",
+};
+
+#define W(w, v) {.word = (w), .value = (v)}
+#define ALIAS(w, v) {.word = (w), .value = (v), .alias = true}
+static const struct opt_word directions[] = {
+	W("ingress", 1 << DIR_INGRESS), ALIAS("in", 1 << DIR_INGRESS),
+	W("egress", 1 << DIR_EGRESS), ALIAS("out", 1 << DIR_EGRESS),
+	W("both", 1 << DIR_INGRESS | 1 << DIR_EGRESS), {0},
+};
+static const struct opt_word outputs[] = {
+	W("table", OUT_TABLE), W("json", OUT_JSON), W("csv", OUT_CSV), {0},
+};
+static const struct opt_word modes[] = {
+	W("auto", MODE_AUTO), W("tcx", MODE_TCX), W("tc", MODE_TC), {0},
+};
+static const struct opt_word group_bys[] = {
+	W("user", GROUP_USER), W("flow", GROUP_FLOW), {0},
+};
+
+static int show_help(const struct opt *o, const char *v, void *t, char *e, size_t el)
 {
-	fprintf(out,
-"Usage: tunflow [OPTIONS] [INTERFACE ...]\n"
-"Show the flows on VPN tunnel (and Ethernet) interfaces, counted by a tc/eBPF program.\n"
-"INTERFACE is a name or a glob ('vpns*'); with none, every L3 tunnel interface.\n"
-"Interfaces are followed as they come and go.\n"
-"\n"
-"Options:\n"
-"  -x, --exclude PATTERN  never watch interfaces matching PATTERN (repeatable)\n"
-"  -d, --direction DIR    ingress, egress or both (default both)\n"
-"  -t, --interval SEC     harvest and report every SEC seconds (default 1; 0.05 to 3600)\n"
-"  -o, --output FORMAT    table, json or csv (default: table on a terminal, else json)\n"
-"      --records          flow records (JSON): both directions in one, with end reason\n"
-"      --uniflow          records: one per direction instead\n"
-"      --idle-timeout SEC    records: end after SEC without packets (default 15)\n"
-"      --active-timeout SEC  records: report long flows every SEC (default 1800)\n"
-"      --tcp-linger SEC   records: end SEC after FIN both ways or RST (default 2)\n"
-"      --metrics [ADDR:]PORT  serve Prometheus /metrics (default address 127.0.0.1)\n"
-"      --metrics-top N    destinations /metrics shows (default 10)\n"
-"      --ipfix [udp:|tcp:]HOST:PORT  export flow records to an IPFIX collector\n"
-"      --ipfix-domain ID  IPFIX observation domain id (default 0)\n"
-"      --ipfix-backlog N  records that may wait for the collector (default 100000)\n"
-"      --ipfix-templates SEC  UDP: re-send the templates every SEC (default 60)\n"
-"      --duration SEC     stop after SEC seconds (default: run until SIGINT/SIGTERM)\n"
-"      --max-flows N      flows the kernel holds per interval (default 65536)\n"
-"      --attach MODE      auto, tcx or tc (clsact filter); default auto: tcx if present\n"
-"  -n, --top N            table rows at most (default: what fits the terminal)\n"
-"  -w, --wide             table with full-width addresses (wider than 80 columns)\n"
-"      --group-by user    per-user totals (bytes each way, flows, top destinations)\n"
-"      --user-map FILE    interface or address/prefix -> user lines; SIGHUP re-reads\n"
-"      --openvpn-status FILE  users by inner address from OpenVPN's status file\n"
-"      --sessions FILE    VPN session events from tunflow-session-hook\n"
-"                         (default " SESSIONS_FILE ", read when present)\n"
-"      --cleanup IFACE    remove what a killed tunflow left on IFACE (tc mode), then exit\n"
-"  -q, --quiet            no status lines on stderr\n"
-"  -v, --verbose          libbpf diagnostics (verifier log) on stderr\n"
-"  -h, --help             this help\n"
-"  -V, --version          version\n"
-"\n"
-"Examples:\n"
-"  tunflow tun0                       live table of tun0's flows, both directions\n"
-"  tunflow 'vpns*' -o json            every ocserv user tunnel, JSON lines on stdout\n"
-"  tunflow --group-by user 'vpns*'    who uses how much (with tunflow-session-hook)\n"
-"  tunflow -d egress -t 5 eth0 tun0   egress only, every 5 seconds\n"
-"  tunflow --duration 60 tun0 > f.json  one minute of flows, then exit\n"
-"  tunflow --cleanup tun0             after 'kill -9' in tc mode: remove the leftovers\n"
-"\n"
-"Needs root, or CAP_BPF and CAP_NET_ADMIN. JSON schema: docs/json.md.\n");
+	(void)o, (void)v, (void)t, (void)e, (void)el;
+	config_usage(stdout);
+	exit(0);
+}
+
+static int show_version(const struct opt *o, const char *v, void *t, char *e, size_t el)
+{
+	(void)o, (void)v, (void)t, (void)e, (void)el;
+	printf("tunflow %s\n", TUNFLOW_VERSION);
+	exit(0);
+}
+
+/* The collector's address now: a name is looked up once, here. */
+static int set_ipfix(const struct opt *o, const char *v, void *t, char *e, size_t el)
+{
+	struct config *c = t;
+
+	(void)o, (void)e, (void)el;
+	/* ipfix_parse() says what is wrong itself */
+	return ipfix_parse(v, &c->ipfix) ? -EINVAL : 0;
+}
+
+#define F(member) OPT_FIELD(struct config, member)
+
+/* One entry per option. Adding an option is adding one entry (and its man page entry:
+ * test_options checks that they match). */
+static const struct opt opts[] = {
+	/* Interfaces */
+	{"exclude", 'x', "PATTERN", OPT_LIST, F(excludes), .group = G_WATCH,
+	 .help = "never watch interfaces matching PATTERN (repeatable)"},
+	{"direction", 'd', "DIR", OPT_WORD, F(dirs), .words = directions, .def = "both",
+	 .group = G_WATCH, .help = "ingress, egress or both (default {default})"},
+	{"attach", 0, "MODE", OPT_WORD, F(mode), .words = modes, .def = "auto", .group = G_WATCH,
+	 .help = "auto, tcx or tc (clsact filter); default {default}: tcx if present"},
+	{"max-flows", 0, "N", OPT_UINT, F(max_flows), .min = 1, .max = 1 << 24, .def = "65536",
+	 .group = G_WATCH, .help = "flows the kernel holds per interval (default {default})"},
+	{"cleanup", 0, "IFACE", OPT_STRING, F(cleanup), .group = G_WATCH,
+	 .help = "remove what a killed tunflow left on IFACE (tc mode), then exit"},
+	/* Reports */
+	{"interval", 't', "SEC", OPT_SECONDS, F(interval), .min = 0.05, .max = 3600, .def = "1",
+	 .group = G_REPORT,
+	 .help = "harvest and report every SEC seconds (default {default}; {range})"},
+	{"duration", 0, "SEC", OPT_SECONDS, F(duration), .min = 0.05, .max = 1e9,
+	 .group = G_REPORT, .help = "stop after SEC seconds (default: run until SIGINT/SIGTERM)"},
+	{"output", 'o', "FORMAT", OPT_WORD, F(output), .words = outputs, .group = G_REPORT,
+	 .help = "table, json or csv (default: table on a terminal, else json)"},
+	{"top", 'n', "N", OPT_UINT, F(table.top), .min = 1, .max = 1000000, .group = G_REPORT,
+	 .help = "table rows at most (default: what fits the terminal)"},
+	{"wide", 'w', NULL, OPT_FLAG, F(table.wide), .group = G_REPORT,
+	 .help = "table with full-width addresses (wider than 80 columns)"},
+	{"group-by", 0, "user", OPT_WORD, F(group), .words = group_bys, .group = G_REPORT,
+	 .help = "per-user totals (bytes each way, flows, top destinations)"},
+	/* Flow records */
+	{"records", 0, NULL, OPT_FLAG, F(records), .group = G_RECORDS,
+	 .help = "flow records (JSON): both directions in one, with end reason"},
+	{"uniflow", 0, NULL, OPT_FLAG, F(rec.uniflow), .group = G_RECORDS,
+	 .help = "records: one per direction instead"},
+	{"idle-timeout", 0, "SEC", OPT_SECONDS, F(rec.idle_s), .min = 0.05, .max = 86400 * 7,
+	 .def = "15", .group = G_RECORDS,
+	 .help = "records: end after SEC without packets (default {default})"},
+	{"active-timeout", 0, "SEC", OPT_SECONDS, F(rec.active_s), .min = 0.05, .max = 86400 * 7,
+	 .def = "1800", .group = G_RECORDS,
+	 .help = "records: report long flows every SEC (default {default})"},
+	{"tcp-linger", 0, "SEC", OPT_SECONDS, F(rec.tcp_linger_s), .min = 0, .max = 3600,
+	 .def = "2", .group = G_RECORDS,
+	 .help = "records: end SEC after FIN both ways or RST (default {default})"},
+	/* Prometheus and IPFIX */
+	{"metrics", 0, "[ADDR:]PORT", OPT_HOSTPORT, F(metrics), .group = G_EXPORT,
+	 .want = "PORT, ADDRESS:PORT or [IPV6]:PORT",
+	 .help = "serve Prometheus /metrics (default address 127.0.0.1)"},
+	{"metrics-top", 0, "N", OPT_UINT, F(metrics_top), .min = 1, .max = 1000, .def = "10",
+	 .group = G_EXPORT, .help = "destinations /metrics shows (default {default})"},
+	{"ipfix", 0, "[udp:|tcp:]HOST:PORT", OPT_COLLECTOR, 0, 0, .group = G_EXPORT,
+	 .want = "[udp:|tcp:]HOST:PORT (a collector, e.g. udp:192.0.2.9:4739)", .set = set_ipfix,
+	 .help = "export flow records to an IPFIX collector"},
+	{"ipfix-domain", 0, "ID", OPT_UINT, F(ipfix.domain), .min = 0, .max = UINT32_MAX,
+	 .def = "0", .group = G_EXPORT, .help = "IPFIX observation domain id (default {default})"},
+	{"ipfix-backlog", 0, "N", OPT_UINT, F(ipfix.backlog), .min = 1, .max = 100000000,
+	 .def = "100000", .group = G_EXPORT,
+	 .help = "records that may wait for the collector (default {default})"},
+	{"ipfix-templates", 0, "SEC", OPT_SECONDS, F(ipfix.template_s), .min = 1, .max = 86400,
+	 .def = "60", .group = G_EXPORT,
+	 .help = "UDP: re-send the templates every SEC (default {default})"},
+	/* Users */
+	{"user-map", 0, "FILE", OPT_STRING, F(users.map), .group = G_USERS,
+	 .help = "interface or address/prefix -> user lines; SIGHUP re-reads"},
+	{"openvpn-status", 0, "FILE", OPT_STRING, F(users.openvpn_status), .group = G_USERS,
+	 .help = "users by inner address from OpenVPN's status file"},
+	{"sessions", 0, "FILE", OPT_STRING, F(users.sessions), .def = SESSIONS_FILE,
+	 .group = G_USERS, .help = "VPN session events from tunflow-session-hook "
+				   "(default {default}, read when present)"},
+	/* Privileges */
+	{"user", 0, "NAME", OPT_STRING, F(user), .group = G_PRIVS,
+	 .help = "after start, run as user NAME (keeping only CAP_NET_ADMIN)"},
+	/* General */
+	{"quiet", 'q', NULL, OPT_FLAG, F(quiet), .group = G_GENERAL,
+	 .help = "no status lines on stderr"},
+	{"verbose", 'v', NULL, OPT_FLAG, F(verbose), .group = G_GENERAL,
+	 .help = "libbpf diagnostics (verifier log) on stderr"},
+	{"help", 'h', NULL, OPT_ACTION, 0, 0, .set = show_help, .group = G_GENERAL,
+	 .help = "this help"},
+	{"version", 'V', NULL, OPT_ACTION, 0, 0, .set = show_version, .group = G_GENERAL,
+	 .help = "version"},
+};
+
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+const struct opt *config_options(size_t *n)
+{
+	*n = NOPTS;
+	return opts;
+}
+
+void config_usage(FILE *out)
+{
+	fputs("Usage: tunflow [OPTIONS] [INTERFACE ...]\n"
+	      "Show the flows on VPN tunnel (and Ethernet) interfaces, counted by a tc/eBPF "
+	      "program.\n"
+	      "INTERFACE is a name or a glob ('vpns*'); with none, every L3 tunnel interface.\n"
+	      "Interfaces are followed as they come and go.\n"
+	      "\n", out);
+	opt_usage(out, opts, NOPTS, groups, sizeof(groups) / sizeof(groups[0]));
+	fputs("\n"
+	      "Examples:\n"
+	      "  tunflow tun0                       live table of tun0's flows, both directions\n"
+	      "  tunflow 'vpns*' -o json            every ocserv user tunnel, JSON lines on "
+	      "stdout\n"
+	      "  tunflow --group-by user 'vpns*'    who uses how much (with "
+	      "tunflow-session-hook)\n"
+	      "  tunflow -d egress -t 5 eth0 tun0   egress only, every 5 seconds\n"
+	      "  tunflow --duration 60 tun0 > f.json  one minute of flows, then exit\n"
+	      "  tunflow --cleanup tun0             after 'kill -9' in tc mode: remove the "
+	      "leftovers\n"
+	      "\n"
+	      "Needs root, or CAP_BPF, CAP_PERFMON (the verifier) and CAP_NET_ADMIN; after "
+	      "start it\nkeeps only CAP_NET_ADMIN. JSON schema: docs/json.md.\n",
+	      out);
 }
 
 int fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("tunflow: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	log_vmsg(LOG_LVL_ERR, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return -EINVAL;
 }
 
-static int parse_seconds(const char *opt, const char *s, double lo, double hi, double *out)
+static int set_one(const struct opt *o, const char *value, struct config *c)
 {
-	char *end;
+	char err[OPT_ERRLEN] = "";
 
-	errno = 0;
-	*out = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(*out) || *out < lo || *out > hi)
-		return fail("%s wants seconds from %g to %g, not '%s'", opt, lo, hi, s);
-	return 0;
+	if (!opt_apply(o, value, c, err, sizeof(err)))
+		return 0;
+	if (*err)
+		pr_err("%s", err);
+	return -EINVAL;
 }
 
-static int parse_uint(const char *opt, const char *s, unsigned long lo, unsigned long hi,
-		      unsigned long *out)
+int options_set(const char *long_name, const char *value, struct config *c)
 {
-	char *end;
+	const struct opt *o = opt_find(opts, NOPTS, long_name);
 
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	if (errno || end == s || *end || *s == '-' || *out < lo || *out > hi)
-		return fail("%s wants a whole number from %lu to %lu, not '%s'", opt, lo, hi, s);
-	return 0;
+	if (!o)
+		return fail("unknown option '--%s' (see --help)", long_name);
+	if (o->arg && !value)
+		return fail("--%s needs a value (see --help)", long_name);
+	return set_one(o, value, c);
 }
 
-/* *out = the index of s in words (n of them), or a one-line error naming them all. */
-static int pick(const char *opt, const char *s, const char *const *words, int n, int *out)
+int config_defaults(struct config *c)
 {
-	char list[128] = "";
+	char err[OPT_ERRLEN] = "";
 
-	for (int i = 0; i < n; i++) {
-		if (!strcmp(s, words[i])) {
-			*out = i;
-			return 0;
-		}
-		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", words[i],
-			 i == n - 2 ? " or " : i < n - 2 ? ", " : "");
-	}
-	return fail("%s wants %s, not '%s'", opt, list, s);
+	if (!c->excludes)
+		c->excludes = g_ptr_array_new();
+	if (!opt_defaults(opts, NOPTS, c, err, sizeof(err)))
+		return 0;
+	return fail("%s", err);
 }
-
-enum {
-	OPT_DURATION = 256, OPT_MAX_FLOWS, OPT_ATTACH, OPT_CLEANUP, OPT_GROUP_BY, OPT_USER_MAP,
-	OPT_OPENVPN, OPT_SESSIONS, OPT_RECORDS, OPT_UNIFLOW, OPT_IDLE, OPT_ACTIVE, OPT_LINGER,
-	OPT_METRICS, OPT_METRICS_TOP, OPT_IPFIX, OPT_IPFIX_DOMAIN, OPT_IPFIX_BACKLOG,
-	OPT_IPFIX_TEMPLATES,
-};
 
 int parse_args(int argc, char **argv, struct config *c)
 {
-	static const struct option opts[] = {
-		{"direction", required_argument, NULL, 'd'},
-		{"interval", required_argument, NULL, 't'},
-		{"output", required_argument, NULL, 'o'},
-		{"duration", required_argument, NULL, OPT_DURATION},
-		{"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
-		{"attach", required_argument, NULL, OPT_ATTACH},
-		{"top", required_argument, NULL, 'n'},
-		{"wide", no_argument, NULL, 'w'},
-		{"cleanup", required_argument, NULL, OPT_CLEANUP},
-		{"exclude", required_argument, NULL, 'x'},
-		{"group-by", required_argument, NULL, OPT_GROUP_BY},
-		{"user-map", required_argument, NULL, OPT_USER_MAP},
-		{"openvpn-status", required_argument, NULL, OPT_OPENVPN},
-		{"sessions", required_argument, NULL, OPT_SESSIONS},
-		{"records", no_argument, NULL, OPT_RECORDS},
-		{"uniflow", no_argument, NULL, OPT_UNIFLOW},
-		{"idle-timeout", required_argument, NULL, OPT_IDLE},
-		{"active-timeout", required_argument, NULL, OPT_ACTIVE},
-		{"tcp-linger", required_argument, NULL, OPT_LINGER},
-		{"metrics", required_argument, NULL, OPT_METRICS},
-		{"metrics-top", required_argument, NULL, OPT_METRICS_TOP},
-		{"ipfix", required_argument, NULL, OPT_IPFIX},
-		{"ipfix-domain", required_argument, NULL, OPT_IPFIX_DOMAIN},
-		{"ipfix-backlog", required_argument, NULL, OPT_IPFIX_BACKLOG},
-		{"ipfix-templates", required_argument, NULL, OPT_IPFIX_TEMPLATES},
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{0},
-	};
-	unsigned long u;
-	int o, i;
+	struct option *longs = opt_getopt_array(opts, NOPTS);
+	char *shorts = opt_short_string(opts, NOPTS);
+	int o, i, err = 0;
 
-	c->dirs = 1 << DIR_INGRESS | 1 << DIR_EGRESS;
-	c->interval = 1;
-	c->max_flows = 65536;
-	c->excludes = g_ptr_array_new();
-	c->users.sessions = SESSIONS_FILE;
-	c->metrics_top = 10;
-	c->ipfix = (struct ipfix_cfg){.backlog = 100000, .template_s = 60};
-	c->rec = (struct record_cfg){.idle_s = 15, .active_s = 1800, .tcp_linger_s = 2};
-	opterr = 0;
-	while ((o = getopt_long(argc, argv, ":d:t:o:n:x:wqvhV", opts, NULL)) != -1) {
-		switch (o) {
-		case 'd':
-			if (!strcmp(optarg, "ingress") || !strcmp(optarg, "in"))
-				c->dirs = 1 << DIR_INGRESS;
-			else if (!strcmp(optarg, "egress") || !strcmp(optarg, "out"))
-				c->dirs = 1 << DIR_EGRESS;
-			else if (!strcmp(optarg, "both"))
-				c->dirs = 1 << DIR_INGRESS | 1 << DIR_EGRESS;
-			else
-				return fail("--direction wants ingress, egress or both, not '%s'",
-					    optarg);
-			break;
-		case 't':
-			if (parse_seconds("--interval", optarg, 0.05, 3600, &c->interval))
-				return -EINVAL;
-			break;
-		case 'o': /* in the order of OUT_TABLE, OUT_JSON, OUT_CSV */
-			if (pick("--output", optarg, (const char *[]){"table", "json", "csv"}, 3, &i))
-				return -EINVAL;
-			c->output = OUT_TABLE + i;
-			break;
-		case OPT_DURATION:
-			if (parse_seconds("--duration", optarg, 0.05, 1e9, &c->duration))
-				return -EINVAL;
-			break;
-		case OPT_MAX_FLOWS:
-			if (parse_uint("--max-flows", optarg, 1, 1 << 24, &u))
-				return -EINVAL;
-			c->max_flows = u;
-			break;
-		case OPT_ATTACH: /* in the order of enum attach_mode */
-			if (pick("--attach", optarg, (const char *[]){"auto", "tcx", "tc"}, 3, &i))
-				return -EINVAL;
-			c->mode = i;
-			break;
-		case 'n':
-			if (parse_uint("--top", optarg, 1, 1000000, &u))
-				return -EINVAL;
-			c->table.top = u;
-			break;
-		case 'w':
-			c->table.wide = true;
-			break;
-		case OPT_CLEANUP:
-			c->cleanup = optarg;
-			break;
-		case 'x':
-			g_ptr_array_add(c->excludes, optarg);
-			break;
-		case OPT_GROUP_BY:
-			if (pick("--group-by", optarg, (const char *[]){"user", "flow"}, 2, &i))
-				return -EINVAL;
-			c->group = i == 0 ? GROUP_USER : GROUP_FLOW;
-			break;
-		case OPT_USER_MAP:
-			c->users.map = optarg;
-			break;
-		case OPT_OPENVPN:
-			c->users.openvpn_status = optarg;
-			break;
-		case OPT_SESSIONS:
-			c->users.sessions = optarg;
-			break;
-		case OPT_RECORDS:
-			c->records = true;
-			break;
-		case OPT_METRICS:
-			c->metrics = optarg;
-			break;
-		case OPT_METRICS_TOP:
-			if (parse_uint("--metrics-top", optarg, 1, 1000, &u))
-				return -EINVAL;
-			c->metrics_top = u;
-			break;
-		case OPT_IPFIX:
-			if (ipfix_parse(optarg, &c->ipfix))
-				return -EINVAL;
-			break;
-		case OPT_IPFIX_DOMAIN:
-			if (parse_uint("--ipfix-domain", optarg, 0, UINT32_MAX, &u))
-				return -EINVAL;
-			c->ipfix.domain = u;
-			break;
-		case OPT_IPFIX_BACKLOG:
-			if (parse_uint("--ipfix-backlog", optarg, 1, 100000000, &u))
-				return -EINVAL;
-			c->ipfix.backlog = u;
-			break;
-		case OPT_IPFIX_TEMPLATES:
-			if (parse_seconds("--ipfix-templates", optarg, 1, 86400, &c->ipfix.template_s))
-				return -EINVAL;
-			break;
-		case OPT_UNIFLOW:
-			c->rec.uniflow = true;
-			break;
-		case OPT_IDLE:
-			if (parse_seconds("--idle-timeout", optarg, 0.05, 86400 * 7, &c->rec.idle_s))
-				return -EINVAL;
-			break;
-		case OPT_ACTIVE:
-			if (parse_seconds("--active-timeout", optarg, 0.05, 86400 * 7,
-					  &c->rec.active_s))
-				return -EINVAL;
-			break;
-		case OPT_LINGER:
-			if (parse_seconds("--tcp-linger", optarg, 0, 3600, &c->rec.tcp_linger_s))
-				return -EINVAL;
-			break;
-		case 'q':
-			c->quiet = true;
-			break;
-		case 'v':
-			c->verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'V':
-			printf("tunflow %s\n", TUNFLOW_VERSION);
-			exit(0);
-		case ':':
-			return fail("%s needs a value (see --help)", argv[optind - 1]);
-		default:
-			return fail("unknown option '%s' (see --help)", argv[optind - 1]);
-		}
+	if (!longs || !shorts) {
+		err = fail("out of memory");
+		goto out;
 	}
-	return 0;
+	err = config_defaults(c);
+	opterr = 0;
+	while (!err && (o = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		if (o == ':')
+			err = fail("%s needs a value (see --help)", argv[optind - 1]);
+		else if ((i = opt_index_of(opts, NOPTS, o)) < 0)
+			err = fail("unknown option '%s' (see --help)", argv[optind - 1]);
+		else
+			err = set_one(&opts[i], optarg, c);
+	}
+out:
+	free(longs);
+	free(shorts);
+	return err;
 }
-

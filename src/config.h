@@ -4,6 +4,7 @@
 #define TUNFLOW_CONFIG_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <glib.h>
 #include "core/records.h"
 #include "sinks/ipfix.h"
@@ -27,6 +28,7 @@ struct config {
 	enum attach_mode mode;
 	struct table_opts table;
 	bool verbose, quiet;
+	const char *user;      /* --user: run as this user after start */
 	const char *cleanup;
 	GPtrArray *excludes;
 	struct users_cfg users;
@@ -39,6 +41,18 @@ struct config {
  * error: exit status 2). --help and --version print and exit. optind is left at the
  * first interface argument. */
 int parse_args(int argc, char **argv, struct config *c);
+/* Set one option by its long name (no "--"), as the command line does: the same check,
+ * the same message. value is kept, not copied (it must live as long as c); NULL for an
+ * option without a value. 0, or -EINVAL with a one-line error printed. For a config
+ * file: one key per long option. */
+int options_set(const char *long_name, const char *value, struct config *c);
+/* Every option's default into c (parse_args() does it first). */
+int config_defaults(struct config *c);
+/* --help: what tunflow does, the options by group, examples, privileges. */
+void config_usage(FILE *out);
+struct opt;
+/* The option table (for tests: --help and the man page come from it). */
+const struct opt *config_options(size_t *n);
 /* A one-line usage error; returns -EINVAL. */
 int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -100,6 +100,10 @@ int main(int argc, char **argv)
 	if (dp_open(&dp, cfg.max_flows))
 		goto out;
 	dp_open_ok = true;
+	/* Only what attaching and harvesting need from here on; before any thread starts,
+	 * as capabilities are per thread. */
+	if (privs_drop(cfg.user))
+		goto out;
 	pc.rec = cfg.rec;
 	if (pipeline_init(&p, &pc, &dp, &w, users))
 		goto oom;

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <arpa/inet.h>
+#include <errno.h>
+#include <glib.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <netinet/in.h>
@@ -100,15 +102,42 @@ void json_str(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-int parse_hostport(const char *spec, const char *default_host, struct sockaddr_storage *ss)
+/* An interface name as a zone (fe80::1%eth0): what the kernel allows in a name. */
+static bool zone_ok(const char *z)
 {
-	struct addrinfo hints = {.ai_flags = AI_NUMERICSERV}, *ai;
-	const char *port = spec, *colon = strrchr(spec, ':');
-	char host[256], *end;
-	unsigned long p;
-	int ret = -1;
+	size_t n = strlen(z);
 
-	snprintf(host, sizeof(host), "%s", default_host);
+	if (!n || n >= 16)
+		return false;
+	for (; *z; z++)
+		if (*z == '/' || *z == ':' || *z == '%' || *z == ']' || (unsigned char)*z <= ' ' ||
+		    (unsigned char)*z >= 0x7f)
+			return false;
+	return true;
+}
+
+/* A host name or an IPv4 address as getaddrinfo() could take it: letters, digits, '-',
+ * '_' and '.', at most 253 of them. */
+static bool name_ok(const char *h)
+{
+	size_t n = strlen(h);
+
+	if (!n || n > 253)
+		return false;
+	for (; *h; h++)
+		if (!g_ascii_isalnum(*h) && *h != '-' && *h != '.' && *h != '_')
+			return false;
+	return true;
+}
+
+int hostport_parse(const char *spec, const char *default_host, struct hostport *hp)
+{
+	const char *port = spec, *colon = strrchr(spec, ':');
+	char *end;
+	unsigned long p;
+
+	memset(hp, 0, sizeof(*hp));
+	snprintf(hp->host, sizeof(hp->host), "%s", default_host);
 	if (colon) {
 		size_t hl = colon - spec;
 		bool bracket = spec[0] == '[' && hl >= 2 && spec[hl - 1] == ']';
@@ -116,16 +145,45 @@ int parse_hostport(const char *spec, const char *default_host, struct sockaddr_s
 		if (bracket)
 			spec++, hl -= 2;
 		/* an IPv6 address needs brackets to carry a port */
-		if (!hl || hl >= sizeof(host) || (!bracket && memchr(spec, ':', hl)))
+		if (!hl || hl >= sizeof(hp->host) || (!bracket && memchr(spec, ':', hl)) ||
+		    memchr(spec, 0, hl))
 			return -1;
-		memcpy(host, spec, hl);
-		host[hl] = 0;
+		memcpy(hp->host, spec, hl);
+		hp->host[hl] = 0;
 		port = colon + 1;
+		if (bracket) {
+			struct in6_addr a;
+			char *zone = strchr(hp->host, '%');
+
+			if (zone)
+				*zone = 0;
+			if (inet_pton(AF_INET6, hp->host, &a) != 1 || (zone && !zone_ok(zone + 1)))
+				return -1;
+			if (zone)
+				*zone = '%';
+			hp->v6 = true;
+		} else if (!name_ok(hp->host)) {
+			return -1;
+		}
 	}
-	p = strtoul(port, &end, 10);
-	if (!*port || *end || p == 0 || p > 65535)
+	if (*port < '0' || *port > '9')
 		return -1;
-	if (getaddrinfo(host, port, &hints, &ai))
+	errno = 0;
+	p = strtoul(port, &end, 10);
+	if (errno || *end || p == 0 || p > 65535)
+		return -1;
+	hp->port = p;
+	return 0;
+}
+
+int hostport_resolve(const struct hostport *hp, struct sockaddr_storage *ss)
+{
+	struct addrinfo hints = {.ai_flags = AI_NUMERICSERV}, *ai;
+	char port[8];
+	int ret = -1;
+
+	snprintf(port, sizeof(port), "%u", hp->port);
+	if (getaddrinfo(hp->host, port, &hints, &ai))
 		return -1;
 	if (ai->ai_addrlen <= sizeof(*ss)) {
 		memset(ss, 0, sizeof(*ss));
@@ -134,4 +192,13 @@ int parse_hostport(const char *spec, const char *default_host, struct sockaddr_s
 	}
 	freeaddrinfo(ai);
 	return ret;
+}
+
+int parse_hostport(const char *spec, const char *default_host, struct sockaddr_storage *ss)
+{
+	struct hostport hp;
+
+	if (hostport_parse(spec, default_host, &hp))
+		return -1;
+	return hostport_resolve(&hp, ss);
 }

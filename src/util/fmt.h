@@ -26,8 +26,18 @@ void fmt_endpoint(const struct flow_key *k, bool src, char *buf);
 void fmt_time(__u64 real_ns, char *buf);
 /* Human number with k/M/G/T suffix (powers of 1000), at most 6 characters. */
 void fmt_si(double v, char *buf, size_t len);
-/* "PORT", "HOST:PORT" or "[IPV6]:PORT" (HOST an address or a name, looked up now) into
- * ss; with no host, default_host. Returns 0, or -1 when it is none of those. */
+/* "PORT", "HOST:PORT" or "[IPV6]:PORT" taken apart, syntax only (nothing is looked
+ * up): HOST is an IPv6 address (a zone allowed) in brackets, or letters, digits, '-', '_'
+ * and '.' (a name or an IPv4 address); PORT 1 to 65535. With no host, default_host. */
+struct hostport {
+	char host[256];
+	unsigned short port;
+	bool v6; /* the host was in brackets */
+};
+int hostport_parse(const char *spec, const char *default_host, struct hostport *hp);
+/* hp's host looked up now (a name through the resolver) into ss. 0 or -1. */
+int hostport_resolve(const struct hostport *hp, struct sockaddr_storage *ss);
+/* Both: 0, or -1 when spec is none of those or its host cannot be resolved. */
 int parse_hostport(const char *spec, const char *default_host, struct sockaddr_storage *ss);
 /* Write s as a JSON string, quotes included. */
 void json_str(FILE *out, const char *s);
