@@ -276,7 +276,7 @@ static unsigned long long map_memlock(int fd)
 static int harvest_one(__u32 n)
 {
 	struct datapath dp;
-	struct flowtab *ft = flowtab_new();
+	struct flowtab *ft = flowtab_new(0);
 	struct mallinfo2 m0, m1;
 	double w0, w1, c0, c1, k0, k1;
 	long got;

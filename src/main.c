@@ -192,6 +192,7 @@ static void harvest(struct app *a, bool final, const int *gone_if, size_t ngone)
 	r.now_real_ns = real;
 	r.counters = counters;
 	r.harvest_errors = a->harvest_errors;
+	r.evicted = flowtab_evicted(a->ft) + (a->records ? records_evicted(a->records) : 0);
 	r.nifaces = final ? a->nifaces_at_exit : ifwatch_count(&a->w);
 	r.attach_errors = ifwatch_attach_errors(&a->w);
 	r.users = users_enabled(a->users);
@@ -399,7 +400,7 @@ int main(int argc, char **argv)
 		return 1;
 	if (a.cfg.metrics && !(a.metrics = metrics_start(a.cfg.metrics, a.cfg.metrics_top)))
 		return 1;
-	a.ft = flowtab_new();
+	a.ft = flowtab_new(0);
 	a.ifacc = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	if (!a.sink || !a.ft) {
 		fprintf(stderr, "tunflow: out of memory\n");

@@ -261,6 +261,9 @@ void metrics_update(struct metrics *m, const struct report *r)
 		"# HELP tunflow_attach_errors_total Interfaces that matched but could not be "
 		"attached.\n# TYPE tunflow_attach_errors_total counter\n"
 		"tunflow_attach_errors_total %lu\n"
+		"# HELP tunflow_evicted_total Flows and flow records ended early (end reason "
+		"evicted) because their table held --max-table-flows.\n"
+		"# TYPE tunflow_evicted_total counter\ntunflow_evicted_total %llu\n"
 		"# HELP tunflow_interfaces Interfaces watched.\n# TYPE tunflow_interfaces gauge\n"
 		"tunflow_interfaces %d\n"
 		"# HELP tunflow_harvest_duration_seconds Time the last harvest took (map swap "
@@ -268,7 +271,8 @@ void metrics_update(struct metrics *m, const struct report *r)
 		"tunflow_harvest_duration_seconds %.6f\n"
 		"# HELP tunflow_harvests_total Harvests done.\n# TYPE tunflow_harvests_total "
 		"counter\ntunflow_harvests_total %llu\n",
-		(unsigned long long)r->harvest_errors, r->attach_errors, r->nifaces,
+		(unsigned long long)r->harvest_errors, r->attach_errors,
+		(unsigned long long)r->evicted, r->nifaces,
 		r->harvest_s, (unsigned long long)m->harvests);
 	{
 		const struct export_stats none = {0}, *e = r->export ? r->export : &none;

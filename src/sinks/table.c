@@ -77,7 +77,7 @@ static int rows_available(const struct table_sink *ts)
 
 void print_losses(FILE *out, const char *prefix, const struct report *r)
 {
-	bool lost = r->harvest_errors > 0 || r->attach_errors > 0 ||
+	bool lost = r->harvest_errors > 0 || r->attach_errors > 0 || r->evicted > 0 ||
 		    (r->export && r->export->failures > 0);
 
 	for (int c = 0; c < CNT_MAX; c++)
@@ -92,6 +92,8 @@ void print_losses(FILE *out, const char *prefix, const struct report *r)
 		fprintf(out, " harvest_errors %llu", (unsigned long long)r->harvest_errors);
 	if (r->attach_errors)
 		fprintf(out, " attach_errors %lu", r->attach_errors);
+	if (r->evicted)
+		fprintf(out, " evicted %llu", (unsigned long long)r->evicted);
 	if (r->export && r->export->failures)
 		fprintf(out, " export_failures %llu", (unsigned long long)r->export->failures);
 	fputc('\n', out);
