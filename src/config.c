@@ -35,6 +35,8 @@ static void usage(FILE *out)
 "      --ipfix-templates SEC  UDP: re-send the templates every SEC (default 60)\n"
 "      --duration SEC     stop after SEC seconds (default: run until SIGINT/SIGTERM)\n"
 "      --max-flows N      flows the kernel holds per interval (default 65536)\n"
+"      --max-table-flows N  flows (and records) user space holds; past it the longest\n"
+"                         idle end as \"evicted\" (default 4 x --max-flows)\n"
 "      --attach MODE      auto, tcx or tc (clsact filter); default auto: tcx if present\n"
 "  -n, --top N            table rows at most (default: what fits the terminal)\n"
 "  -w, --wide             table with full-width addresses (wider than 80 columns)\n"
@@ -115,7 +117,7 @@ enum {
 	OPT_DURATION = 256, OPT_MAX_FLOWS, OPT_ATTACH, OPT_CLEANUP, OPT_GROUP_BY, OPT_USER_MAP,
 	OPT_OPENVPN, OPT_SESSIONS, OPT_RECORDS, OPT_UNIFLOW, OPT_IDLE, OPT_ACTIVE, OPT_LINGER,
 	OPT_METRICS, OPT_METRICS_TOP, OPT_IPFIX, OPT_IPFIX_DOMAIN, OPT_IPFIX_BACKLOG,
-	OPT_IPFIX_TEMPLATES,
+	OPT_IPFIX_TEMPLATES, OPT_MAX_TABLE_FLOWS,
 };
 
 int parse_args(int argc, char **argv, struct config *c)
@@ -126,6 +128,7 @@ int parse_args(int argc, char **argv, struct config *c)
 		{"output", required_argument, NULL, 'o'},
 		{"duration", required_argument, NULL, OPT_DURATION},
 		{"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+		{"max-table-flows", required_argument, NULL, OPT_MAX_TABLE_FLOWS},
 		{"attach", required_argument, NULL, OPT_ATTACH},
 		{"top", required_argument, NULL, 'n'},
 		{"wide", no_argument, NULL, 'w'},
@@ -194,6 +197,11 @@ int parse_args(int argc, char **argv, struct config *c)
 			if (parse_uint("--max-flows", optarg, 1, 1 << 24, &u))
 				return -EINVAL;
 			c->max_flows = u;
+			break;
+		case OPT_MAX_TABLE_FLOWS:
+			if (parse_uint("--max-table-flows", optarg, 1, 1 << 28, &u))
+				return -EINVAL;
+			c->max_table_flows = u;
 			break;
 		case OPT_ATTACH: /* in the order of enum attach_mode */
 			if (pick("--attach", optarg, (const char *[]){"auto", "tcx", "tc"}, 3, &i))
@@ -291,6 +299,11 @@ int parse_args(int argc, char **argv, struct config *c)
 			return fail("unknown option '%s' (see --help)", argv[optind - 1]);
 		}
 	}
+	/* A harvest brings at most --max-flows flows: four harvests' worth of all-new flows
+	 * fit, while one tunnel's scan cannot grow the tables past it. */
+	if (!c->max_table_flows)
+		c->max_table_flows = 4 * (size_t)c->max_flows;
+	c->rec.max = c->max_table_flows;
 	return 0;
 }
 

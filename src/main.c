@@ -400,7 +400,7 @@ int main(int argc, char **argv)
 		return 1;
 	if (a.cfg.metrics && !(a.metrics = metrics_start(a.cfg.metrics, a.cfg.metrics_top)))
 		return 1;
-	a.ft = flowtab_new(0);
+	a.ft = flowtab_new(a.cfg.max_table_flows);
 	a.ifacc = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	if (!a.sink || !a.ft) {
 		fprintf(stderr, "tunflow: out of memory\n");
