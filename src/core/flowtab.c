@@ -56,14 +56,10 @@ static void flow_put(struct flowtab *ft, struct flow *f)
 	ft->free = f;
 }
 
-/* Longest idle first: earliest last packet, ties by key. */
-static int flow_older(const struct lru_node *a, const struct lru_node *b)
+/* Idle longest: the earliest last packet. */
+static __u64 flow_last(const struct lru_node *x)
 {
-	const struct flow *x = lru_entry(a, struct flow, lru), *y = lru_entry(b, struct flow, lru);
-
-	if (x->last_ns != y->last_ns)
-		return x->last_ns < y->last_ns ? -1 : 1;
-	return memcmp(&x->key, &y->key, sizeof(x->key));
+	return lru_entry(x, struct flow, lru)->last_ns;
 }
 
 struct flowtab *flowtab_new(size_t max_flows)
@@ -119,7 +115,7 @@ static void end_flow(struct flowtab *ft, struct flow *f, enum end_reason why)
 /* Make room for one more live flow. */
 static void evict_oldest(struct flowtab *ft)
 {
-	struct lru_node *x = lru_oldest(&ft->live, flow_older);
+	struct lru_node *x = lru_oldest(&ft->live, flow_last);
 
 	if (!x)
 		return;

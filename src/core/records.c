@@ -25,15 +25,10 @@ struct entry {
 	struct lru_node lru;
 };
 
-/* Longest idle first: earliest last packet either way, ties by key. */
-static int entry_older(const struct lru_node *a, const struct lru_node *b)
+/* Idle longest: the earliest last packet either way. */
+static __u64 entry_last(const struct lru_node *x)
 {
-	const struct entry *x = lru_entry(a, struct entry, lru);
-	const struct entry *y = lru_entry(b, struct entry, lru);
-
-	if (x->r.last_ns != y->r.last_ns)
-		return x->r.last_ns < y->r.last_ns ? -1 : 1;
-	return memcmp(&x->canon, &y->canon, sizeof(x->canon));
+	return lru_entry(x, struct entry, lru)->r.last_ns;
 }
 
 /* ICMP echo request and reply are one flow: name both by the request's type. */
@@ -109,7 +104,7 @@ static void swap_roles(struct record *r, const struct flow_key *k)
 /* Make room for one more open record. */
 static void evict_oldest(struct records *rt)
 {
-	struct lru_node *x = lru_oldest(&rt->open, entry_older);
+	struct lru_node *x = lru_oldest(&rt->open, entry_last);
 
 	if (!x)
 		return;

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#define _GNU_SOURCE /* qsort_r */
 #include <stdlib.h>
 #include "util/lru.h"
 
@@ -37,16 +36,29 @@ void lru_touch(struct lru *l, struct lru_node *x)
 	l->n++;
 }
 
-static int by_age(const void *a, const void *b, void *older)
+/* An entry of the run being sorted: its last activity and its place in touch order. */
+struct aged {
+	__u64 last;
+	struct lru_node *x;
+	size_t pos;
+};
+
+static int by_age(const void *a, const void *b)
 {
-	return (*(lru_older *)older)(*(struct lru_node *const *)a, *(struct lru_node *const *)b);
+	const struct aged *x = a, *y = b;
+
+	if (x->last != y->last)
+		return x->last < y->last ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
 /* Sort the run of the head's epoch in place. Each epoch's run is sorted at most once: no
- * entry joins it later (a touch moves an entry to the current epoch at the tail). */
-static void sort_head_run(struct lru *l, lru_older older)
+ * entry joins it later (a touch moves an entry to the current epoch at the tail). The
+ * keys are copied out first, so the sort itself stays in one array. */
+static void sort_head_run(struct lru *l, lru_last last)
 {
-	struct lru_node *x, *after, **v;
+	struct lru_node *x, *after;
+	struct aged *v;
 	__u64 e = l->head.next->epoch;
 	size_t n = 0;
 
@@ -60,21 +72,21 @@ static void sort_head_run(struct lru *l, lru_older older)
 	if (!v)
 		return; /* out of memory: evict in touch order */
 	n = 0;
-	for (x = l->head.next; x != after; x = x->next)
-		v[n++] = x;
-	qsort_r(v, n, sizeof(*v), by_age, &older);
-	l->head.next = v[0];
-	v[0]->prev = &l->head;
+	for (x = l->head.next; x != after; x = x->next, n++)
+		v[n] = (struct aged){last(x), x, n};
+	qsort(v, n, sizeof(*v), by_age);
+	l->head.next = v[0].x;
+	v[0].x->prev = &l->head;
 	for (size_t i = 0; i + 1 < n; i++) {
-		v[i]->next = v[i + 1];
-		v[i + 1]->prev = v[i];
+		v[i].x->next = v[i + 1].x;
+		v[i + 1].x->prev = v[i].x;
 	}
-	v[n - 1]->next = after;
-	after->prev = v[n - 1];
+	v[n - 1].x->next = after;
+	after->prev = v[n - 1].x;
 	free(v);
 }
 
-struct lru_node *lru_oldest(struct lru *l, lru_older older)
+struct lru_node *lru_oldest(struct lru *l, lru_last last)
 {
 	struct lru_node *h = l->head.next;
 
@@ -82,7 +94,7 @@ struct lru_node *lru_oldest(struct lru *l, lru_older older)
 		return NULL;
 	/* the current epoch's run is still growing: its touch order stands */
 	if (h->epoch < l->epoch && l->sorted != h->epoch + 1) {
-		sort_head_run(l, older);
+		sort_head_run(l, last);
 		h = l->head.next;
 	}
 	return h;

@@ -6,7 +6,8 @@
  * every entry last touched in an earlier one, so across epochs touch order is idle
  * order. Within an epoch the order is the one the harvest found them in: the first time
  * the oldest epoch's run reaches the head (and that epoch is over), it is sorted once by
- * the caller's idle order, so eviction takes the longest idle first. */
+ * the caller's idle time (ties keep touch order), so eviction takes the longest idle
+ * first. */
 #ifndef TUNFLOW_LRU_H
 #define TUNFLOW_LRU_H
 
@@ -26,8 +27,8 @@ struct lru {
 	__u64 sorted;                 /* the epoch whose run was sorted last, plus one */
 };
 
-/* Negative when a has been idle longer than b (ties broken, for a stable order). */
-typedef int (*lru_older)(const struct lru_node *a, const struct lru_node *b);
+/* When the entry was last active (its last packet): smaller is idle longer. */
+typedef __u64 (*lru_last)(const struct lru_node *x);
 
 #define lru_entry(node, type, member) ((type *)((char *)(node) - offsetof(type, member)))
 
@@ -46,6 +47,6 @@ void lru_touch(struct lru *l, struct lru_node *x);
 /* Take x out of the list, if it is in. */
 void lru_remove(struct lru *l, struct lru_node *x);
 /* The entry idle longest, still linked; NULL when empty. */
-struct lru_node *lru_oldest(struct lru *l, lru_older older);
+struct lru_node *lru_oldest(struct lru *l, lru_last last);
 
 #endif
