@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The bound on user space's tables (--max-table-flows): a port scan from one tunnel ends
 # the longest idle flows and records as "evicted", exactly as many as went past the
-# bound, each with its exact packets; the counter says so in JSON and CSV; memory stays
-# bounded.
+# bound, each with its exact packets; the counter says so in JSON, CSV, the table's
+# footer and /metrics; memory stays bounded.
 SUITE=evict
 . "$(dirname "$0")/lib.sh"
 need jq
+need busybox
 
 tun_ns evict
 ip netns exec "$NS" sysctl -qw net.ipv6.conf.tun0.disable_ipv6=1
@@ -49,14 +50,27 @@ check "flows: the 50 idle longest reported once more as evicted" \
 check "flows: every packet reported once" "$(flow_sum "$TMP/f.json" packets true)" 150
 check "counters: 50 flows evicted" "$(counters "$TMP/f.json")" 50
 
+# The table's footer and /metrics.
+tf_start "$NS" "$TMP/t.txt" "$TMP/t.err" -o table -d ingress -t 0.1 --max-table-flows 100 \
+	--metrics 9274 tun0 || exit 1
+scan 10000 100
+sleep 0.3
+scan 20000 50
+sleep 0.3
+check "metrics: tunflow_evicted_total" \
+	"$(ip netns exec "$NS" timeout 5 busybox wget -q -O - http://127.0.0.1:9274/metrics | grep '^tunflow_evicted_total')" \
+	"tunflow_evicted_total 50"
+tf_stop
+check "table: the footer shows evicted" "$(grep '^not in flows' "$TMP/t.txt" | tail -1)" "not in flows: evicted 50"
+
 # The default bound: 4 x --max-flows.
-tf_start "$NS" "$TMP/d.json" "$TMP/d.err" -o json -d ingress -t 0.1 --max-flows 64 tun0 || exit 1
-scan 30000 300 400
+tf_start "$NS" "$TMP/d.json" "$TMP/d.err" -o json -d ingress -t 0.1 --max-flows 16 tun0 || exit 1
+scan 30000 100 100
 sleep 0.3
 tf_stop
-check "default bound 4 x 64: 44 of 300 flows evicted, none lost to map_full" \
+check "default bound 4 x 16: 36 of 100 flows evicted, none lost to map_full" \
 	"$(jq -c -s 'map(select(.type == "counters" and .final)) | last | [.evicted, .map_full]' "$TMP/d.json")" \
-	'[44,0]'
+	'[36,0]'
 
 # A scan of 30000 ports through a bound of 1000, CSV: memory stays bounded.
 tf_start "$NS" "$TMP/s.csv" "$TMP/s.err" -o csv -d ingress -t 0.1 --max-table-flows 1000 tun0 || exit 1
