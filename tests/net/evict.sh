@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The bound on user space's tables (--max-table-flows): a port scan from one tunnel ends
 # the longest idle flows and records as "evicted", exactly as many as went past the
-# bound, each with its exact packets; the counter says so in JSON, CSV, the table's
+# bound, each with its exact packets (IPFIX flowEndReason 5); the counter says so in JSON, CSV, the table's
 # footer and /metrics; memory stays bounded.
 SUITE=evict
 . "$(dirname "$0")/lib.sh"
 need jq
 need busybox
+need ipfixDump
+need nc.openbsd
 
 tun_ns evict
 ip netns exec "$NS" sysctl -qw net.ipv6.conf.tun0.disable_ipv6=1
@@ -62,6 +64,28 @@ check "metrics: tunflow_evicted_total" \
 	"tunflow_evicted_total 50"
 tf_stop
 check "table: the footer shows evicted" "$(grep '^not in flows' "$TMP/t.txt" | tail -1)" "not in flows: evicted 50"
+
+# IPFIX: the evicted records end with flowEndReason 5 (lack of resources), the others
+# at exit with 4 (forced end). A TCP collector that keeps what it is sent.
+bg sh -c "exec ip netns exec '$NS' nc.openbsd -d -l 127.0.0.1 4740 >'$TMP/x.ipfix'"
+COLLECTOR=$BG
+for _ in $(seq 50); do
+	ip netns exec "$NS" ss -Hltn 'sport = :4740' | grep -q . && break
+	sleep 0.1
+done
+tf_start "$NS" "$TMP/x.json" "$TMP/x.err" -o json -d ingress -t 0.1 --max-table-flows 100 \
+	--ipfix tcp:127.0.0.1:4740 tun0 || exit 1
+scan 10000 100
+sleep 0.3
+scan 20000 50
+sleep 0.3
+tf_stop
+sleep 0.3
+kill "$COLLECTOR" 2>/dev/null
+wait "$COLLECTOR" 2>/dev/null
+check "ipfix: 50 records with flowEndReason 5, 100 with 4" \
+	"$(ipfixDump --in "$TMP/x.ipfix" 2>&1 | grep -o 'flowEndReason *: *[0-9]*' | grep -o '[0-9]*$' | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}')" \
+	"4:100 5:50 "
 
 # The default bound: 4 x --max-flows.
 tf_start "$NS" "$TMP/d.json" "$TMP/d.err" -o json -d ingress -t 0.1 --max-flows 16 tun0 || exit 1
