@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # The bound on user space's tables (--max-table-flows): a port scan from one tunnel ends
-# the longest idle flows and records as "evicted", exactly as many as went past the
-# bound, each with its exact packets (IPFIX flowEndReason 5); the counter says so in JSON, CSV, the table's
-# footer and /metrics; memory stays bounded.
+# the longest idle flows and records as "evicted" (IPFIX flowEndReason 5), exactly as
+# many as went past the bound, each with its exact packets; the counter says so in
+# JSON, CSV, the table's footer and /metrics; memory stays bounded.
 SUITE=evict
 . "$(dirname "$0")/lib.sh"
 need jq
