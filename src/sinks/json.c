@@ -119,7 +119,8 @@ static void json_report(struct sink *s, const struct report *r)
 {
 	struct json_sink *js = (struct json_sink *)s;
 	bool changed = r->final || r->harvest_errors != js->last_errors ||
-		       r->attach_errors != js->last_attach_errors || r->evicted != js->last_evicted ||
+		       r->attach_errors != js->last_attach_errors ||
+		       r->evicted != js->last_evicted ||
 		       (r->export && r->export->failures != js->last_export_failures);
 	char now[32];
 

@@ -50,7 +50,8 @@ int main(void)
 	CHECK_INT("alice: top 1 is .5 (lowest of three at 400)", t[1].top[0].addr[15], 5);
 	CHECK_INT("alice: top 2 is .6", t[1].top[1].addr[15], 6);
 	CHECK_INT("alice: top 3 is .7", t[1].top[2].addr[15], 7);
-	CHECK_INT("alice: top bytes", t[1].top[0].bytes + t[1].top[1].bytes + t[1].top[2].bytes, 1200);
+	CHECK_INT("alice: top bytes",
+		  t[1].top[0].bytes + t[1].top[1].bytes + t[1].top[2].bytes, 1200);
 	CHECK_INT("alice: ip version kept", t[1].top[0].ip_version, 4);
 	CHECK_INT("bob: one remote", t[0].ntop, 1);
 	CHECK_INT("bob: its bytes", t[0].top[0].bytes, 2000);

@@ -80,7 +80,8 @@ static void biflow_and_initiator(void)
 	CHECK_INT("initiator: the first packet's sender", got[0].key.src[15], 1);
 	CHECK_INT("initiator: its direction", got[0].key.dir, DIR_INGRESS);
 	CHECK_INT("initiator: its port", got[0].key.sport, 4000);
-	CHECK_INT("biflow: tcp flags each way", got[0].tcp_flags << 8 | got[0].rev_tcp_flags, 0x0212);
+	CHECK_INT("biflow: tcp flags each way", got[0].tcp_flags << 8 | got[0].rev_tcp_flags,
+		  0x0212);
 	CHECK_INT("biflow: start", got[0].start_ns, 1 * S);
 	CHECK_INT("biflow: end", got[0].end_ns, 3 * S);
 	CHECK_INT("exit: the table is empty after", emit(rt, 6 * S, NULL, 0, true), 0);
@@ -195,7 +196,8 @@ static void evicted(void)
 	CHECK_INT("bound: one evicted", records_evicted(rt), 1);
 	add(rt, key(DIR_EGRESS, IPPROTO_UDP, 3, 53, 1, 5000), 1, 90, 4 * S, 4 * S, 0);
 	CHECK_INT("bound: a delta of an evicted record evicts nothing", records_evicted(rt), 1);
-	CHECK_INT("bound: the evicted record goes at the next emit", emit(rt, 5 * S, NULL, 0, false), 1);
+	CHECK_INT("bound: the evicted record goes at the next emit",
+		  emit(rt, 5 * S, NULL, 0, false), 1);
 	CHECK_STR("bound: evicted, with every delta before its emit", counts(&got[0]),
 		  "1 60 1 90 evicted");
 	CHECK_INT("bound: the longest idle went", got[0].key.dst[15], 3);

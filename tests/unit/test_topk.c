@@ -24,13 +24,15 @@ int main(void)
 		size_t k = round % 11;                      /* 0..10 */
 
 		for (int i = 0; i < n; i++)
-			v[i] = round % 4 ? rand() % 100 : i; /* duplicates; ascending (worst case) */
+			/* duplicates, or ascending (the worst case) */
+			v[i] = round % 4 ? rand() % 100 : i;
 		memcpy(sorted, v, sizeof(v));
 		qsort(sorted, n, sizeof(int), desc);
 		topk_init(&t, kept, sizeof(int), k, desc);
 		for (int i = 0; i < n; i++)
 			topk_offer(&t, &v[i]);
-		if (t.n != (k < (size_t)n ? k : (size_t)n) || memcmp(kept, sorted, t.n * sizeof(int)))
+		if (t.n != (k < (size_t)n ? k : (size_t)n) ||
+		    memcmp(kept, sorted, t.n * sizeof(int)))
 			bad++;
 	}
 	CHECK_INT("200 streams: the k best in order", bad, 0);
