@@ -3,6 +3,8 @@
  *   bench datapath [--quick]  per-packet cost under BPF_PROG_TEST_RUN against the empty
  *                             program measured in the same run, pinned to one CPU
  *   bench harvest             wall and CPU time to harvest 10k/100k/1M flows, and memory
+ *   bench evict [N]           a harvest of N new flows into tables already holding N,
+ *                             unbounded and bounded at N (every flow evicts one)
  *   bench export              IPFIX export of 100k/1M records over TCP on loopback
  * Prints Markdown table rows. */
 #define _GNU_SOURCE
@@ -22,6 +24,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "core/flowtab.h"
+#include "core/records.h"
 #include "core/datapath.h"
 #include "sources/ifwatch.h"
 #include "sinks/ipfix.h"
@@ -208,7 +211,7 @@ static void noop_flow(const struct flow_key *k, const struct flow_stats *st, voi
 
 /* Fill the active kernel map with n flows from user space (batch update of per-CPU
  * values), as if n flows had been seen in one interval. */
-static int fill(struct datapath *dp, __u32 n)
+static int fill_from(struct datapath *dp, __u32 n, __u32 first_id)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	const __u32 chunk = 8192;
@@ -220,7 +223,7 @@ static int fill(struct datapath *dp, __u32 n)
 		__u32 cnt = n - base < chunk ? n - base : chunk;
 
 		for (__u32 i = 0; i < cnt; i++) {
-			__u32 id = base + i;
+			__u32 id = first_id + base + i;
 
 			memset(&keys[i], 0, sizeof(keys[i]));
 			keys[i].ifindex = 2;
@@ -271,12 +274,17 @@ static unsigned long long map_memlock(int fd)
 	return memlock;
 }
 
+static int fill(struct datapath *dp, __u32 n)
+{
+	return fill_from(dp, n, 0);
+}
+
 /* Time the whole harvest of n flows (swap, drain, merge CPUs, flow table), and the
  * kernel part alone (swap and drain into a callback that does nothing). */
 static int harvest_one(__u32 n)
 {
 	struct datapath dp;
-	struct flowtab *ft = flowtab_new();
+	struct flowtab *ft = flowtab_new(0);
 	struct mallinfo2 m0, m1;
 	double w0, w1, c0, c1, k0, k1;
 	long got;
@@ -314,6 +322,87 @@ static int harvest(void)
 	for (size_t i = 0; i < 3; i++)
 		if (harvest_one(sizes[i]))
 			return 1;
+	return 0;
+}
+
+struct evict_ctx {
+	struct flowtab *ft;
+	struct records *rt; /* NULL: flow table only */
+};
+
+static void on_flow_rec(const struct flow_key *k, const struct flow_stats *st, void *ctx)
+{
+	struct evict_ctx *x = ctx;
+	struct flow *f = flowtab_add(x->ft, k, st);
+
+	if (x->rt && f)
+		records_add(x->rt, k, st, NULL);
+}
+
+static void no_record(const struct record *r, void *ctx)
+{
+	(void)r;
+	(void)ctx;
+}
+
+/* One harvest of n flows fills the tables; a second harvest of n other flows is timed
+ * (CPU of the whole harvest, and of the user-space part alone: the harvest minus a
+ * drain of the same n flows into a callback that does nothing), with the tables
+ * unbounded (they grow to 2n) or bounded at n (each new flow evicts the one idle
+ * longest; the first eviction sorts the previous harvest's n flows by last packet). */
+static int evict_one(__u32 n, bool records, size_t bound)
+{
+	struct record_cfg rc = {.idle_s = 1e6, .active_s = 1e6, .tcp_linger_s = 2, .max = bound};
+	struct evict_ctx x = {flowtab_new(bound), records ? records_new(&rc) : NULL};
+	struct datapath dp;
+	struct mallinfo2 m0, m1;
+	double c0, c1, k0, k1, u0, u1;
+	long got;
+
+	if (dp_open(&dp, n) || fill_from(&dp, n, 0))
+		return 1;
+	m0 = mallinfo2();
+	flowtab_begin(x.ft);
+	got = dp_harvest(&dp, on_flow_rec, &x);
+	if (x.rt)
+		records_emit(x.rt, 3, NULL, 0, false, no_record, NULL);
+	m1 = mallinfo2();
+	if (got != n || fill_from(&dp, n, n))
+		return 1;
+	c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+	flowtab_begin(x.ft);
+	got = dp_harvest(&dp, on_flow_rec, &x);
+	u0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+	if (x.rt)
+		records_emit(x.rt, 3, NULL, 0, false, no_record, NULL);
+	flowtab_drop_ended(x.ft);
+	c1 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+	if (got != n || fill_from(&dp, n, 2 * n))
+		return 1;
+	k0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+	got = dp_harvest(&dp, noop_flow, NULL);
+	k1 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+	u1 = u0 - c0 - (k1 - k0); /* user-space part of the harvest */
+	printf("| %u | %s | %s | %.3f | %.0f | %.0f | %llu | %.0f |\n", n,
+	       records ? "flows + records" : "flows", bound ? "yes" : "no", c1 - c0,
+	       u1 * 1e9 / n, (c1 - u0) * 1e9 / n,
+	       (unsigned long long)(flowtab_evicted(x.ft) + (x.rt ? records_evicted(x.rt) : 0)),
+	       (double)(m1.uordblks + m1.hblkhd - m0.uordblks - m0.hblkhd) / n);
+	fflush(stdout);
+	records_free(x.rt);
+	flowtab_free(x.ft);
+	dp_close(&dp);
+	return got == n ? 0 : 1;
+}
+
+static int evict(__u32 n)
+{
+	printf("| flows | tables | bounded at N | harvest CPU s | user-space add ns/flow | emit + drop ns/flow | evicted | user-space bytes/flow |\n");
+	printf("|---|---|---|---|---|---|---|---|\n");
+	for (int rec = 0; rec <= 1; rec++)
+		for (int b = 0; b <= 1; b++)
+			if (evict_one(n, rec, b ? n : 0))
+				return 1;
 	return 0;
 }
 
@@ -416,6 +505,8 @@ int main(int argc, char **argv)
 		return harvest();
 	if (argc >= 2 && !strcmp(argv[1], "export"))
 		return export();
-	fprintf(stderr, "usage: bench datapath [--quick] | bench harvest | bench export\n");
+	if (argc >= 2 && !strcmp(argv[1], "evict"))
+		return evict(argc >= 3 ? strtoul(argv[2], NULL, 0) : 100000);
+	fprintf(stderr, "usage: bench datapath [--quick] | bench harvest | bench evict [N] | bench export\n");
 	return 2;
 }

@@ -79,6 +79,9 @@ static const struct opt opts[] = {
 	 .help = "auto, tcx or tc (clsact filter); default {default}: tcx if present"},
 	{"max-flows", 0, "N", OPT_UINT, F(max_flows), .min = 1, .max = 1 << 24, .def = "65536",
 	 .group = G_WATCH, .help = "flows the kernel holds per interval (default {default})"},
+	{"max-table-flows", 0, "N", OPT_UINT, F(max_table_flows), .min = 1, .max = 1 << 28,
+	 .group = G_WATCH, .help = "flows (and records) user space holds; past it the longest "
+				   "idle end as \"evicted\" (default 4 x --max-flows)"},
 	{"cleanup", 0, "IFACE", OPT_STRING, F(cleanup), .group = G_WATCH,
 	 .help = "remove what a killed tunflow left on IFACE (tc mode), then exit"},
 	/* Reports */
@@ -245,6 +248,11 @@ int parse_args(int argc, char **argv, struct config *c)
 		else
 			err = set_one(&opts[i], optarg, c);
 	}
+	/* A harvest brings at most --max-flows flows: four harvests' worth of all-new flows
+	 * fit, while one tunnel's scan cannot grow the tables past it. */
+	if (!c->max_table_flows)
+		c->max_table_flows = 4 * (size_t)c->max_flows;
+	c->rec.max = c->max_table_flows;
 out:
 	free(longs);
 	free(shorts);

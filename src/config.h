@@ -25,6 +25,7 @@ struct config {
 	int metrics_top;
 	struct ipfix_cfg ipfix; /* ipfix.collector NULL: no export */
 	__u32 max_flows;
+	size_t max_table_flows; /* flows, and records, user space holds at most */
 	enum attach_mode mode;
 	struct table_opts table;
 	bool verbose, quiet;

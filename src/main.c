@@ -105,6 +105,7 @@ int main(int argc, char **argv)
 	if (privs_drop(cfg.user))
 		goto out;
 	pc.rec = cfg.rec;
+	pc.max_table_flows = cfg.max_table_flows;
 	if (pipeline_init(&p, &pc, &dp, &w, users))
 		goto oom;
 	piped = true;

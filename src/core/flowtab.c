@@ -4,6 +4,7 @@
 #include <string.h>
 #include <glib.h>
 #include "core/flowtab.h"
+#include "util/hash.h"
 
 /* Flows come from chunks of FLOWS_PER_CHUNK and go back to a free list: no malloc
  * header per flow, and one allocation per thousand flows on the harvest path. */
@@ -22,6 +23,9 @@ struct flowtab {
 	struct chunk *chunks;
 	struct flow *free; /* a free flow's first bytes hold the next free flow */
 	__u64 expire_before;
+	struct lru live;   /* flows not ended, least recently harvested first */
+	size_t max;        /* live flows at most; 0: no bound */
+	__u64 evicted;
 };
 
 static struct flow *flow_get(struct flowtab *ft)
@@ -36,54 +40,38 @@ static struct flow *flow_get(struct flowtab *ft)
 		c->next = ft->chunks;
 		ft->chunks = c;
 		for (int i = FLOWS_PER_CHUNK - 1; i >= 0; i--) {
-			memcpy(&c->flows[i], &ft->free, sizeof(ft->free));
+			memcpy((void *)&c->flows[i], &ft->free, sizeof(ft->free));
 			ft->free = &c->flows[i];
 		}
 	}
 	f = ft->free;
-	memcpy(&ft->free, f, sizeof(ft->free));
+	memcpy(&ft->free, (void *)f, sizeof(ft->free));
 	memset(f, 0, sizeof(*f));
 	return f;
 }
 
 static void flow_put(struct flowtab *ft, struct flow *f)
 {
-	memcpy(f, &ft->free, sizeof(ft->free));
+	memcpy((void *)f, &ft->free, sizeof(ft->free));
 	ft->free = f;
 }
 
-static guint key_hash(gconstpointer p)
+/* Idle longest: the earliest last packet. */
+static __u64 flow_last(const struct lru_node *x)
 {
-	/* the key is zero-padded, so every byte is meaningful: mix its eleven 32-bit words
-	 * (multiply-xorshift per word, then a murmur3 finaliser) */
-	const struct flow_key *k = p;
-	guint32 w[sizeof(*k) / 4], h = 0x9e3779b9u;
-
-	memcpy(w, k, sizeof(w));
-	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
-		h ^= w[i] * 0xcc9e2d51u;
-		h = (h << 13 | h >> 19) * 5 + 0xe6546b64u;
-	}
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	return h ^ (h >> 16);
+	return lru_entry(x, struct flow, lru)->last_ns;
 }
 
-static gboolean key_equal(gconstpointer a, gconstpointer b)
-{
-	return !memcmp(a, b, sizeof(struct flow_key));
-}
-
-struct flowtab *flowtab_new(void)
+struct flowtab *flowtab_new(size_t max_flows)
 {
 	struct flowtab *ft = calloc(1, sizeof(*ft));
 
 	if (!ft)
 		return NULL;
 	/* the key lives inside the flow, which the table's pool owns */
-	ft->h = g_hash_table_new(key_hash, key_equal);
+	ft->h = g_hash_table_new(flow_key_hash, flow_key_equal);
+	ft->max = max_flows;
+	lru_init(&ft->live);
 	return ft;
 }
 
@@ -104,6 +92,7 @@ void flowtab_free(struct flowtab *ft)
 
 __u64 flowtab_begin(struct flowtab *ft)
 {
+	lru_next_epoch(&ft->live);
 	return ++ft->gen;
 }
 
@@ -114,7 +103,30 @@ const char *const end_names[END_MAX] = {
 	[END_ACTIVE] = "active timeout",
 	[END_TCP] = "tcp end",
 	[END_EXIT] = "tunflow exit",
+	[END_EVICTED] = "evicted",
 };
+
+static void end_flow(struct flowtab *ft, struct flow *f, enum end_reason why)
+{
+	f->end = why;
+	lru_remove(&ft->live, &f->lru);
+}
+
+/* Make room for one more live flow. */
+static void evict_oldest(struct flowtab *ft)
+{
+	struct lru_node *x = lru_oldest(&ft->live, flow_last);
+
+	if (!x)
+		return;
+	end_flow(ft, lru_entry(x, struct flow, lru), END_EVICTED);
+	ft->evicted++;
+}
+
+__u64 flowtab_evicted(const struct flowtab *ft)
+{
+	return ft->evicted;
+}
 
 struct flow *flowtab_add(struct flowtab *ft, const struct flow_key *key,
 			 const struct flow_stats *st)
@@ -122,6 +134,8 @@ struct flow *flowtab_add(struct flowtab *ft, const struct flow_key *key,
 	struct flow *f = g_hash_table_lookup(ft->h, key);
 
 	if (!f) {
+		if (ft->max && ft->live.n >= ft->max)
+			evict_oldest(ft);
 		f = flow_get(ft);
 		if (!f)
 			return NULL;
@@ -144,10 +158,12 @@ struct flow *flowtab_add(struct flowtab *ft, const struct flow_key *key,
 		f->first_ns = st->first_ns;
 	if (st->last_ns > f->last_ns)
 		f->last_ns = st->last_ns;
+	if (!f->end)
+		lru_touch(&ft->live, &f->lru);
 	return f;
 }
 
-static gboolean idle(gpointer key, gpointer value, gpointer data)
+static gboolean remove_if_idle(gpointer key, gpointer value, gpointer data)
 {
 	struct flowtab *ft = data;
 	struct flow *f = value;
@@ -155,6 +171,7 @@ static gboolean idle(gpointer key, gpointer value, gpointer data)
 	(void)key;
 	if (f->last_ns >= ft->expire_before)
 		return FALSE;
+	lru_remove(&ft->live, &f->lru);
 	flow_put(ft, f); /* the table drops its pointers to f right after this returns */
 	return TRUE;
 }
@@ -162,7 +179,7 @@ static gboolean idle(gpointer key, gpointer value, gpointer data)
 size_t flowtab_expire(struct flowtab *ft, __u64 before_ns)
 {
 	ft->expire_before = before_ns;
-	return g_hash_table_foreach_remove(ft->h, idle, ft);
+	return g_hash_table_foreach_remove(ft->h, remove_if_idle, ft);
 }
 
 size_t flowtab_end_ifaces(struct flowtab *ft, const int *ifindexes, size_t n,
@@ -180,27 +197,27 @@ size_t flowtab_end_ifaces(struct flowtab *ft, const int *ifindexes, size_t n,
 
 		for (size_t i = 0; i < n && !f->end; i++)
 			if (f->key.ifindex == (__u32)ifindexes[i]) {
-				f->end = why;
+				end_flow(ft, f, why);
 				ended++;
 			}
 	}
 	return ended;
 }
 
-static gboolean ended(gpointer key, gpointer value, gpointer data)
+static gboolean remove_if_ended(gpointer key, gpointer value, gpointer data)
 {
 	struct flow *f = value;
 
 	(void)key;
 	if (!f->end)
 		return FALSE;
-	flow_put(data, f);
+	flow_put(data, f); /* an ended flow is out of the live list already */
 	return TRUE;
 }
 
 size_t flowtab_drop_ended(struct flowtab *ft)
 {
-	return g_hash_table_foreach_remove(ft->h, ended, ft);
+	return g_hash_table_foreach_remove(ft->h, remove_if_ended, ft);
 }
 
 int flow_cmp_bytes(const void *a, const void *b)

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* User-space flow table: each flow's totals across harvests, and what the latest
- * harvest added. */
+ * harvest added. Bounded: when it holds its maximum of live flows, a new flow ends the
+ * one idle longest (END_EVICTED), which is reported once more like any ended flow. */
 #ifndef TUNFLOW_FLOWTAB_H
 #define TUNFLOW_FLOWTAB_H
 
 #include <stddef.h>
 #include "flow.h"
+#include "util/lru.h"
 
 /* Why a flow ended. */
 enum end_reason {
@@ -15,6 +17,7 @@ enum end_reason {
 	END_ACTIVE,      /* lasted the active timeout: reported, goes on in a new record */
 	END_TCP,         /* FIN both ways or RST, then quiet for the linger */
 	END_EXIT,        /* tunflow stopped */
+	END_EVICTED,     /* the table was full and this flow had been idle longest */
 	END_MAX,
 };
 
@@ -31,21 +34,29 @@ struct flow {
 	double rate_bps;          /* bits per second over the last full interval */
 	__u8 tcp_flags, d_tcp_flags;
 	__u8 end;                 /* enum end_reason: reported once more, then dropped */
+	struct lru_node lru;      /* live flows, least recently harvested first */
 };
 
 struct flowtab;
 
-struct flowtab *flowtab_new(void);
+/* max_flows: live flows at most (0: no bound). Flows that ended stay until
+ * flowtab_drop_ended(), so between two drops the table holds at most max_flows plus the
+ * flows one harvest brings. */
+struct flowtab *flowtab_new(size_t max_flows);
 void flowtab_free(struct flowtab *ft);
 /* Start a harvest: flows updated from now on carry the new generation. */
 __u64 flowtab_begin(struct flowtab *ft);
-/* Add one harvested flow. Returns it, or NULL when out of memory. */
+/* Add one harvested flow. A flow new to a full table first ends the live flow idle
+ * longest (last packet earliest) with END_EVICTED. Returns the flow, or NULL when out of
+ * memory. */
 struct flow *flowtab_add(struct flowtab *ft, const struct flow_key *key, const struct flow_stats *st);
 /* Forget flows whose last packet is older than before_ns. Returns how many. */
 size_t flowtab_expire(struct flowtab *ft, __u64 before_ns);
 /* End every flow of these interfaces with reason why. Returns how many. */
 size_t flowtab_end_ifaces(struct flowtab *ft, const int *ifindexes, size_t n,
 			  enum end_reason why);
+/* Flows ended by the bound so far. */
+__u64 flowtab_evicted(const struct flowtab *ft);
 /* Forget the flows that ended (after they were reported). */
 size_t flowtab_drop_ended(struct flowtab *ft);
 /* All flows, in no particular order. The array is owned by the table and valid until

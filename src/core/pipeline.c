@@ -20,7 +20,7 @@ int pipeline_init(struct pipeline *p, const struct pipeline_cfg *cfg, struct dat
 	p->users = users;
 	p->sinks = g_ptr_array_new();
 	p->ifacc = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-	p->ft = flowtab_new();
+	p->ft = flowtab_new(cfg->max_table_flows);
 	return p->ft ? 0 : -ENOMEM;
 }
 
@@ -195,6 +195,7 @@ int pipeline_harvest(struct pipeline *p, bool final, const int *gone_if, size_t 
 	r.now_real_ns = now + r.mono_to_real_ns;
 	r.counters = counters;
 	r.harvest_errors = p->harvest_errors;
+	r.evicted = flowtab_evicted(p->ft) + (p->records ? records_evicted(p->records) : 0);
 	r.nifaces = final ? p->nifaces_at_exit : ifwatch_count(p->w);
 	r.attach_errors = ifwatch_attach_errors(p->w);
 	r.users = users_enabled(p->users);

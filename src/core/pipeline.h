@@ -23,6 +23,7 @@ struct pipeline_cfg {
 	struct record_cfg rec; /* the record lifecycle, for sinks that take records */
 	double forget_s;       /* the live table forgets a flow this long after its last
 				* packet */
+	size_t max_table_flows; /* flows the table holds; past it the longest idle go */
 };
 
 struct pipeline {

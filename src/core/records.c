@@ -5,6 +5,8 @@
 #include <glib.h>
 #include <netinet/in.h>
 #include "core/records.h"
+#include "util/hash.h"
+#include "util/lru.h"
 
 #define TCP_FIN 0x01
 #define TCP_RST 0x04
@@ -12,27 +14,21 @@
 struct records {
 	struct record_cfg cfg;
 	GHashTable *h;        /* canonical key (owned by the entry) -> struct entry */
+	struct lru open;      /* entries not ended, least recently added to first */
+	__u64 evicted;
 };
 
 struct entry {
 	struct flow_key canon;
 	struct record r;
 	bool emitted;         /* a record of this flow went out: roles are fixed */
+	struct lru_node lru;
 };
 
-static guint canon_hash(gconstpointer p)
+/* Idle longest: the earliest last packet either way. */
+static __u64 entry_last(const struct lru_node *x)
 {
-	const guint32 *w = p;
-	guint32 h = 0x811c9dc5u;
-
-	for (size_t i = 0; i < sizeof(struct flow_key) / 4; i++)
-		h = (h ^ w[i]) * 0x01000193u;
-	return h ^ (h >> 15);
-}
-
-static gboolean canon_equal(gconstpointer a, gconstpointer b)
-{
-	return !memcmp(a, b, sizeof(struct flow_key));
+	return lru_entry(x, struct entry, lru)->r.last_ns;
 }
 
 /* ICMP echo request and reply are one flow: name both by the request's type. */
@@ -75,7 +71,8 @@ struct records *records_new(const struct record_cfg *cfg)
 	if (!rt)
 		return NULL;
 	rt->cfg = *cfg;
-	rt->h = g_hash_table_new_full(canon_hash, canon_equal, NULL, g_free);
+	rt->h = g_hash_table_new_full(flow_key_hash, flow_key_equal, NULL, g_free);
+	lru_init(&rt->open);
 	return rt;
 }
 
@@ -104,6 +101,23 @@ static void swap_roles(struct record *r, const struct flow_key *k)
 	r->fin_rev = fin;
 }
 
+/* Make room for one more open record. */
+static void evict_oldest(struct records *rt)
+{
+	struct lru_node *x = lru_oldest(&rt->open, entry_last);
+
+	if (!x)
+		return;
+	lru_remove(&rt->open, x);
+	lru_entry(x, struct entry, lru)->r.end = END_EVICTED;
+	rt->evicted++;
+}
+
+__u64 records_evicted(const struct records *rt)
+{
+	return rt->evicted;
+}
+
 int records_add(struct records *rt, const struct flow_key *k, const struct flow_stats *st,
 		const char *user)
 {
@@ -115,6 +129,8 @@ int records_add(struct records *rt, const struct flow_key *k, const struct flow_
 	canonical(k, rt->cfg.uniflow, &c);
 	e = g_hash_table_lookup(rt->h, &c);
 	if (!e) {
+		if (rt->cfg.max && rt->open.n >= rt->cfg.max)
+			evict_oldest(rt);
 		e = g_try_new0(struct entry, 1);
 		if (!e)
 			return -ENOMEM;
@@ -152,10 +168,12 @@ int records_add(struct records *rt, const struct flow_key *k, const struct flow_
 	r->rst |= !!(st->tcp_flags & TCP_RST);
 	if (user && !r->user)
 		r->user = user;
+	if (r->end != END_EVICTED)
+		lru_touch(&rt->open, &e->lru);
 	return 0;
 }
 
-static bool in(const int *v, size_t n, __u32 x)
+static bool has_ifindex(const int *v, size_t n, __u32 x)
 {
 	for (size_t i = 0; i < n; i++)
 		if ((__u32)v[i] == x)
@@ -174,7 +192,7 @@ struct emit_ctx {
 	size_t n;
 };
 
-static gboolean due(gpointer key, gpointer value, gpointer data)
+static gboolean emit_if_due(gpointer key, gpointer value, gpointer data)
 {
 	struct emit_ctx *x = data;
 	struct entry *e = value;
@@ -185,9 +203,11 @@ static gboolean due(gpointer key, gpointer value, gpointer data)
 	bool tcp_done = r->key.proto == IPPROTO_TCP && (r->rst || (r->fin_fwd && r->fin_rev));
 
 	(void)key;
-	if (x->final)
+	if (r->end == END_EVICTED)
+		; /* ended when the table was full, whatever happened since */
+	else if (x->final)
 		r->end = END_EXIT;
-	else if (in(x->gone, x->ngone, r->key.ifindex))
+	else if (has_ifindex(x->gone, x->ngone, r->key.ifindex))
 		r->end = END_IFACE_GONE;
 	else if (tcp_done && (quiet >= cfg->tcp_linger_s * 1e9 || quiet >= cfg->idle_s * 1e9))
 		r->end = END_TCP; /* closed: the idle timer does not get to name it */
@@ -201,8 +221,10 @@ static gboolean due(gpointer key, gpointer value, gpointer data)
 		x->fn(r, x->ctx);
 		x->n++;
 	}
-	if (r->end != END_ACTIVE)
+	if (r->end != END_ACTIVE) {
+		lru_remove(&x->rt->open, &e->lru);
 		return TRUE; /* the entry goes */
+	}
 	/* goes on in a new record */
 	e->emitted = true;
 	r->packets = r->bytes = r->rev_packets = r->rev_bytes = 0;
@@ -218,11 +240,7 @@ size_t records_emit(struct records *rt, __u64 now_ns, const int *gone, size_t ng
 {
 	struct emit_ctx x = {rt, now_ns, gone, ngone, final, fn, ctx, 0};
 
-	g_hash_table_foreach_remove(rt->h, due, &x);
+	g_hash_table_foreach_remove(rt->h, emit_if_due, &x);
+	lru_next_epoch(&rt->open);
 	return x.n;
-}
-
-size_t records_open(const struct records *rt)
-{
-	return g_hash_table_size(rt->h);
 }

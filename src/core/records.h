@@ -2,7 +2,8 @@
 /* Flow records with a NetFlow-style lifecycle: both directions of a connection in one
  * record (RFC 5103 biflow: initiator and responder), ended by idle timeout, active
  * timeout (a long flow reported periodically), TCP end (FIN both ways or RST, then a
- * short linger), its interface going, or tunflow exiting. */
+ * short linger), its interface going, tunflow exiting, or eviction: when the table holds
+ * its maximum of open records, a new one ends the record idle longest. */
 #ifndef TUNFLOW_RECORDS_H
 #define TUNFLOW_RECORDS_H
 
@@ -16,6 +17,7 @@ struct record_cfg {
 	double active_s;    /* reported every this long while it lasts (default 1800) */
 	double tcp_linger_s;/* after FIN both ways or RST, quiet this long: ended (default 2) */
 	bool uniflow;       /* one record per direction instead of biflows */
+	size_t max;         /* open records at most; 0: no bound */
 };
 
 /* One record: the initiator's direction is fwd (key as the initiator sent it). */
@@ -39,14 +41,17 @@ typedef void (*record_fn)(const struct record *r, void *ctx);
 
 struct records *records_new(const struct record_cfg *cfg);
 void records_free(struct records *rt);
-/* Add one harvested flow delta. Returns 0 or -ENOMEM. */
+/* Add one harvested flow delta. A record new to a full table first ends the open record
+ * idle longest (END_EVICTED; it goes out at the next records_emit, with every delta
+ * added to it until then). Returns 0 or -ENOMEM. */
 int records_add(struct records *rt, const struct flow_key *k, const struct flow_stats *st,
 		const char *user);
-/* Emit the records that are due at now_ns: timed out, TCP-ended, on an interface that
- * went (gone, n), or every one (final). Returns how many. */
+/* Emit the records that are due at now_ns: evicted, timed out, TCP-ended, on an
+ * interface that went (gone, n), or every one (final). Call once per harvest, after its
+ * deltas. Returns how many. */
 size_t records_emit(struct records *rt, __u64 now_ns, const int *gone, size_t ngone,
 		    bool final, record_fn fn, void *ctx);
-/* Records open now. */
-size_t records_open(const struct records *rt);
+/* Records ended by the bound so far. */
+__u64 records_evicted(const struct records *rt);
 
 #endif

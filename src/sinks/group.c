@@ -5,6 +5,8 @@
 #include <string.h>
 #include <glib.h>
 #include "sinks/sink.h"
+#include "util/hash.h"
+#include "util/topk.h"
 
 struct acc {
 	struct user_total t;
@@ -15,19 +17,6 @@ struct remote {
 	__u64 bytes;
 	int ip_version;
 };
-
-static guint addr_hash(gconstpointer p)
-{
-	guint32 w[4];
-
-	memcpy(w, p, 16);
-	return (w[0] ^ w[1] * 31) ^ (w[2] * 0x9e3779b1u ^ w[3] * 0x85ebca6bu);
-}
-
-static gboolean addr_equal(gconstpointer a, gconstpointer b)
-{
-	return !memcmp(a, b, 16);
-}
 
 static int cmp_total(const void *a, const void *b)
 {
@@ -41,38 +30,35 @@ static int cmp_total(const void *a, const void *b)
 	return strcmp(x->user, y->user);
 }
 
-/* Whether (bytes, addr) ranks above an entry: more bytes, then lower address. */
-static bool above(__u64 bytes, const void *addr, const struct user_total *t, int j)
+typedef __typeof__(((struct user_total *)0)->top[0]) top_dest;
+
+/* More bytes first, then the lower address. */
+static int dest_cmp(const void *a, const void *b)
 {
-	return bytes > t->top[j].bytes ||
-	       (bytes == t->top[j].bytes && memcmp(addr, t->top[j].addr, 16) < 0);
+	const top_dest *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	return memcmp(x->addr, y->addr, 16);
 }
 
 /* Keep the USER_TOP_DESTS remote addresses with most bytes. */
-static void pick_top(struct acc *a)
+static void keep_top_remotes(struct acc *a)
 {
-	struct user_total *t = &a->t;
+	struct topk top;
 	GHashTableIter it;
 	gpointer k, v;
 
+	topk_init(&top, a->t.top, sizeof(a->t.top[0]), USER_TOP_DESTS, dest_cmp);
 	g_hash_table_iter_init(&it, a->remote);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		const struct remote *r = v;
-		int j = t->ntop;
+		top_dest d = {.ip_version = r->ip_version, .bytes = r->bytes};
 
-		if (j == USER_TOP_DESTS) {
-			if (!above(r->bytes, k, t, j - 1))
-				continue;
-			j--;
-		} else {
-			t->ntop++;
-		}
-		for (; j > 0 && above(r->bytes, k, t, j - 1); j--)
-			t->top[j] = t->top[j - 1];
-		memcpy(t->top[j].addr, k, 16);
-		t->top[j].bytes = r->bytes;
-		t->top[j].ip_version = r->ip_version;
+		memcpy(d.addr, k, 16);
+		topk_offer(&top, &d);
 	}
+	a->t.ntop = top.n;
 }
 
 struct user_total *group_by_user(struct flow *const *flows, size_t nflows, size_t *n)
@@ -104,7 +90,7 @@ struct user_total *group_by_user(struct flow *const *flows, size_t nflows, size_
 			}
 			memset(&accs[nacc], 0, sizeof(accs[nacc]));
 			accs[nacc].t.user = f->user;
-			accs[nacc].remote = g_hash_table_new_full(addr_hash, addr_equal, NULL, g_free);
+			accs[nacc].remote = g_hash_table_new_full(addr16_hash, addr16_equal, NULL, g_free);
 			slot = GSIZE_TO_POINTER(nacc);
 			g_hash_table_insert(by, key, slot);
 			nacc++;
@@ -126,7 +112,7 @@ struct user_total *group_by_user(struct flow *const *flows, size_t nflows, size_
 	if (!out)
 		goto out;
 	for (size_t i = 0; i < nacc; i++) {
-		pick_top(&accs[i]);
+		keep_top_remotes(&accs[i]);
 		out[i] = accs[i].t;
 	}
 	qsort(out, nacc, sizeof(*out), cmp_total);

@@ -83,9 +83,10 @@ static fbInfoElementSpec_t spec[] = {
 };
 
 /* IPFIX flowEndReason (IANA): 1 idle timeout, 2 active timeout, 3 end of flow
- * detected, 4 forced end. */
+ * detected, 4 forced end, 5 lack of resources. */
 static const uint8_t end_reason[END_MAX] = {
 	[END_IDLE] = 1, [END_ACTIVE] = 2, [END_TCP] = 3, [END_IFACE_GONE] = 4, [END_EXIT] = 4,
+	[END_EVICTED] = 5,
 };
 
 struct msg {

@@ -19,6 +19,7 @@ struct json_sink {
 	__u64 last_errors;
 	unsigned long last_attach_errors;
 	__u64 last_export_failures;
+	__u64 last_evicted;
 };
 
 /* The opening of a flow or record object: type, interface, user, key fields. */
@@ -119,6 +120,7 @@ static int json_report(struct sink *s, const struct report *r)
 	struct json_sink *js = (struct json_sink *)s;
 	bool changed = r->final || r->harvest_errors != js->last_errors ||
 		       r->attach_errors != js->last_attach_errors ||
+		       r->evicted != js->last_evicted ||
 		       (r->export && r->export->failures != js->last_export_failures);
 	char now[32];
 
@@ -144,8 +146,9 @@ static int json_report(struct sink *s, const struct report *r)
 		for (int c = 0; c < CNT_MAX; c++)
 			fprintf(js->out, ",\"%s\":%llu", counter_names[c],
 				(unsigned long long)r->counters[c]);
-		fprintf(js->out, ",\"harvest_errors\":%llu,\"attach_errors\":%lu",
-			(unsigned long long)r->harvest_errors, r->attach_errors);
+		fprintf(js->out, ",\"harvest_errors\":%llu,\"attach_errors\":%lu,\"evicted\":%llu",
+			(unsigned long long)r->harvest_errors, r->attach_errors,
+			(unsigned long long)r->evicted);
 		if (r->export) {
 			fprintf(js->out,
 				",\"exported\":%llu,\"export_failures\":%llu,\"export_backlog\":%llu",
@@ -159,6 +162,7 @@ static int json_report(struct sink *s, const struct report *r)
 		memcpy(js->last, r->counters, sizeof(js->last));
 		js->last_errors = r->harvest_errors;
 		js->last_attach_errors = r->attach_errors;
+		js->last_evicted = r->evicted;
 	}
 	return sink_out_status(js->out);
 }

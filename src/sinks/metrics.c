@@ -14,6 +14,8 @@
 #include "util/fmt.h"
 #include "core/datapath.h"
 #include "sinks/metrics.h"
+#include "util/hash.h"
+#include "util/topk.h"
 
 struct series {
 	int ifindex;
@@ -169,63 +171,60 @@ static void series_lines(struct metrics *m, GString *s, bool bytes)
 }
 
 struct dest {
-	const char *addr;
+	__u8 addr[16];
+	int ip_version;
 	__u64 bytes;
 };
 
 /* More bytes first; ties by address, so that the set is stable. */
-static bool above(const struct dest *a, const struct dest *b)
+static int dest_cmp(const void *a, const void *b)
 {
-	return a->bytes > b->bytes || (a->bytes == b->bytes && strcmp(a->addr, b->addr) < 0);
+	const struct dest *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	return memcmp(x->addr, y->addr, 16);
 }
 
 /* The top destinations by bytes over the flows in the table: the far side of the
  * tunnel (destination on ingress, source on egress), as --group-by user counts it. */
 static void top_lines(struct metrics *m, GString *s, const struct report *r)
 {
-	GHashTable *by = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	struct dest *top = calloc(m->top, sizeof(*top));
+	GHashTable *by = g_hash_table_new_full(addr16_hash, addr16_equal, NULL, g_free);
+	struct dest *kept = calloc(m->top, sizeof(*kept));
+	struct topk top;
 	GHashTableIter it;
 	gpointer k, v;
-	int n = 0;
 
-	for (size_t i = 0; top && i < r->nflows; i++) {
+	for (size_t i = 0; kept && i < r->nflows; i++) {
 		const struct flow *f = r->flows[i];
-		char a[ADDR_STRLEN];
-		__u64 *b;
+		const __u8 *far = f->key.dir == DIR_INGRESS ? f->key.dst : f->key.src;
+		struct dest *d = g_hash_table_lookup(by, far);
 
-		fmt_addr(f->key.dir == DIR_INGRESS ? f->key.dst : f->key.src, f->key.ip_version, a);
-		b = g_hash_table_lookup(by, a);
-		if (!b) {
-			b = g_new0(__u64, 1);
-			g_hash_table_insert(by, g_strdup(a), b);
+		if (!d) {
+			d = g_new0(struct dest, 1);
+			memcpy(d->addr, far, 16);
+			d->ip_version = f->key.ip_version;
+			g_hash_table_insert(by, d->addr, d);
 		}
-		*b += f->bytes;
+		d->bytes += f->bytes;
 	}
+	topk_init(&top, kept, sizeof(*kept), kept ? m->top : 0, dest_cmp);
 	g_hash_table_iter_init(&it, by);
-	while (top && g_hash_table_iter_next(&it, &k, &v)) {
-		struct dest d = {k, *(__u64 *)v};
-		int j = n;
-
-		if (n == m->top) {
-			if (!above(&d, &top[n - 1]))
-				continue;
-			j = n - 1;
-		} else {
-			n++;
-		}
-		for (; j > 0 && above(&d, &top[j - 1]); j--)
-			top[j] = top[j - 1];
-		top[j] = d;
-	}
+	while (g_hash_table_iter_next(&it, &k, &v))
+		topk_offer(&top, v);
 	g_string_append_printf(s,
 		"# HELP tunflow_top_destination_bytes Bytes of the flows in tunflow's table to "
 		"each of the %d remote addresses with most (the set changes with the traffic).\n"
 		"# TYPE tunflow_top_destination_bytes gauge\n", m->top);
-	for (int j = 0; j < n; j++)
+	for (size_t j = 0; j < top.n; j++) {
+		char a[ADDR_STRLEN];
+
+		fmt_addr(kept[j].addr, kept[j].ip_version, a);
 		g_string_append_printf(s, "tunflow_top_destination_bytes{address=\"%s\"} %llu\n",
-				       top[j].addr, (unsigned long long)top[j].bytes);
-	free(top);
+				       a, (unsigned long long)kept[j].bytes);
+	}
+	free(kept);
 	g_hash_table_destroy(by);
 }
 
@@ -262,6 +261,9 @@ void metrics_update(struct metrics *m, const struct report *r)
 		"# HELP tunflow_attach_errors_total Interfaces that matched but could not be "
 		"attached.\n# TYPE tunflow_attach_errors_total counter\n"
 		"tunflow_attach_errors_total %lu\n"
+		"# HELP tunflow_evicted_total Flows and flow records ended early (end reason "
+		"evicted) because their table held --max-table-flows.\n"
+		"# TYPE tunflow_evicted_total counter\ntunflow_evicted_total %llu\n"
 		"# HELP tunflow_interfaces Interfaces watched.\n# TYPE tunflow_interfaces gauge\n"
 		"tunflow_interfaces %d\n"
 		"# HELP tunflow_harvest_duration_seconds Time the last harvest took (map swap "
@@ -269,7 +271,8 @@ void metrics_update(struct metrics *m, const struct report *r)
 		"tunflow_harvest_duration_seconds %.6f\n"
 		"# HELP tunflow_harvests_total Harvests done.\n# TYPE tunflow_harvests_total "
 		"counter\ntunflow_harvests_total %llu\n",
-		(unsigned long long)r->harvest_errors, r->attach_errors, r->nifaces,
+		(unsigned long long)r->harvest_errors, r->attach_errors,
+		(unsigned long long)r->evicted, r->nifaces,
 		r->harvest_s, (unsigned long long)m->harvests);
 	{
 		const struct export_stats none = {0}, *e = r->export ? r->export : &none;

@@ -37,6 +37,7 @@ struct report {
 	__u64 now_real_ns;
 	const __u64 *counters; /* CNT_MAX cumulative kernel failure counters */
 	__u64 harvest_errors;  /* user-space failures: drain errors, flows not stored */
+	__u64 evicted;         /* flows and flow records ended early: their table was full */
 	int nifaces;
 	unsigned long attach_errors; /* interfaces that appeared but could not be attached */
 	const struct iface_total *gone; /* interfaces gone since the last report */

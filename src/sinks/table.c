@@ -8,6 +8,7 @@
 #include "util/fmt.h"
 #include "core/datapath.h"
 #include "sinks/sink.h"
+#include "util/topk.h"
 
 struct table_sink {
 	struct sink s;
@@ -18,11 +19,10 @@ struct table_sink {
 	size_t cap;
 };
 
-/* The k flows with most bytes, in order, into ts->top. Most flows fail the first
- * comparison against the smallest kept one, so this is linear in practice. */
-static size_t pick_top(struct table_sink *ts, struct flow **flows, size_t n, size_t k)
+/* The k flows with most bytes, in order, into ts->top. */
+static size_t top_flows(struct table_sink *ts, struct flow **flows, size_t n, size_t k)
 {
-	size_t have = 0;
+	struct topk top;
 
 	if (k > n)
 		k = n;
@@ -39,19 +39,10 @@ static size_t pick_top(struct table_sink *ts, struct flow **flows, size_t n, siz
 		qsort(ts->top, n, sizeof(*flows), flow_cmp_bytes);
 		return n;
 	}
-	for (size_t i = 0; i < n; i++) {
-		size_t j;
-
-		if (have == k && flow_cmp_bytes(&flows[i], &ts->top[k - 1]) >= 0)
-			continue;
-		j = have < k ? have++ : k - 1;
-		while (j > 0 && flow_cmp_bytes(&flows[i], &ts->top[j - 1]) < 0) {
-			ts->top[j] = ts->top[j - 1];
-			j--;
-		}
-		ts->top[j] = flows[i];
-	}
-	return have;
+	topk_init(&top, ts->top, sizeof(*flows), k, flow_cmp_bytes);
+	for (size_t i = 0; i < n; i++)
+		topk_offer(&top, &flows[i]);
+	return top.n;
 }
 
 /* Column widths: interface, endpoints, user (0: no user column). */
@@ -86,7 +77,7 @@ static int rows_available(const struct table_sink *ts)
 
 void print_losses(FILE *out, const char *prefix, const struct report *r)
 {
-	bool lost = r->harvest_errors > 0 || r->attach_errors > 0 ||
+	bool lost = r->harvest_errors > 0 || r->attach_errors > 0 || r->evicted > 0 ||
 		    (r->export && r->export->failures > 0);
 
 	for (int c = 0; c < CNT_MAX; c++)
@@ -101,6 +92,8 @@ void print_losses(FILE *out, const char *prefix, const struct report *r)
 		fprintf(out, " harvest_errors %llu", (unsigned long long)r->harvest_errors);
 	if (r->attach_errors)
 		fprintf(out, " attach_errors %lu", r->attach_errors);
+	if (r->evicted)
+		fprintf(out, " evicted %llu", (unsigned long long)r->evicted);
 	if (r->export && r->export->failures)
 		fprintf(out, " export_failures %llu", (unsigned long long)r->export->failures);
 	fputc('\n', out);
@@ -201,7 +194,7 @@ static int table_report(struct sink *s, const struct report *r)
 		tot_bytes += r->flows[i]->bytes;
 		tot_rate += r->flows[i]->rate_bps;
 	}
-	shown = pick_top(ts, r->flows, r->nflows, rows < 0 ? r->nflows : (size_t)rows);
+	shown = top_flows(ts, r->flows, r->nflows, rows < 0 ? r->nflows : (size_t)rows);
 	for (size_t i = 0; i < shown; i++) {
 		const struct flow *f = ts->top[i];
 
