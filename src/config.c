@@ -29,6 +29,8 @@ static void usage(FILE *out)
 "      --tcp-linger SEC   records: end SEC after FIN both ways or RST (default 2)\n"
 "      --metrics [ADDR:]PORT  serve Prometheus /metrics (default address 127.0.0.1)\n"
 "      --metrics-top N    destinations /metrics shows (default 10)\n"
+"      --metrics-web-config FILE  /metrics TLS and basic auth (Prometheus web config)\n"
+"      --metrics-user-idle SEC  drop a user's series after SEC without traffic (600)\n"
 "      --ipfix [udp:|tcp:]HOST:PORT  export flow records to an IPFIX collector\n"
 "      --ipfix-domain ID  IPFIX observation domain id (default 0)\n"
 "      --ipfix-backlog N  records that may wait for the collector (default 100000)\n"
@@ -115,7 +117,7 @@ enum {
 	OPT_DURATION = 256, OPT_MAX_FLOWS, OPT_ATTACH, OPT_CLEANUP, OPT_GROUP_BY, OPT_USER_MAP,
 	OPT_OPENVPN, OPT_SESSIONS, OPT_RECORDS, OPT_UNIFLOW, OPT_IDLE, OPT_ACTIVE, OPT_LINGER,
 	OPT_METRICS, OPT_METRICS_TOP, OPT_IPFIX, OPT_IPFIX_DOMAIN, OPT_IPFIX_BACKLOG,
-	OPT_IPFIX_TEMPLATES,
+	OPT_IPFIX_TEMPLATES, OPT_METRICS_WEB, OPT_METRICS_IDLE,
 };
 
 int parse_args(int argc, char **argv, struct config *c)
@@ -142,6 +144,8 @@ int parse_args(int argc, char **argv, struct config *c)
 		{"tcp-linger", required_argument, NULL, OPT_LINGER},
 		{"metrics", required_argument, NULL, OPT_METRICS},
 		{"metrics-top", required_argument, NULL, OPT_METRICS_TOP},
+		{"metrics-web-config", required_argument, NULL, OPT_METRICS_WEB},
+		{"metrics-user-idle", required_argument, NULL, OPT_METRICS_IDLE},
 		{"ipfix", required_argument, NULL, OPT_IPFIX},
 		{"ipfix-domain", required_argument, NULL, OPT_IPFIX_DOMAIN},
 		{"ipfix-backlog", required_argument, NULL, OPT_IPFIX_BACKLOG},
@@ -161,6 +165,7 @@ int parse_args(int argc, char **argv, struct config *c)
 	c->excludes = g_ptr_array_new();
 	c->users.sessions = SESSIONS_FILE;
 	c->metrics_top = 10;
+	c->metrics_user_idle = 600;
 	c->ipfix = (struct ipfix_cfg){.backlog = 100000, .template_s = 60};
 	c->rec = (struct record_cfg){.idle_s = 15, .active_s = 1800, .tcp_linger_s = 2};
 	opterr = 0;
@@ -238,6 +243,14 @@ int parse_args(int argc, char **argv, struct config *c)
 			if (parse_uint("--metrics-top", optarg, 1, 1000, &u))
 				return -EINVAL;
 			c->metrics_top = u;
+			break;
+		case OPT_METRICS_WEB:
+			c->metrics_web_config = optarg;
+			break;
+		case OPT_METRICS_IDLE:
+			if (parse_seconds("--metrics-user-idle", optarg, 1, 86400 * 7,
+					  &c->metrics_user_idle))
+				return -EINVAL;
 			break;
 		case OPT_IPFIX:
 			if (ipfix_parse(optarg, &c->ipfix))
