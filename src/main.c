@@ -31,6 +31,7 @@
 #include "config.h"
 #include "util/log.h"
 #include "util/privs.h"
+#include "util/rlimit.h"
 
 #define IDLE_FORGET_S 60 /* the live table forgets a flow this long after its last packet */
 #define IPFIX_EXIT_WAIT_S 2 /* at exit, the collector has this long to take the backlog */
@@ -353,6 +354,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	if (parse_args(argc, argv, &a.cfg))
 		return 2;
+	rlimit_nofile_raise();
 	libbpf_set_print(a.cfg.verbose ? libbpf_print : NULL);
 	if (check_privileges())
 		return 1;
@@ -397,7 +399,11 @@ int main(int argc, char **argv)
 	a.cfg.ipfix.quiet = a.cfg.quiet;
 	if (a.cfg.ipfix.collector && !(a.ipfix = ipfix_open(&a.cfg.ipfix)))
 		return 1;
-	if (a.cfg.metrics && !(a.metrics = metrics_start(a.cfg.metrics, a.cfg.metrics_top)))
+	if (a.cfg.metrics &&
+	    !(a.metrics = metrics_start(&(struct metrics_cfg){
+		      .addr = a.cfg.metrics, .top = a.cfg.metrics_top,
+		      .web_config = a.cfg.metrics_web_config,
+		      .user_idle_s = a.cfg.metrics_user_idle})))
 		return 1;
 	a.ft = flowtab_new();
 	a.ifacc = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
