@@ -29,8 +29,7 @@ static void csv_str(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static void csv_record(struct sink *s, const struct record *rec, const char *user,
-		       const struct report *r)
+static void csv_record(struct sink *s, const struct record *rec, const struct report *r)
 {
 	FILE *out = ((struct csv_sink *)s)->out;
 	const struct flow_key *k = &rec->key;
@@ -45,7 +44,7 @@ static void csv_record(struct sink *s, const struct record *rec, const char *use
 		end_names[rec->end]);
 	csv_str(out, iface_name(k->ifindex));
 	fputc(',', out);
-	csv_str(out, user ? user : "");
+	csv_str(out, rec->user ? rec->user : "");
 	fprintf(out, ",%s,%u,%s,%s,%s,", k->dir == DIR_INGRESS ? "ingress" : "egress",
 		k->ip_version, proto_name(k->proto, pb), src, dst);
 	if (ports)
@@ -59,11 +58,11 @@ static void csv_record(struct sink *s, const struct record *rec, const char *use
 		(unsigned long long)rec->rev_bytes, rec->tcp_flags, rec->rev_tcp_flags);
 }
 
-static void csv_report(struct sink *s, const struct report *r)
+static int csv_report(struct sink *s, const struct report *r)
 {
-	fflush(((struct csv_sink *)s)->out);
 	if (r->final)
 		print_losses(stderr, "tunflow: not in flows:", r);
+	return sink_out_status(((struct csv_sink *)s)->out);
 }
 
 static void csv_close(struct sink *s)
@@ -77,6 +76,7 @@ struct sink *sink_csv_new(FILE *out)
 
 	if (!cs)
 		return NULL;
+	cs->s.name = "standard output";
 	cs->s.report = csv_report;
 	cs->s.record = csv_record;
 	cs->s.close = csv_close;

@@ -114,7 +114,7 @@ static void gone_line(FILE *out, const struct iface_total *t, const struct repor
 	fprintf(out, ",\"gone\":\"%s\"}\n", last);
 }
 
-static void json_report(struct sink *s, const struct report *r)
+static int json_report(struct sink *s, const struct report *r)
 {
 	struct json_sink *js = (struct json_sink *)s;
 	bool changed = r->final || r->harvest_errors != js->last_errors ||
@@ -160,18 +160,17 @@ static void json_report(struct sink *s, const struct report *r)
 		js->last_errors = r->harvest_errors;
 		js->last_attach_errors = r->attach_errors;
 	}
-	fflush(js->out);
+	return sink_out_status(js->out);
 }
 
-static void json_record(struct sink *s, const struct record *rec, const char *user,
-			const struct report *r)
+static void json_record(struct sink *s, const struct record *rec, const struct report *r)
 {
 	FILE *out = ((struct json_sink *)s)->out;
 	char start[32], end[32];
 
 	fmt_time(rec->start_ns + r->mono_to_real_ns, start);
 	fmt_time(rec->end_ns + r->mono_to_real_ns, end);
-	key_fields(out, "record", &rec->key, user);
+	key_fields(out, "record", &rec->key, rec->user);
 	fprintf(out,
 		",\"start\":\"%s\",\"end\":\"%s\",\"duration\":%.3f,\"end_reason\":\"%s\","
 		"\"packets\":%llu,\"bytes\":%llu,\"tcp_flags\":%u,\"rev_packets\":%llu,"
@@ -193,6 +192,7 @@ struct sink *sink_json_new(FILE *out, enum group_by group, bool records)
 
 	if (!js)
 		return NULL;
+	js->s.name = "standard output";
 	js->s.report = json_report;
 	js->s.close = json_close;
 	js->out = out;

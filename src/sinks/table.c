@@ -172,7 +172,7 @@ static void users_report(struct table_sink *ts, const struct report *r)
 	free(t);
 }
 
-static void table_report(struct sink *s, const struct report *r)
+static int table_report(struct sink *s, const struct report *r)
 {
 	struct table_sink *ts = (struct table_sink *)s;
 	struct widths w = ts->o.wide ? (struct widths){15, 47, 0} : (struct widths){6, 20, 0};
@@ -224,7 +224,7 @@ static void table_report(struct sink *s, const struct report *r)
 done:
 	if (!ts->o.tty)
 		fputc('\n', out);
-	fflush(out);
+	return sink_out_status(out);
 }
 
 static void table_close(struct sink *s)
@@ -239,6 +239,7 @@ struct sink *sink_table_new(FILE *out, const struct table_opts *o, enum group_by
 
 	if (!ts)
 		return NULL;
+	ts->s.name = "standard output";
 	ts->s.report = table_report;
 	ts->s.close = table_close;
 	ts->out = out;
