@@ -38,7 +38,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 TOOLS     := $(OUT)/test_bpf $(OUT)/tunpkt $(OUT)/hookq $(OUT)/other.bpf.o $(OUT)/bench $(OUT)/tunrelay \
-	     $(OUT)/ipfixsplit $(UNIT_BINS)
+	     $(OUT)/ipfixsplit $(OUT)/connhold $(UNIT_BINS)
 
 .PHONY: all clean deps demo test bench fuzz fuzz-build lint
 .DELETE_ON_ERROR:
@@ -87,6 +87,9 @@ $(OUT)/tunrelay: bench/tunrelay.c | $(OUT)
 	$(CC) $(CFLAGS) $< -o $@
 
 $(OUT)/ipfixsplit: tests/tools/ipfixsplit.c | $(OUT)
+	$(CC) $(CFLAGS) $< -o $@
+
+$(OUT)/connhold: tests/tools/connhold.c | $(OUT)
 	$(CC) $(CFLAGS) $< -o $@
 
 $(OUT)/bench: bench/bench.c $(TEST_LIB) $(LIB_OBJS) $(OUT)/plain.bpf.o
