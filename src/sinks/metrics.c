@@ -10,7 +10,8 @@
  * The server can be scraped while it is under load: epoll (no descriptor number
  * limit), a connection limit per client address and in all, and a deadline per
  * request that bytes do not extend (libmicrohttpd's own timeout restarts with every
- * byte): a watchdog thread shuts down connections older than METRICS_DEADLINE_S. */
+ * byte): a watchdog thread shuts down a connection whose request (or the wait for the
+ * next one on a kept-alive connection) took METRICS_DEADLINE_S. */
 #include <errno.h>
 #include <crypt.h>
 #include <pthread.h>
@@ -50,7 +51,8 @@ struct series {
 struct conn {
 	struct conn *prev, *next;
 	int fd;
-	gint64 start_us; /* accepted, or its last request finished */
+	gint64 start_us; /* accepted; or its last request finished, or a next one began */
+	bool served;     /* a request finished on it (kept alive) */
 	bool cut;
 };
 
@@ -219,7 +221,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	enum MHD_Result ret;
 	int ok;
 
-	(void)version, (void)upload, (void)upload_size, (void)state;
+	(void)version, (void)upload;
+	/* the first call only says the headers are in: answering then would make
+	 * libmicrohttpd close the connection after the answer (no keep-alive) */
+	if (!*state) {
+		*state = m;
+		return MHD_YES;
+	}
+	if (*upload_size) { /* a body nobody asked for: skipped */
+		*upload_size = 0;
+		return MHD_YES;
+	}
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "");
 	ok = authorized(m, c);
@@ -289,7 +301,29 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state,
 		return;
 	pthread_mutex_lock(&m->conn_lock);
 	x->start_us = g_get_monotonic_time();
+	x->served = true;
 	pthread_mutex_unlock(&m->conn_lock);
+}
+
+/* A request line arrived. On a kept-alive connection, the request gets a deadline of
+ * its own (the wait for it had one too): one sent just before the connection's idle
+ * time ran out is not cut in the middle. The first request's deadline runs from the
+ * accept, so no connection lives more than twice the deadline without answers. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct metrics *m = cls;
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn *x = ci ? ci->socket_context : NULL;
+
+	(void)uri;
+	if (x) {
+		pthread_mutex_lock(&m->conn_lock);
+		if (x->served && !x->cut)
+			x->start_us = g_get_monotonic_time();
+		pthread_mutex_unlock(&m->conn_lock);
+	}
+	return NULL;
 }
 
 static void *watchdog(void *arg)
@@ -433,6 +467,7 @@ struct metrics *metrics_start(const struct metrics_cfg *cfg)
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_DEADLINE_S,
 				MHD_OPTION_NOTIFY_CONNECTION, on_connection, m,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, m,
+				MHD_OPTION_URI_LOG_CALLBACK, on_request_line, m,
 				MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 	if (!m->d) {
 		char *a = text_clean(cfg->addr, strlen(cfg->addr), 64);

@@ -3,8 +3,9 @@
 # /metrics stays up under connection abuse: 500 idle connections (10 from each of 50
 # addresses) and 16 slow clients (one header byte every 2 s, from one address) are
 # held while another client scrapes once a second, and every scrape succeeds. The slow
-# clients are cut at the 10 s request deadline however often they send a byte, and an
-# address gets no more than 16 connections.
+# clients are cut at the 10 s request deadline however often they send a byte, while a
+# scraper that keeps its connection alive is not; an address gets no more than 16
+# connections.
 SUITE=metrics_load
 . "$(dirname "$0")/lib.sh"
 need curl
@@ -29,11 +30,17 @@ srcs=$(for i in $(seq 10 59); do echo 198.51.100.$i; done)
 bg ip netns exec "$NS" "$CONNHOLD" -i 500 -d 26 198.51.100.1 9273 $srcs >"$TMP/idle"
 bg ip netns exec "$NS" "$CONNHOLD" -l 16 -e 2 -d 26 198.51.100.1 9273 198.51.100.100 >"$TMP/slow"
 sleep 3
+# a kept-alive scraper, one request every 8.6 s on one connection: never cut
+bg ip netns exec "$NS" curl -s --max-time 30 --rate 7/m --interface 198.51.100.3 \
+	-w '%{http_code}:%{num_connects} ' $(printf -- '-o /dev/null http://198.51.100.1:9273/metrics %.0s' 1 2 3) \
+	>"$TMP/keepalive"
 for _ in $(seq 20); do
 	scrape
 	sleep 1
 done >"$TMP/codes"
-wait "${PIDS[-2]}" "${PIDS[-1]}"
+wait "${PIDS[-3]}" "${PIDS[-2]}" "${PIDS[-1]}"
+check "a kept-alive scraper's 3 requests 8.6 s apart: one connection, all 200" \
+	"$(cat "$TMP/keepalive")" "200:1 200:0 200:0 "
 check "20 of 20 scrapes answered 200 while the others held on" \
 	"$(sort "$TMP/codes" | uniq -c | awk '{print $1 "x" $2}' | paste -sd' ')" "20x200"
 check "500 idle connections held at once" "$(grep max_open "$TMP/idle")" "max_open=500"
