@@ -127,7 +127,7 @@ static unsigned ct_equal(const void *a, const void *b, size_t n)
 
 	for (size_t i = 0; i < n; i++)
 		d |= x[i] ^ y[i];
-	return 1 & ((d - 1) >> 8);
+	return 1 & (((unsigned)d - 1) >> 8);
 }
 
 /* Whether user and password are one of the web configuration's users. The time taken
@@ -357,13 +357,14 @@ static void *watchdog(void *arg)
 
 /* Read the web configuration, its certificate and key (checked by GnuTLS, so that a
  * bad pair is named here and not as a failed start), and prepare the password check. */
-static int web_setup(struct metrics *m, const char *path)
+static int web_setup(struct metrics *m, const char *file)
 {
+	g_autofree char *path = text_clean(file, strlen(file), TEXT_NAME_MAX);
 	char *err = NULL;
-	size_t len;
+	size_t clen, klen;
 	unsigned cost = 4;
 
-	if (webconfig_load(path, &m->wc, &err)) {
+	if (webconfig_load(file, &m->wc, &err)) {
 		pr_err("%s", err);
 		g_free(err);
 		return -EINVAL;
@@ -373,14 +374,14 @@ static int web_setup(struct metrics *m, const char *path)
 		gnutls_datum_t cert, key;
 		int r;
 
-		if (webconfig_read_file(m->wc.cert_file, &m->cert, &len, &err) ||
-		    (cert = (gnutls_datum_t){(unsigned char *)m->cert, len},
-		     webconfig_read_file(m->wc.key_file, &m->key, &len, &err))) {
+		if (webconfig_read_file(m->wc.cert_file, &m->cert, &clen, &err) ||
+		    webconfig_read_file(m->wc.key_file, &m->key, &klen, &err)) {
 			pr_err("web config %s: %s", path, err);
 			g_free(err);
 			return -EINVAL;
 		}
-		key = (gnutls_datum_t){(unsigned char *)m->key, len};
+		cert = (gnutls_datum_t){(unsigned char *)m->cert, clen};
+		key = (gnutls_datum_t){(unsigned char *)m->key, klen};
 		if (gnutls_certificate_allocate_credentials(&cred) < 0)
 			return -ENOMEM;
 		r = gnutls_certificate_set_x509_key_mem2(cred, &cert, &key, GNUTLS_X509_FMT_PEM,
