@@ -36,7 +36,7 @@
 
 #define AUTH_CACHE 64 /* (user, password) pairs that passed, kept as SHA-256 */
 #define MAX_CONNECTIONS 1024
-#define AUTH_CHECKS_PER_S 8 /* bcrypt checks of new (user, password) pairs per second */
+#define AUTH_CHECKS_PER_S 8 /* bcrypt checks of new (user, password) pairs a second */
 
 struct series {
 	int ifindex;
@@ -134,8 +134,9 @@ static unsigned ct_equal(const void *a, const void *b, size_t n)
  * does not tell whether the name exists: every name is compared (as SHA-256, in
  * constant time), and a missing one is checked against a dummy hash of the same cost.
  * Pairs that passed are remembered (as SHA-256 of both), so that a scrape does not pay
- * bcrypt's cost every time; new pairs are checked at most AUTH_CHECKS_PER_S a second,
- * so that guessing cannot keep the server thread busy. */
+ * bcrypt's cost every time; new pairs are checked at most AUTH_CHECKS_PER_S a second
+ * and for half of the time at most (a token bucket of one second), so that guessing
+ * cannot keep the server thread from answering scrapes. */
 static int check_password(struct metrics *m, const char *user, const char *pass)
 {
 	guint8 name[32], pair[32];
@@ -153,7 +154,6 @@ static int check_password(struct metrics *m, const char *user, const char *pass)
 		m->bucket_us = now - G_USEC_PER_SEC;
 	if (m->bucket_us > now)
 		return -1;
-	m->bucket_us += G_USEC_PER_SEC / AUTH_CHECKS_PER_S;
 	sha256(user, strlen(user), NULL, 0, name);
 	for (size_t i = 0; i < m->wc.nusers; i++) {
 		uintptr_t eq = ct_equal(m->user_sums[i], name, 32), mask = -eq;
@@ -163,6 +163,10 @@ static int check_password(struct metrics *m, const char *user, const char *pass)
 		found |= eq;
 	}
 	out = crypt_rn(pass, hash, m->cd, sizeof(*m->cd));
+	/* each check costs twice its time, at least 1/AUTH_CHECKS_PER_S: bcrypt gets half
+	 * of the server thread at most, scrapes the rest */
+	m->bucket_us += MAX(2 * (g_get_monotonic_time() - now),
+			    G_USEC_PER_SEC / AUTH_CHECKS_PER_S);
 	if (!out || strlen(out) != strlen(hash) || !ct_equal(out, hash, strlen(hash)) || !found)
 		return 0;
 	memcpy(m->cache[m->next_cache], pair, 32);

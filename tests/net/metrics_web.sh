@@ -44,9 +44,10 @@ check "the page over TLS passes promtool" \
 check "the page counts the traffic" \
 	"$(grep '^tunflow_bytes_total{interface="tun0",direction="ingress"' "$TMP/m" | awk '{print $NF}')" 2400
 check "\$2b\$ hash, right password: 200" "$(code -u 'grafana:battery staple' $URL)" 200
-check "wrong password: 401" "$(code -u 'prometheus:wrong horse' $URL)" 401
-check "password of another user: 401" "$(code -u 'prometheus:battery staple' $URL)" 401
-check "unknown user: 401" "$(code -u 'nobody:right horse' $URL)" 401
+# checks cost the server time (cost 12: 0.5 s of its 1 s budget, cost 4: 1/8 s)
+check "wrong password: 401" "$(code -u 'grafana:wrong horse' $URL)" 401
+check "password of another user: 401" "$(code -u 'grafana:right horse' $URL)" 401
+check "unknown user: 401" "$(code -u 'nobody:battery staple' $URL)" 401
 check "no authorization header: 401" "$(code $URL)" 401
 check "401 asks for basic auth" \
 	"$(get -D - -o /dev/null $URL | tr -d '\r' | grep -i '^www-authenticate')" \
@@ -59,6 +60,7 @@ check "a certificate the client does not trust is refused" \
 	"$(ip netns exec "$NS" curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
 	   --cacert "$TMP/other.crt" -u 'prometheus:right horse' $URL)" 000
 # cost 12 takes a while per check; remembered, 10 scrapes take less than one check
+sleep 1
 t=$(get -o /dev/null -w '%{time_total}\n' -u 'nobody:x' $URL)
 check "a check of an unknown user costs bcrypt time too (>= 0.05 s)" \
 	"$(awk -v t="$t" 'BEGIN {print (t >= 0.05 ? "yes" : t)}')" yes
@@ -66,8 +68,8 @@ check "10 scrapes with a remembered password, each faster than a bcrypt check" \
 	"$(for _ in $(seq 10); do get -o /dev/null -w '%{http_code} %{time_total}\n' \
 		-u 'prometheus:right horse' $URL; done |
 	   awk -v t="$t" '$1 == 200 && $2 < t / 2 {n++} END {print n + 0}')" 10
-# guessing: a second's worth of checks (8), then 429 until the budget refills; the
-# remembered scraper still gets in
+# guessing: a second's worth of cheap checks (8), then 429 until the budget refills;
+# the remembered scraper still gets in
 sleep 1.1
 get -u 'grafana:guess' -w '%{http_code}\n' $(printf -- "-o /dev/null $URL %.0s" $(seq 20)) \
 	>"$TMP/guesses"
@@ -77,8 +79,16 @@ check "20 guesses in a row: at least 8 throttled (429)" \
 	"$(grep -c 429 "$TMP/guesses" | awk '{print ($1 >= 8 ? "yes" : $1)}')" yes
 check "a known scraper passes while guesses are throttled" \
 	"$(code -u 'prometheus:right horse' $URL)" 200
+# a costly hash: each check is charged twice its time, so that 16 in a row (over
+# 0.07 s each) exceed the second's budget, whatever the machine's load
+sleep 1.1
+get -u 'prometheus:guess' -w '%{http_code}\n' $(printf -- "-o /dev/null $URL %.0s" $(seq 16)) \
+	>"$TMP/costly"
+check "16 costly guesses in a row: the first checked" "$(head -1 "$TMP/costly")" 401
+check "16 costly guesses in a row: the last throttled" "$(tail -1 "$TMP/costly")" 429
+sleep 0.3 # the page is rendered at each harvest
 check "failures counted" \
-	"$(get -u 'prometheus:right horse' $URL | awk '$1 == "tunflow_metrics_auth_failures_total" {print $2}')" 27
+	"$(get -u 'prometheus:right horse' $URL | awk '$1 == "tunflow_metrics_auth_failures_total" {print $2}')" 43
 tf_stop
 check "exit status" "$TF_RC" 0
 
