@@ -15,11 +15,11 @@ ARCH    := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 OUT     := build
 
-PKGS    := libbpf glib-2.0 libmnl libcap libmicrohttpd libfixbuf
+PKGS    := libbpf glib-2.0 libmnl libcap libmicrohttpd libfixbuf yaml-0.1 gnutls
 INCS    := -I$(OUT) -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS  ?= -O2 -g
 CFLAGS  += -Wall -Wextra -std=gnu11 -MMD -MP $(INCS)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lcrypt
 BPF_CFLAGS := -g -O2 -Wall -Wextra -target bpf -D__TARGET_ARCH_$(ARCH) \
 	-I/usr/include/$(MULTIARCH) -Isrc
 FUZZ_CFLAGS := -O1 -g -Wall -Wextra -std=gnu11 -MMD -MP $(INCS) \
@@ -38,7 +38,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 TOOLS     := $(OUT)/test_bpf $(OUT)/tunpkt $(OUT)/hookq $(OUT)/other.bpf.o $(OUT)/bench $(OUT)/tunrelay \
-	     $(OUT)/ipfixsplit $(UNIT_BINS)
+	     $(OUT)/ipfixsplit $(OUT)/connhold $(UNIT_BINS)
 
 .PHONY: all clean deps demo test bench fuzz fuzz-build lint
 .DELETE_ON_ERROR:
@@ -87,6 +87,9 @@ $(OUT)/tunrelay: bench/tunrelay.c | $(OUT)
 	$(CC) $(CFLAGS) $< -o $@
 
 $(OUT)/ipfixsplit: tests/tools/ipfixsplit.c | $(OUT)
+	$(CC) $(CFLAGS) $< -o $@
+
+$(OUT)/connhold: tests/tools/connhold.c | $(OUT)
 	$(CC) $(CFLAGS) $< -o $@
 
 $(OUT)/bench: bench/bench.c $(TEST_LIB) $(LIB_OBJS) $(OUT)/plain.bpf.o

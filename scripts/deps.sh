@@ -7,6 +7,7 @@ PKGS=(
 	make gcc clang pkg-config
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libglib2.0-dev libmnl-dev libcap-dev libmicrohttpd-dev
+	libyaml-dev libgnutls28-dev libcrypt-dev
 	linux-libc-dev
 	iproute2 iputils-ping jq util-linux
 	iperf3 softflowd ethtool

@@ -23,6 +23,8 @@ struct config {
 	struct record_cfg rec;
 	const char *metrics;
 	int metrics_top;
+	const char *metrics_web_config;
+	double metrics_user_idle;
 	struct ipfix_cfg ipfix; /* ipfix.collector NULL: no export */
 	__u32 max_flows;
 	size_t max_table_flows; /* flows, and records, user space holds at most */

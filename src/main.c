@@ -17,6 +17,7 @@
 #include "sources/users.h"
 #include "util/log.h"
 #include "util/privs.h"
+#include "util/rlimit.h"
 
 #define IDLE_FORGET_S 60 /* the live table forgets a flow this long after its last packet */
 
@@ -45,6 +46,8 @@ static int check_config(struct config *c, int nargs)
 		c->records = true;
 	if (c->records && c->output == OUT_TABLE)
 		return fail("--records needs -o json or -o csv");
+	if (c->metrics_web_config && !c->metrics)
+		return fail("--metrics-web-config needs --metrics");
 	if (c->records && c->group == GROUP_USER)
 		return fail("--records and --group-by user do not go together");
 	return 0;
@@ -81,6 +84,7 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &cfg) || check_config(&cfg, argc - optind))
 		return EXIT_USAGE;
 	log_set_level(cfg.quiet ? LOG_LVL_WARN : cfg.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	rlimit_nofile_raise();
 	if (check_privileges())
 		return EXIT_FAIL;
 	/* Blocked from here on, in every thread started later (metrics server, IPFIX
@@ -116,7 +120,10 @@ int main(int argc, char **argv)
 	if (cfg.ipfix.collector &&
 	    (!(s = ipfix_sink_new(&cfg.ipfix)) || pipeline_add_sink(&p, s)))
 		goto out;
-	if (cfg.metrics && (!(s = metrics_sink_new(cfg.metrics, cfg.metrics_top)) ||
+	if (cfg.metrics && (!(s = metrics_sink_new(&(struct metrics_cfg){
+				    .addr = cfg.metrics, .top = cfg.metrics_top,
+				    .web_config = cfg.metrics_web_config,
+				    .user_idle_s = cfg.metrics_user_idle})) ||
 			    pipeline_add_sink(&p, s)))
 		goto out;
 	wc.patterns = argv + optind;

@@ -1,42 +1,103 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Metric and label names follow Prometheus conventions: tunflow_ prefix, base units,
  * _total on counters. Cardinality is bounded: series per (interface, direction, user)
- * of watched interfaces, and a fixed number of top destinations. */
+ * of watched interfaces, where a user's series go once the user had no traffic for
+ * user_idle_s (default 10 minutes) and there are never more than
+ * METRICS_MAX_USER_SERIES of them (the longest idle go first); a user who comes back
+ * starts again from 0, which Prometheus' rate() and increase() read as a counter
+ * reset. Plus a fixed number of top destinations.
+ *
+ * The server can be scraped while it is under load: epoll (no descriptor number
+ * limit), a connection limit per client address and in all, and a deadline per
+ * request that bytes do not extend (libmicrohttpd's own timeout restarts with every
+ * byte): a watchdog thread shuts down a connection whose request (or the wait for the
+ * next one on a kept-alive connection) took METRICS_DEADLINE_S. */
 #include <errno.h>
+#include <crypt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <glib.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include "util/fmt.h"
+#include "util/log.h"
+#include "util/rlimit.h"
+#include "util/text.h"
 #include "core/datapath.h"
 #include "sinks/metrics.h"
 #include "util/hash.h"
 #include "util/topk.h"
+#include "sinks/webconfig.h"
+
+#define AUTH_CACHE 64 /* (user, password) pairs that passed, kept as SHA-256 */
+#define MAX_CONNECTIONS 1024
+#define AUTH_CHECKS_PER_S 8 /* bcrypt checks of new (user, password) pairs a second */
 
 struct series {
 	int ifindex;
 	int dir;
-	const char *user;   /* interned by users.c, or NULL */
+	char *user;         /* NULL: no user */
+	const char *key;    /* its key in the table */
 	__u64 packets, bytes;
+	gint64 last_us;     /* monotonic time of its last traffic */
+};
+
+/* A connection to the server, from accept to close (its socket context). */
+struct conn {
+	struct conn *prev, *next;
+	int fd;
+	gint64 start_us; /* accepted; or its last request finished, or a next one began */
+	bool served;     /* a request finished on it (kept alive) */
+	bool cut;
 };
 
 struct metrics {
 	struct MHD_Daemon *d;
-	int top;
+	struct metrics_cfg cfg;
 	GHashTable *series; /* "ifindex/dir/user" -> struct series */
-	pthread_mutex_t lock;
+	unsigned nuser_series;
+	__u64 user_series_dropped;
+	pthread_mutex_t lock; /* the page */
 	char *page;         /* the last snapshot */
 	size_t len;
 	__u64 harvests;
+
+	/* connections and the deadline watchdog */
+	pthread_mutex_t conn_lock;
+	pthread_cond_t conn_wake;
+	struct conn *conns;
+	bool stopping, watchdog_on;
+	pthread_t watchdog;
+	unsigned max_conns;
+	__u64 deadline_cuts;  /* under conn_lock */
+
+	/* the web configuration: TLS and users (server thread only, after start) */
+	struct webconfig wc;
+	char *cert, *key;
+	guint8 (*user_sums)[32]; /* SHA-256 of each user name */
+	char *dummy_hash;     /* checked against when no user has the name */
+	struct crypt_data *cd;
+	guint8 cache[AUTH_CACHE][32];
+	unsigned ncache, next_cache;
+	gint64 bucket_us;     /* the bcrypt budget: checks allowed until this time */
+	__u64 auth_failures, auth_throttled; /* read by metrics_update: atomics */
 };
 
-/* A label value: backslash, quote and newline escaped. */
+/* A label value: made valid UTF-8 without controls if it is not, then backslash,
+ * quote and newline escaped as the text format wants. */
 static void label(GString *s, const char *v)
 {
+	char *clean = NULL;
+
+	if (v && !text_is_clean(v))
+		v = clean = text_clean(v, strlen(v), TEXT_NAME_MAX);
 	for (; v && *v; v++) {
 		if (*v == '\\' || *v == '"')
 			g_string_append_c(s, '\\');
@@ -45,6 +106,116 @@ static void label(GString *s, const char *v)
 		else
 			g_string_append_c(s, *v);
 	}
+	g_free(clean);
+}
+
+static void sha256(const void *a, size_t alen, const void *b, size_t blen, guint8 out[32])
+{
+	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+	gsize len = 32;
+
+	g_checksum_update(ck, a, alen);
+	if (b)
+		g_checksum_update(ck, b, blen);
+	g_checksum_get_digest(ck, out, &len);
+	g_checksum_free(ck);
+}
+
+/* 1 when the n bytes at a and b are equal, in a time that depends on n only. */
+static unsigned ct_equal(const void *a, const void *b, size_t n)
+{
+	const volatile unsigned char *x = a, *y = b;
+	unsigned char d = 0;
+
+	for (size_t i = 0; i < n; i++)
+		d |= x[i] ^ y[i];
+	return 1 & (((unsigned)d - 1) >> 8);
+}
+
+/* Whether user and password are one of the web configuration's users. The time taken
+ * does not tell whether the name exists: every name is compared (as SHA-256, in
+ * constant time), and a missing one is checked against a dummy hash of the same cost.
+ * Pairs that passed are remembered (as SHA-256 of both), so that a scrape does not pay
+ * bcrypt's cost every time; new pairs are checked at most AUTH_CHECKS_PER_S a second
+ * and for half of the time at most (a token bucket of one second), so that guessing
+ * cannot keep the server thread from answering scrapes. */
+static int check_password(struct metrics *m, const char *user, const char *pass)
+{
+	guint8 name[32], pair[32];
+	const char *hash = m->dummy_hash, *out;
+	unsigned found = 0, hit = 0;
+	gint64 now = g_get_monotonic_time();
+
+	sha256(user, strlen(user) + 1, pass, strlen(pass), pair);
+	for (unsigned i = 0; i < m->ncache; i++)
+		hit |= ct_equal(m->cache[i], pair, 32);
+	if (hit)
+		return 1;
+	/* a token bucket holding a second's worth of checks */
+	if (m->bucket_us < now - G_USEC_PER_SEC)
+		m->bucket_us = now - G_USEC_PER_SEC;
+	if (m->bucket_us > now)
+		return -1;
+	sha256(user, strlen(user), NULL, 0, name);
+	for (size_t i = 0; i < m->wc.nusers; i++) {
+		uintptr_t eq = ct_equal(m->user_sums[i], name, 32), mask = -eq;
+
+		hash = (const char *)(((uintptr_t)m->wc.users[i].hash & mask) |
+				      ((uintptr_t)hash & ~mask));
+		found |= eq;
+	}
+	out = crypt_rn(pass, hash, m->cd, sizeof(*m->cd));
+	/* each check costs twice its time, at least 1/AUTH_CHECKS_PER_S: bcrypt gets half
+	 * of the server thread at most, scrapes the rest */
+	m->bucket_us += MAX(2 * (g_get_monotonic_time() - now),
+			    G_USEC_PER_SEC / AUTH_CHECKS_PER_S);
+	if (!out || strlen(out) != strlen(hash) || !ct_equal(out, hash, strlen(hash)) || !found)
+		return 0;
+	memcpy(m->cache[m->next_cache], pair, 32);
+	m->next_cache = (m->next_cache + 1) % AUTH_CACHE;
+	if (m->ncache < AUTH_CACHE)
+		m->ncache++;
+	return 1;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *text)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), (void *)text,
+								    MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!resp)
+		return MHD_NO;
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		ret = MHD_queue_basic_auth_fail_response(c, "tunflow", resp);
+	else
+		ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* 1 when the request may see the page, 0 when it gets 401, -1 when 429. */
+static int authorized(struct metrics *m, struct MHD_Connection *c)
+{
+	char *pass = NULL, *user;
+	int ok = 0;
+
+	if (!m->wc.nusers)
+		return 1;
+	user = MHD_basic_auth_get_username_password(c, &pass);
+	if (user && pass)
+		ok = check_password(m, user, pass);
+	if (pass) {
+		explicit_bzero(pass, strlen(pass));
+		MHD_free(pass);
+	}
+	if (user)
+		MHD_free(user);
+	if (ok == 0)
+		__atomic_add_fetch(&m->auth_failures, 1, __ATOMIC_RELAXED);
+	if (ok < 0)
+		__atomic_add_fetch(&m->auth_throttled, 1, __ATOMIC_RELAXED);
+	return ok;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -54,101 +225,412 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	struct metrics *m = cls;
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
-	int status = MHD_HTTP_OK;
+	int ok;
 
-	(void)version, (void)upload, (void)upload_size, (void)state;
-	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
-		status = MHD_HTTP_METHOD_NOT_ALLOWED;
-		resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-	} else if (strcmp(url, "/metrics")) {
-		static const char hint[] = "tunflow: see /metrics\n";
-
-		status = MHD_HTTP_NOT_FOUND;
-		resp = MHD_create_response_from_buffer(sizeof(hint) - 1, (void *)hint,
-						       MHD_RESPMEM_PERSISTENT);
-	} else {
-		pthread_mutex_lock(&m->lock);
-		resp = MHD_create_response_from_buffer(m->len, m->page, MHD_RESPMEM_MUST_COPY);
-		pthread_mutex_unlock(&m->lock);
-		MHD_add_response_header(resp, "Content-Type", "text/plain; version=0.0.4");
+	(void)version, (void)upload;
+	/* the first call only says the headers are in: answering then would make
+	 * libmicrohttpd close the connection after the answer (no keep-alive) */
+	if (!*state) {
+		*state = m;
+		return MHD_YES;
 	}
+	if (*upload_size) { /* a body nobody asked for: skipped */
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "");
+	ok = authorized(m, c);
+	if (ok < 0)
+		return reply(c, MHD_HTTP_TOO_MANY_REQUESTS, "tunflow: too many password checks\n");
+	if (!ok)
+		return reply(c, MHD_HTTP_UNAUTHORIZED, "tunflow: unauthorized\n");
+	if (strcmp(url, "/metrics"))
+		return reply(c, MHD_HTTP_NOT_FOUND, "tunflow: see /metrics\n");
+	pthread_mutex_lock(&m->lock);
+	resp = MHD_create_response_from_buffer(m->len, m->page, MHD_RESPMEM_MUST_COPY);
+	pthread_mutex_unlock(&m->lock);
 	if (!resp)
 		return MHD_NO;
-	ret = MHD_queue_response(c, status, resp);
+	MHD_add_response_header(resp, "Content-Type", "text/plain; version=0.0.4");
+	ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);
 	return ret;
 }
 
-struct metrics *metrics_start(const char *addr, int top)
+/* Connections come and go: keep a list of them with their start times. libmicrohttpd
+ * says a connection closed before it closes its socket, and both happen under
+ * conn_lock here, so the watchdog only ever shuts down a socket of a live connection. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **ctx,
+			  enum MHD_ConnectionNotificationCode what)
+{
+	struct metrics *m = cls;
+	struct conn *x = *ctx;
+
+	pthread_mutex_lock(&m->conn_lock);
+	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		x = g_new0(struct conn, 1);
+		x->fd = ci ? ci->connect_fd : -1;
+		x->start_us = g_get_monotonic_time();
+		x->next = m->conns;
+		if (m->conns)
+			m->conns->prev = x;
+		m->conns = x;
+		*ctx = x;
+	} else if (x) {
+		if (x->prev)
+			x->prev->next = x->next;
+		else
+			m->conns = x->next;
+		if (x->next)
+			x->next->prev = x->prev;
+		g_free(x);
+		*ctx = NULL;
+	}
+	pthread_mutex_unlock(&m->conn_lock);
+}
+
+/* A request is done: a kept-alive connection's clock starts again for the next one. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **state,
+			 enum MHD_RequestTerminationCode why)
+{
+	struct metrics *m = cls;
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn *x = ci ? ci->socket_context : NULL;
+
+	(void)state, (void)why;
+	if (!x)
+		return;
+	pthread_mutex_lock(&m->conn_lock);
+	x->start_us = g_get_monotonic_time();
+	x->served = true;
+	pthread_mutex_unlock(&m->conn_lock);
+}
+
+/* A request line arrived. On a kept-alive connection, the request gets a deadline of
+ * its own (the wait for it had one too): one sent just before the connection's idle
+ * time ran out is not cut in the middle. The first request's deadline runs from the
+ * accept, so no connection lives more than twice the deadline without answers. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct metrics *m = cls;
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn *x = ci ? ci->socket_context : NULL;
+
+	(void)uri;
+	if (x) {
+		pthread_mutex_lock(&m->conn_lock);
+		if (x->served && !x->cut)
+			x->start_us = g_get_monotonic_time();
+		pthread_mutex_unlock(&m->conn_lock);
+	}
+	return NULL;
+}
+
+static void *watchdog(void *arg)
+{
+	struct metrics *m = arg;
+
+	pthread_mutex_lock(&m->conn_lock);
+	while (!m->stopping) {
+		gint64 now = g_get_monotonic_time();
+		struct timespec until;
+
+		for (struct conn *x = m->conns; x; x = x->next) {
+			if (x->cut || x->fd < 0 ||
+			    now - x->start_us < METRICS_DEADLINE_S * G_USEC_PER_SEC)
+				continue;
+			shutdown(x->fd, SHUT_RDWR);
+			x->cut = true;
+			m->deadline_cuts++;
+		}
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 250 * 1000 * 1000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&m->conn_wake, &m->conn_lock, &until);
+	}
+	pthread_mutex_unlock(&m->conn_lock);
+	return NULL;
+}
+
+/* Read the web configuration, its certificate and key (checked by GnuTLS, so that a
+ * bad pair is named here and not as a failed start), and prepare the password check. */
+static int web_setup(struct metrics *m, const char *file)
+{
+	g_autofree char *path = text_clean(file, strlen(file), TEXT_NAME_MAX);
+	char *err = NULL;
+	size_t clen, klen;
+	unsigned cost = 4;
+
+	if (webconfig_load(file, &m->wc, &err)) {
+		pr_err("%s", err);
+		g_free(err);
+		return -EINVAL;
+	}
+	if (m->wc.cert_file) {
+		gnutls_certificate_credentials_t cred;
+		gnutls_datum_t cert, key;
+		int r;
+
+		if (webconfig_read_file(m->wc.cert_file, &m->cert, &clen, &err) ||
+		    webconfig_read_file(m->wc.key_file, &m->key, &klen, &err)) {
+			pr_err("web config %s: %s", path, err);
+			g_free(err);
+			return -EINVAL;
+		}
+		cert = (gnutls_datum_t){(unsigned char *)m->cert, clen};
+		key = (gnutls_datum_t){(unsigned char *)m->key, klen};
+		if (gnutls_certificate_allocate_credentials(&cred) < 0)
+			return -ENOMEM;
+		r = gnutls_certificate_set_x509_key_mem2(cred, &cert, &key, GNUTLS_X509_FMT_PEM,
+							 NULL, 0);
+		gnutls_certificate_free_credentials(cred);
+		if (r < 0 || strlen(m->cert) != cert.size || strlen(m->key) != key.size) {
+			char *c = text_clean(m->wc.cert_file, strlen(m->wc.cert_file), 256);
+			char *k = text_clean(m->wc.key_file, strlen(m->wc.key_file), 256);
+
+			pr_err("web config %s: %s and %s are not a PEM certificate and its key: %s",
+			       path, c, k, r < 0 ? gnutls_strerror(r) : "a NUL byte inside");
+			g_free(c);
+			g_free(k);
+			return -EINVAL;
+		}
+	}
+	if (!m->wc.nusers)
+		return 0;
+	m->user_sums = g_malloc_n(m->wc.nusers, 32);
+	for (size_t i = 0; i < m->wc.nusers; i++) {
+		const char *h = m->wc.users[i].hash;
+
+		sha256(m->wc.users[i].name, strlen(m->wc.users[i].name), NULL, 0, m->user_sums[i]);
+		cost = MAX(cost, (unsigned)((h[4] - '0') * 10 + (h[5] - '0')));
+	}
+	m->cd = g_new0(struct crypt_data, 1);
+	{
+		char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+		const char *h;
+
+		if (!crypt_gensalt_rn("$2b$", cost, NULL, 0, salt, sizeof(salt)) ||
+		    !(h = crypt_rn("no user has this name", salt, m->cd, sizeof(*m->cd))) ||
+		    *h != '$') {
+			pr_err("web config %s: this system's crypt() has no bcrypt (libxcrypt)",
+			       path);
+			return -EINVAL;
+		}
+		m->dummy_hash = g_strdup(h);
+	}
+	return 0;
+}
+
+struct metrics *metrics_start(const struct metrics_cfg *cfg)
 {
 	struct sockaddr_storage ss;
 	struct metrics *m;
+	unsigned long nofile = rlimit_nofile();
+	struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}};
 
-	if (parse_hostport(addr, "127.0.0.1", &ss)) {
-		fprintf(stderr, "tunflow: --metrics wants PORT, ADDRESS:PORT or [IPV6]:PORT, not "
-				"'%s'\n", addr);
+	if (parse_hostport(cfg->addr, "127.0.0.1", &ss)) {
+		char *a = text_clean(cfg->addr, strlen(cfg->addr), 64);
+
+		pr_err("--metrics wants PORT, ADDRESS:PORT or [IPV6]:PORT, not '%s'", a);
+		g_free(a);
 		return NULL;
 	}
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return NULL;
-	m->top = top;
-	m->series = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	m->cfg = *cfg;
+	if (m->cfg.user_idle_s <= 0)
+		m->cfg.user_idle_s = METRICS_USER_IDLE_S;
+	m->series = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	pthread_mutex_init(&m->lock, NULL);
+	pthread_mutex_init(&m->conn_lock, NULL);
+	pthread_cond_init(&m->conn_wake, NULL);
 	m->page = g_strdup("");
-	m->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-					(ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-				0, NULL, NULL, handle, m, MHD_OPTION_SOCK_ADDR, &ss,
-				MHD_OPTION_CONNECTION_LIMIT, 16u, MHD_OPTION_CONNECTION_TIMEOUT,
-				10u, MHD_OPTION_END);
-	if (!m->d) {
-		fprintf(stderr, "tunflow: cannot serve metrics on %s (in use, or not an address "
-				"of this host)\n", addr);
+	if (cfg->web_config && web_setup(m, cfg->web_config)) {
 		metrics_stop(m);
 		return NULL;
 	}
+	if (m->cert) {
+		tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, m->cert};
+		tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, m->key};
+	}
+	/* a quarter of the descriptors at most: the rest are the interfaces' */
+	m->max_conns = MAX(32, MIN(MAX_CONNECTIONS, nofile / 4));
+	m->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+					(m->cert ? MHD_USE_TLS : 0) |
+					(ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+				0, NULL, NULL, handle, m, MHD_OPTION_SOCK_ADDR, &ss,
+				MHD_OPTION_CONNECTION_LIMIT, m->max_conns,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)METRICS_PER_IP,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_DEADLINE_S,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, m,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, m,
+				MHD_OPTION_URI_LOG_CALLBACK, on_request_line, m,
+				MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+	if (!m->d) {
+		char *a = text_clean(cfg->addr, strlen(cfg->addr), 64);
+
+		pr_err("cannot serve metrics on %s (in use, or not an address of this host)", a);
+		g_free(a);
+		metrics_stop(m);
+		return NULL;
+	}
+	if (pthread_create(&m->watchdog, NULL, watchdog, m)) {
+		pr_err("cannot start the metrics watchdog thread");
+		metrics_stop(m);
+		return NULL;
+	}
+	m->watchdog_on = true;
 	return m;
+}
+
+static void series_free(gpointer p)
+{
+	struct series *s = p;
+
+	g_free(s->user);
+	g_free(s);
 }
 
 void metrics_stop(struct metrics *m)
 {
 	if (!m)
 		return;
+	if (m->watchdog_on) {
+		pthread_mutex_lock(&m->conn_lock);
+		m->stopping = true;
+		pthread_cond_signal(&m->conn_wake);
+		pthread_mutex_unlock(&m->conn_lock);
+		pthread_join(m->watchdog, NULL);
+	}
 	if (m->d)
 		MHD_stop_daemon(m->d);
+	{
+		GHashTableIter it;
+		gpointer k, v;
+
+		g_hash_table_iter_init(&it, m->series);
+		while (g_hash_table_iter_next(&it, &k, &v))
+			series_free(v);
+	}
 	g_hash_table_destroy(m->series);
 	g_free(m->page);
+	webconfig_free(&m->wc);
+	if (m->key)
+		explicit_bzero(m->key, strlen(m->key));
+	g_free(m->key);
+	g_free(m->cert);
+	g_free(m->user_sums);
+	g_free(m->dummy_hash);
+	if (m->cd)
+		explicit_bzero(m->cd, sizeof(*m->cd));
+	g_free(m->cd);
+	pthread_cond_destroy(&m->conn_wake);
+	pthread_mutex_destroy(&m->conn_lock);
+	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
 
-static void add(struct metrics *m, const struct flow *f)
+static void add(struct metrics *m, const struct flow *f, gint64 now)
 {
-	char *key = g_strdup_printf("%u/%u/%s", f->key.ifindex, f->key.dir,
-				    f->user ? f->user : "");
+	char *key = g_strdup_printf("%u/%u/%s%s", f->key.ifindex, f->key.dir,
+				    f->user ? "u:" : "", f->user ? f->user : "");
 	struct series *s = g_hash_table_lookup(m->series, key);
 
 	if (!s) {
 		s = g_new0(struct series, 1);
 		s->ifindex = f->key.ifindex;
 		s->dir = f->key.dir;
-		s->user = f->user;
+		s->user = g_strdup(f->user);
+		s->key = key;
 		g_hash_table_insert(m->series, key, s);
+		if (s->user)
+			m->nuser_series++;
 	} else {
 		g_free(key);
 	}
 	s->packets += f->d_packets;
 	s->bytes += f->d_bytes;
+	if (f->d_packets)
+		s->last_us = now;
 }
 
-static gboolean of_iface(gpointer k, gpointer v, gpointer data)
+static void drop(struct metrics *m, GHashTableIter *it, struct series *s)
 {
-	(void)k;
-	return ((struct series *)v)->ifindex == GPOINTER_TO_INT(data);
+	if (s->user) {
+		m->nuser_series--;
+		m->user_series_dropped++;
+	}
+	g_hash_table_iter_remove(it);
+	series_free(s);
 }
 
 void metrics_forget_iface(struct metrics *m, int ifindex)
 {
-	g_hash_table_foreach_remove(m->series, of_iface, GINT_TO_POINTER(ifindex));
+	GHashTableIter it;
+	gpointer k, v;
+
+	g_hash_table_iter_init(&it, m->series);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		if (((struct series *)v)->ifindex == ifindex) {
+			struct series *s = v;
+
+			if (s->user)
+				m->nuser_series--;
+			g_hash_table_iter_remove(&it);
+			series_free(s);
+		}
+}
+
+static int by_last(const void *a, const void *b)
+{
+	const struct series *x = *(struct series *const *)a, *y = *(struct series *const *)b;
+
+	return (x->last_us > y->last_us) - (x->last_us < y->last_us);
+}
+
+/* Users without traffic for user_idle_s lose their series; past the cap, the longest
+ * idle go too. */
+static void prune(struct metrics *m, gint64 now)
+{
+	gint64 idle = (gint64)(m->cfg.user_idle_s * G_USEC_PER_SEC);
+	GHashTableIter it;
+	gpointer k, v;
+
+	g_hash_table_iter_init(&it, m->series);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		struct series *s = v;
+
+		if (s->user && now - s->last_us >= idle)
+			drop(m, &it, s);
+	}
+	if (m->nuser_series > METRICS_MAX_USER_SERIES) {
+		GPtrArray *a = g_ptr_array_new();
+
+		g_hash_table_iter_init(&it, m->series);
+		while (g_hash_table_iter_next(&it, &k, &v))
+			if (((struct series *)v)->user)
+				g_ptr_array_add(a, v);
+		qsort(a->pdata, a->len, sizeof(void *), by_last);
+		for (guint i = 0; i + METRICS_MAX_USER_SERIES < a->len; i++) {
+			struct series *x = a->pdata[i];
+
+			g_hash_table_remove(m->series, x->key);
+			m->nuser_series--;
+			m->user_series_dropped++;
+			series_free(x);
+		}
+		g_ptr_array_free(a, TRUE);
+	}
 }
 
 static void series_lines(struct metrics *m, GString *s, bool bytes)
@@ -169,7 +651,6 @@ static void series_lines(struct metrics *m, GString *s, bool bytes)
 				       (unsigned long long)(bytes ? x->bytes : x->packets));
 	}
 }
-
 struct dest {
 	__u8 addr[16];
 	int ip_version;
@@ -191,7 +672,7 @@ static int dest_cmp(const void *a, const void *b)
 static void top_lines(struct metrics *m, GString *s, const struct report *r)
 {
 	GHashTable *by = g_hash_table_new_full(addr16_hash, addr16_equal, NULL, g_free);
-	struct dest *kept = calloc(m->top, sizeof(*kept));
+	struct dest *kept = calloc(m->cfg.top, sizeof(*kept));
 	struct topk top;
 	GHashTableIter it;
 	gpointer k, v;
@@ -209,14 +690,14 @@ static void top_lines(struct metrics *m, GString *s, const struct report *r)
 		}
 		d->bytes += f->bytes;
 	}
-	topk_init(&top, kept, sizeof(*kept), kept ? m->top : 0, dest_cmp);
+	topk_init(&top, kept, sizeof(*kept), kept ? m->cfg.top : 0, dest_cmp);
 	g_hash_table_iter_init(&it, by);
 	while (g_hash_table_iter_next(&it, &k, &v))
 		topk_offer(&top, v);
 	g_string_append_printf(s,
 		"# HELP tunflow_top_destination_bytes Bytes of the flows in tunflow's table to "
 		"each of the %d remote addresses with most (the set changes with the traffic).\n"
-		"# TYPE tunflow_top_destination_bytes gauge\n", m->top);
+		"# TYPE tunflow_top_destination_bytes gauge\n", m->cfg.top);
 	for (size_t j = 0; j < top.n; j++) {
 		char a[ADDR_STRLEN];
 
@@ -231,11 +712,14 @@ static void top_lines(struct metrics *m, GString *s, const struct report *r)
 void metrics_update(struct metrics *m, const struct report *r)
 {
 	GString *s = g_string_sized_new(4096);
+	gint64 now = g_get_monotonic_time();
+	__u64 cuts;
 
 	m->harvests++;
 	for (size_t i = 0; i < r->nflows; i++)
 		if (r->flows[i]->gen == r->gen)
-			add(m, r->flows[i]);
+			add(m, r->flows[i], now);
+	prune(m, now);
 	g_string_append(s,
 		"# HELP tunflow_bytes_total IP bytes seen, by interface, direction and user.\n"
 		"# TYPE tunflow_bytes_total counter\n");
@@ -290,6 +774,27 @@ void metrics_update(struct metrics *m, const struct report *r)
 			(unsigned long long)e->records, (unsigned long long)e->failures,
 			(unsigned long long)e->backlog);
 	}
+	pthread_mutex_lock(&m->conn_lock);
+	cuts = m->deadline_cuts;
+	pthread_mutex_unlock(&m->conn_lock);
+	g_string_append_printf(s,
+		"# HELP tunflow_metrics_user_series_dropped_total Per-user series dropped: the "
+		"user had no traffic for %g s, or there were more than %d.\n"
+		"# TYPE tunflow_metrics_user_series_dropped_total counter\n"
+		"tunflow_metrics_user_series_dropped_total %llu\n"
+		"# HELP tunflow_metrics_deadline_closes_total Connections to this server closed "
+		"because a request took more than %d s.\n"
+		"# TYPE tunflow_metrics_deadline_closes_total counter\n"
+		"tunflow_metrics_deadline_closes_total %llu\n"
+		"# HELP tunflow_metrics_auth_failures_total Requests refused for a missing or "
+		"wrong user name or password, or for too many password checks at once.\n"
+		"# TYPE tunflow_metrics_auth_failures_total counter\n"
+		"tunflow_metrics_auth_failures_total %llu\n",
+		m->cfg.user_idle_s, METRICS_MAX_USER_SERIES,
+		(unsigned long long)m->user_series_dropped, METRICS_DEADLINE_S,
+		(unsigned long long)cuts,
+		(unsigned long long)(__atomic_load_n(&m->auth_failures, __ATOMIC_RELAXED) +
+				     __atomic_load_n(&m->auth_throttled, __ATOMIC_RELAXED)));
 	pthread_mutex_lock(&m->lock);
 	g_free(m->page);
 	m->len = s->len;
@@ -319,13 +824,13 @@ static void metrics_sink_close(struct sink *s)
 	free(s);
 }
 
-struct sink *metrics_sink_new(const char *addr, int top)
+struct sink *metrics_sink_new(const struct metrics_cfg *cfg)
 {
 	struct metrics_sink *ms = calloc(1, sizeof(*ms));
 
 	if (!ms)
 		return NULL;
-	ms->m = metrics_start(addr, top);
+	ms->m = metrics_start(cfg);
 	if (!ms->m) {
 		free(ms);
 		return NULL;
