@@ -17,9 +17,10 @@ wait_ready() { for _ in $(seq 100); do grep -q "tunflow: ready" "$1" 2>/dev/null
 
 # --- a reader that goes away: tunflow ... | head -c1
 tun_ns pipe
-bg bash -c "(ip netns exec $NS $TUNFLOW --attach tc -o json -t 0.1 tun0 2>$TMP/e1; echo \$? >$TMP/rc1) |
-	head -c1 >$TMP/h1"
+bg bash -c "(ip netns exec $NS $TUNFLOW --attach tc -o json -t 0.1 tun0 2>$TMP/e1 & echo \$! >$TMP/pid1
+	wait \$!; echo \$? >$TMP/rc1) | head -c1 >$TMP/h1"
 wait_ready "$TMP/e1" || fail "pipe: start" "$(cat "$TMP/e1")"
+PIDS+=("$(cat "$TMP/pid1")")
 check "pipe: attached" "$(filters ingress) $(filters egress)" "1 1"
 send5
 wait_file "$TMP/rc1" || fail "pipe: exit" "tunflow still runs after its reader went"
@@ -31,8 +32,10 @@ check "pipe: the qdisc it made removed" "$(qdiscs)" 0
 
 # --- a full disk
 tun_ns full
-bg bash -c "ip netns exec $NS $TUNFLOW --attach tc -o json -t 0.1 tun0 >/dev/full 2>$TMP/e2; echo \$? >$TMP/rc2"
+bg bash -c "ip netns exec $NS $TUNFLOW --attach tc -o json -t 0.1 tun0 >/dev/full 2>$TMP/e2 &
+	echo \$! >$TMP/pid2; wait \$!; echo \$? >$TMP/rc2"
 wait_ready "$TMP/e2" || fail "full: start" "$(cat "$TMP/e2")"
+PIDS+=("$(cat "$TMP/pid2")")
 send5
 wait_file "$TMP/rc2" || fail "full: exit" "tunflow still runs writing to /dev/full"
 check "full: exit status 3" "$(cat "$TMP/rc2")" 3
