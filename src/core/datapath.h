@@ -32,7 +32,7 @@ int dp_prog_fd(const struct datapath *dp, bool l2, int dir);
 long dp_harvest(struct datapath *dp, flow_fn fn, void *ctx);
 /* Cumulative failure counters, summed over CPUs. */
 int dp_counters(const struct datapath *dp, __u64 out[CNT_MAX]);
-/* Merge per-CPU slots of one flow. stride is the per-CPU value stride in bytes. */
+/* Merge the ncpus per-CPU slots of one flow (struct flow_stats each) into out. */
 void dp_merge(const void *percpu, int ncpus, struct flow_stats *out);
 
 extern const char *const counter_names[CNT_MAX];

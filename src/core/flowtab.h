@@ -37,6 +37,19 @@ struct flow {
 	struct lru_node lru;      /* live flows, least recently harvested first */
 };
 
+/* The two ends of a flow seen from the tunnel: near is the VPN user's side (the source
+ * of what the interface receives, the destination of what it sends), far is the remote
+ * side the user reached. The one definition of "the far side of the tunnel". */
+static inline const __u8 *flow_near(const struct flow_key *k)
+{
+	return k->dir == DIR_INGRESS ? k->src : k->dst;
+}
+
+static inline const __u8 *flow_far(const struct flow_key *k)
+{
+	return k->dir == DIR_INGRESS ? k->dst : k->src;
+}
+
 struct flowtab;
 
 /* max_flows: live flows at most (0: no bound). Flows that ended stay until

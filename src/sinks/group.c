@@ -71,7 +71,7 @@ struct user_total *group_by_user(struct flow *const *flows, size_t nflows, size_
 	*n = 0;
 	for (size_t i = 0; i < nflows; i++) {
 		const struct flow *f = flows[i];
-		const __u8 *far = f->key.dir == DIR_INGRESS ? f->key.dst : f->key.src;
+		const __u8 *far = flow_far(&f->key);
 		gpointer slot;
 		struct acc *a;
 		struct remote *r;

@@ -679,7 +679,7 @@ static void top_lines(struct metrics *m, GString *s, const struct report *r)
 
 	for (size_t i = 0; kept && i < r->nflows; i++) {
 		const struct flow *f = r->flows[i];
-		const __u8 *far = f->key.dir == DIR_INGRESS ? f->key.dst : f->key.src;
+		const __u8 *far = flow_far(&f->key);
 		struct dest *d = g_hash_table_lookup(by, far);
 
 		if (!d) {

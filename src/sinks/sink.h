@@ -10,7 +10,8 @@
 #include "core/flowtab.h"
 #include "sources/ifwatch.h"
 
-/* A watched interface that went, with what tunflow counted on it while watching. */
+/* What tunflow counted on a watched interface while watching it: kept for every watched
+ * interface, and reported when it goes (an "iface_gone" object). */
 struct iface_total {
 	int ifindex;
 	const char *user;      /* the session's user, if known */
