@@ -27,11 +27,51 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_OUTPUT = 3, EXIT_TERMINA
 /* The sink for standard output that the options ask for. */
 static struct sink *stdout_sink(struct config *c)
 {
-	if (c->output == OUT_TABLE)
-		return sink_table_new(stdout, &c->table, c->group);
-	if (c->output == OUT_CSV)
-		return sink_csv_new(stdout);
-	return sink_json_new(stdout, c->group, c->records);
+	struct sink *s = c->output == OUT_TABLE ? sink_table_new(stdout, &c->table, c->group)
+			 : c->output == OUT_CSV ? sink_csv_new(stdout)
+						 : sink_json_new(stdout, c->group, c->records);
+
+	if (!s)
+		pr_err("out of memory");
+	return s;
+}
+
+/* s (NULL: it could not start, and said why) into the pipeline. 0 or -1. */
+static int plug(struct pipeline *p, struct sink *s)
+{
+	if (!s)
+		return -1;
+	if (pipeline_add_sink(p, s)) {
+		pr_err("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Every sink the options ask for, in the order they get each report: adding an output
+ * is one line here. 0 or -1, with the reason said. */
+static int add_sinks(struct pipeline *p, struct config *c)
+{
+	struct metrics_cfg mc = {.addr = c->metrics, .top = c->metrics_top,
+				 .web_config = c->metrics_web_config,
+				 .user_idle_s = c->metrics_user_idle};
+
+	c->ipfix.uniflow = c->rec.uniflow;
+	c->ipfix.quiet = c->quiet;
+	if (plug(p, stdout_sink(c)) ||
+	    (c->ipfix.collector && plug(p, ipfix_sink_new(&c->ipfix))) ||
+	    (c->metrics && plug(p, metrics_sink_new(&mc))))
+		return -1;
+	return 0;
+}
+
+/* Which interfaces to watch, and how: from the options and the arguments. */
+static struct ifwatch_cfg watch_cfg(const struct config *c, char **args, int nargs)
+{
+	return (struct ifwatch_cfg){.patterns = args, .npatterns = nargs,
+				    .excludes = (char **)c->excludes->pdata,
+				    .nexcludes = c->excludes->len, .dirs = c->dirs,
+				    .mode = c->mode, .quiet = c->quiet};
 }
 
 /* Checks between options that parse_args() cannot make alone. 0 or -EINVAL. */
@@ -64,104 +104,64 @@ static int cleanup_only(const char *ifname)
 	return EXIT_OK;
 }
 
-int main(int argc, char **argv)
+/* What main() starts, and how far it got: stop() undoes exactly that much. */
+struct app {
+	struct config cfg;
+	struct users *users;
+	struct datapath dp;
+	struct pipeline p;
+	struct ifwatch w;
+	bool dp_open, piped, watching, ran;
+};
+
+/* Sources, datapath, pipeline with its sinks, interfaces: 0, or -1 with the reason said
+ * (stop() then undoes what was started). */
+static int start(struct app *a, char **args, int nargs)
 {
-	struct pipeline_cfg pc = {.forget_s = IDLE_FORGET_S};
-	struct ifwatch_cfg wc = {0};
-	struct loop_cfg lc = {0};
-	struct config cfg = {0};
-	struct datapath dp = {0};
-	struct ifwatch w = {0};
-	struct pipeline p = {0};
-	struct users *users = NULL;
-	struct sink *failed = NULL, *s;
-	bool dp_open_ok = false, watching = false, piped = false, ran = false;
-	enum loop_stop why = STOP_ERROR;
-	int err = 0, status = EXIT_FAIL;
+	struct pipeline_cfg pc = {.forget_s = IDLE_FORGET_S, .rec = a->cfg.rec,
+				  .max_table_flows = a->cfg.max_table_flows};
+	struct ifwatch_cfg wc = watch_cfg(&a->cfg, args, nargs);
+	int err;
 
-	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-	log_init();
-	if (parse_args(argc, argv, &cfg) || check_config(&cfg, argc - optind))
-		return EXIT_USAGE;
-	log_set_level(cfg.quiet ? LOG_LVL_WARN : cfg.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
-	rlimit_nofile_raise();
-	if (check_privileges())
-		return EXIT_FAIL;
-	/* Blocked from here on, in every thread started later (metrics server, IPFIX
-	 * sender, link events): the loop reads them from a signalfd, so a Ctrl-C during a
-	 * long start still ends in a clean detach and final report. */
-	loop_block_signals();
-	if (cfg.cleanup)
-		return cleanup_only(cfg.cleanup);
-	if (cfg.mode == MODE_TCX && !tcx_supported()) {
-		pr_err("this kernel has no tcx (needs Linux 6.6); use --attach tc or auto");
-		return EXIT_FAIL;
-	}
-
-	/* From here every failure goes to the one cleanup path below. */
-	if (!(users = users_new(&cfg.users)))
-		goto out;
-	if (dp_open(&dp, cfg.max_flows))
-		goto out;
-	dp_open_ok = true;
+	if (!(a->users = users_new(&a->cfg.users)) || dp_open(&a->dp, a->cfg.max_flows))
+		return -1;
+	a->dp_open = true;
 	/* Only what attaching and harvesting need from here on; before any thread starts,
 	 * as capabilities are per thread. */
-	if (privs_drop(cfg.user))
-		goto out;
-	pc.rec = cfg.rec;
-	pc.max_table_flows = cfg.max_table_flows;
-	if (pipeline_init(&p, &pc, &dp, &w, users))
-		goto oom;
-	piped = true;
-	if (!(s = stdout_sink(&cfg)) || pipeline_add_sink(&p, s))
-		goto oom;
-	cfg.ipfix.uniflow = cfg.rec.uniflow;
-	cfg.ipfix.quiet = cfg.quiet;
-	if (cfg.ipfix.collector &&
-	    (!(s = ipfix_sink_new(&cfg.ipfix)) || pipeline_add_sink(&p, s)))
-		goto out;
-	if (cfg.metrics && (!(s = metrics_sink_new(&(struct metrics_cfg){
-				    .addr = cfg.metrics, .top = cfg.metrics_top,
-				    .web_config = cfg.metrics_web_config,
-				    .user_idle_s = cfg.metrics_user_idle})) ||
-			    pipeline_add_sink(&p, s)))
-		goto out;
-	wc.patterns = argv + optind;
-	wc.npatterns = argc - optind;
-	wc.excludes = (char **)cfg.excludes->pdata;
-	wc.nexcludes = cfg.excludes->len;
-	wc.dirs = cfg.dirs;
-	wc.mode = cfg.mode;
-	wc.quiet = cfg.quiet;
-	err = ifwatch_open(&w, &wc, &dp);
-	watching = true;
-	if (err)
-		goto out;
-	if ((err = ifwatch_start(&w))) {
-		pr_err("cannot start following interfaces: %s", strerror(-err));
-		goto out;
+	if (privs_drop(a->cfg.user))
+		return -1;
+	err = pipeline_init(&a->p, &pc, &a->dp, &a->w, a->users);
+	a->piped = true;
+	if (err) {
+		pr_err("out of memory");
+		return -1;
 	}
-	lc.interval = cfg.interval;
-	lc.duration = cfg.duration;
-	lc.user_map = cfg.users.map;
-	why = loop_run(&p, &lc, &failed, &err);
-	ran = true;
-	status = why == STOP_SIGNAL ? EXIT_OK : why == STOP_OUTPUT ? EXIT_OUTPUT
-					: why == STOP_TERMINAL ? EXIT_TERMINAL : EXIT_FAIL;
-	goto out;
-oom:
-	pr_err("out of memory");
-out:
-	/* Detach first, then drain: nothing can be counted after the last harvest. */
-	if (watching) {
+	if (add_sinks(&a->p, &a->cfg))
+		return -1;
+	err = ifwatch_open(&a->w, &wc, &a->dp);
+	a->watching = true;
+	if (err)
+		return -1;
+	if ((err = ifwatch_start(&a->w))) {
+		pr_err("cannot start following interfaces: %s", strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+/* The one cleanup path, whatever the exit: detach first, then the last harvest (nothing
+ * can be counted after it), then sinks, datapath and sources in reverse order. */
+static void stop(struct app *a, enum loop_stop why, struct sink *failed, int err)
+{
+	if (a->watching) {
 		int *gone;
 		size_t n;
 
-		p.nifaces_at_exit = ifwatch_count(&w);
-		ifwatch_close(&w);
-		n = ifwatch_take_gone(&w, &gone);
-		if (ran)
-			pipeline_harvest(&p, true, gone, n, NULL);
+		a->p.nifaces_at_exit = ifwatch_count(&a->w);
+		ifwatch_close(&a->w);
+		n = ifwatch_take_gone(&a->w, &gone);
+		if (a->ran)
+			pipeline_harvest(&a->p, true, gone, n, NULL);
 		free(gone);
 	}
 	/* The output is gone: what it would have said last goes to stderr. */
@@ -171,14 +171,51 @@ out:
 			       strerror(-err));
 		else
 			pr_err("stopped: the terminal went away (hang-up)");
-		pipeline_summary(&p, stderr);
+		pipeline_summary(&a->p, stderr);
 	}
-	if (piped)
-		pipeline_free(&p);
-	if (dp_open_ok)
-		dp_close(&dp);
-	users_free(users);
-	if (cfg.excludes)
-		g_ptr_array_free(cfg.excludes, TRUE);
-	return status;
+	if (a->piped)
+		pipeline_free(&a->p);
+	if (a->dp_open)
+		dp_close(&a->dp);
+	users_free(a->users);
+	if (a->cfg.excludes)
+		g_ptr_array_free(a->cfg.excludes, TRUE);
+}
+
+int main(int argc, char **argv)
+{
+	static const int status[] = {[STOP_SIGNAL] = EXIT_OK, [STOP_ERROR] = EXIT_FAIL,
+				     [STOP_OUTPUT] = EXIT_OUTPUT, [STOP_TERMINAL] = EXIT_TERMINAL};
+	struct app a = {0};
+	struct sink *failed = NULL;
+	enum loop_stop why = STOP_ERROR;
+	int err = 0;
+
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	log_init();
+	if (parse_args(argc, argv, &a.cfg) || check_config(&a.cfg, argc - optind))
+		return EXIT_USAGE;
+	log_set_level(a.cfg.quiet ? LOG_LVL_WARN : a.cfg.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	rlimit_nofile_raise();
+	if (check_privileges())
+		return EXIT_FAIL;
+	/* Blocked from here on, in every thread started later (metrics server, IPFIX
+	 * sender, link events): the loop reads them from a signalfd, so a Ctrl-C during a
+	 * long start still ends in a clean detach and final report. */
+	loop_block_signals();
+	if (a.cfg.cleanup)
+		return cleanup_only(a.cfg.cleanup);
+	if (a.cfg.mode == MODE_TCX && !tcx_supported()) {
+		pr_err("this kernel has no tcx (needs Linux 6.6); use --attach tc or auto");
+		return EXIT_FAIL;
+	}
+	if (!start(&a, argv + optind, argc - optind)) {
+		struct loop_cfg lc = {.interval = a.cfg.interval, .duration = a.cfg.duration,
+				      .user_map = a.cfg.users.map};
+
+		why = loop_run(&a.p, &lc, &failed, &err);
+		a.ran = true;
+	}
+	stop(&a, why, failed, err);
+	return status[why];
 }

@@ -67,105 +67,135 @@ static bool terminal_gone(const bool was_tty[3])
 	return false;
 }
 
+struct loop {
+	struct pipeline *p;
+	const struct loop_cfg *cfg;
+	int ep, sig, tick, stop, links;
+	bool was_tty[3];
+	bool running;
+	enum loop_stop why;
+	struct sink **failed;
+	int *err;
+};
+
+/* The loop's descriptors and the sinks'. 0 or -errno, said. */
+static int setup(struct loop *l)
+{
+	sigset_t mask;
+
+	for (int fd = 0; fd < 3; fd++)
+		l->was_tty[fd] = isatty(fd);
+	signal_set(&mask);
+	l->ep = epoll_create1(EPOLL_CLOEXEC);
+	l->sig = signalfd(-1, &mask, SFD_CLOEXEC);
+	l->tick = make_timer(l->cfg->interval, l->cfg->interval);
+	if (l->cfg->duration > 0)
+		l->stop = make_timer(l->cfg->duration, 0);
+	if (l->ep < 0 || l->sig < 0 || l->tick < 0 || (l->cfg->duration > 0 && l->stop < 0) ||
+	    watch(l->ep, l->sig, NULL, EPOLLIN) || watch(l->ep, l->tick, NULL, EPOLLIN) ||
+	    (l->stop >= 0 && watch(l->ep, l->stop, NULL, EPOLLIN)) ||
+	    watch(l->ep, l->links, NULL, EPOLLIN)) {
+		pr_err("cannot set up the event loop: %s", strerror(errno));
+		return -errno;
+	}
+	for (guint i = 0; i < l->p->sinks->len; i++) {
+		struct sink *s = l->p->sinks->pdata[i];
+		unsigned events = 0;
+		int fd = s->fd ? s->fd(s, &events) : -1, err;
+
+		/* a regular file or /dev/null cannot be watched (EPERM): writes tell */
+		if (fd >= 0 && (err = watch(l->ep, fd, s, events)) && err != -EPERM) {
+			pr_err("cannot watch %s: %s", s->name, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void on_signal(struct loop *l)
+{
+	struct signalfd_siginfo si;
+
+	if (read(l->sig, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo != SIGHUP) {
+		l->running = false;
+	} else if (terminal_gone(l->was_tty)) {
+		l->why = STOP_TERMINAL;
+		l->running = false;
+	} else if (l->p->users && l->cfg->user_map && !users_reload_map(l->p->users)) {
+		pr_info("re-read %s", l->cfg->user_map);
+	}
+}
+
+/* One ready descriptor. 0, or the -errno of a sink that failed. */
+static int handle(struct loop *l, const struct epoll_event *ev)
+{
+	int fd = ev->data.u64 & 1 ? (int)(ev->data.u64 >> 32) : -1, e = 0;
+	__u64 exp;
+
+	if (fd < 0) {
+		struct sink *s = ev->data.ptr;
+
+		if ((e = s->on_ready(s, ev->events)))
+			*l->failed = s;
+	} else if (fd == l->tick) {
+		if (read(l->tick, &exp, sizeof(exp)) == sizeof(exp))
+			e = pipeline_harvest(l->p, false, NULL, 0, l->failed);
+	} else if (fd == l->links) {
+		/* an interface that went is reported at once, with its last flows */
+		int *gone;
+		size_t n = ifwatch_take_gone(l->p->w, &gone);
+
+		if (n)
+			e = pipeline_harvest(l->p, false, gone, n, l->failed);
+		free(gone);
+	} else if (fd == l->stop) {
+		l->running = false;
+	} else if (fd == l->sig) {
+		on_signal(l);
+	}
+	return e;
+}
+
 enum loop_stop loop_run(struct pipeline *p, const struct loop_cfg *cfg, struct sink **failed,
 			int *err)
 {
-	int ep = -1, sig = -1, tick = -1, stop = -1, links = ifwatch_fd(p->w);
-	enum loop_stop why = STOP_SIGNAL;
-	bool was_tty[3];
-	sigset_t mask;
+	struct loop l = {.p = p, .cfg = cfg, .ep = -1, .sig = -1, .tick = -1, .stop = -1,
+			 .links = ifwatch_fd(p->w), .running = true, .why = STOP_SIGNAL,
+			 .failed = failed, .err = err};
 
-	*err = 0;
-	for (int fd = 0; fd < 3; fd++)
-		was_tty[fd] = isatty(fd);
-	signal_set(&mask);
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	sig = signalfd(-1, &mask, SFD_CLOEXEC);
-	tick = make_timer(cfg->interval, cfg->interval);
-	if (cfg->duration > 0)
-		stop = make_timer(cfg->duration, 0);
-	if (ep < 0 || sig < 0 || tick < 0 || (cfg->duration > 0 && stop < 0) ||
-	    watch(ep, sig, NULL, EPOLLIN) || watch(ep, tick, NULL, EPOLLIN) || (stop >= 0 && watch(ep, stop, NULL, EPOLLIN)) ||
-	    watch(ep, links, NULL, EPOLLIN)) {
-		*err = -errno;
-		pr_err("cannot set up the event loop: %s", strerror(errno));
-		why = STOP_ERROR;
+	*err = setup(&l);
+	if (*err) {
+		l.why = STOP_ERROR;
 		goto out;
-	}
-	for (guint i = 0; i < p->sinks->len; i++) {
-		struct sink *s = p->sinks->pdata[i];
-		unsigned events = 0;
-		int fd = s->fd ? s->fd(s, &events) : -1;
-
-		/* a regular file or /dev/null cannot be watched (EPERM): writes tell */
-		if (fd >= 0 && (*err = watch(ep, fd, s, events)) && *err != -EPERM) {
-			pr_err("cannot watch %s: %s", s->name, strerror(-*err));
-			why = STOP_ERROR;
-			goto out;
-		}
-		*err = 0;
 	}
 	pipeline_start(p);
 	pr_info("ready, %zu interface%s", ifwatch_count(p->w), ifwatch_count(p->w) == 1 ? "" : "s");
-	for (bool running = true; running;) {
+	while (l.running) {
 		struct epoll_event evs[8];
-		int n = epoll_wait(ep, evs, 8, -1);
+		int n = epoll_wait(l.ep, evs, 8, -1);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		if (n < 0 && errno != EINTR) {
 			*err = -errno;
-			why = STOP_ERROR;
+			l.why = STOP_ERROR;
 			break;
 		}
-		for (int i = 0; i < n && running; i++) {
-			int fd = evs[i].data.u64 & 1 ? (int)(evs[i].data.u64 >> 32) : -1;
-			int e = 0;
-			__u64 exp;
+		for (int i = 0; i < n && l.running; i++) {
+			int e = handle(&l, &evs[i]);
 
-			if (fd < 0) {
-				struct sink *s = evs[i].data.ptr;
-
-				if ((e = s->on_ready(s, evs[i].events)))
-					*failed = s;
-			} else if (fd == tick) {
-				if (read(tick, &exp, sizeof(exp)) == sizeof(exp))
-					e = pipeline_harvest(p, false, NULL, 0, failed);
-			} else if (fd == links) {
-				/* an interface that went is reported at once, with its last flows */
-				int *gone;
-				size_t ng = ifwatch_take_gone(p->w, &gone);
-
-				if (ng)
-					e = pipeline_harvest(p, false, gone, ng, failed);
-				free(gone);
-			} else if (fd == stop) {
-				running = false;
-			} else if (fd == sig) {
-				struct signalfd_siginfo si;
-
-				if (read(sig, &si, sizeof(si)) != sizeof(si))
-					continue;
-				if (si.ssi_signo != SIGHUP) {
-					running = false;
-				} else if (terminal_gone(was_tty)) {
-					why = STOP_TERMINAL;
-					running = false;
-				} else if (p->users && cfg->user_map && !users_reload_map(p->users)) {
-					pr_info("re-read %s", cfg->user_map);
-				}
-			}
 			if (e) {
 				/* writing to a hung-up terminal fails before its SIGHUP is read */
 				*err = e;
-				why = e == -EIO && terminal_gone(was_tty) ? STOP_TERMINAL : STOP_OUTPUT;
-				running = false;
+				l.why = e == -EIO && terminal_gone(l.was_tty) ? STOP_TERMINAL
+									       : STOP_OUTPUT;
+				l.running = false;
 			}
 		}
 	}
 out:
 	for (int fd, i = 0; i < 4; i++)
-		if ((fd = (int[]){ep, sig, tick, stop}[i]) >= 0)
+		if ((fd = (int[]){l.ep, l.sig, l.tick, l.stop}[i]) >= 0)
 			close(fd);
-	return why;
+	return l.why;
 }

@@ -153,25 +153,82 @@ static void forget(struct pipeline *p, const int *gone_if, size_t ngone, __u64 n
 		flowtab_expire(p->ft, now - (__u64)(p->cfg.forget_s * 1e9));
 }
 
-int pipeline_harvest(struct pipeline *p, bool final, const int *gone_if, size_t ngone,
-		     struct sink **failed)
+/* Drain the kernel's flows into the table and the records; its counters into
+ * p->counters. */
+static void drain(struct pipeline *p, struct report *r)
 {
-	__u64 counters[CNT_MAX] = {0}, start, now;
-	struct report r = {0};
-	struct iface_total *gone = NULL;
-	int err = 0;
+	__u64 start = now_ns(CLOCK_MONOTONIC);
 	long n;
 
-	r.gen = flowtab_begin(p->ft);
-	start = now_ns(CLOCK_MONOTONIC);
+	r->gen = flowtab_begin(p->ft);
 	n = dp_harvest(p->dp, on_flow, p);
-	r.harvest_s = (now_ns(CLOCK_MONOTONIC) - start) / 1e9;
+	r->harvest_s = (now_ns(CLOCK_MONOTONIC) - start) / 1e9;
 	if (n < 0) {
 		p->harvest_errors++;
 		pr_warn("harvest failed: %s", strerror(-n));
 	}
-	if (dp_counters(p->dp, counters))
+	if (dp_counters(p->dp, p->counters))
 		p->harvest_errors++;
+}
+
+/* The rest of the report: flows with their users and rates, time, health. */
+static void describe(struct pipeline *p, struct report *r, __u64 now, bool final)
+{
+	r->flows = flowtab_list(p->ft, &r->nflows);
+	attribute(p, r->flows, r->nflows);
+	r->interval_s = (now - p->last_harvest_ns) / 1e9;
+	/* The final harvest covers only the moment since the last one: rates stay those of
+	 * the last full interval. */
+	for (size_t i = 0; i < r->nflows && !final; i++) {
+		struct flow *f = r->flows[i];
+
+		f->rate_bps = f->gen == r->gen && r->interval_s > 0 ? f->d_bytes * 8.0 / r->interval_s
+								      : 0;
+	}
+	r->mono_to_real_ns = clock_real_offset();
+	r->now_real_ns = now + r->mono_to_real_ns;
+	r->counters = p->counters;
+	r->harvest_errors = p->harvest_errors;
+	r->evicted = flowtab_evicted(p->ft) + (p->records ? records_evicted(p->records) : 0);
+	r->nifaces = final ? p->nifaces_at_exit : ifwatch_count(p->w);
+	r->attach_errors = ifwatch_attach_errors(p->w);
+	r->users = users_enabled(p->users);
+	r->final = final;
+}
+
+/* Every sink's prepare, then every sink's report. 0, or the first failure. */
+static int deliver(struct pipeline *p, struct report *r, struct sink **failed)
+{
+	int err = 0;
+
+	for (guint i = 0; i < p->sinks->len; i++) {
+		struct sink *s = p->sinks->pdata[i];
+
+		if (s->prepare)
+			s->prepare(s, r);
+	}
+	for (guint i = 0; i < p->sinks->len; i++) {
+		struct sink *s = p->sinks->pdata[i];
+		int e = s->report(s, r);
+
+		if (e && !err) {
+			err = e;
+			if (failed)
+				*failed = s;
+		}
+	}
+	return err;
+}
+
+int pipeline_harvest(struct pipeline *p, bool final, const int *gone_if, size_t ngone,
+		     struct sink **failed)
+{
+	struct iface_total *gone = NULL;
+	struct report r = {0};
+	__u64 now;
+	int err;
+
+	drain(p, &r);
 	now = clock_now();
 	if (p->users)
 		users_refresh(p->users);
@@ -181,54 +238,20 @@ int pipeline_harvest(struct pipeline *p, bool final, const int *gone_if, size_t 
 		r.gone = gone;
 		r.ngone = gone ? ngone : 0;
 	}
-	r.flows = flowtab_list(p->ft, &r.nflows);
-	attribute(p, r.flows, r.nflows);
-	r.interval_s = (now - p->last_harvest_ns) / 1e9;
-	/* The final harvest covers only the moment since the last one: rates stay those of
-	 * the last full interval. */
-	for (size_t i = 0; i < r.nflows && !final; i++) {
-		struct flow *f = r.flows[i];
-
-		f->rate_bps = f->gen == r.gen && r.interval_s > 0 ? f->d_bytes * 8.0 / r.interval_s : 0;
-	}
-	r.mono_to_real_ns = clock_real_offset();
-	r.now_real_ns = now + r.mono_to_real_ns;
-	r.counters = counters;
-	r.harvest_errors = p->harvest_errors;
-	r.evicted = flowtab_evicted(p->ft) + (p->records ? records_evicted(p->records) : 0);
-	r.nifaces = final ? p->nifaces_at_exit : ifwatch_count(p->w);
-	r.attach_errors = ifwatch_attach_errors(p->w);
-	r.users = users_enabled(p->users);
-	r.final = final;
+	describe(p, &r, now, final);
 	if (p->records) {
 		struct emit_ctx x = {p, &r};
 
 		records_emit(p->records, now, gone_if, ngone, final, on_record, &x);
 	}
-	for (guint i = 0; i < p->sinks->len; i++) {
-		struct sink *s = p->sinks->pdata[i];
-
-		if (s->prepare)
-			s->prepare(s, &r);
-	}
-	for (guint i = 0; i < p->sinks->len; i++) {
-		struct sink *s = p->sinks->pdata[i];
-		int e = s->report(s, &r);
-
-		if (e && !err) {
-			err = e;
-			if (failed)
-				*failed = s;
-		}
-	}
+	err = deliver(p, &r, failed);
 	p->last_harvest_ns = now;
-	memcpy(p->counters, counters, sizeof(counters));
+	/* the scalars stay for the summary; flows and gone interfaces go now */
 	p->last = r;
 	p->last.flows = NULL;
 	p->last.nflows = 0;
 	p->last.gone = NULL;
 	p->last.ngone = 0;
-	p->last.counters = p->counters;
 	forget(p, gone_if, ngone, now);
 	free(gone);
 	return err;
