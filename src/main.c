@@ -348,6 +348,7 @@ int main(int argc, char **argv)
 {
 	struct ifwatch_cfg wc = {0};
 	struct app a = {0};
+	bool usage;
 	int err;
 
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
@@ -416,6 +417,7 @@ int main(int argc, char **argv)
 	wc.mode = a.cfg.mode;
 	wc.quiet = a.cfg.quiet;
 	err = ifwatch_open(&a.w, &wc, &a.dp);
+	usage = err == -EINVAL; /* a pattern no interface can match: a usage error */
 	if (!err && (err = ifwatch_start(&a.w)))
 		fprintf(stderr, "tunflow: cannot start following interfaces: %s\n", strerror(-err));
 	if (!err)
@@ -431,5 +433,5 @@ int main(int argc, char **argv)
 	ipfix_close(a.ipfix);
 	g_hash_table_destroy(a.ifacc);
 	g_ptr_array_free(a.cfg.excludes, TRUE);
-	return err ? 1 : 0;
+	return usage ? 2 : err ? 1 : 0;
 }
