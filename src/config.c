@@ -14,7 +14,8 @@ static void usage(FILE *out)
 	fprintf(out,
 "Usage: tunflow [OPTIONS] [INTERFACE ...]\n"
 "Show the flows on VPN tunnel (and Ethernet) interfaces, counted by a tc/eBPF program.\n"
-"INTERFACE is a name or a glob ('vpns*'); with none, every L3 tunnel interface.\n"
+"INTERFACE is a name, a glob ('vpns*') or =NAME (NAME literally: '=vpn[1]'); with\n"
+"none, every L3 tunnel interface.\n"
 "Interfaces are followed as they come and go.\n"
 "\n"
 "Options:\n"
