@@ -169,7 +169,8 @@ void config_usage(FILE *out)
 	fputs("Usage: tunflow [OPTIONS] [INTERFACE ...]\n"
 	      "Show the flows on VPN tunnel (and Ethernet) interfaces, counted by a tc/eBPF "
 	      "program.\n"
-	      "INTERFACE is a name or a glob ('vpns*'); with none, every L3 tunnel interface.\n"
+	      "INTERFACE is a name, a glob ('vpns*') or =NAME (NAME literally: '=vpn[1]'); with\n"
+	      "none, every L3 tunnel interface.\n"
 	      "Interfaces are followed as they come and go.\n"
 	      "\n", out);
 	opt_usage(out, opts, NOPTS, groups, sizeof(groups) / sizeof(groups[0]));

@@ -111,11 +111,12 @@ struct app {
 	struct datapath dp;
 	struct pipeline p;
 	struct ifwatch w;
-	bool dp_open, piped, watching, ran;
+	bool dp_open, claimed, piped, watching, ran;
 };
 
 /* Sources, datapath, pipeline with its sinks, interfaces: 0, or -1 with the reason said
- * (stop() then undoes what was started). */
+ * (stop() then undoes what was started); -EINVAL when the interface patterns are a usage
+ * error. */
 static int start(struct app *a, char **args, int nargs)
 {
 	struct pipeline_cfg pc = {.forget_s = IDLE_FORGET_S, .rec = a->cfg.rec,
@@ -126,6 +127,11 @@ static int start(struct app *a, char **args, int nargs)
 	if (!(a->users = users_new(&a->cfg.users)) || dp_open(&a->dp, a->cfg.max_flows))
 		return -1;
 	a->dp_open = true;
+	/* While every privilege is still held: finding what a killed tunflow left asks the
+	 * kernel about programs by id. */
+	if ((err = ifwatch_claim(&wc, &a->dp)))
+		return err == -EINVAL ? -EINVAL : -1;
+	a->claimed = true;
 	/* Only what attaching and harvesting need from here on; before any thread starts,
 	 * as capabilities are per thread. */
 	if (privs_drop(a->cfg.user))
@@ -141,7 +147,7 @@ static int start(struct app *a, char **args, int nargs)
 	err = ifwatch_open(&a->w, &wc, &a->dp);
 	a->watching = true;
 	if (err)
-		return -1;
+		return err == -EINVAL ? -EINVAL : -1;
 	if ((err = ifwatch_start(&a->w))) {
 		pr_err("cannot start following interfaces: %s", strerror(-err));
 		return -1;
@@ -163,6 +169,8 @@ static void stop(struct app *a, enum loop_stop why, struct sink *failed, int err
 		if (a->ran)
 			pipeline_harvest(&a->p, true, gone, n, NULL);
 		free(gone);
+	} else if (a->claimed) {
+		hook_owner_unregister();
 	}
 	/* The output is gone: what it would have said last goes to stderr. */
 	if (why == STOP_OUTPUT || why == STOP_TERMINAL) {
@@ -189,7 +197,7 @@ int main(int argc, char **argv)
 	struct app a = {0};
 	struct sink *failed = NULL;
 	enum loop_stop why = STOP_ERROR;
-	int err = 0;
+	int err = 0, started;
 
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	log_init();
@@ -209,7 +217,8 @@ int main(int argc, char **argv)
 		pr_err("this kernel has no tcx (needs Linux 6.6); use --attach tc or auto");
 		return EXIT_FAIL;
 	}
-	if (!start(&a, argv + optind, argc - optind)) {
+	started = start(&a, argv + optind, argc - optind);
+	if (!started) {
 		struct loop_cfg lc = {.interval = a.cfg.interval, .duration = a.cfg.duration,
 				      .user_map = a.cfg.users.map};
 
@@ -217,5 +226,5 @@ int main(int argc, char **argv)
 		a.ran = true;
 	}
 	stop(&a, why, failed, err);
-	return status[why];
+	return started == -EINVAL ? EXIT_USAGE : status[why];
 }

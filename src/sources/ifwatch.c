@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <wctype.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -18,6 +19,9 @@
 #include "flow.h"
 #include "core/datapath.h"
 #include "sources/ifwatch.h"
+#include "sources/netlink.h"
+#include "util/log.h"
+#include "util/text.h"
 
 #ifndef ARPHRD_IP6GRE
 #define ARPHRD_IP6GRE 823
@@ -94,24 +98,108 @@ static int parse_link(const struct nlmsghdr *nlh, struct link_info *li)
 	return 0;
 }
 
+/* ---- patterns: "=NAME" is NAME literally; otherwise a name or an fnmatch glob ---- */
+
 static bool is_glob(const char *p)
 {
-	return strpbrk(p, "*?[") != NULL;
+	return p[0] != '=' && strpbrk(p, "*?[\\") != NULL;
+}
+
+static bool match_one(const char *pat, const char *name)
+{
+	return pat[0] == '=' ? !strcmp(pat + 1, name) : !fnmatch(pat, name, 0);
 }
 
 static bool matches(char **pats, int n, const char *name)
 {
 	for (int i = 0; i < n; i++)
-		if (!fnmatch(pats[i], name, 0))
+		if (match_one(pats[i], name))
 			return true;
 	return false;
+}
+
+/* Why a glob can never match what it says (fnmatch would quietly take a lone '[' as
+ * a character, or match nothing), or NULL when it is fine. */
+static const char *glob_error(const char *p)
+{
+	for (size_t i = 0; p[i]; i++) {
+		size_t j;
+
+		if (p[i] == '\\') {
+			if (!p[i + 1])
+				return "it ends in a lone backslash";
+			i++;
+			continue;
+		}
+		if (p[i] != '[')
+			continue;
+		j = i + 1;
+		if (p[j] == '!' || p[j] == '^')
+			j++;
+		if (p[j] == ']')
+			j++; /* a ']' first is a character of the set */
+		for (; p[j] && p[j] != ']'; j++) {
+			unsigned char lo = p[j], hi;
+
+			if (p[j] == '[' && p[j + 1] == ':') {
+				const char *end = strstr(p + j + 2, ":]");
+				char cls[32];
+				size_t len;
+
+				if (!end)
+					return "'[:' without ':]'";
+				len = end - (p + j + 2);
+				if (len >= sizeof(cls))
+					return "unknown character class";
+				memcpy(cls, p + j + 2, len);
+				cls[len] = '\0';
+				if (!wctype(cls))
+					return "unknown character class";
+				j = end - p + 1;
+				continue;
+			}
+			if (p[j] == '\\' && p[j + 1]) {
+				j++;
+				continue;
+			}
+			if (p[j + 1] != '-' || !p[j + 2] || p[j + 2] == ']')
+				continue;
+			hi = p[j + 2];
+			if (lo < 0x80 && hi < 0x80 && hi < lo)
+				return "a range runs backwards";
+			j += 2;
+		}
+		if (!p[j])
+			return "'[' without ']' (=NAME names an interface with '[' in it literally)";
+		i = j;
+	}
+	return NULL;
+}
+
+/* A usage error in one pattern: one line, -EINVAL. */
+static int check_pattern(const char *p, const char *what)
+{
+	const char *name = p[0] == '=' ? p + 1 : p, *why;
+	char *c = text_clean(p, strlen(p), TEXT_NAME_MAX);
+	int err = -EINVAL;
+
+	if (p[0] != '=' && is_glob(p) && (why = glob_error(p)))
+		pr_err("%s '%s' is not a valid glob: %s", what, c, why);
+	else if (!name[0])
+		pr_err("%s '%s' names no interface", what, c);
+	else if ((p[0] == '=' || !is_glob(p)) && strlen(name) >= IF_NAMESIZE)
+		pr_err("'%s' is too long for an interface name (max %d)", c, IF_NAMESIZE - 1);
+	else
+		err = 0;
+	g_free(c);
+	return err;
 }
 
 /* Named by the user without a glob: an unusable link type is then an error. */
 static bool named_exactly(const struct ifwatch *w, const char *name)
 {
 	for (int i = 0; i < w->cfg.npatterns; i++)
-		if (!is_glob(w->cfg.patterns[i]) && !strcmp(w->cfg.patterns[i], name))
+		if (!is_glob(w->cfg.patterns[i]) && match_one(w->cfg.patterns[i], name))
 			return true;
 	return false;
 }
@@ -127,6 +215,8 @@ static bool wanted(const struct ifwatch *w, const struct link_info *li, int *ll)
 	return matches(w->cfg.patterns, w->cfg.npatterns, li->name);
 }
 
+/* ---- the watched table: changed by the link thread alone, published under the lock */
+
 static void detach_hooks(struct watched *e)
 {
 	for (int i = e->nhooks - 1; i >= 0; i--)
@@ -134,9 +224,13 @@ static void detach_hooks(struct watched *e)
 	e->nhooks = 0;
 }
 
+/* Detach (slow, without the lock), then publish the interface as gone. */
 static void unwatch(struct ifwatch *w, struct watched *e)
 {
+	int ifindex = e->ifindex;
+
 	detach_hooks(e);
+	pthread_mutex_lock(&w->lock);
 	if (w->ngone == w->capgone) {
 		size_t cap = w->capgone ? w->capgone * 2 : 16;
 		int *g = realloc(w->gone, cap * sizeof(*g));
@@ -147,8 +241,11 @@ static void unwatch(struct ifwatch *w, struct watched *e)
 		}
 	}
 	if (w->ngone < w->capgone)
-		w->gone[w->ngone++] = e->ifindex;
-	g_hash_table_remove(w->by_ifindex, GINT_TO_POINTER(e->ifindex));
+		w->gone[w->ngone++] = ifindex;
+	g_hash_table_remove(w->by_ifindex, GINT_TO_POINTER(ifindex));
+	/* under the lock: the name lives on until two hand-overs after this one */
+	iface_forget(ifindex);
+	pthread_mutex_unlock(&w->lock);
 }
 
 static const char *dirs_name(int dirs)
@@ -156,21 +253,29 @@ static const char *dirs_name(int dirs)
 	return dirs == 3 ? "ingress+egress" : dirs & 1 << DIR_INGRESS ? "ingress" : "egress";
 }
 
+static void count_attach_error(struct ifwatch *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->attach_errors++;
+	pthread_mutex_unlock(&w->lock);
+}
+
 /* Attach to a new link. At start (fatal), errors are returned; later they are counted. */
 static int watch(struct ifwatch *w, const struct link_info *li, int ll, bool fatal)
 {
 	struct watched *e;
+	char *shown;
 	int err = 0;
 
 	if (ll < 0) {
 		if (!named_exactly(w, li->name))
 			return 0; /* a glob that also matches, say, a CAN bus: not ours to read */
-		fprintf(stderr,
-			"tunflow: %s has link type %d, which tunflow cannot parse (it reads "
-			"Ethernet and L3 tunnel links)\n",
-			li->name, li->arphrd);
+		shown = text_clean(li->name, strlen(li->name), TEXT_NAME_MAX);
+		pr_err("%s has link type %d, which tunflow cannot parse (it reads Ethernet and "
+		       "L3 tunnel links)", shown, li->arphrd);
+		g_free(shown);
 		if (!fatal)
-			w->attach_errors++;
+			count_attach_error(w);
 		return fatal ? -EPROTONOSUPPORT : 0;
 	}
 	e = calloc(1, sizeof(*e));
@@ -179,10 +284,10 @@ static int watch(struct ifwatch *w, const struct link_info *li, int ll, bool fat
 	e->ifindex = li->ifindex;
 	snprintf(e->name, sizeof(e->name), "%s", li->name);
 	snprintf(e->kind, sizeof(e->kind), "%s", li->kind);
-	e->arphrd = li->arphrd;
 	e->l2 = ll == 1;
 	e->seen = true;
 	iface_remember(e->ifindex, e->name);
+	/* the slow part, without the lock: a harvest goes on meanwhile */
 	for (int dir = DIR_INGRESS; dir <= DIR_EGRESS; dir++) {
 		struct hook *h = &e->hooks[e->nhooks];
 
@@ -199,15 +304,19 @@ static int watch(struct ifwatch *w, const struct link_info *li, int ll, bool fat
 	if (err) {
 		detach_hooks(e);
 		free(e);
+		iface_forget(li->ifindex);
 		if (err == -ENODEV)
 			return 0; /* gone before it could be attached: it had no packets */
 		if (!fatal)
-			w->attach_errors++;
-		return fatal ? err : 0;
+			count_attach_error(w);
+		/* -EINVAL is reserved for usage errors (see ifwatch.h) */
+		return fatal ? (err == -EINVAL ? -EIO : err) : 0;
 	}
+	pthread_mutex_lock(&w->lock);
 	g_hash_table_insert(w->by_ifindex, GINT_TO_POINTER(e->ifindex), e);
+	pthread_mutex_unlock(&w->lock);
 	if (!w->cfg.quiet)
-		fprintf(stderr, "tunflow: watching %s (%s%s%s, %s, %s)\n", e->name, e->kind,
+		pr_info("watching %s (%s%s%s, %s, %s)", iface_name(e->ifindex), e->kind,
 			e->kind[0] ? ", " : "", e->l2 ? "L2" : "L3", mode_name(e->hooks[0].mode),
 			dirs_name(w->cfg.dirs));
 	return 0;
@@ -218,6 +327,7 @@ static int on_link(struct ifwatch *w, const struct link_info *li, bool fatal)
 	struct watched *e = g_hash_table_lookup(w->by_ifindex, GINT_TO_POINTER(li->ifindex));
 	int ll;
 	bool want = wanted(w, li, &ll);
+	char *old, *now;
 
 	if (!e)
 		return want ? watch(w, li, ll, fatal) : 0;
@@ -225,14 +335,20 @@ static int on_link(struct ifwatch *w, const struct link_info *li, bool fatal)
 	if (!strcmp(e->name, li->name))
 		return 0;
 	/* renamed: follow it while it still matches, else let it go */
-	if (!w->cfg.quiet)
-		fprintf(stderr, "tunflow: %s is now %s%s\n", e->name, li->name,
-			want ? "" : "; no longer watched");
+	if (!w->cfg.quiet) {
+		old = text_clean(e->name, strlen(e->name), TEXT_NAME_MAX);
+		now = text_clean(li->name, strlen(li->name), TEXT_NAME_MAX);
+		pr_info("%s is now %s%s", old, now, want ? "" : "; no longer watched");
+		g_free(old);
+		g_free(now);
+	}
 	if (!want) {
 		unwatch(w, e);
 		return 0;
 	}
+	pthread_mutex_lock(&w->lock);
 	snprintf(e->name, sizeof(e->name), "%s", li->name);
+	pthread_mutex_unlock(&w->lock);
 	iface_remember(e->ifindex, e->name);
 	return 0;
 }
@@ -244,7 +360,7 @@ static void on_gone(struct ifwatch *w, int ifindex)
 	if (!e)
 		return;
 	if (!w->cfg.quiet)
-		fprintf(stderr, "tunflow: %s is gone\n", e->name);
+		pr_info("%s is gone", iface_name(ifindex));
 	unwatch(w, e);
 }
 
@@ -264,46 +380,84 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Every link there is, through a dump on a socket of its own. */
+/* Every link there is. */
 static int dump_links(struct ifwatch *w, bool fatal)
 {
-	char buf[32768]; /* MNL_SOCKET_DUMP_SIZE, missing from older libmnl */
+	struct ifinfomsg ifm = {.ifi_family = AF_UNSPEC};
 	struct dump_ctx d = {.w = w, .fatal = fatal};
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifinfomsg *ifm;
-	unsigned int seq = time(NULL), portid;
-	int ret = -1;
+	int err = nl_dump(RTM_GETLINK, &ifm, sizeof(ifm), dump_cb, &d);
 
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	portid = mnl_socket_get_portid(nl);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	while ((ret = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		ret = mnl_cb_run(buf, ret, seq, portid, dump_cb, &d);
-		if (ret <= MNL_CB_STOP)
-			break;
-	}
-	ret = ret < 0 ? -errno : d.err;
-out:
-	if (nl)
-		mnl_socket_close(nl);
-	return ret;
+	return err ? err : d.err;
 }
 
 static void free_watched(gpointer p)
 {
 	free(p);
+}
+
+/* Say what is awaited, even with --quiet (a typo waits forever), in one line however
+ * many patterns have no match yet. */
+static void say_awaited(const struct ifwatch *w)
+{
+	GString *s = g_string_new(NULL);
+	int n = 0;
+
+	for (int p = 0; p < w->cfg.npatterns; p++) {
+		GHashTableIter it;
+		gpointer k, v;
+		bool hit = false;
+
+		g_hash_table_iter_init(&it, w->by_ifindex);
+		while (!hit && g_hash_table_iter_next(&it, &k, &v))
+			hit = match_one(w->cfg.patterns[p], ((struct watched *)v)->name);
+		if (hit || n++ >= 3)
+			continue;
+		if (n > 1)
+			g_string_append(s, ", ");
+		{
+			char *c = text_clean(w->cfg.patterns[p], strlen(w->cfg.patterns[p]), 64);
+
+			g_string_append_printf(s, "'%s'", c);
+			g_free(c);
+		}
+	}
+	if (n == 1)
+		pr_warn("no interface matches %s yet; waiting for it (see 'ip link')", s->str);
+	else if (n > 3)
+		pr_warn("no interface matches %s or %d other patterns yet; waiting for them "
+			"(see 'ip link')", s->str, n - 3);
+	else if (n > 1)
+		pr_warn("no interface matches %s yet; waiting for them (see 'ip link')", s->str);
+	g_string_free(s, TRUE);
+	if (w->cfg.npatterns == 0 && g_hash_table_size(w->by_ifindex) == 0)
+		pr_warn("no tunnel interface yet; waiting for one (or name the interfaces to "
+			"watch, e.g. 'tunflow eth0')");
+}
+
+int ifwatch_claim(const struct ifwatch_cfg *cfg, const struct datapath *dp)
+{
+	int err;
+
+	for (int p = 0; p < cfg->npatterns; p++)
+		if (check_pattern(cfg->patterns[p], "interface"))
+			return -EINVAL;
+	for (int p = 0; p < cfg->nexcludes; p++)
+		if (check_pattern(cfg->excludes[p], "--exclude pattern"))
+			return -EINVAL;
+	/* What a killed tunflow left: its filters count into a map nobody reads */
+	err = hook_remove_leftovers();
+	if (err < 0)
+		return err == -EINVAL ? -EIO : err;
+	if (cfg->mode == MODE_TC || (cfg->mode == MODE_AUTO && !tcx_supported())) {
+		int fds[4];
+
+		for (int i = 0; i < 4; i++)
+			fds[i] = dp_prog_fd(dp, i >> 1, i & 1 ? DIR_EGRESS : DIR_INGRESS);
+		err = hook_owner_register(fds, 4);
+		if (err)
+			return err == -EINVAL ? -EIO : err;
+	}
+	return 0;
 }
 
 int ifwatch_open(struct ifwatch *w, const struct ifwatch_cfg *cfg, const struct datapath *dp)
@@ -316,49 +470,25 @@ int ifwatch_open(struct ifwatch *w, const struct ifwatch_cfg *cfg, const struct 
 	w->cfg = *cfg;
 	w->dp = dp;
 	w->by_ifindex = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, free_watched);
-	for (int p = 0; p < cfg->npatterns; p++) {
-		if (strlen(cfg->patterns[p]) >= IF_NAMESIZE && !is_glob(cfg->patterns[p])) {
-			fprintf(stderr, "tunflow: '%s' is too long for an interface name (max %d)\n",
-				cfg->patterns[p], IF_NAMESIZE - 1);
-			return -EINVAL;
-		}
-	}
 	/* Subscribe before the dump, so that a link created meanwhile is not missed (one
 	 * seen twice is harmless). */
 	w->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (!w->nl || mnl_socket_bind(w->nl, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0) {
 		err = -errno;
-		fprintf(stderr, "tunflow: cannot follow interface changes (rtnetlink): %s\n",
-			strerror(errno));
-		return err;
+		pr_err("cannot follow interface changes (rtnetlink): %s", strerror(-err));
+		return err == -EINVAL ? -EIO : err;
 	}
 	fd = mnl_socket_get_fd(w->nl);
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	err = dump_links(w, true);
 	if (err) {
-		if (err != -EPROTONOSUPPORT && err != -ENOMEM)
-			fprintf(stderr, "tunflow: cannot list interfaces: %s\n", strerror(-err));
-		return err;
+		if (err != -EPROTONOSUPPORT && err != -ENOMEM && err != -EIO)
+			pr_err("cannot list interfaces: %s", strerror(-err));
+		return err == -EINVAL ? -EIO : err;
 	}
 	w->ngone = 0; /* nothing had flows yet */
-	/* Say what is awaited, even with --quiet (a typo waits forever): a pattern with no
-	 * match yet waits for one to appear. */
-	for (int p = 0; p < cfg->npatterns; p++) {
-		GHashTableIter it;
-		gpointer k, v;
-		bool hit = false;
-
-		g_hash_table_iter_init(&it, w->by_ifindex);
-		while (!hit && g_hash_table_iter_next(&it, &k, &v))
-			hit = !fnmatch(cfg->patterns[p], ((struct watched *)v)->name, 0);
-		if (!hit)
-			fprintf(stderr, "tunflow: no interface matches '%s' yet; waiting for it "
-					"(see 'ip link')\n", cfg->patterns[p]);
-	}
-	if (cfg->npatterns == 0 && ifwatch_count(w) == 0)
-		fprintf(stderr, "tunflow: no tunnel interface yet; waiting for one (or name the "
-				"interfaces to watch, e.g. 'tunflow eth0')\n");
+	say_awaited(w);
 	return 0;
 }
 
@@ -388,7 +518,6 @@ static void resync(struct ifwatch *w)
 	gpointer k, v;
 	GArray *gone = g_array_new(FALSE, FALSE, sizeof(int));
 
-	w->resyncs++;
 	g_hash_table_iter_init(&it, w->by_ifindex);
 	while (g_hash_table_iter_next(&it, &k, &v))
 		((struct watched *)v)->seen = false;
@@ -404,6 +533,19 @@ out:
 	g_array_free(gone, TRUE);
 }
 
+/* Tell the loop when interfaces went, as soon as they did (not after a whole burst). */
+static void notify_gone(struct ifwatch *w)
+{
+	size_t ngone;
+	__u64 one = 1;
+
+	pthread_mutex_lock(&w->lock);
+	ngone = w->ngone;
+	pthread_mutex_unlock(&w->lock);
+	if (ngone && write(w->notify_fd, &one, sizeof(one)) < 0)
+		return; /* EAGAIN: the counter is full, the loop is told already */
+}
+
 static void process_events(struct ifwatch *w)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE * 4];
@@ -415,14 +557,19 @@ static void process_events(struct ifwatch *w)
 		if (n < 0) {
 			if (errno == ENOBUFS) {
 				overflow = true;
+				pthread_mutex_lock(&w->lock);
+				w->lost_events++;
+				pthread_mutex_unlock(&w->lock);
 				continue;
 			}
 			break; /* EAGAIN: all read */
 		}
 		mnl_cb_run(buf, n, 0, 0, event_cb, w);
+		notify_gone(w);
 	}
 	if (overflow)
 		resync(w);
+	notify_gone(w);
 }
 
 static void *watch_thread(void *arg)
@@ -434,19 +581,10 @@ static void *watch_thread(void *arg)
 	};
 
 	while (poll(p, 2, -1) >= 0 || errno == EINTR) {
-		size_t ngone;
-		__u64 one = 1;
-
 		if (p[1].revents)
 			break;
-		if (!p[0].revents)
-			continue;
-		pthread_mutex_lock(&w->lock);
-		process_events(w);
-		ngone = w->ngone;
-		pthread_mutex_unlock(&w->lock);
-		if (ngone && write(w->notify_fd, &one, sizeof(one)) < 0)
-			break;
+		if (p[0].revents)
+			process_events(w);
 	}
 	return NULL;
 }
@@ -471,6 +609,8 @@ size_t ifwatch_take_gone(struct ifwatch *w, int **out)
 	size_t n;
 	__u64 v;
 
+	/* between harvests, on the thread that calls iface_name(): nothing holds a name */
+	iface_names_release();
 	if (w->notify_fd >= 0 && read(w->notify_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		return 0;
 	pthread_mutex_lock(&w->lock);
@@ -513,6 +653,16 @@ unsigned long ifwatch_attach_errors(struct ifwatch *w)
 	return n;
 }
 
+unsigned long ifwatch_lost_events(struct ifwatch *w)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&w->lock);
+	n = w->lost_events;
+	pthread_mutex_unlock(&w->lock);
+	return n;
+}
+
 void ifwatch_close(struct ifwatch *w)
 {
 	GHashTableIter it;
@@ -536,46 +686,129 @@ void ifwatch_close(struct ifwatch *w)
 		g_hash_table_iter_init(&it, w->by_ifindex);
 		while (g_hash_table_iter_next(&it, &k, &v))
 			detach_hooks(v);
+		pthread_mutex_lock(&w->lock);
 		g_hash_table_destroy(w->by_ifindex);
 		w->by_ifindex = NULL;
+		pthread_mutex_unlock(&w->lock);
 	}
+	hook_owner_unregister();
 	if (w->nl)
 		mnl_socket_close(w->nl);
 	w->nl = NULL;
 	/* w->gone stays for a last ifwatch_take_gone() */
 }
 
-/* Names of the interfaces tunflow watches, kept after an interface is gone so that its
- * last flows still carry its name. */
-static GHashTable *known; /* ifindex -> name, interned: a name is never freed, so
-			  * one handed out stays valid across a rename */
-static GStringChunk *names;
+/* ---- names of the interfaces tunflow watches, kept while their last flows are
+ * reported after they went, then forgotten: under churn the table stays the size of
+ * what is watched plus what went in the last two hand-overs. */
+
+struct known_name {
+	char *name;          /* cleaned */
+	unsigned gone_epoch; /* iface_names_release() calls when it went */
+	bool gone;
+};
+
+static GHashTable *known;  /* ifindex -> struct known_name */
+static GPtrArray *retired; /* names replaced by a rename: freed at the next release */
+static unsigned epoch;
 static pthread_mutex_t known_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void free_known(gpointer p)
+{
+	struct known_name *k = p;
+
+	g_ptr_array_add(retired, k->name); /* may be in use until the next release */
+	g_free(k);
+}
 
 void iface_remember(int ifindex, const char *name)
 {
+	char *c = text_clean(name, strnlen(name, IF_NAMESIZE), TEXT_NAME_MAX);
+	struct known_name *k;
+
 	pthread_mutex_lock(&known_lock);
 	if (!known) {
-		known = g_hash_table_new(g_direct_hash, g_direct_equal);
-		names = g_string_chunk_new(1024);
+		known = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, free_known);
+		retired = g_ptr_array_new_with_free_func(g_free);
 	}
-	g_hash_table_insert(known, GINT_TO_POINTER(ifindex),
-			    g_string_chunk_insert_const(names, name));
+	k = g_hash_table_lookup(known, GINT_TO_POINTER(ifindex));
+	if (!k) {
+		k = g_new0(struct known_name, 1);
+		g_hash_table_insert(known, GINT_TO_POINTER(ifindex), k);
+	}
+	if (k->name && !strcmp(k->name, c)) {
+		g_free(c);
+	} else {
+		if (k->name)
+			g_ptr_array_add(retired, k->name);
+		k->name = c;
+	}
+	k->gone = false;
 	pthread_mutex_unlock(&known_lock);
+}
+
+void iface_forget(int ifindex)
+{
+	struct known_name *k;
+
+	pthread_mutex_lock(&known_lock);
+	k = known ? g_hash_table_lookup(known, GINT_TO_POINTER(ifindex)) : NULL;
+	if (k) {
+		k->gone = true;
+		k->gone_epoch = epoch;
+	}
+	pthread_mutex_unlock(&known_lock);
+}
+
+static gboolean gone_long_ago(gpointer key, gpointer value, gpointer data)
+{
+	const struct known_name *k = value;
+
+	(void)key;
+	(void)data;
+	/* went before the previous release: handed over and reported since */
+	return k->gone && k->gone_epoch + 2 <= epoch;
+}
+
+void iface_names_release(void)
+{
+	pthread_mutex_lock(&known_lock);
+	if (known) {
+		epoch++;
+		g_ptr_array_set_size(retired, 0);
+		g_hash_table_foreach_remove(known, gone_long_ago, NULL);
+	}
+	pthread_mutex_unlock(&known_lock);
+}
+
+size_t iface_names_count(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&known_lock);
+	n = known ? g_hash_table_size(known) : 0;
+	pthread_mutex_unlock(&known_lock);
+	return n;
 }
 
 const char *iface_name(int ifindex)
 {
-	static char buf[IF_NAMESIZE + 8];
-	const char *n;
+	static char *fallback;
+	char buf[IF_NAMESIZE];
+	struct known_name *k;
+	const char *n = NULL;
 
 	pthread_mutex_lock(&known_lock);
-	n = known ? g_hash_table_lookup(known, GINT_TO_POINTER(ifindex)) : NULL;
+	k = known ? g_hash_table_lookup(known, GINT_TO_POINTER(ifindex)) : NULL;
+	if (k)
+		n = k->name;
 	pthread_mutex_unlock(&known_lock);
 	if (n)
 		return n;
+	g_free(fallback);
 	if (if_indextoname(ifindex, buf))
-		return buf;
-	snprintf(buf, sizeof(buf), "if%d", ifindex);
-	return buf;
+		fallback = text_clean(buf, strnlen(buf, IF_NAMESIZE), TEXT_NAME_MAX);
+	else
+		fallback = g_strdup_printf("if%d", ifindex);
+	return fallback;
 }

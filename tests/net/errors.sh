@@ -21,7 +21,7 @@ expect() {
 # says so in one line; tunflow runs on and exits 0.
 expect "unknown interface" 0 "tunflow: no interface matches 'nosuch0' yet; waiting for it (see 'ip link')" "$TUNFLOW" -q --duration 0.1 nosuch0
 expect "glob matching nothing" 0 "tunflow: no interface matches 'vpns*' yet; waiting for it (see 'ip link')" "$TUNFLOW" -q --duration 0.1 'vpns*'
-expect "name too long" 1 "tunflow: 'averyveryverylongname0' is too long for an interface name (max 15)" "$TUNFLOW" averyveryverylongname0
+expect "name too long" 2 "tunflow: 'averyveryverylongname0' is too long for an interface name (max 15)" "$TUNFLOW" averyveryverylongname0
 expect "not root" 1 "tunflow: needs root, or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN (run it with sudo)" \
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$TUNFLOW" tun0
 expect "root without CAP_BPF" 1 "tunflow: needs CAP_BPF (or root): loading programs and maps needs CAP_BPF" \

@@ -46,10 +46,20 @@ for mode in tc tcx; do
 				sleep 0.02
 			done
 		fi
-		# tc: no waiting; the packets go right after the interface came up
-		ping_in "$HP" "hp$i" "$i" "$i"
-		[ "$i" -eq 5 ] && ip -n "$HP" link set hp5 name renamed5
-		[ "$i" -eq 5 ] && ping_in "$HP" renamed5 5 1
+		if [ "$i" -eq 5 ]; then
+			# renamed before its packets: a harvest between packets and rename would
+			# rightly report them under the old name
+			ip -n "$HP" link set hp5 name renamed5
+			for _ in $(seq 100); do
+				grep -q "hp5 is now renamed5" "$TMP/$mode.err" && break
+				sleep 0.02
+			done
+			ping_in "$HP" renamed5 5 5
+			ping_in "$HP" renamed5 5 1
+		else
+			# tc: no waiting; the packets go right after the interface came up
+			ping_in "$HP" "hp$i" "$i" "$i"
+		fi
 		if [ "$i" -gt 2 ]; then
 			old=hp$((i - 2)); [ "$old" = hp5 ] && old=renamed5
 			ip -n "$HP" link del "$old"
@@ -90,5 +100,6 @@ for mode in tc tcx; do
 	check "$mode: nothing left on tun0 after exit" \
 		"$(ip netns exec "$HP" "$HOOKQ" tun0) clsact $(tc -n "$HP" qdisc show dev tun0 | grep -c clsact)" \
 		"tcx_ingress 0 tcx_egress 0 clsact 0"
+	check "$mode: no marker or owner file left" "$(ls -A "$TUNFLOW_STATE_DIR" 2>/dev/null)" ""
 done
 finish

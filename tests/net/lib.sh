@@ -8,6 +8,8 @@ TUNFLOW=$TOP/build/tunflow
 TUNPKT=$TOP/build/tunpkt
 HOOKQ=$TOP/build/hookq
 TMP=$(mktemp -d /tmp/tunflow-test.XXXXXX)
+# tc mode records what it made here: never in the host's /run/tunflow/state
+export TUNFLOW_STATE_DIR=$TMP/state
 PIDS=()
 NSES=()
 FAILS=0
