@@ -41,8 +41,10 @@ static void usage(FILE *out)
 "      --group-by user    per-user totals (bytes each way, flows, top destinations)\n"
 "      --user-map FILE    interface or address/prefix -> user lines; SIGHUP re-reads\n"
 "      --openvpn-status FILE  users by inner address from OpenVPN's status file\n"
-"      --sessions FILE    VPN session events from tunflow-session-hook\n"
-"                         (default " SESSIONS_FILE ", read when present)\n"
+"      --sessions FILE    VPN session events from tunflow-session-hook, read when\n"
+"                         present (default $TUNFLOW_SESSIONS, else " SESSIONS_FILE ")\n"
+"      --trusted-writer USER  besides root, the user who may write the sessions,\n"
+"                         status and map files (e.g. OpenVPN's 'user nobody')\n"
 "      --cleanup IFACE    remove what a killed tunflow left on IFACE (tc mode), then exit\n"
 "  -q, --quiet            no status lines on stderr\n"
 "  -v, --verbose          libbpf diagnostics (verifier log) on stderr\n"
@@ -115,7 +117,7 @@ enum {
 	OPT_DURATION = 256, OPT_MAX_FLOWS, OPT_ATTACH, OPT_CLEANUP, OPT_GROUP_BY, OPT_USER_MAP,
 	OPT_OPENVPN, OPT_SESSIONS, OPT_RECORDS, OPT_UNIFLOW, OPT_IDLE, OPT_ACTIVE, OPT_LINGER,
 	OPT_METRICS, OPT_METRICS_TOP, OPT_IPFIX, OPT_IPFIX_DOMAIN, OPT_IPFIX_BACKLOG,
-	OPT_IPFIX_TEMPLATES,
+	OPT_IPFIX_TEMPLATES, OPT_TRUSTED_WRITER,
 };
 
 int parse_args(int argc, char **argv, struct config *c)
@@ -135,6 +137,7 @@ int parse_args(int argc, char **argv, struct config *c)
 		{"user-map", required_argument, NULL, OPT_USER_MAP},
 		{"openvpn-status", required_argument, NULL, OPT_OPENVPN},
 		{"sessions", required_argument, NULL, OPT_SESSIONS},
+		{"trusted-writer", required_argument, NULL, OPT_TRUSTED_WRITER},
 		{"records", no_argument, NULL, OPT_RECORDS},
 		{"uniflow", no_argument, NULL, OPT_UNIFLOW},
 		{"idle-timeout", required_argument, NULL, OPT_IDLE},
@@ -159,7 +162,8 @@ int parse_args(int argc, char **argv, struct config *c)
 	c->interval = 1;
 	c->max_flows = 65536;
 	c->excludes = g_ptr_array_new();
-	c->users.sessions = SESSIONS_FILE;
+	c->users.sessions = getenv("TUNFLOW_SESSIONS") && *getenv("TUNFLOW_SESSIONS")
+				    ? getenv("TUNFLOW_SESSIONS") : SESSIONS_FILE;
 	c->metrics_top = 10;
 	c->ipfix = (struct ipfix_cfg){.backlog = 100000, .template_s = 60};
 	c->rec = (struct record_cfg){.idle_s = 15, .active_s = 1800, .tcp_linger_s = 2};
@@ -227,6 +231,9 @@ int parse_args(int argc, char **argv, struct config *c)
 			break;
 		case OPT_SESSIONS:
 			c->users.sessions = optarg;
+			break;
+		case OPT_TRUSTED_WRITER:
+			c->users.trusted_writer = optarg;
 			break;
 		case OPT_RECORDS:
 			c->records = true;
