@@ -231,6 +231,7 @@ int parse_args(int argc, char **argv, struct config *c)
 			break;
 		case OPT_SESSIONS:
 			c->users.sessions = optarg;
+			c->users.sessions_given = true;
 			break;
 		case OPT_TRUSTED_WRITER:
 			c->users.trusted_writer = optarg;
