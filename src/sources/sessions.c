@@ -13,7 +13,6 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <glib.h>
-#include "config.h"
 #include "core/clock.h"
 #include "util/log.h"
 #include "sources/users_priv.h"
@@ -251,7 +250,7 @@ static void say(struct users *u, int err, const char *why)
 	u->ev.said = err;
 	if (!err)
 		pr_info("%s: reading session events", u->cfg.sessions);
-	else if (err == -ENOENT && !strcmp(u->cfg.sessions, SESSIONS_FILE))
+	else if (err == -ENOENT && !u->cfg.sessions_given)
 		pr_debug("%s: no session events yet", u->cfg.sessions);
 	else if (err == -ENOENT)
 		pr_info("%s: no session events yet (tunflow-session-hook creates it at the "
@@ -260,8 +259,7 @@ static void say(struct users *u, int err, const char *why)
 		pr_warn("the sessions file: %s; not read until that changes", why);
 }
 
-/* Feed n bytes at byte offset at of the file to the line splitter. */
-static void feed(struct users *u, const char *buf, size_t n, off_t at)
+void sessions_feed(struct users *u, const char *buf, size_t n, off_t at)
 {
 	struct events_file *e = &u->ev;
 
@@ -325,7 +323,7 @@ void sessions_read(struct users *u)
 	buf = g_malloc(EVENTS_READ_MAX);
 	n = pread(fd, buf, EVENTS_READ_MAX, e->off);
 	if (n > 0) {
-		feed(u, buf, n, e->off);
+		sessions_feed(u, buf, n, e->off);
 		e->off += n;
 	}
 	g_free(buf);

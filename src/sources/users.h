@@ -24,6 +24,7 @@ struct users;
 
 struct users_cfg {
 	const char *sessions;       /* events file, or NULL */
+	bool sessions_given;        /* named with --sessions: its absence is worth a word */
 	const char *openvpn_status; /* OpenVPN status file, or NULL */
 	const char *map;            /* mapping file, or NULL */
 	const char *trusted_writer; /* a user besides root who may write them, or NULL */

@@ -80,6 +80,9 @@ bool users_parse_addr(const char *s, __u8 out[16], int *plen);
 /* sessions.c */
 /* One events line (no newline). false when it is malformed. */
 bool sessions_line(struct users *u, const char *line, size_t len);
+/* n more bytes of the events file, at byte offset at: whole lines go to sessions_line(),
+ * the unterminated rest waits in u->ev.partial, an over-long line is skipped. */
+void sessions_feed(struct users *u, const char *buf, size_t n, off_t at);
 /* Whatever was appended to the events file since the last call (bounded work). */
 void sessions_read(struct users *u);
 void sessions_expire(struct users *u, __u64 now);

@@ -8,6 +8,8 @@ TUNFLOW=$TOP/build/tunflow
 TUNPKT=$TOP/build/tunpkt
 HOOKQ=$TOP/build/hookq
 TMP=$(mktemp -d /tmp/tunflow-test.XXXXXX)
+# tunflow's --sessions default and the hook's file: never the host's /run/tunflow
+export TUNFLOW_SESSIONS=$TMP/sessions
 PIDS=()
 NSES=()
 FAILS=0
