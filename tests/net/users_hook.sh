@@ -61,4 +61,26 @@ ip netns exec "$A" env -i PATH="$PATH" TUNFLOW_SESSIONS="$TMP/linkdir/sessions" 
 	ID=3 USERNAME=bob DEVICE=tun0 sh "$HOOK" 2>"$TMP/linkdir.err"
 check "hook: a link for the directory is not written through" "$(ls "$TMP/real" | wc -l)" 0
 check "hook: says why (directory)" "$(cat "$TMP/linkdir.err")" "tunflow-session-hook: $TMP/linkdir is a symbolic link or not a directory: not writing through it"
+
+# OpenVPN with 'user nobody', as the README sets it up: the hook runs as nobody into a
+# directory of nobody's; tunflow reads it only when told nobody is the trusted writer
+chmod 755 "$TMP"
+install -d -m 0700 -o nobody -g nogroup "$TMP/ovpn"
+OS=$TMP/ovpn/sessions
+ip netns exec "$A" setpriv --reuid nobody --regid nogroup --clear-groups env -i PATH="$PATH" \
+	TUNFLOW_SESSIONS="$OS" script_type=client-connect common_name=olga trusted_ip=198.51.100.3 \
+	trusted_port=1194 ifconfig_pool_remote_ip=192.0.2.30 dev=tun0 sh "$HOOK" 2>"$TMP/ovpn.err"
+check "user nobody: the hook wrote, nothing said" "$(stat -c %U:%a "$OS"):$(cat "$TMP/ovpn.err")" "nobody:600:"
+tf_start "$A" "$TMP/tw0.json" "$TMP/tw0.err" -o json -t 0.1 --sessions "$OS" tun0 || exit 1
+send "$A" "v=4,proto=udp,src=192.0.2.30,dst=192.0.2.1,sport=1000,dport=7,payload=10,count=1"
+sleep 0.3
+tf_stop
+tf_start "$A" "$TMP/tw1.json" "$TMP/tw1.err" -o json -t 0.1 --sessions "$OS" --trusted-writer nobody tun0 || exit 1
+send "$A" "v=4,proto=udp,src=192.0.2.30,dst=192.0.2.1,sport=1000,dport=7,payload=10,count=1"
+sleep 0.3
+tf_stop
+check "user nobody: refused without --trusted-writer, said once" \
+	"$(grep -c "^tunflow: the sessions file: $OS is owned by uid $(id -u nobody), not root: chown root $OS, or name its writer with --trusted-writer USER; not read until that changes$" "$TMP/tw0.err")" 1
+check "user nobody: no user without --trusted-writer" "$(users "$TMP/tw0.json" 192.0.2.30)" ""
+check "user nobody: --trusted-writer nobody" "$(users "$TMP/tw1.json" 192.0.2.30)" olga
 finish
