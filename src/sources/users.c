@@ -238,6 +238,11 @@ const char *users_lookup(struct users *u, const struct flow_key *k, const char *
 	return who ? who : by_addr(u, far);
 }
 
+unsigned long users_malformed_lines(const struct users *u)
+{
+	return u ? u->ev_malformed + u->ovpn_malformed : 0;
+}
+
 bool users_has_session(struct users *u, int ifindex)
 {
 	return u && g_hash_table_contains(u->by_ifindex, GINT_TO_POINTER(ifindex));

@@ -47,6 +47,9 @@ const char *users_lookup(struct users *u, const struct flow_key *k, const char *
 /* The user behind a whole interface (a session's tunnel, or a mapping file entry),
  * or NULL. */
 const char *users_of_iface(struct users *u, int ifindex, const char *ifname);
+/* Malformed lines skipped so far (sessions file and OpenVPN status file; each kind is
+ * said once on stderr, then only counted here). */
+unsigned long users_malformed_lines(const struct users *u);
 /* Whether a session (a connect line) for interface ifindex has been read. */
 bool users_has_session(struct users *u, int ifindex);
 /* An interface is gone: its session binding goes with it. */
