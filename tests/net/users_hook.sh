@@ -55,6 +55,11 @@ ln -s "$TMP/victim" "$S"
 hook "$A" connect 2 bob 192.0.2.10 2>"$TMP/link.err"
 check "hook: a link for the file is not written through" "$(cat "$TMP/victim")" precious
 check "hook: says why" "$(cat "$TMP/link.err")" "tunflow-session-hook: $S is a symbolic link or not a regular file: not writing through it"
+rm "$S"
+ln "$TMP/victim" "$S"
+hook "$A" connect 2 bob 192.0.2.10 2>"$TMP/hard.err"
+check "hook: a hard link is not written to" "$(cat "$TMP/victim")" precious
+check "hook: says why (hard link)" "$(cat "$TMP/hard.err")" "tunflow-session-hook: $S is not this user's own file (another owner, or a hard link): not writing to it"
 mkdir "$TMP/real"
 ln -s "$TMP/real" "$TMP/linkdir"
 ip netns exec "$A" env -i PATH="$PATH" TUNFLOW_SESSIONS="$TMP/linkdir/sessions" REASON=connect \
