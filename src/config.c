@@ -65,6 +65,14 @@ static int set_ipfix(const struct opt *o, const char *v, void *t, char *e, size_
 	return ipfix_parse(v, &c->ipfix) ? -EINVAL : 0;
 }
 
+/* A --sessions file given by name is said once when missing; the default is not. */
+static int set_sessions(const struct opt *o, const char *v, void *t, char *e, size_t el)
+{
+	(void)o, (void)v, (void)e, (void)el;
+	((struct config *)t)->users.sessions_given = true;
+	return 0;
+}
+
 #define F(member) OPT_FIELD(struct config, member)
 
 /* One entry per option. Adding an option is adding one entry (and its man page entry:
@@ -139,9 +147,12 @@ static const struct opt opts[] = {
 	 .help = "interface or address/prefix -> user lines; SIGHUP re-reads"},
 	{"openvpn-status", 0, "FILE", OPT_STRING, F(users.openvpn_status), .group = G_USERS,
 	 .help = "users by inner address from OpenVPN's status file"},
-	{"sessions", 0, "FILE", OPT_STRING, F(users.sessions), .def = SESSIONS_FILE,
-	 .group = G_USERS, .help = "VPN session events from tunflow-session-hook "
-				   "(default {default}, read when present)"},
+	{"sessions", 0, "FILE", OPT_STRING, F(users.sessions), .set = set_sessions,
+	 .group = G_USERS, .help = "VPN session events from tunflow-session-hook, read when "
+				   "present (default $TUNFLOW_SESSIONS, else " SESSIONS_FILE ")"},
+	{"trusted-writer", 0, "USER", OPT_STRING, F(users.trusted_writer), .group = G_USERS,
+	 .help = "besides root, the user who may write the sessions, status and map files "
+		 "(e.g. OpenVPN's 'user nobody')"},
 	/* Privileges */
 	{"user", 0, "NAME", OPT_STRING, F(user), .group = G_PRIVS,
 	 .help = "after start, run as user NAME (keeping only CAP_NET_ADMIN)"},
@@ -256,6 +267,11 @@ int parse_args(int argc, char **argv, struct config *c)
 	}
 	/* A harvest brings at most --max-flows flows: four harvests' worth of all-new flows
 	 * fit, while one tunnel's scan cannot grow the tables past it. */
+	if (!c->users.sessions) {
+		const char *env = getenv("TUNFLOW_SESSIONS");
+
+		c->users.sessions = env && *env ? env : SESSIONS_FILE;
+	}
 	if (!c->max_table_flows)
 		c->max_table_flows = 4 * (size_t)c->max_flows;
 	c->rec.max = c->max_table_flows;

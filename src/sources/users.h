@@ -8,7 +8,11 @@
  *   3. a mapping file (interface name or glob, or address/prefix -> user), re-read on
  *      SIGHUP.
  * An interface match wins over an address match; of addresses, the tunnel side
- * (source on ingress, destination on egress) is tried first. */
+ * (source on ingress, destination on egress) is tried first.
+ * The three files decide who a flow belongs to, so they are read only when nobody but
+ * root and the trusted writer can change them (sources/input_file.h); user names are
+ * cleaned (util/text.h) where they are read. The parsers: sessions.c, openvpn.c,
+ * usermap.c. */
 #ifndef TUNFLOW_USERS_H
 #define TUNFLOW_USERS_H
 
@@ -20,8 +24,10 @@ struct users;
 
 struct users_cfg {
 	const char *sessions;       /* events file, or NULL */
+	bool sessions_given;        /* named with --sessions: its absence is worth a word */
 	const char *openvpn_status; /* OpenVPN status file, or NULL */
 	const char *map;            /* mapping file, or NULL */
+	const char *trusted_writer; /* a user besides root who may write them, or NULL */
 };
 
 /* NULL with a one-line error printed when a named file cannot be read or parsed. */
@@ -41,6 +47,11 @@ const char *users_lookup(struct users *u, const struct flow_key *k, const char *
 /* The user behind a whole interface (a session's tunnel, or a mapping file entry),
  * or NULL. */
 const char *users_of_iface(struct users *u, int ifindex, const char *ifname);
+/* Malformed lines skipped so far (sessions file and OpenVPN status file; each kind is
+ * said once on stderr, then only counted here). */
+unsigned long users_malformed_lines(const struct users *u);
+/* Whether a session (a connect line) for interface ifindex has been read. */
+bool users_has_session(struct users *u, int ifindex);
 /* An interface is gone: its session binding goes with it. */
 void users_iface_gone(struct users *u, int ifindex);
 

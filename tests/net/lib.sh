@@ -10,6 +10,8 @@ HOOKQ=$TOP/build/hookq
 TMP=$(mktemp -d /tmp/tunflow-test.XXXXXX)
 # tc mode records what it made here: never in the host's /run/tunflow/state
 export TUNFLOW_STATE_DIR=$TMP/state
+# tunflow's --sessions default and the hook's file: never the host's /run/tunflow
+export TUNFLOW_SESSIONS=$TMP/sessions
 PIDS=()
 NSES=()
 FAILS=0

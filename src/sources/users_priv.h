@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The state behind struct users, shared by its sources: users.c (lookups, names),
+ * sessions.c (the hook's events file), openvpn.c (OpenVPN's status file) and usermap.c
+ * (--user-map). Each parser also works from memory, for the fuzz targets. */
+#ifndef TUNFLOW_USERS_PRIV_H
+#define TUNFLOW_USERS_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <glib.h>
+#include "flow.h"
+#include "sources/input_file.h"
+#include "sources/users.h"
+
+struct session {
+	char *id;
+	const char *user;
+	int ifindex;     /* 0: the session shares its tunnel (OpenVPN) */
+	__u8 addr[2][16];
+	int naddr;
+	__u64 ended_ns;  /* CLOCK_MONOTONIC of the disconnect event, 0 while live */
+};
+
+struct prefix_rule {
+	__u8 addr[16];
+	int plen;        /* in bits over the 16-byte (IPv4-mapped) address */
+	const char *user;
+};
+
+struct iface_rule {
+	char *glob;
+	const char *user;
+};
+
+/* The events file, read incrementally: only what was appended since the last look. */
+struct events_file {
+	dev_t dev;
+	ino_t ino;
+	off_t off;           /* bytes consumed */
+	GString *partial;    /* the unterminated tail read so far (< INPUT_LINE_MAX) */
+	bool skipping;       /* inside an over-long line: dropped up to its newline */
+	int said;            /* what was last said about the file (an errno, 0: nothing) */
+};
+
+struct users {
+	struct users_cfg cfg;
+	struct input_trust trust;
+	unsigned gen;
+	GStringChunk *strings; /* every user name, cleaned and interned */
+	GHashTable *interned;
+	/* sessions */
+	GHashTable *sessions;  /* id -> struct session (owned) */
+	GHashTable *by_ifindex; /* ifindex -> struct session */
+	GHashTable *by_addr;   /* 16-byte address -> struct session */
+	GQueue ended;          /* struct ended, oldest disconnect first */
+	__u64 netns;           /* inode of our network namespace (0: unknown) */
+	struct events_file ev;
+	unsigned long ev_malformed, ev_foreign;
+	bool said_malformed, said_foreign, said_no_netns;
+	/* OpenVPN status */
+	GHashTable *ovpn;      /* 16-byte address -> user */
+	struct timespec ovpn_mtime;
+	off_t ovpn_size;
+	ino_t ovpn_ino;
+	unsigned long ovpn_malformed;
+	bool said_ovpn_malformed;
+	int ovpn_said;
+	/* mapping file */
+	GArray *iface_rules, *prefix_rules;
+};
+
+/* A user name from outside: cleaned (text_clean, TEXT_NAME_MAX) and interned. */
+const char *users_intern(struct users *u, const char *s, size_t len);
+GHashTable *users_addr_table(void);
+/* "a.b.c.d" or IPv6, with an optional "/len" (decimal digits only), into the flow key's
+ * form; plen in bits over the 16 bytes (128 for a host). */
+bool users_parse_addr(const char *s, __u8 out[16], int *plen);
+
+/* sessions.c */
+/* One events line (no newline). false when it is malformed. */
+bool sessions_line(struct users *u, const char *line, size_t len);
+/* n more bytes of the events file, at byte offset at: whole lines go to sessions_line(),
+ * the unterminated rest waits in u->ev.partial, an over-long line is skipped. */
+void sessions_feed(struct users *u, const char *buf, size_t n, off_t at);
+/* Whatever was appended to the events file since the last call (bounded work). */
+void sessions_read(struct users *u);
+void sessions_expire(struct users *u, __u64 now);
+/* A session ended now (disconnect, or its interface went). */
+void sessions_end(struct users *u, struct session *s, __u64 now);
+void sessions_clear(struct users *u);
+
+/* openvpn.c */
+/* The address -> user table of a status file (versions 1 to 3) in buf, or NULL when the
+ * file is incomplete (no END: caught mid-rewrite) or has a malformed line (its number in
+ * *bad_line). */
+GHashTable *openvpn_parse(struct users *u, const char *buf, size_t len, int *bad_line);
+void openvpn_read(struct users *u);
+
+/* usermap.c */
+/* Parse a mapping file's text; name is for messages. 0, or -EINVAL with one line said. */
+int usermap_parse(struct users *u, const char *name, const char *buf, size_t len,
+		  GArray **iface_rules, GArray **prefix_rules);
+void usermap_free_rules(GArray *iface_rules, GArray *prefix_rules);
+
+#endif
