@@ -144,8 +144,12 @@ static void on_record(const struct record *rec, void *ctx)
 
 	if (!user && x->a->users)
 		user = users_lookup(x->a->users, &rec->key, iface_name(rec->key.ifindex));
-	if (x->a->cfg.records)
-		x->a->sink->record(x->a->sink, rec, user, x->r);
+	if (x->a->cfg.records) {
+		struct record with_user = *rec;
+
+		with_user.user = user;
+		x->a->sink->record(x->a->sink, &with_user, x->r);
+	}
 	if (x->a->ipfix)
 		ipfix_add(x->a->ipfix, rec, user, x->r->mono_to_real_ns);
 }

@@ -11,26 +11,10 @@
 struct csv_sink {
 	struct sink s;
 	FILE *out;
+	struct out_errors errors;
 };
 
-/* A field, quoted when it holds a comma, a quote or a line break. */
-static void csv_str(FILE *out, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, out);
-		return;
-	}
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
-}
-
-static void csv_record(struct sink *s, const struct record *rec, const char *user,
-		       const struct report *r)
+static void csv_record(struct sink *s, const struct record *rec, const struct report *r)
 {
 	FILE *out = ((struct csv_sink *)s)->out;
 	const struct flow_key *k = &rec->key;
@@ -45,8 +29,8 @@ static void csv_record(struct sink *s, const struct record *rec, const char *use
 		end_names[rec->end]);
 	csv_str(out, iface_name(k->ifindex));
 	fputc(',', out);
-	csv_str(out, user ? user : "");
-	fprintf(out, ",%s,%u,%s,%s,%s,", k->dir == DIR_INGRESS ? "ingress" : "egress",
+	csv_str(out, rec->user ? rec->user : "");
+	fprintf(out, ",%s,%u,%s,%s,%s,", dir_name(k->dir),
 		k->ip_version, proto_name(k->proto, pb), src, dst);
 	if (ports)
 		fprintf(out, "%u,%u,,", k->sport, k->dport);
@@ -59,15 +43,18 @@ static void csv_record(struct sink *s, const struct record *rec, const char *use
 		(unsigned long long)rec->rev_bytes, rec->tcp_flags, rec->rev_tcp_flags);
 }
 
-static void csv_report(struct sink *s, const struct report *r)
+static int csv_report(struct sink *s, const struct report *r)
 {
-	fflush(((struct csv_sink *)s)->out);
+	struct csv_sink *cs = (struct csv_sink *)s;
+
 	if (r->final)
 		print_losses(stderr, "tunflow: not in flows:", r);
+	return out_check_report(cs->out, &cs->errors);
 }
 
 static void csv_close(struct sink *s)
 {
+	out_errors_say(&((struct csv_sink *)s)->errors, "CSV output");
 	free(s);
 }
 

@@ -19,6 +19,7 @@ struct json_sink {
 	__u64 last_errors;
 	unsigned long last_attach_errors;
 	__u64 last_export_failures;
+	struct out_errors errors;
 };
 
 /* The opening of a flow or record object: type, interface, user, key fields. */
@@ -38,7 +39,7 @@ static void key_fields(FILE *out, const char *type, const struct flow_key *k, co
 	fprintf(out,
 		",\"ifindex\":%u,\"dir\":\"%s\",\"ip_version\":%u,\"proto\":%u,\"src\":\"%s\","
 		"\"dst\":\"%s\",\"sport\":%u,\"dport\":%u",
-		k->ifindex, k->dir == DIR_INGRESS ? "ingress" : "egress", k->ip_version, k->proto,
+		k->ifindex, dir_name(k->dir), k->ip_version, k->proto,
 		src, dst, ports ? k->sport : 0, ports ? k->dport : 0);
 	if (proto_is_icmp(k->proto))
 		fprintf(out, ",\"icmp_type\":%u,\"icmp_code\":%u", k->sport, k->dport);
@@ -114,7 +115,7 @@ static void gone_line(FILE *out, const struct iface_total *t, const struct repor
 	fprintf(out, ",\"gone\":\"%s\"}\n", last);
 }
 
-static void json_report(struct sink *s, const struct report *r)
+static int json_report(struct sink *s, const struct report *r)
 {
 	struct json_sink *js = (struct json_sink *)s;
 	bool changed = r->final || r->harvest_errors != js->last_errors ||
@@ -160,18 +161,17 @@ static void json_report(struct sink *s, const struct report *r)
 		js->last_errors = r->harvest_errors;
 		js->last_attach_errors = r->attach_errors;
 	}
-	fflush(js->out);
+	return out_check_report(js->out, &js->errors);
 }
 
-static void json_record(struct sink *s, const struct record *rec, const char *user,
-			const struct report *r)
+static void json_record(struct sink *s, const struct record *rec, const struct report *r)
 {
 	FILE *out = ((struct json_sink *)s)->out;
 	char start[32], end[32];
 
 	fmt_time(rec->start_ns + r->mono_to_real_ns, start);
 	fmt_time(rec->end_ns + r->mono_to_real_ns, end);
-	key_fields(out, "record", &rec->key, user);
+	key_fields(out, "record", &rec->key, rec->user);
 	fprintf(out,
 		",\"start\":\"%s\",\"end\":\"%s\",\"duration\":%.3f,\"end_reason\":\"%s\","
 		"\"packets\":%llu,\"bytes\":%llu,\"tcp_flags\":%u,\"rev_packets\":%llu,"
@@ -184,6 +184,7 @@ static void json_record(struct sink *s, const struct record *rec, const char *us
 
 static void json_close(struct sink *s)
 {
+	out_errors_say(&((struct json_sink *)s)->errors, "JSON output");
 	free(s);
 }
 

@@ -49,11 +49,12 @@ struct report {
 struct record;
 
 struct sink {
-	void (*report)(struct sink *s, const struct report *r);
+	/* Returns 0, or -errno when the output failed for good (EPIPE, EIO, ENOSPC, ...):
+	 * writing on is pointless. */
+	int (*report)(struct sink *s, const struct report *r);
 	/* A finished (or active-timeout) flow record; NULL for sinks without records. Called
-	 * before the report of the same harvest; user may be NULL. */
-	void (*record)(struct sink *s, const struct record *rec, const char *user,
-		       const struct report *r);
+	 * before the report of the same harvest; rec->user may be NULL. */
+	void (*record)(struct sink *s, const struct record *rec, const struct report *r);
 	void (*close)(struct sink *s);
 };
 

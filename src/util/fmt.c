@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <time.h>
 #include "util/fmt.h"
+#include "util/log.h"
 
 bool proto_has_ports(__u8 proto)
 {
@@ -84,20 +86,111 @@ void fmt_si(double v, char *buf, size_t len)
 		snprintf(buf, len, "%.0f%c", v, units[u]);
 }
 
+const char *dir_name(int dir)
+{
+	return dir == DIR_INGRESS ? "ingress" : "egress";
+}
+
+const char *dir_short(int dir)
+{
+	return dir == DIR_INGRESS ? "in" : "out";
+}
+
 void json_str(FILE *out, const char *s)
 {
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = *s;
+	size_t n = strlen(s), run = 0, len;
 
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
 	fputc('"', out);
+	for (size_t i = 0; i < n; i += len) {
+		long cp = utf8_next(s + i, n - i, &len);
+		const char *e = NULL;
+
+		if (cp >= 0 && cp != '"' && cp != '\\' && !text_unsafe(cp))
+			continue; /* part of the run written as it is */
+		fwrite(s + run, 1, i - run, out);
+		if (cp < 0) {
+			len = 1;
+			fprintf(out, "\\\\x%02x", (unsigned char)s[i]);
+		} else {
+			switch (cp) {
+			case '"': e = "\\\""; break;
+			case '\\': e = "\\\\"; break;
+			case '\b': e = "\\b"; break;
+			case '\f': e = "\\f"; break;
+			case '\n': e = "\\n"; break;
+			case '\r': e = "\\r"; break;
+			case '\t': e = "\\t"; break;
+			}
+			if (e)
+				fputs(e, out);
+			else
+				fprintf(out, "\\u%04lx", cp);
+		}
+		run = i + len;
+	}
+	fwrite(s + run, 1, n - run, out);
+	fputc('"', out);
+}
+
+void csv_str(FILE *out, const char *s)
+{
+	bool formula = s[0] && strchr("=+-@\t\r", s[0]);
+	bool quote = formula || strpbrk(s, ",\"");
+	size_t n = strlen(s);
+
+	if (quote)
+		fputc('"', out);
+	if (formula)
+		fputc('\'', out);
+	for (size_t i = 0, used; i < n; i += used) {
+		char esc[TEXT_ESC_MAX];
+		const char *piece;
+		size_t plen = text_piece(s + i, n - i, &used, esc, &piece);
+
+		if (plen == 1 && *piece == '"')
+			fputc('"', out);
+		fwrite(piece, 1, plen, out);
+	}
+	if (quote)
+		fputc('"', out);
+}
+
+int out_check(FILE *out)
+{
+	int err = 0;
+
+	if (fflush(out) == EOF)
+		err = errno ? -errno : -EIO;
+	else if (ferror(out)) /* a write that failed earlier, while the buffer filled */
+		err = errno ? -errno : -EIO;
+	clearerr(out);
+	errno = 0;
+	return err;
+}
+
+bool out_err_final(int err)
+{
+	err = err < 0 ? -err : err;
+	return err == EPIPE || err == EIO || err == EBADF || err == ENOSPC || err == EDQUOT ||
+	       err == EFBIG;
+}
+
+int out_check_report(FILE *out, struct out_errors *e)
+{
+	int err = out_check(out);
+
+	if (!err)
+		return 0;
+	e->count++;
+	e->last = err;
+	return out_err_final(err) ? err : 0;
+}
+
+void out_errors_say(const struct out_errors *e, const char *what)
+{
+	if (e->count)
+		pr_warn("%s: %llu report%s not written whole, the last for: %s", what,
+			(unsigned long long)e->count, e->count == 1 ? "" : "s", strerror(-e->last));
 }
 
 int parse_hostport(const char *spec, const char *default_host, struct sockaddr_storage *ss)

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <sys/socket.h>
 #include "flow.h"
+#include "util/text.h"
 
 #define ADDR_STRLEN 46   /* INET6_ADDRSTRLEN */
 #define ENDPOINT_STRLEN 64
@@ -29,7 +30,42 @@ void fmt_si(double v, char *buf, size_t len);
 /* "PORT", "HOST:PORT" or "[IPV6]:PORT" (HOST an address or a name, looked up now) into
  * ss; with no host, default_host. Returns 0, or -1 when it is none of those. */
 int parse_hostport(const char *spec, const char *default_host, struct sockaddr_storage *ss);
-/* Write s as a JSON string, quotes included. */
+/* "ingress" or "egress" (enum flow_dir), as JSON, CSV and metrics name it; the table's
+ * short form "in" or "out". */
+const char *dir_name(int dir);
+const char *dir_short(int dir);
+
+/* Write s as a JSON string, quotes included, whatever s holds: the result is valid
+ * UTF-8 and plain text. '"' and '\\' are escaped, controls as \n \t \r \b \f or \u00XX,
+ * the other characters text_unsafe() names (DEL, C1, U+2028/9, bidi controls) as
+ * \uXXXX; each byte that is not valid UTF-8 becomes the visible text \xHH (written
+ * "\\xHH"), as text_clean() would show it. A valid UTF-8 string decodes back to itself. */
 void json_str(FILE *out, const char *s);
+/* Write s as a CSV cell (RFC 4180): quoted when it holds a comma or a quote (doubled
+ * inside); controls and invalid UTF-8 shown as \xHH as text_clean() does, so a cell
+ * never holds a line break; a cell starting with = + - @ tab or CR, which spreadsheets
+ * read as a formula, is quoted with a single quote put first (OWASP's CSV injection
+ * advice), so "=1+2" is written "'=1+2" in quotes. */
+void csv_str(FILE *out, const char *s);
+
+/* Flush out and see whether everything written to it since the last check got through.
+ * Returns 0, or -errno of the write that failed (the stream's error flag is cleared,
+ * so the next check sees only what fails after this one). */
+int out_check(FILE *out);
+/* Whether an output error is final, so that writing on is pointless: nobody reads any
+ * more (EPIPE), the device or terminal is gone (EIO, EBADF), no room is left (ENOSPC,
+ * EDQUOT, EFBIG). EAGAIN or EINTR are not. */
+bool out_err_final(int err);
+/* What an output lost: checks (one a report) that found a write failed. */
+struct out_errors {
+	__u64 count;
+	int last; /* -errno of the last one */
+};
+/* out_check() at the end of a report, counted in e. Returns 0, or the -errno when it
+ * is final (out_err_final()): the sink's report returns it, and tunflow ends. */
+int out_check_report(FILE *out, struct out_errors *e);
+/* At close: one line on stderr saying what of "what" (e.g. "JSON output") was lost,
+ * when anything was. */
+void out_errors_say(const struct out_errors *e, const char *what);
 
 #endif
