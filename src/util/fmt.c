@@ -98,37 +98,20 @@ const char *dir_short(int dir)
 
 void json_str(FILE *out, const char *s)
 {
-	size_t n = strlen(s), run = 0, len;
+	size_t n = strlen(s);
 
 	fputc('"', out);
-	for (size_t i = 0; i < n; i += len) {
-		long cp = utf8_next(s + i, n - i, &len);
-		const char *e = NULL;
+	for (size_t i = 0, used; i < n; i += used) {
+		char esc[TEXT_ESC_MAX];
+		const char *piece;
+		size_t plen = text_piece(s + i, n - i, &used, esc, &piece);
 
-		if (cp >= 0 && cp != '"' && cp != '\\' && !text_unsafe(cp))
-			continue; /* part of the run written as it is */
-		fwrite(s + run, 1, i - run, out);
-		if (cp < 0) {
-			len = 1;
-			fprintf(out, "\\\\x%02x", (unsigned char)s[i]);
-		} else {
-			switch (cp) {
-			case '"': e = "\\\""; break;
-			case '\\': e = "\\\\"; break;
-			case '\b': e = "\\b"; break;
-			case '\f': e = "\\f"; break;
-			case '\n': e = "\\n"; break;
-			case '\r': e = "\\r"; break;
-			case '\t': e = "\\t"; break;
-			}
-			if (e)
-				fputs(e, out);
-			else
-				fprintf(out, "\\u%04lx", cp);
+		for (size_t k = 0; k < plen; k++) { /* an escape's backslash, too */
+			if (piece[k] == '"' || piece[k] == '\\')
+				fputc('\\', out);
+			fputc(piece[k], out);
 		}
-		run = i + len;
 	}
-	fwrite(s + run, 1, n - run, out);
 	fputc('"', out);
 }
 

@@ -35,11 +35,12 @@ int parse_hostport(const char *spec, const char *default_host, struct sockaddr_s
 const char *dir_name(int dir);
 const char *dir_short(int dir);
 
-/* Write s as a JSON string, quotes included, whatever s holds: the result is valid
- * UTF-8 and plain text. '"' and '\\' are escaped, controls as \n \t \r \b \f or \u00XX,
- * the other characters text_unsafe() names (DEL, C1, U+2028/9, bidi controls) as
- * \uXXXX; each byte that is not valid UTF-8 becomes the visible text \xHH (written
- * "\\xHH"), as text_clean() would show it. A valid UTF-8 string decodes back to itself. */
+/* Write s as a JSON string, quotes included, whatever s holds: valid UTF-8 and plain
+ * text, which a JSON reader decodes to exactly what text_clean() makes of s (with no
+ * bound on its length), so a clean string comes back as itself. '"' and '\\' are
+ * escaped; a control character, the other characters text_unsafe() names and each
+ * byte that is not valid UTF-8 are the visible text \xHH per byte (written "\\xHH"),
+ * as in every other output, never a raw or \u-escaped control. */
 void json_str(FILE *out, const char *s);
 /* Write s as a CSV cell (RFC 4180): quoted when it holds a comma or a quote (doubled
  * inside); controls and invalid UTF-8 shown as \xHH as text_clean() does, so a cell
