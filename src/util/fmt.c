@@ -8,6 +8,7 @@
 #include <time.h>
 #include "util/fmt.h"
 #include "util/log.h"
+#include "util/text.h"
 
 bool proto_has_ports(__u8 proto)
 {

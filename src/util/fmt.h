@@ -9,7 +9,6 @@
 #include <time.h>
 #include <sys/socket.h>
 #include "flow.h"
-#include "util/text.h"
 
 #define ADDR_STRLEN 46   /* INET6_ADDRSTRLEN */
 #define ENDPOINT_STRLEN 64
