@@ -143,11 +143,11 @@ static void test_csv(void)
 
 static const __u64 zero_counters[CNT_MAX];
 
-/* A flow on ifindex 99 from 192.0.2.9:5353 to 192.0.2.1:9, UDP, 2 packets, 96 bytes. */
-static void make_flow(struct flow *f, const char *user)
+/* A flow on ifindex from 192.0.2.9:5353 to 192.0.2.1:9, UDP, 2 packets, 96 bytes. */
+static void make_flow(struct flow *f, int ifindex, const char *user)
 {
 	memset(f, 0, sizeof(*f));
-	f->key.ifindex = 99;
+	f->key.ifindex = ifindex;
 	f->key.dir = DIR_INGRESS;
 	f->key.ip_version = 4;
 	f->key.proto = 17;
@@ -165,14 +165,15 @@ static void make_flow(struct flow *f, const char *user)
 
 /* Run a sink's report on one flow and return the line of its output that starts with
  * prefix (malloc'd), or NULL. */
-static char *sink_line(struct sink *s, FILE *f, char **buf, const char *prefix)
+static char *sink_line(struct sink *s, FILE *f, char **buf, int ifindex, const char *user,
+		       const char *prefix)
 {
 	struct flow fl, *flows[1] = {&fl};
 	struct report r = {.flows = flows, .nflows = 1, .gen = 1, .counters = zero_counters,
 			   .users = true, .interval_s = 1};
 	char *line = NULL, *p;
 
-	make_flow(&fl, "bob\x1b]0;pwned\x07");
+	make_flow(&fl, ifindex, user);
 	CHECK_INT("sink report on a good output", s->report(s, &r), 0);
 	fflush(f);
 	for (p = *buf; p && *p; p = strchr(p, '\n') + 1) {
@@ -198,7 +199,7 @@ static void test_sinks_escape(void)
 
 	f = open_memstream(&buf, &len);
 	s = sink_table_new(f, &o, GROUP_FLOW);
-	line = sink_line(s, f, &buf, "t\\x1b");
+	line = sink_line(s, f, &buf, 99, "bob\x1b]0;pwned\x07", "t\\x1b");
 	CHECK_STR("table: interface and user escaped, columns kept", line,
 		  "t\\x1b[2J\\xff    in  udp   ~x1b]0;pwned\\x07 192.0.2.9:5353"
 		  "                                  192.0.2.1:9"
@@ -212,11 +213,27 @@ static void test_sinks_escape(void)
 	buf = NULL;
 	f = open_memstream(&buf, &len);
 	s = sink_json_new(f, GROUP_FLOW, false);
-	line = sink_line(s, f, &buf, "{\"type\":\"flow\"");
+	line = sink_line(s, f, &buf, 99, "bob\x1b]0;pwned\x07", "{\"type\":\"flow\"");
 	CHECK("json: flow line", line != NULL);
 	CHECK("json: interface escaped",
 	      line && strstr(line, "\"iface\":\"t\\\\x1b[2J\\\\xff\",\"user\":\"bob\\\\x1b]0;pwned\\\\x07\","));
 	CHECK("json: no ESC byte anywhere", !strchr(buf, 0x1b));
+	free(line);
+	s->close(s);
+	fclose(f);
+	free(buf);
+
+	/* double-width characters: a cell is measured in terminal columns, cut between
+	 * characters (80-column table: interface 6, user 7) */
+	iface_remember(98, "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e" "ab");
+	buf = NULL;
+	o.wide = false;
+	f = open_memstream(&buf, &len);
+	s = sink_table_new(f, &o, GROUP_FLOW);
+	line = sink_line(s, f, &buf, 98, "\xc3\xa9ve", "~");
+	CHECK_STR("table: wide characters cut whole, padded by columns", line,
+		  "~\xe8\xaa\x9e" "ab  in  udp   \xc3\xa9ve     192.0.2.9:5353   192.0.2.1:9      "
+		  "     2     96      0");
 	free(line);
 	s->close(s);
 	fclose(f);
