@@ -64,6 +64,7 @@ struct sink *sink_csv_new(FILE *out)
 
 	if (!cs)
 		return NULL;
+	cs->s.name = "standard output";
 	cs->s.report = csv_report;
 	cs->s.record = csv_record;
 	cs->s.close = csv_close;

@@ -598,3 +598,58 @@ void ipfix_close(struct ipfix *x)
 	g_free(x->tmpl);
 	free(x);
 }
+
+/* The exporter as a consumer of the pipeline: records in, health out. */
+#define IPFIX_EXIT_WAIT_S 2 /* at exit, the collector has this long to take the backlog */
+
+struct ipfix_sink {
+	struct sink s;
+	struct ipfix *x;
+	struct export_stats st;
+};
+
+static void ipfix_sink_record(struct sink *s, const struct record *rec, const struct report *r)
+{
+	ipfix_add(((struct ipfix_sink *)s)->x, rec, rec->user, r->mono_to_real_ns);
+}
+
+static void ipfix_sink_prepare(struct sink *s, struct report *r)
+{
+	struct ipfix_sink *is = (struct ipfix_sink *)s;
+
+	if (r->final)
+		ipfix_finish(is->x, IPFIX_EXIT_WAIT_S);
+	else
+		ipfix_flush(is->x);
+	ipfix_stats(is->x, &is->st);
+	r->export = &is->st;
+}
+
+static int ipfix_sink_report(struct sink *s, const struct report *r)
+{
+	(void)s, (void)r;
+	return 0; /* failures are counted in the report, they never stop tunflow */
+}
+
+static void ipfix_sink_close(struct sink *s)
+{
+	ipfix_close(((struct ipfix_sink *)s)->x);
+	free(s);
+}
+
+struct sink *ipfix_sink_new(const struct ipfix_cfg *cfg)
+{
+	struct ipfix_sink *is = calloc(1, sizeof(*is));
+
+	if (!is)
+		return NULL;
+	is->x = ipfix_open(cfg);
+	if (!is->x) {
+		free(is);
+		return NULL;
+	}
+	is->s = (struct sink){.name = "IPFIX", .record = ipfix_sink_record,
+			      .prepare = ipfix_sink_prepare, .report = ipfix_sink_report,
+			      .close = ipfix_sink_close};
+	return &is->s;
+}

@@ -40,5 +40,8 @@ void ipfix_flush(struct ipfix *x);
 void ipfix_finish(struct ipfix *x, double wait_s);
 void ipfix_stats(struct ipfix *x, struct export_stats *st);
 void ipfix_close(struct ipfix *x);
+/* The exporter as a sink of the pipeline (records in, export health into the report).
+ * NULL with a one-line error printed. */
+struct sink *ipfix_sink_new(const struct ipfix_cfg *cfg);
 
 #endif

@@ -194,6 +194,7 @@ struct sink *sink_json_new(FILE *out, enum group_by group, bool records)
 
 	if (!js)
 		return NULL;
+	js->s.name = "standard output";
 	js->s.report = json_report;
 	js->s.close = json_close;
 	js->out = out;

@@ -293,3 +293,41 @@ void metrics_update(struct metrics *m, const struct report *r)
 	m->page = g_string_free(s, FALSE);
 	pthread_mutex_unlock(&m->lock);
 }
+
+/* /metrics as a consumer of the pipeline. */
+struct metrics_sink {
+	struct sink s;
+	struct metrics *m;
+};
+
+static int metrics_sink_report(struct sink *s, const struct report *r)
+{
+	struct metrics *m = ((struct metrics_sink *)s)->m;
+
+	metrics_update(m, r);
+	for (size_t i = 0; i < r->ngone; i++)
+		metrics_forget_iface(m, r->gone[i].ifindex);
+	return 0;
+}
+
+static void metrics_sink_close(struct sink *s)
+{
+	metrics_stop(((struct metrics_sink *)s)->m);
+	free(s);
+}
+
+struct sink *metrics_sink_new(const char *addr, int top)
+{
+	struct metrics_sink *ms = calloc(1, sizeof(*ms));
+
+	if (!ms)
+		return NULL;
+	ms->m = metrics_start(addr, top);
+	if (!ms->m) {
+		free(ms);
+		return NULL;
+	}
+	ms->s = (struct sink){.name = "/metrics", .report = metrics_sink_report,
+			      .close = metrics_sink_close};
+	return &ms->s;
+}

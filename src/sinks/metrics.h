@@ -16,5 +16,7 @@ void metrics_update(struct metrics *m, const struct report *r);
 /* An interface went: its series go with it. */
 void metrics_forget_iface(struct metrics *m, int ifindex);
 void metrics_stop(struct metrics *m);
+/* /metrics as a sink of the pipeline. NULL with a one-line error printed. */
+struct sink *metrics_sink_new(const char *addr, int top);
 
 #endif

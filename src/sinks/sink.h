@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include "core/records.h"
 #include "flow.h"
 #include "core/flowtab.h"
 #include "sources/ifwatch.h"
@@ -48,15 +49,32 @@ struct report {
 
 struct record;
 
+/* A consumer of the pipeline's output: the table, JSON, CSV, /metrics, IPFIX, ... Every
+ * harvest, the pipeline hands each sink the records that are due (record), lets each
+ * add what it knows to the report (prepare), then hands each the report (report). A
+ * sink may run threads of its own and may have a descriptor for the event loop to
+ * watch (fd, on_ready); the loop does not know which sinks exist. Only report and close
+ * are required. */
 struct sink {
-	/* Returns 0, or -errno when the output failed for good (EPIPE, EIO, ENOSPC, ...):
-	 * writing on is pointless. */
-	int (*report)(struct sink *s, const struct report *r);
-	/* A finished (or active-timeout) flow record; NULL for sinks without records. Called
-	 * before the report of the same harvest; rec->user may be NULL. */
+	const char *name;      /* for messages: "standard output", "IPFIX", "/metrics" */
+	/* A finished (or active-timeout) flow record, user in rec->user (may be NULL);
+	 * called before the report of the same harvest. NULL: records are not wanted. */
 	void (*record)(struct sink *s, const struct record *rec, const struct report *r);
+	/* Before any sink's report: add this sink's own health to r (r->export). */
+	void (*prepare)(struct sink *s, struct report *r);
+	/* One harvest's report. 0, or -errno when this output failed for good (EPIPE, EIO,
+	 * ENOSPC, ...): tunflow then stops, naming the sink and the error. */
+	int (*report)(struct sink *s, const struct report *r);
+	/* A descriptor the event loop watches (or -1), and what to do when it is readable:
+	 * 0, or -errno to stop tunflow. */
+	int (*fd)(struct sink *s);
+	int (*on_ready)(struct sink *s);
+	/* Flush, stop threads, free. */
 	void (*close)(struct sink *s);
 };
+
+/* 0 when everything written to out so far went out; else -errno (EIO when unknown). */
+int sink_out_status(FILE *out);
 
 struct table_opts {
 	bool tty;   /* redraw in place, fit the terminal's height */

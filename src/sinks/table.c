@@ -281,6 +281,7 @@ struct sink *sink_table_new(FILE *out, const struct table_opts *o, enum group_by
 
 	if (!ts)
 		return NULL;
+	ts->s.name = "standard output";
 	ts->s.report = table_report;
 	ts->s.close = table_close;
 	ts->out = out;

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/clock.h"
+#include "core/datapath.h"
+#include "core/flowtab.h"
+#include "core/pipeline.h"
+#include "sources/ifwatch.h"
+#include "sources/users.h"
+#include "util/log.h"
+
+int pipeline_init(struct pipeline *p, const struct pipeline_cfg *cfg, struct datapath *dp,
+		  struct ifwatch *w, struct users *users)
+{
+	memset(p, 0, sizeof(*p));
+	p->cfg = *cfg;
+	p->dp = dp;
+	p->w = w;
+	p->users = users;
+	p->sinks = g_ptr_array_new();
+	p->ifacc = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	p->ft = flowtab_new();
+	return p->ft ? 0 : -ENOMEM;
+}
+
+int pipeline_add_sink(struct pipeline *p, struct sink *s)
+{
+	if (s->record && !p->records && !(p->records = records_new(&p->cfg.rec))) {
+		s->close(s);
+		return -ENOMEM;
+	}
+	g_ptr_array_add(p->sinks, s);
+	return 0;
+}
+
+void pipeline_start(struct pipeline *p)
+{
+	p->last_harvest_ns = clock_now();
+}
+
+static struct iface_total *acc_of(struct pipeline *p, int ifindex)
+{
+	struct iface_total *acc = p->last_acc;
+
+	if (acc && acc->ifindex == ifindex)
+		return acc;
+	acc = g_hash_table_lookup(p->ifacc, GINT_TO_POINTER(ifindex));
+	if (!acc) {
+		acc = g_new0(struct iface_total, 1);
+		acc->ifindex = ifindex;
+		g_hash_table_insert(p->ifacc, GINT_TO_POINTER(ifindex), acc);
+	}
+	return p->last_acc = acc;
+}
+
+/* One drained flow: into the table, the records and its interface's totals. */
+static void on_flow(const struct flow_key *key, const struct flow_stats *st, void *ctx)
+{
+	struct pipeline *p = ctx;
+	struct iface_total *acc = acc_of(p, key->ifindex);
+	struct flow *f = flowtab_add(p->ft, key, st);
+
+	if (!f) {
+		p->harvest_errors++;
+		return;
+	}
+	if (p->records && records_add(p->records, key, st, f->user))
+		p->harvest_errors++;
+	p->packets += st->packets;
+	p->bytes += st->bytes;
+	acc->packets[key->dir] += st->packets;
+	acc->bytes[key->dir] += st->bytes;
+	if (f->packets == st->packets) {
+		acc->flows++; /* new to the table (or back after idling out) */
+		p->flows++;
+	}
+	if (!acc->first_ns || st->first_ns < acc->first_ns)
+		acc->first_ns = st->first_ns;
+}
+
+/* Give every flow whose user is unknown a fresh look when the sources changed. */
+static void attribute(struct pipeline *p, struct flow **flows, size_t n)
+{
+	unsigned gen;
+
+	if (!p->users)
+		return;
+	gen = users_gen(p->users);
+	for (size_t i = 0; i < n; i++) {
+		struct flow *f = flows[i];
+
+		if (f->user || f->user_gen == gen)
+			continue;
+		f->user = users_lookup(p->users, &f->key, iface_name(f->key.ifindex));
+		f->user_gen = gen;
+	}
+}
+
+/* The interfaces that went: their totals for the report, in the order they went. */
+static struct iface_total *gone_totals(struct pipeline *p, const int *gone_if, size_t ngone,
+				       __u64 now)
+{
+	struct iface_total *t = calloc(ngone, sizeof(*t));
+
+	for (size_t i = 0; t && i < ngone; i++) {
+		int ifindex = gone_if[i];
+		struct iface_total *acc = g_hash_table_lookup(p->ifacc, GINT_TO_POINTER(ifindex));
+
+		if (acc)
+			t[i] = *acc;
+		t[i].ifindex = ifindex;
+		t[i].last_ns = now;
+		if (p->users)
+			t[i].user = users_of_iface(p->users, ifindex, iface_name(ifindex));
+	}
+	return t;
+}
+
+struct emit_ctx {
+	struct pipeline *p;
+	const struct report *r;
+};
+
+/* A record that is due: to every sink that takes records, with its user. */
+static void on_record(const struct record *rec, void *ctx)
+{
+	struct emit_ctx *x = ctx;
+	struct record named = *rec;
+
+	if (!named.user && x->p->users)
+		named.user = users_lookup(x->p->users, &rec->key, iface_name(rec->key.ifindex));
+	for (guint i = 0; i < x->p->sinks->len; i++) {
+		struct sink *s = x->p->sinks->pdata[i];
+
+		if (s->record)
+			s->record(s, &named, x->r);
+	}
+}
+
+/* Forget what is reported for the last time: ended flows, interfaces that went. */
+static void forget(struct pipeline *p, const int *gone_if, size_t ngone, __u64 now)
+{
+	flowtab_drop_ended(p->ft);
+	for (size_t i = 0; i < ngone; i++) {
+		if (p->last_acc && p->last_acc->ifindex == gone_if[i])
+			p->last_acc = NULL;
+		g_hash_table_remove(p->ifacc, GINT_TO_POINTER(gone_if[i]));
+		if (p->users)
+			users_iface_gone(p->users, gone_if[i]);
+	}
+	if (now > p->cfg.forget_s * 1e9)
+		flowtab_expire(p->ft, now - (__u64)(p->cfg.forget_s * 1e9));
+}
+
+int pipeline_harvest(struct pipeline *p, bool final, const int *gone_if, size_t ngone,
+		     struct sink **failed)
+{
+	__u64 counters[CNT_MAX] = {0}, start, now;
+	struct report r = {0};
+	struct iface_total *gone = NULL;
+	int err = 0;
+	long n;
+
+	r.gen = flowtab_begin(p->ft);
+	start = now_ns(CLOCK_MONOTONIC);
+	n = dp_harvest(p->dp, on_flow, p);
+	r.harvest_s = (now_ns(CLOCK_MONOTONIC) - start) / 1e9;
+	if (n < 0) {
+		p->harvest_errors++;
+		pr_warn("harvest failed: %s", strerror(-n));
+	}
+	if (dp_counters(p->dp, counters))
+		p->harvest_errors++;
+	now = clock_now();
+	if (p->users)
+		users_refresh(p->users);
+	if (ngone) {
+		flowtab_end_ifaces(p->ft, gone_if, ngone, END_IFACE_GONE);
+		gone = gone_totals(p, gone_if, ngone, now);
+		r.gone = gone;
+		r.ngone = gone ? ngone : 0;
+	}
+	r.flows = flowtab_list(p->ft, &r.nflows);
+	attribute(p, r.flows, r.nflows);
+	r.interval_s = (now - p->last_harvest_ns) / 1e9;
+	/* The final harvest covers only the moment since the last one: rates stay those of
+	 * the last full interval. */
+	for (size_t i = 0; i < r.nflows && !final; i++) {
+		struct flow *f = r.flows[i];
+
+		f->rate_bps = f->gen == r.gen && r.interval_s > 0 ? f->d_bytes * 8.0 / r.interval_s : 0;
+	}
+	r.mono_to_real_ns = clock_real_offset();
+	r.now_real_ns = now + r.mono_to_real_ns;
+	r.counters = counters;
+	r.harvest_errors = p->harvest_errors;
+	r.nifaces = final ? p->nifaces_at_exit : ifwatch_count(p->w);
+	r.attach_errors = ifwatch_attach_errors(p->w);
+	r.users = users_enabled(p->users);
+	r.final = final;
+	if (p->records) {
+		struct emit_ctx x = {p, &r};
+
+		records_emit(p->records, now, gone_if, ngone, final, on_record, &x);
+	}
+	for (guint i = 0; i < p->sinks->len; i++) {
+		struct sink *s = p->sinks->pdata[i];
+
+		if (s->prepare)
+			s->prepare(s, &r);
+	}
+	for (guint i = 0; i < p->sinks->len; i++) {
+		struct sink *s = p->sinks->pdata[i];
+		int e = s->report(s, &r);
+
+		if (e && !err) {
+			err = e;
+			if (failed)
+				*failed = s;
+		}
+	}
+	p->last_harvest_ns = now;
+	memcpy(p->counters, counters, sizeof(counters));
+	p->last = r;
+	p->last.flows = NULL;
+	p->last.nflows = 0;
+	p->last.gone = NULL;
+	p->last.ngone = 0;
+	p->last.counters = p->counters;
+	forget(p, gone_if, ngone, now);
+	free(gone);
+	return err;
+}
+
+void pipeline_summary(const struct pipeline *p, FILE *out)
+{
+	fprintf(out, "tunflow: final: %llu packets, %llu bytes in %llu flows\n",
+		(unsigned long long)p->packets, (unsigned long long)p->bytes,
+		(unsigned long long)p->flows);
+	if (p->last.counters)
+		print_losses(out, "tunflow: not in flows:", &p->last);
+}
+
+void pipeline_free(struct pipeline *p)
+{
+	for (guint i = p->sinks ? p->sinks->len : 0; i > 0; i--) {
+		struct sink *s = p->sinks->pdata[i - 1];
+
+		s->close(s);
+	}
+	if (p->sinks)
+		g_ptr_array_free(p->sinks, TRUE);
+	records_free(p->records);
+	flowtab_free(p->ft);
+	if (p->ifacc)
+		g_hash_table_destroy(p->ifacc);
+	memset(p, 0, sizeof(*p));
+}

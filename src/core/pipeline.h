@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* One harvest, from the kernel's maps to every sink:
+ *   drain the datapath -> flow table (totals, rates) and records (biflows, timeouts)
+ *   -> attribute (users) -> records due to the sinks that take them -> the report to
+ *   every sink.
+ * The sources feed it (the datapath's flows, the interfaces that went, users); the sinks
+ * read from it; it knows neither the event loop nor which sinks there are. */
+#ifndef TUNFLOW_PIPELINE_H
+#define TUNFLOW_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <glib.h>
+#include "core/records.h"
+#include "sinks/sink.h"
+
+struct datapath;
+struct ifwatch;
+struct users;
+struct flowtab;
+
+struct pipeline_cfg {
+	struct record_cfg rec; /* the record lifecycle, for sinks that take records */
+	double forget_s;       /* the live table forgets a flow this long after its last
+				* packet */
+};
+
+struct pipeline {
+	struct pipeline_cfg cfg;
+	struct datapath *dp;
+	struct ifwatch *w;
+	struct users *users;      /* NULL: no user sources */
+	struct flowtab *ft;
+	struct records *records;  /* NULL unless a sink takes records */
+	GPtrArray *sinks;         /* struct sink *, in the order they were added */
+	GHashTable *ifacc;        /* ifindex -> struct iface_total: what tunflow counted on
+				   * a watched interface, for its "gone" report */
+	struct iface_total *last_acc;
+	size_t nifaces_at_exit;
+	__u64 last_harvest_ns;
+	__u64 harvest_errors;
+	/* since start, for the summary on stderr when the output is gone */
+	__u64 packets, bytes, flows;
+	__u64 counters[CNT_MAX];
+	struct report last;       /* the scalars of the latest report (no flows) */
+};
+
+/* 0, or -ENOMEM. The pipeline reads dp, w and users; it does not own them. */
+int pipeline_init(struct pipeline *p, const struct pipeline_cfg *cfg, struct datapath *dp,
+		  struct ifwatch *w, struct users *users);
+/* Hand every report (and records, if the sink takes them) to s from now on; the
+ * pipeline owns s and closes it. 0, or -ENOMEM (s is closed). */
+int pipeline_add_sink(struct pipeline *p, struct sink *s);
+/* The time the next harvest's interval starts from (before the first harvest). */
+void pipeline_start(struct pipeline *p);
+/* One harvest. gone: interfaces unwatched since the last one (their flows end); final:
+ * the last one, after every interface was detached. 0, or the -errno of the first sink
+ * whose output failed for good, with *failed set to it. */
+int pipeline_harvest(struct pipeline *p, bool final, const int *gone, size_t ngone,
+		     struct sink **failed);
+/* "final: ..." totals and every loss counter, as of the latest harvest, on out. */
+void pipeline_summary(const struct pipeline *p, FILE *out);
+/* Close every sink, last added first, and free. */
+void pipeline_free(struct pipeline *p);
+
+#endif
