@@ -52,6 +52,16 @@ static int csv_report(struct sink *s, const struct report *r)
 	return out_check_report(cs->out, &cs->errors);
 }
 
+static int csv_fd(struct sink *s)
+{
+	return out_watch_fd(((struct csv_sink *)s)->out);
+}
+
+static int csv_ready(struct sink *s)
+{
+	return out_watch_ready(((struct csv_sink *)s)->out);
+}
+
 static void csv_close(struct sink *s)
 {
 	out_errors_say(&((struct csv_sink *)s)->errors, "CSV output");
@@ -65,6 +75,8 @@ struct sink *sink_csv_new(FILE *out)
 	if (!cs)
 		return NULL;
 	cs->s.name = "standard output";
+	cs->s.fd = csv_fd;
+	cs->s.on_ready = csv_ready;
 	cs->s.report = csv_report;
 	cs->s.record = csv_record;
 	cs->s.close = csv_close;

@@ -182,6 +182,16 @@ static void json_record(struct sink *s, const struct record *rec, const struct r
 		rec->rev_tcp_flags);
 }
 
+static int json_fd(struct sink *s)
+{
+	return out_watch_fd(((struct json_sink *)s)->out);
+}
+
+static int json_ready(struct sink *s)
+{
+	return out_watch_ready(((struct json_sink *)s)->out);
+}
+
 static void json_close(struct sink *s)
 {
 	out_errors_say(&((struct json_sink *)s)->errors, "JSON output");
@@ -195,6 +205,8 @@ struct sink *sink_json_new(FILE *out, enum group_by group, bool records)
 	if (!js)
 		return NULL;
 	js->s.name = "standard output";
+	js->s.fd = json_fd;
+	js->s.on_ready = json_ready;
 	js->s.report = json_report;
 	js->s.close = json_close;
 	js->out = out;

@@ -268,6 +268,16 @@ done:
 	return out_check_report(out, &ts->errors);
 }
 
+static int table_fd(struct sink *s)
+{
+	return out_watch_fd(((struct table_sink *)s)->out);
+}
+
+static int table_ready(struct sink *s)
+{
+	return out_watch_ready(((struct table_sink *)s)->out);
+}
+
 static void table_close(struct sink *s)
 {
 	out_errors_say(&((struct table_sink *)s)->errors, "table output");
@@ -282,6 +292,8 @@ struct sink *sink_table_new(FILE *out, const struct table_opts *o, enum group_by
 	if (!ts)
 		return NULL;
 	ts->s.name = "standard output";
+	ts->s.fd = table_fd;
+	ts->s.on_ready = table_ready;
 	ts->s.report = table_report;
 	ts->s.close = table_close;
 	ts->out = out;

@@ -2,10 +2,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include "util/fmt.h"
 #include "util/log.h"
 #include "util/text.h"
@@ -157,6 +159,25 @@ bool out_err_final(int err)
 	err = err < 0 ? -err : err;
 	return err == EPIPE || err == EIO || err == EBADF || err == ENOSPC || err == EDQUOT ||
 	       err == EFBIG;
+}
+
+int out_watch_fd(FILE *out)
+{
+	struct stat st;
+	int fd = fileno(out);
+
+	/* not a terminal (readable when someone types) nor a socket (when the peer sends):
+	 * the write end of a pipe turns ready only with an error */
+	return fd >= 0 && !fstat(fd, &st) && S_ISFIFO(st.st_mode) ? fd : -1;
+}
+
+int out_watch_ready(FILE *out)
+{
+	struct pollfd p = {.fd = fileno(out), .events = POLLOUT};
+
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR))
+		return -EPIPE;
+	return 0;
 }
 
 int out_check_report(FILE *out, struct out_errors *e)

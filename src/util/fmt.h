@@ -56,6 +56,12 @@ int out_check(FILE *out);
  * more (EPIPE), the device or terminal is gone (EIO, EBADF), no room is left (ENOSPC,
  * EDQUOT, EFBIG). EAGAIN or EINTR are not. */
 bool out_err_final(int err);
+/* The descriptor of out when it is a pipe, for the event loop to watch (a sink's fd),
+ * else -1: a pipe whose reader went reports an error at once, so tunflow stops when
+ * "| head" does, not at its next write, which may be long after. */
+int out_watch_fd(FILE *out);
+/* The watched pipe turned ready: -EPIPE when nobody reads it any more, else 0. */
+int out_watch_ready(FILE *out);
 /* What an output lost: checks (one a report) that found a write failed. */
 struct out_errors {
 	__u64 count;

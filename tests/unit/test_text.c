@@ -320,7 +320,17 @@ static void test_output_errors(void)
 		fclose(f);
 		close(p[0]);
 	}
+	/* a pipe is watched; its reader going is seen without a write */
+	if (pipe(p) == 0) {
+		f = fdopen(p[1], "w");
+		CHECK_INT("pipe: watched", out_watch_fd(f), p[1]);
+		CHECK_INT("pipe with a reader: fine", out_watch_ready(f), 0);
+		close(p[0]);
+		CHECK_INT("pipe without a reader: EPIPE", out_watch_ready(f), -EPIPE);
+		fclose(f);
+	}
 	f = fopen("/dev/null", "w");
+	CHECK_INT("/dev/null: not watched", out_watch_fd(f), -1);
 	fputs("fine\n", f);
 	CHECK_INT("/dev/null: fine", out_check_report(f, &e), 0);
 	CHECK_INT("/dev/null: nothing more counted", e.count, 1);
