@@ -11,23 +11,8 @@
 struct csv_sink {
 	struct sink s;
 	FILE *out;
+	struct out_errors errors;
 };
-
-/* A field, quoted when it holds a comma, a quote or a line break. */
-static void csv_str(FILE *out, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, out);
-		return;
-	}
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
-}
 
 static void csv_record(struct sink *s, const struct record *rec, const struct report *r)
 {
@@ -45,7 +30,7 @@ static void csv_record(struct sink *s, const struct record *rec, const struct re
 	csv_str(out, iface_name(k->ifindex));
 	fputc(',', out);
 	csv_str(out, rec->user ? rec->user : "");
-	fprintf(out, ",%s,%u,%s,%s,%s,", k->dir == DIR_INGRESS ? "ingress" : "egress",
+	fprintf(out, ",%s,%u,%s,%s,%s,", dir_name(k->dir),
 		k->ip_version, proto_name(k->proto, pb), src, dst);
 	if (ports)
 		fprintf(out, "%u,%u,,", k->sport, k->dport);
@@ -60,13 +45,16 @@ static void csv_record(struct sink *s, const struct record *rec, const struct re
 
 static int csv_report(struct sink *s, const struct report *r)
 {
+	struct csv_sink *cs = (struct csv_sink *)s;
+
 	if (r->final)
 		print_losses(stderr, "tunflow: not in flows:", r);
-	return sink_out_status(((struct csv_sink *)s)->out);
+	return out_check_report(cs->out, &cs->errors);
 }
 
 static void csv_close(struct sink *s)
 {
+	out_errors_say(&((struct csv_sink *)s)->errors, "CSV output");
 	free(s);
 }
 

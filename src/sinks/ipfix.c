@@ -23,6 +23,8 @@
 #include <fixbuf/public.h>
 #include "core/clock.h"
 #include "util/fmt.h"
+#include "util/log.h"
+#include "util/text.h"
 #include "sources/ifwatch.h"
 #include "sinks/ipfix.h"
 
@@ -31,6 +33,9 @@
 #define TID_V6 257
 #define MTU_UDP 1400       /* below a 1500-byte path with room for tunnel headers */
 #define MTU_TCP 8192
+/* userName and interfaceName at most this many bytes (valid UTF-8, cut on a character
+ * boundary with "..."): a record then always fits a UDP message, whatever the name */
+#define IPFIX_STR_MAX 256
 #define CONNECT_TIMEOUT_MS 3000
 #define SEND_TIMEOUT_MS 5000
 #define BACKOFF_MIN_NS 250000000ull
@@ -108,6 +113,7 @@ struct ipfix {
 	uint8_t *tmpl;              /* a message holding only the templates */
 	size_t tmpl_len;
 	bool finished;
+	bool encode_reported;       /* a record that could not be encoded was reported */
 	/* shared with the sender, under lock */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -214,10 +220,26 @@ static void emit(struct ipfix *x)
 	x->building = 0;
 }
 
-static void fill(struct xrec *o, const struct record *r, const char *user, __s64 m2r)
+/* s as an IPFIX string (RFC 7011 6.1.6: UTF-8) of at most IPFIX_STR_MAX bytes. When s
+ * is not that already, *tmp is the cleaned copy the field points to (g_free it). */
+static void ipfix_str(fbVarfield_t *v, const char *s, char **tmp)
+{
+	size_t len = strlen(s);
+
+	if (len > IPFIX_STR_MAX || !text_is_clean(s)) {
+		s = *tmp = text_clean(s, len, IPFIX_STR_MAX);
+		len = strlen(s);
+	}
+	v->buf = (uint8_t *)s;
+	v->len = len;
+}
+
+/* tmp[2]: copies of the strings o points to, when they needed one (g_free them after
+ * the record is appended) */
+static void fill(struct xrec *o, const struct record *r, const char *user, __s64 m2r,
+		 char *tmp[2])
 {
 	const struct flow_key *k = &r->key;
-	const char *ifname = iface_name(k->ifindex);
 
 	memset(o, 0, sizeof(*o));
 	o->start_ms = (r->start_ns + m2r) / 1000000;
@@ -226,10 +248,8 @@ static void fill(struct xrec *o, const struct record *r, const char *user, __s64
 	o->packets = r->packets;
 	o->rev_octets = r->rev_bytes;
 	o->rev_packets = r->rev_packets;
-	o->iface.buf = (uint8_t *)ifname;
-	o->iface.len = strlen(ifname);
-	o->user.buf = (uint8_t *)(user ? user : "");
-	o->user.len = user ? strlen(user) : 0;
+	ipfix_str(&o->iface, iface_name(k->ifindex), &tmp[0]);
+	ipfix_str(&o->user, user ? user : "", &tmp[1]);
 	if (k->ip_version == 4) {
 		memcpy(&o->src4, k->src + 12, 4);
 		memcpy(&o->dst4, k->dst + 12, 4);
@@ -263,18 +283,19 @@ void ipfix_add(struct ipfix *x, const struct record *r, const char *user, __s64 
 {
 	struct xrec o;
 	GError *err = NULL;
+	char *tmp[2] = {NULL, NULL};
 
 	if (x->finished) { /* the sender is gone: nothing would send it */
 		lost(x, 1);
 		return;
 	}
-	fill(&o, r, user, m2r);
+	fill(&o, r, user, m2r, tmp);
 	for (int tries = 0; tries < 3; tries++) {
 		if (fBufSetExportTemplate(x->fbuf, r->key.ip_version == 4 ? TID_V4 : TID_V6,
 					  &err) &&
 		    fBufAppend(x->fbuf, (uint8_t *)&o, sizeof(o), &err)) {
 			x->building++;
-			return;
+			goto out;
 		}
 		if (!g_error_matches(err, FB_ERROR_DOMAIN, FB_ERROR_EOM))
 			break;
@@ -283,10 +304,15 @@ void ipfix_add(struct ipfix *x, const struct record *r, const char *user, __s64 
 		g_clear_error(&err);
 		emit(x);
 	}
-	lost(x, 1);
-	fprintf(stderr, "tunflow: IPFIX: cannot encode a record: %s\n",
-		err ? err->message : "no room");
+	lost(x, 1); /* counted as an export failure each time, said once */
+	if (!x->encode_reported)
+		pr_warn("IPFIX: cannot encode a record: %s",
+			err ? err->message : "no room");
+	x->encode_reported = true;
 	g_clear_error(&err);
+out:
+	g_free(tmp[0]);
+	g_free(tmp[1]);
 }
 
 void ipfix_flush(struct ipfix *x)

@@ -20,6 +20,7 @@ struct json_sink {
 	unsigned long last_attach_errors;
 	__u64 last_export_failures;
 	__u64 last_evicted;
+	struct out_errors errors;
 };
 
 /* The opening of a flow or record object: type, interface, user, key fields. */
@@ -39,7 +40,7 @@ static void key_fields(FILE *out, const char *type, const struct flow_key *k, co
 	fprintf(out,
 		",\"ifindex\":%u,\"dir\":\"%s\",\"ip_version\":%u,\"proto\":%u,\"src\":\"%s\","
 		"\"dst\":\"%s\",\"sport\":%u,\"dport\":%u",
-		k->ifindex, k->dir == DIR_INGRESS ? "ingress" : "egress", k->ip_version, k->proto,
+		k->ifindex, dir_name(k->dir), k->ip_version, k->proto,
 		src, dst, ports ? k->sport : 0, ports ? k->dport : 0);
 	if (proto_is_icmp(k->proto))
 		fprintf(out, ",\"icmp_type\":%u,\"icmp_code\":%u", k->sport, k->dport);
@@ -164,7 +165,7 @@ static int json_report(struct sink *s, const struct report *r)
 		js->last_attach_errors = r->attach_errors;
 		js->last_evicted = r->evicted;
 	}
-	return sink_out_status(js->out);
+	return out_check_report(js->out, &js->errors);
 }
 
 static void json_record(struct sink *s, const struct record *rec, const struct report *r)
@@ -187,6 +188,7 @@ static void json_record(struct sink *s, const struct record *rec, const struct r
 
 static void json_close(struct sink *s)
 {
+	out_errors_say(&((struct json_sink *)s)->errors, "JSON output");
 	free(s);
 }
 

@@ -4,14 +4,6 @@
 #include <sys/stat.h>
 #include "sinks/sink.h"
 
-int sink_out_status(FILE *out)
-{
-	errno = 0;
-	if (fflush(out) == 0 && !ferror(out))
-		return 0;
-	return errno ? -errno : -EIO;
-}
-
 int sink_out_fd(FILE *out, unsigned *events)
 {
 	*events = 0;

@@ -76,8 +76,6 @@ struct sink {
 	void (*close)(struct sink *s);
 };
 
-/* 0 when everything written to out so far went out; else -errno (EIO when unknown). */
-int sink_out_status(FILE *out);
 /* For sinks that write a stream: watch it for its reader going away (a pipe's reader
  * exits, a terminal hangs up) even while nothing is written. */
 int sink_out_fd(FILE *out, unsigned *events);

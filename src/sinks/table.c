@@ -5,7 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <glib.h>
 #include "util/fmt.h"
+#include "util/text.h"
 #include "core/datapath.h"
 #include "sinks/sink.h"
 #include "util/topk.h"
@@ -17,6 +19,7 @@ struct table_sink {
 	enum group_by group;
 	struct flow **top; /* the rows shown, most bytes first */
 	size_t cap;
+	struct out_errors errors;
 };
 
 /* The k flows with most bytes, in order, into ts->top. */
@@ -50,15 +53,52 @@ struct widths {
 	int ifc, ep, user;
 };
 
-/* Fit s into w columns, keeping its end (the port) and marking the cut with '~'. */
-static const char *fit(const char *s, int w, char *buf)
+/* Columns a character takes on a terminal. */
+static int char_cols(long cp)
 {
-	int len = strlen(s);
+	return g_unichar_iszerowidth(cp) ? 0 : g_unichar_iswide(cp) ? 2 : 1;
+}
 
-	if (len <= w)
-		return s;
-	buf[0] = '~';
-	memcpy(buf + 1, s + len - (w - 1), w);
+/* s as a cell of exactly w terminal columns, padded with spaces: made safe first (a
+ * control or invalid byte the table is handed shows as "\xHH", whatever its source
+ * let through), and when too wide cut on a character boundary keeping its end (the
+ * port of an endpoint), the cut marked with '~'. buf holds CELL_MAX bytes. */
+#define CELL_MAX 256
+static const char *cell(const char *s, int w, char *buf)
+{
+	char *clean = text_is_clean(s) ? NULL : text_clean(s, strlen(s), (size_t)-1);
+	const char *t = clean ? clean : s;
+	size_t n = strlen(t), start = n, len, o = 0;
+	int cols = 0, total = 0;
+
+	for (size_t i = 0; i < n; i += len)
+		total += char_cols(utf8_next(t + i, n - i, &len));
+	if (total <= w && n + w < CELL_MAX) {
+		start = 0;
+		cols = total;
+	} else {
+		/* from the end, as many characters as fit in w - 1 columns after the '~' */
+		while (start > 0) {
+			size_t b = start - 1;
+			int c;
+
+			while (b > 0 && ((unsigned char)t[b] & 0xc0) == 0x80)
+				b--;
+			c = char_cols(utf8_next(t + b, n - b, &len));
+			if (cols + c > w - 1 || n - b + w + 2 >= CELL_MAX)
+				break;
+			cols += c;
+			start = b;
+		}
+		buf[o++] = '~';
+		cols++;
+	}
+	memcpy(buf + o, t + start, n - start);
+	o += n - start;
+	for (; cols < w; cols++)
+		buf[o++] = ' ';
+	buf[o] = 0;
+	g_free(clean);
 	return buf;
 }
 
@@ -130,7 +170,7 @@ static void users_report(struct table_sink *ts, const struct report *r)
 	struct user_total *t = group_by_user(r->flows, r->nflows, &n);
 	__u64 pkts = 0, bytes = 0;
 	double rate = 0;
-	char ub[64], ni[8], no[8], nr[8], nf[8], a[ADDR_STRLEN];
+	char ub[CELL_MAX], ni[8], no[8], nr[8], nf[8], a[ADDR_STRLEN];
 	FILE *out = ts->out;
 
 	title(ts, r);
@@ -149,8 +189,8 @@ static void users_report(struct table_sink *ts, const struct report *r)
 		fmt_si(t[i].bytes[DIR_INGRESS], ni, sizeof(ni));
 		fmt_si(t[i].bytes[DIR_EGRESS], no, sizeof(no));
 		fmt_si(t[i].rate_bps, nr, sizeof(nr));
-		fprintf(out, "%-*s %6s %6s %6s %6s ", uw, fit(t[i].user ? t[i].user : "-", uw, ub),
-			nf, ni, no, nr);
+		fprintf(out, "%s %6s %6s %6s %6s ", cell(t[i].user ? t[i].user : "-", uw, ub), nf,
+			ni, no, nr);
 		for (int d = 0; d < t[i].ntop; d++) {
 			fmt_addr(t[i].top[d].addr, t[i].top[d].ip_version, a);
 			if ((int)strlen(a) + 1 > room)
@@ -173,7 +213,8 @@ static int table_report(struct sink *s, const struct report *r)
 	double tot_rate = 0;
 	int rows = rows_available(ts);
 	size_t shown;
-	char pb[8], a[ENDPOINT_STRLEN], b[ENDPOINT_STRLEN], fa[64], fb[64], ib[64], ub[64];
+	char pb[8], a[ENDPOINT_STRLEN], b[ENDPOINT_STRLEN], fa[CELL_MAX], fb[CELL_MAX];
+	char ib[CELL_MAX], ub[CELL_MAX];
 	char np[8], nb[8], nr[8];
 	FILE *out = ts->out;
 
@@ -203,12 +244,12 @@ static int table_report(struct sink *s, const struct report *r)
 		fmt_si(f->packets, np, sizeof(np));
 		fmt_si(f->bytes, nb, sizeof(nb));
 		fmt_si(f->rate_bps, nr, sizeof(nr));
-		fprintf(out, "%-*s %-3s %-5s ", w.ifc, fit(iface_name(f->key.ifindex), w.ifc, ib),
-			f->key.dir == DIR_INGRESS ? "in" : "out", proto_name(f->key.proto, pb));
+		fprintf(out, "%s %-3s %-5s ", cell(iface_name(f->key.ifindex), w.ifc, ib),
+			dir_short(f->key.dir), proto_name(f->key.proto, pb));
 		if (w.user)
-			fprintf(out, "%-*s ", w.user, fit(f->user ? f->user : "-", w.user, ub));
-		fprintf(out, "%-*s %-*s %6s %6s %6s\n", w.ep, fit(a, w.ep, fa), w.ep,
-			fit(b, w.ep, fb), np, nb, nr);
+			fprintf(out, "%s ", cell(f->user ? f->user : "-", w.user, ub));
+		fprintf(out, "%s %s %6s %6s %6s\n", cell(a, w.ep, fa), cell(b, w.ep, fb), np, nb,
+			nr);
 	}
 	if (shown < r->nflows)
 		fprintf(out, "... %zu more flow%s\n", r->nflows - shown,
@@ -217,11 +258,12 @@ static int table_report(struct sink *s, const struct report *r)
 done:
 	if (!ts->o.tty)
 		fputc('\n', out);
-	return sink_out_status(out);
+	return out_check_report(out, &ts->errors);
 }
 
 static void table_close(struct sink *s)
 {
+	out_errors_say(&((struct table_sink *)s)->errors, "table output");
 	free(((struct table_sink *)s)->top);
 	free(s);
 }

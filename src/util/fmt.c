@@ -3,11 +3,15 @@
 #include <errno.h>
 #include <glib.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include "util/fmt.h"
+#include "util/log.h"
+#include "util/text.h"
 
 bool proto_has_ports(__u8 proto)
 {
@@ -86,21 +90,96 @@ void fmt_si(double v, char *buf, size_t len)
 		snprintf(buf, len, "%.0f%c", v, units[u]);
 }
 
+const char *dir_name(int dir)
+{
+	return dir == DIR_INGRESS ? "ingress" : "egress";
+}
+
+const char *dir_short(int dir)
+{
+	return dir == DIR_INGRESS ? "in" : "out";
+}
+
 void json_str(FILE *out, const char *s)
 {
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = *s;
+	size_t n = strlen(s);
 
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
+	fputc('"', out);
+	for (size_t i = 0, used; i < n; i += used) {
+		char esc[TEXT_ESC_MAX];
+		const char *piece;
+		size_t plen = text_piece(s + i, n - i, &used, esc, &piece);
+
+		for (size_t k = 0; k < plen; k++) { /* an escape's backslash, too */
+			if (piece[k] == '"' || piece[k] == '\\')
+				fputc('\\', out);
+			fputc(piece[k], out);
+		}
 	}
 	fputc('"', out);
 }
+
+void csv_str(FILE *out, const char *s)
+{
+	bool formula = s[0] && strchr("=+-@\t\r", s[0]);
+	bool quote = formula || strpbrk(s, ",\"");
+	size_t n = strlen(s);
+
+	if (quote)
+		fputc('"', out);
+	if (formula)
+		fputc('\'', out);
+	for (size_t i = 0, used; i < n; i += used) {
+		char esc[TEXT_ESC_MAX];
+		const char *piece;
+		size_t plen = text_piece(s + i, n - i, &used, esc, &piece);
+
+		if (plen == 1 && *piece == '"')
+			fputc('"', out);
+		fwrite(piece, 1, plen, out);
+	}
+	if (quote)
+		fputc('"', out);
+}
+
+int out_check(FILE *out)
+{
+	int err = 0;
+
+	if (fflush(out) == EOF)
+		err = errno ? -errno : -EIO;
+	else if (ferror(out)) /* a write that failed earlier, while the buffer filled */
+		err = errno ? -errno : -EIO;
+	clearerr(out);
+	errno = 0;
+	return err;
+}
+
+bool out_err_final(int err)
+{
+	err = err < 0 ? -err : err;
+	return err == EPIPE || err == EIO || err == EBADF || err == ENOSPC || err == EDQUOT ||
+	       err == EFBIG;
+}
+
+int out_check_report(FILE *out, struct out_errors *e)
+{
+	int err = out_check(out);
+
+	if (!err)
+		return 0;
+	e->count++;
+	e->last = err;
+	return out_err_final(err) ? err : 0;
+}
+
+void out_errors_say(const struct out_errors *e, const char *what)
+{
+	if (e->count)
+		pr_warn("%s: %llu report%s not written whole, the last for: %s", what,
+			(unsigned long long)e->count, e->count == 1 ? "" : "s", strerror(-e->last));
+}
+
 
 /* An interface name as a zone (fe80::1%eth0): what the kernel allows in a name. */
 static bool zone_ok(const char *z)

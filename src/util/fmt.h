@@ -39,7 +39,43 @@ int hostport_parse(const char *spec, const char *default_host, struct hostport *
 int hostport_resolve(const struct hostport *hp, struct sockaddr_storage *ss);
 /* Both: 0, or -1 when spec is none of those or its host cannot be resolved. */
 int parse_hostport(const char *spec, const char *default_host, struct sockaddr_storage *ss);
-/* Write s as a JSON string, quotes included. */
+/* "ingress" or "egress" (enum flow_dir), as JSON, CSV and metrics name it; the table's
+ * short form "in" or "out". */
+const char *dir_name(int dir);
+const char *dir_short(int dir);
+
+/* Write s as a JSON string, quotes included, whatever s holds: valid UTF-8 and plain
+ * text, which a JSON reader decodes to exactly what text_clean() makes of s (with no
+ * bound on its length), so a clean string comes back as itself. '"' and '\\' are
+ * escaped; a control character, the other characters text_unsafe() names and each
+ * byte that is not valid UTF-8 are the visible text \xHH per byte (written "\\xHH"),
+ * as in every other output, never a raw or \u-escaped control. */
 void json_str(FILE *out, const char *s);
+/* Write s as a CSV cell (RFC 4180): quoted when it holds a comma or a quote (doubled
+ * inside); controls and invalid UTF-8 shown as \xHH as text_clean() does, so a cell
+ * never holds a line break; a cell starting with = + - @ tab or CR, which spreadsheets
+ * read as a formula, is quoted with a single quote put first (OWASP's CSV injection
+ * advice), so "=1+2" is written "'=1+2" in quotes. */
+void csv_str(FILE *out, const char *s);
+
+/* Flush out and see whether everything written to it since the last check got through.
+ * Returns 0, or -errno of the write that failed (the stream's error flag is cleared,
+ * so the next check sees only what fails after this one). */
+int out_check(FILE *out);
+/* Whether an output error is final, so that writing on is pointless: nobody reads any
+ * more (EPIPE), the device or terminal is gone (EIO, EBADF), no room is left (ENOSPC,
+ * EDQUOT, EFBIG). EAGAIN or EINTR are not. */
+bool out_err_final(int err);
+/* What an output lost: checks (one a report) that found a write failed. */
+struct out_errors {
+	__u64 count;
+	int last; /* -errno of the last one */
+};
+/* out_check() at the end of a report, counted in e. Returns 0, or the -errno when it
+ * is final (out_err_final()): the sink's report returns it, and tunflow ends. */
+int out_check_report(FILE *out, struct out_errors *e);
+/* At close: one line on stderr saying what of "what" (e.g. "JSON output") was lost,
+ * when anything was. */
+void out_errors_say(const struct out_errors *e, const char *what);
 
 #endif
