@@ -433,7 +433,7 @@ static int export_one(__u32 n)
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t sl = sizeof(sa);
 	struct sink_peer peer = {.lfd = socket(AF_INET, SOCK_STREAM, 0)};
-	struct ipfix_cfg cfg = {.backlog = n, .template_s = 60, .quiet = true};
+	struct ipfix_cfg cfg = {.backlog = n, .template_s = 60};
 	struct export_stats st;
 	struct record r = {0};
 	char spec[64];

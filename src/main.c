@@ -57,7 +57,6 @@ static int add_sinks(struct pipeline *p, struct config *c)
 				 .user_idle_s = c->metrics_user_idle};
 
 	c->ipfix.uniflow = c->rec.uniflow;
-	c->ipfix.quiet = c->quiet;
 	if (plug(p, stdout_sink(c)) ||
 	    (c->ipfix.collector && plug(p, ipfix_sink_new(&c->ipfix))) ||
 	    (c->metrics && plug(p, metrics_sink_new(&mc))))
@@ -71,7 +70,7 @@ static struct ifwatch_cfg watch_cfg(const struct config *c, char **args, int nar
 	return (struct ifwatch_cfg){.patterns = args, .npatterns = nargs,
 				    .excludes = (char **)c->excludes->pdata,
 				    .nexcludes = c->excludes->len, .dirs = c->dirs,
-				    .mode = c->mode, .quiet = c->quiet};
+				    .mode = c->mode};
 }
 
 /* Checks between options that parse_args() cannot make alone. 0 or -EINVAL. */
@@ -120,7 +119,8 @@ struct app {
 static int start(struct app *a, char **args, int nargs)
 {
 	struct pipeline_cfg pc = {.forget_s = IDLE_FORGET_S, .rec = a->cfg.rec,
-				  .max_table_flows = a->cfg.max_table_flows};
+				  .max_table_flows = a->cfg.max_table_flows,
+				  .hold_s = a->cfg.interval > 0.5 ? 2 * a->cfg.interval : 1};
 	struct ifwatch_cfg wc = watch_cfg(&a->cfg, args, nargs);
 	int err;
 

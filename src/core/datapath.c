@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "core/datapath.h"
+#include "util/log.h"
 #include "tunflow.skel.h"
 
 const char *const counter_names[CNT_MAX] = {
@@ -46,14 +47,14 @@ int dp_open(struct datapath *dp, __u32 max_flows)
 	dp->maps[0] = dp->maps[1] = -1;
 	dp->ncpus = libbpf_num_possible_cpus();
 	if (dp->ncpus <= 0) {
-		fprintf(stderr, "tunflow: cannot count possible CPUs: %s\n", strerror(-dp->ncpus));
+		pr_err("cannot count possible CPUs: %s", strerror(-dp->ncpus));
 		return dp->ncpus ? dp->ncpus : -EINVAL;
 	}
 	for (i = 0; i < 2; i++) {
 		dp->maps[i] = make_flow_map(max_flows);
 		if (dp->maps[i] < 0) {
 			err = dp->maps[i];
-			fprintf(stderr, "tunflow: cannot create a flow map of %u entries: %s%s\n",
+			pr_err("cannot create a flow map of %u entries: %s%s",
 				max_flows, strerror(-err),
 				err == -ENOMEM || err == -E2BIG ? " (lower --max-flows)" : "");
 			goto fail;
@@ -62,23 +63,21 @@ int dp_open(struct datapath *dp, __u32 max_flows)
 	dp->skel = tunflow_bpf__open();
 	if (!dp->skel) {
 		err = -errno;
-		fprintf(stderr, "tunflow: cannot open the BPF object: %s\n", strerror(-err));
+		pr_err("cannot open the BPF object: %s", strerror(-err));
 		goto fail;
 	}
 	err = bpf_map__set_inner_map_fd(dp->skel->maps.flow_maps, dp->maps[0]);
 	if (!err)
 		err = tunflow_bpf__load(dp->skel);
 	if (err) {
-		fprintf(stderr,
-			"tunflow: the kernel refused tunflow's BPF programs: %s "
-			"(needs a kernel with CONFIG_BPF_SYSCALL and CONFIG_NET_CLS_BPF; -v shows the "
-			"verifier log)\n",
-			strerror(-err));
+		pr_err("the kernel refused tunflow's BPF programs: %s (needs a kernel with "
+		       "CONFIG_BPF_SYSCALL and CONFIG_NET_CLS_BPF; -v shows the verifier log)",
+		       strerror(-err));
 		goto fail;
 	}
 	err = install(dp, 0);
 	if (err) {
-		fprintf(stderr, "tunflow: cannot install the flow map: %s\n", strerror(-err));
+		pr_err("cannot install the flow map: %s", strerror(-err));
 		goto fail;
 	}
 	dp->batch = DRAIN_BATCH;
@@ -86,7 +85,7 @@ int dp_open(struct datapath *dp, __u32 max_flows)
 	dp->vals = calloc((size_t)dp->batch * dp->ncpus, sizeof(struct flow_stats));
 	if (!dp->keys || !dp->vals) {
 		err = -ENOMEM;
-		fprintf(stderr, "tunflow: out of memory\n");
+		pr_err("out of memory");
 		goto fail;
 	}
 	return 0;

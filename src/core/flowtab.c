@@ -143,11 +143,11 @@ struct flow *flowtab_add(struct flowtab *ft, const struct flow_key *key,
 		f->first_ns = st->first_ns;
 		g_hash_table_insert(ft->h, &f->key, f);
 	}
-	if (f->gen != ft->gen) {
-		f->gen = ft->gen;
+	if (f->gen != ft->gen && !f->held) {
 		f->d_packets = f->d_bytes = 0;
 		f->d_tcp_flags = 0;
 	}
+	f->gen = ft->gen;
 	f->packets += st->packets;
 	f->bytes += st->bytes;
 	f->d_packets += st->packets;

@@ -34,6 +34,8 @@ struct flow {
 	double rate_bps;          /* bits per second over the last full interval */
 	__u8 tcp_flags, d_tcp_flags;
 	__u8 end;                 /* enum end_reason: reported once more, then dropped */
+	bool held;                /* waiting for its interface's session to be known: not
+				   * reported yet, its d_ counts go on adding up */
 	struct lru_node lru;      /* live flows, least recently harvested first */
 };
 

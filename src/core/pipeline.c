@@ -19,6 +19,7 @@ int pipeline_init(struct pipeline *p, const struct pipeline_cfg *cfg, struct dat
 	p->w = w;
 	p->users = users;
 	p->sinks = g_ptr_array_new();
+	p->shown = g_ptr_array_new();
 	p->ifacc = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	p->ft = flowtab_new(cfg->max_table_flows);
 	return p->ft ? 0 : -ENOMEM;
@@ -49,6 +50,7 @@ static struct iface_total *acc_of(struct pipeline *p, int ifindex)
 	if (!acc) {
 		acc = g_new0(struct iface_total, 1);
 		acc->ifindex = ifindex;
+		acc->seen_ns = clock_now();
 		g_hash_table_insert(p->ifacc, GINT_TO_POINTER(ifindex), acc);
 	}
 	return p->last_acc = acc;
@@ -79,8 +81,26 @@ static void on_flow(const struct flow_key *key, const struct flow_stats *st, voi
 		acc->first_ns = st->first_ns;
 }
 
-/* Give every flow whose user is unknown a fresh look when the sources changed. */
-static void attribute(struct pipeline *p, struct flow **flows, size_t n)
+/* Whether a flow nobody is known for should wait for its session: its interface was
+ * first seen less than hold_s ago, session events are on, and no session of that
+ * interface is known yet (a new vpnsN carries the kernel's own packets before the VPN
+ * server runs its connect script). */
+static bool wait_for_session(struct pipeline *p, const struct flow *f, __u64 now)
+{
+	struct iface_total *acc;
+
+	if (f->end || !p->users || !users_enabled(p->users) ||
+	    users_has_session(p->users, f->key.ifindex))
+		return false;
+	acc = g_hash_table_lookup(p->ifacc, GINT_TO_POINTER(f->key.ifindex));
+	return acc && now - acc->seen_ns < p->cfg.hold_s * 1e9;
+}
+
+/* Give every flow whose user is unknown a fresh look when the sources changed; hold the
+ * ones that should wait for their session, release them (reported now, with all they
+ * added while held) once it is known or they waited long enough. */
+static void attribute(struct pipeline *p, struct flow **flows, size_t n, __u64 gen_now,
+		      __u64 now)
 {
 	unsigned gen;
 
@@ -90,10 +110,16 @@ static void attribute(struct pipeline *p, struct flow **flows, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct flow *f = flows[i];
 
-		if (f->user || f->user_gen == gen)
-			continue;
-		f->user = users_lookup(p->users, &f->key, iface_name(f->key.ifindex));
-		f->user_gen = gen;
+		if (!f->user && f->user_gen != gen) {
+			f->user = users_lookup(p->users, &f->key, iface_name(f->key.ifindex));
+			f->user_gen = gen;
+		}
+		if (!f->user && !f->held && f->gen == gen_now && wait_for_session(p, f, now)) {
+			f->held = true;
+		} else if (f->held && (f->user || !wait_for_session(p, f, now))) {
+			f->held = false;
+			f->gen = gen_now;
+		}
 	}
 }
 
@@ -174,8 +200,17 @@ static void drain(struct pipeline *p, struct report *r)
 /* The rest of the report: flows with their users and rates, time, health. */
 static void describe(struct pipeline *p, struct report *r, __u64 now, bool final)
 {
-	r->flows = flowtab_list(p->ft, &r->nflows);
-	attribute(p, r->flows, r->nflows);
+	struct flow **all;
+	size_t nall;
+
+	all = flowtab_list(p->ft, &nall);
+	attribute(p, all, nall, r->gen, now);
+	g_ptr_array_set_size(p->shown, 0);
+	for (size_t i = 0; i < nall; i++)
+		if (!all[i]->held)
+			g_ptr_array_add(p->shown, all[i]);
+	r->flows = (struct flow **)p->shown->pdata;
+	r->nflows = p->shown->len;
 	r->interval_s = (now - p->last_harvest_ns) / 1e9;
 	/* The final harvest covers only the moment since the last one: rates stay those of
 	 * the last full interval. */
@@ -192,6 +227,8 @@ static void describe(struct pipeline *p, struct report *r, __u64 now, bool final
 	r->evicted = flowtab_evicted(p->ft) + (p->records ? records_evicted(p->records) : 0);
 	r->nifaces = final ? p->nifaces_at_exit : ifwatch_count(p->w);
 	r->attach_errors = ifwatch_attach_errors(p->w);
+	r->lost_link_events = ifwatch_lost_events(p->w);
+	r->malformed_lines = p->users ? users_malformed_lines(p->users) : 0;
 	r->users = users_enabled(p->users);
 	r->final = final;
 }
@@ -275,6 +312,8 @@ void pipeline_free(struct pipeline *p)
 	}
 	if (p->sinks)
 		g_ptr_array_free(p->sinks, TRUE);
+	if (p->shown)
+		g_ptr_array_free(p->shown, TRUE);
 	records_free(p->records);
 	flowtab_free(p->ft);
 	if (p->ifacc)

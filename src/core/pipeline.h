@@ -24,6 +24,8 @@ struct pipeline_cfg {
 	double forget_s;       /* the live table forgets a flow this long after its last
 				* packet */
 	size_t max_table_flows; /* flows the table holds; past it the longest idle go */
+	double hold_s;         /* a flow on an interface seen this recently waits (not
+				* reported) until its VPN session is known, this long at most */
 };
 
 struct pipeline {
@@ -34,6 +36,7 @@ struct pipeline {
 	struct flowtab *ft;
 	struct records *records;  /* NULL unless a sink takes records */
 	GPtrArray *sinks;         /* struct sink *, in the order they were added */
+	GPtrArray *shown;         /* the flows of this report: all but the held ones */
 	GHashTable *ifacc;        /* ifindex -> struct iface_total: what tunflow counted on
 				   * a watched interface, for its "gone" report */
 	struct iface_total *last_acc;

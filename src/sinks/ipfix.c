@@ -192,7 +192,7 @@ static void emit(struct ipfix *x)
 	fBufSetExportTime(x->fbuf, time(NULL));
 	if (!fBufEmit(x->fbuf, &err)) {
 		lost(x, x->building);
-		fprintf(stderr, "tunflow: IPFIX: cannot build a message: %s\n", err->message);
+		pr_err("IPFIX: cannot build a message: %s", err->message);
 		g_clear_error(&err);
 		x->building = 0;
 		return;
@@ -434,9 +434,9 @@ static void outage(struct ipfix *x, int err)
 	}
 	x->send_templates = true; /* the collector may come back without them */
 	if (!x->reported)
-		fprintf(stderr, "tunflow: IPFIX collector %s: %s; %s\n", x->cfg.collector, strerror(-err),
+		pr_warn("IPFIX collector %s: %s; %s", x->cfg.collector, strerror(-err),
 			x->cfg.tcp ? "records wait for it (up to --ipfix-backlog) and tunflow retries"
-			       : "records sent meanwhile are counted as export failures");
+				   : "records sent meanwhile are counted as export failures");
 	x->reported = true;
 }
 
@@ -487,9 +487,7 @@ static void *sender(void *arg)
 		if (err) {
 			outage(x, err);
 		} else if (x->reported) {
-			if (!x->cfg.quiet)
-				fprintf(stderr, "tunflow: IPFIX collector %s: delivering again\n",
-					x->cfg.collector);
+			pr_info("IPFIX collector %s: delivering again", x->cfg.collector);
 			x->reported = false;
 			x->backoff_ns = BACKOFF_MIN_NS;
 		}
@@ -520,8 +518,8 @@ int ipfix_parse(const char *spec, struct ipfix_cfg *cfg)
 		hp += 4;
 	if (!parse_hostport(hp, "127.0.0.1", &cfg->addr))
 		return 0;
-	fprintf(stderr, "tunflow: --ipfix wants [udp:|tcp:]HOST:PORT (a collector, e.g. "
-			"udp:192.0.2.9:4739), not '%s'\n", spec);
+	pr_err("--ipfix wants [udp:|tcp:]HOST:PORT (a collector, e.g. "
+			"udp:192.0.2.9:4739), not '%s'", spec);
 	return -1;
 }
 
@@ -542,14 +540,14 @@ struct ipfix *ipfix_open(const struct ipfix_cfg *cfg)
 	pthread_cond_init(&x->cond, &ca);
 	pthread_condattr_destroy(&ca);
 	if (!setup_fixbuf(x, &err)) {
-		fprintf(stderr, "tunflow: IPFIX: cannot set up templates: %s\n",
+		pr_err("IPFIX: cannot set up templates: %s",
 			err ? err->message : "unknown error");
 		g_clear_error(&err);
 		ipfix_close(x);
 		return NULL;
 	}
 	if (pthread_create(&x->thread, NULL, sender, x)) {
-		fprintf(stderr, "tunflow: IPFIX: cannot start the sender thread\n");
+		pr_err("IPFIX: cannot start the sender thread");
 		ipfix_close(x);
 		return NULL;
 	}

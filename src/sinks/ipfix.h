@@ -20,7 +20,6 @@ struct ipfix_cfg {
 	bool uniflow;           /* records are one per direction: no reverse counters */
 	unsigned long backlog;  /* records that may wait for the collector */
 	double template_s;      /* UDP: templates re-sent this often */
-	bool quiet;
 };
 
 struct ipfix;

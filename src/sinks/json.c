@@ -20,6 +20,7 @@ struct json_sink {
 	unsigned long last_attach_errors;
 	__u64 last_export_failures;
 	__u64 last_evicted;
+	unsigned long last_lost_link_events, last_malformed_lines;
 	struct out_errors errors;
 };
 
@@ -122,6 +123,8 @@ static int json_report(struct sink *s, const struct report *r)
 	bool changed = r->final || r->harvest_errors != js->last_errors ||
 		       r->attach_errors != js->last_attach_errors ||
 		       r->evicted != js->last_evicted ||
+		       r->lost_link_events != js->last_lost_link_events ||
+		       r->malformed_lines != js->last_malformed_lines ||
 		       (r->export && r->export->failures != js->last_export_failures);
 	char now[32];
 
@@ -147,9 +150,11 @@ static int json_report(struct sink *s, const struct report *r)
 		for (int c = 0; c < CNT_MAX; c++)
 			fprintf(js->out, ",\"%s\":%llu", counter_names[c],
 				(unsigned long long)r->counters[c]);
-		fprintf(js->out, ",\"harvest_errors\":%llu,\"attach_errors\":%lu,\"evicted\":%llu",
+		fprintf(js->out,
+			",\"harvest_errors\":%llu,\"attach_errors\":%lu,\"evicted\":%llu,"
+			"\"lost_link_events\":%lu,\"malformed_lines\":%lu",
 			(unsigned long long)r->harvest_errors, r->attach_errors,
-			(unsigned long long)r->evicted);
+			(unsigned long long)r->evicted, r->lost_link_events, r->malformed_lines);
 		if (r->export) {
 			fprintf(js->out,
 				",\"exported\":%llu,\"export_failures\":%llu,\"export_backlog\":%llu",
@@ -164,6 +169,8 @@ static int json_report(struct sink *s, const struct report *r)
 		js->last_errors = r->harvest_errors;
 		js->last_attach_errors = r->attach_errors;
 		js->last_evicted = r->evicted;
+		js->last_lost_link_events = r->lost_link_events;
+		js->last_malformed_lines = r->malformed_lines;
 	}
 	return out_check_report(js->out, &js->errors);
 }

@@ -748,6 +748,12 @@ void metrics_update(struct metrics *m, const struct report *r)
 		"# HELP tunflow_evicted_total Flows and flow records ended early (end reason "
 		"evicted) because their table held --max-table-flows.\n"
 		"# TYPE tunflow_evicted_total counter\ntunflow_evicted_total %llu\n"
+		"# HELP tunflow_lost_link_events_total Times the kernel's link events overflowed "
+		"tunflow's socket (recovered by listing every link again).\n"
+		"# TYPE tunflow_lost_link_events_total counter\ntunflow_lost_link_events_total %lu\n"
+		"# HELP tunflow_malformed_lines_total Lines of the sessions, OpenVPN status and "
+		"user map files that were refused.\n"
+		"# TYPE tunflow_malformed_lines_total counter\ntunflow_malformed_lines_total %lu\n"
 		"# HELP tunflow_interfaces Interfaces watched.\n# TYPE tunflow_interfaces gauge\n"
 		"tunflow_interfaces %d\n"
 		"# HELP tunflow_harvest_duration_seconds Time the last harvest took (map swap "
@@ -756,7 +762,7 @@ void metrics_update(struct metrics *m, const struct report *r)
 		"# HELP tunflow_harvests_total Harvests done.\n# TYPE tunflow_harvests_total "
 		"counter\ntunflow_harvests_total %llu\n",
 		(unsigned long long)r->harvest_errors, r->attach_errors,
-		(unsigned long long)r->evicted, r->nifaces,
+		(unsigned long long)r->evicted, r->lost_link_events, r->malformed_lines, r->nifaces,
 		r->harvest_s, (unsigned long long)m->harvests);
 	{
 		const struct export_stats none = {0}, *e = r->export ? r->export : &none;

@@ -18,6 +18,7 @@ struct iface_total {
 	__u64 packets[2], bytes[2]; /* by enum flow_dir */
 	__u64 flows;
 	__u64 first_ns, last_ns;    /* CLOCK_MONOTONIC: attached, gone */
+	__u64 seen_ns;              /* when tunflow first harvested a flow of it */
 };
 
 /* IPFIX exporter health (--ipfix). */
@@ -39,6 +40,8 @@ struct report {
 	const __u64 *counters; /* CNT_MAX cumulative kernel failure counters */
 	__u64 harvest_errors;  /* user-space failures: drain errors, flows not stored */
 	__u64 evicted;         /* flows and flow records ended early: their table was full */
+	unsigned long lost_link_events; /* link-event overflows (recovered by a full dump) */
+	unsigned long malformed_lines;  /* lines of the user files that were refused */
 	int nifaces;
 	unsigned long attach_errors; /* interfaces that appeared but could not be attached */
 	const struct iface_total *gone; /* interfaces gone since the last report */

@@ -118,6 +118,7 @@ static int rows_available(const struct table_sink *ts)
 void print_losses(FILE *out, const char *prefix, const struct report *r)
 {
 	bool lost = r->harvest_errors > 0 || r->attach_errors > 0 || r->evicted > 0 ||
+		    r->lost_link_events > 0 || r->malformed_lines > 0 ||
 		    (r->export && r->export->failures > 0);
 
 	for (int c = 0; c < CNT_MAX; c++)
@@ -134,6 +135,10 @@ void print_losses(FILE *out, const char *prefix, const struct report *r)
 		fprintf(out, " attach_errors %lu", r->attach_errors);
 	if (r->evicted)
 		fprintf(out, " evicted %llu", (unsigned long long)r->evicted);
+	if (r->lost_link_events)
+		fprintf(out, " lost_link_events %lu", r->lost_link_events);
+	if (r->malformed_lines)
+		fprintf(out, " malformed_lines %lu", r->malformed_lines);
 	if (r->export && r->export->failures)
 		fprintf(out, " export_failures %llu", (unsigned long long)r->export->failures);
 	fputc('\n', out);

@@ -315,10 +315,9 @@ static int watch(struct ifwatch *w, const struct link_info *li, int ll, bool fat
 	pthread_mutex_lock(&w->lock);
 	g_hash_table_insert(w->by_ifindex, GINT_TO_POINTER(e->ifindex), e);
 	pthread_mutex_unlock(&w->lock);
-	if (!w->cfg.quiet)
-		pr_info("watching %s (%s%s%s, %s, %s)", iface_name(e->ifindex), e->kind,
-			e->kind[0] ? ", " : "", e->l2 ? "L2" : "L3", mode_name(e->hooks[0].mode),
-			dirs_name(w->cfg.dirs));
+	pr_info("watching %s (%s%s%s, %s, %s)", iface_name(e->ifindex), e->kind,
+		e->kind[0] ? ", " : "", e->l2 ? "L2" : "L3", mode_name(e->hooks[0].mode),
+		dirs_name(w->cfg.dirs));
 	return 0;
 }
 
@@ -335,13 +334,11 @@ static int on_link(struct ifwatch *w, const struct link_info *li, bool fatal)
 	if (!strcmp(e->name, li->name))
 		return 0;
 	/* renamed: follow it while it still matches, else let it go */
-	if (!w->cfg.quiet) {
-		old = text_clean(e->name, strlen(e->name), TEXT_NAME_MAX);
-		now = text_clean(li->name, strlen(li->name), TEXT_NAME_MAX);
-		pr_info("%s is now %s%s", old, now, want ? "" : "; no longer watched");
-		g_free(old);
-		g_free(now);
-	}
+	old = text_clean(e->name, strlen(e->name), TEXT_NAME_MAX);
+	now = text_clean(li->name, strlen(li->name), TEXT_NAME_MAX);
+	pr_info("%s is now %s%s", old, now, want ? "" : "; no longer watched");
+	g_free(old);
+	g_free(now);
 	if (!want) {
 		unwatch(w, e);
 		return 0;
@@ -359,8 +356,7 @@ static void on_gone(struct ifwatch *w, int ifindex)
 
 	if (!e)
 		return;
-	if (!w->cfg.quiet)
-		pr_info("%s is gone", iface_name(ifindex));
+	pr_info("%s is gone", iface_name(ifindex));
 	unwatch(w, e);
 }
 

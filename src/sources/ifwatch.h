@@ -21,7 +21,6 @@ struct ifwatch_cfg {
 	int nexcludes;
 	int dirs;        /* 1 << DIR_INGRESS | 1 << DIR_EGRESS */
 	enum attach_mode mode;
-	bool quiet;
 };
 
 /* A watched interface. */
