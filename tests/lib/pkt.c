@@ -52,7 +52,13 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, struct pkt_layout *lay)
 	size_t off = 0, l3, l4, l4len = s->frag == FRAG_LATER ? 0 : pkt_l4_len(s->proto);
 	uint16_t eth_ip = s->ipv == 6 ? 0x86dd : 0x0800;
 
-	memset(buf, 0, PKT_MAX);
+	/* at most this long; zero only that (all of PKT_MAX costs microseconds a packet) */
+	size_t ext_max = s->ext_size > 24 ? (size_t)s->ext_size : 24;
+	size_t span = 22 + 60 + (size_t)s->next * ext_max + 20 + (size_t)s->payload;
+
+	if (s->next < 0 || s->next > 16 || s->payload < 0 || s->ext_size < 0 || span > PKT_MAX)
+		return 0;
+	memset(buf, 0, span);
 	if (s->l2) {
 		memcpy(buf, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
 		off = 12;
