@@ -120,6 +120,12 @@ bench: deps
 	$(MAKE) all
 	QUICK=$(QUICK) bench/run.sh
 
+# a few minutes of ~2000 new flows/s on a tun: memory and descriptors flat, nothing lost
+# (SOAK_SECONDS, default 180); not part of make test
+.PHONY: soak
+soak: all
+	tests/soak.sh
+
 # FUZZ_SECONDS per target (default 600: about 10 minutes a target); new inputs that
 # reach new code are kept in tests/fuzz/corpus/TARGET
 fuzz: deps
