@@ -46,7 +46,7 @@ enum counter_id {
 	CNT_NON_IP = 0,    /* not IPv4/IPv6 (ARP, LLDP, unknown ethertype or version) */
 	CNT_TRUNCATED,     /* a header runs past the end of the packet */
 	CNT_BAD_IHL,       /* IPv4 header length below 20 bytes */
-	CNT_BAD_LEN,       /* IP length field shorter than its header or longer than the packet */
+	CNT_BAD_LEN,       /* IP length field shorter than the headers it must hold */
 	CNT_EXT_LIMIT,     /* more than TUNFLOW_MAX_EXT_HDRS IPv6 extension (IPv4 AH) headers */
 	CNT_MAP_FULL,      /* flow map full: packet counted here instead of in a flow */
 	CNT_NO_MAP,        /* no active flow map installed (never expected) */

@@ -6,8 +6,9 @@
  *
  * Every header is read through hdr_at(). A parse runs first in direct mode, reading
  * the linear skb area in place; if a header lies beyond the linear area (GSO/GRO
- * packets, paged tun writes) it answers PARSE_RETRY and the caller parses the packet
- * again in copy mode, where every header is copied out with bpf_skb_load_bytes().
+ * packets, paged tun writes) or past MAX_DIRECT_OFF it answers PARSE_RETRY and the
+ * caller parses the packet again in copy mode, where every header is copied out with
+ * bpf_skb_load_bytes().
  * Keeping the two modes in separate, fully inlined instances keeps the verifier's
  * path count linear instead of doubling at every header. */
 #ifndef TUNFLOW_PARSE_BPF_H
@@ -26,7 +27,7 @@
 #include "../flow.h"
 
 #define PARSE_OK (-1)
-#define PARSE_RETRY (-2) /* header outside the linear area: parse again in copy mode */
+#define PARSE_RETRY (-2) /* header out of direct reach: parse again in copy mode */
 
 /* Direct reads stop here (the verifier needs a bound on packet pointers); a header
  * further in is read in copy mode, which has no such bound. */
