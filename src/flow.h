@@ -17,7 +17,8 @@ enum flow_dir {
 };
 
 /* Addresses are 16 bytes; IPv4 is stored IPv4-mapped (::ffff:a.b.c.d). For ICMP and
- * ICMPv6, sport holds the type and dport the code. Ports are in host byte order. */
+ * ICMPv6, sport holds the type and dport the code, or both FLOW_ICMP_NONE. Ports are in
+ * host byte order. */
 struct flow_key {
 	__u32 ifindex;
 	__u8 dir;        /* enum flow_dir */
@@ -45,14 +46,18 @@ enum counter_id {
 	CNT_NON_IP = 0,    /* not IPv4/IPv6 (ARP, LLDP, unknown ethertype or version) */
 	CNT_TRUNCATED,     /* a header runs past the end of the packet */
 	CNT_BAD_IHL,       /* IPv4 header length below 20 bytes */
-	CNT_BAD_LEN,       /* IP length field shorter than its header or longer than the packet */
-	CNT_EXT_LIMIT,     /* IPv6 extension-header chain longer than tunflow follows */
+	CNT_BAD_LEN,       /* IP length field shorter than the headers it must hold */
+	CNT_EXT_LIMIT,     /* more than TUNFLOW_MAX_EXT_HDRS IPv6 extension (IPv4 AH) headers */
 	CNT_MAP_FULL,      /* flow map full: packet counted here instead of in a flow */
 	CNT_NO_MAP,        /* no active flow map installed (never expected) */
 	CNT_MAX,
 };
 
-#define TUNFLOW_MAX_EXT_HDRS 8 /* IPv6 extension headers followed before giving up */
+/* sport and dport of a protocol 1 or 58 flow whose ICMP header was not read: fragments
+ * after the first, ICMP (1) over IPv6, ICMPv6 (58) over IPv4. No ICMP type is above 255. */
+#define FLOW_ICMP_NONE 0xffff
+
+#define TUNFLOW_MAX_EXT_HDRS 8 /* IPv6 extension headers (IPv4 AH headers) followed */
 #define TUNFLOW_MAX_VLAN 2     /* 802.1Q / 802.1ad tags skipped on L2 links */
 
 #ifndef __BPF__

@@ -34,7 +34,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "0 passed, 1 failed"
 	exit 1
 fi
-for bin in build/tunflow build/test_bpf build/tunpkt build/hookq; do
+for bin in build/tunflow build/test_bpf build/fuzz_bpf build/tunpkt build/hookq; do
 	if [ ! -x "$bin" ]; then
 		echo "not ok - $bin is missing: run 'make test', which builds it"
 		echo "0 passed, 1 failed"
@@ -53,6 +53,10 @@ suite "fuzz targets" tests/fuzz/run.sh replay "${FUZZ_SECONDS:-10}"
 UNS=tfunit$$
 ip netns add "$UNS"
 suite "bpf unit tests" ip netns exec "$UNS" build/test_bpf
+ip netns del "$UNS"
+# 10,000,000 random and mutated packets against a reference parser (about a minute)
+ip netns add "$UNS"
+suite "bpf datapath fuzz" ip netns exec "$UNS" build/fuzz_bpf
 ip netns del "$UNS"
 for t in tests/net/*.sh tests/e2e/*.sh; do
 	case $(basename "$t") in lib.sh) continue ;; esac

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Packet parsing for tunflow's tc programs: Ethernet/VLAN, IPv4 (IHL, fragments),
+/* Packet parsing for tunflow's tc programs: Ethernet/VLAN, IPv4 (IHL, fragments, AH),
  * IPv6 (extension headers, fragments), TCP/UDP/UDP-Lite/SCTP ports, ICMP type/code.
+ * The key semantics are docs/json.md's "Flow keys"; tests/unit/fuzz_bpf.c checks them
+ * against a reference parser written separately from the RFCs.
  *
  * Every header is read through hdr_at(). A parse runs first in direct mode, reading
  * the linear skb area in place; if a header lies beyond the linear area (GSO/GRO
- * packets, paged tun writes) it answers PARSE_RETRY and the caller parses the packet
- * again in copy mode, where every header is copied out with bpf_skb_load_bytes().
+ * packets, paged tun writes) or past MAX_DIRECT_OFF it answers PARSE_RETRY and the
+ * caller parses the packet again in copy mode, where every header is copied out with
+ * bpf_skb_load_bytes().
  * Keeping the two modes in separate, fully inlined instances keeps the verifier's
  * path count linear instead of doubling at every header. */
 #ifndef TUNFLOW_PARSE_BPF_H
@@ -24,17 +27,17 @@
 #include "../flow.h"
 
 #define PARSE_OK (-1)
-#define PARSE_RETRY (-2) /* header outside the linear area: parse again in copy mode */
+#define PARSE_RETRY (-2) /* header out of direct reach: parse again in copy mode */
 
-/* Offsets beyond this are not parsed (an extension-header chain this long is abuse). */
-#define MAX_HDR_OFF 2048
+/* Direct reads stop here (the verifier needs a bound on packet pointers); a header
+ * further in is read in copy mode, which has no such bound. */
+#define MAX_DIRECT_OFF 2048
 
 #ifndef IPPROTO_MH
 #define IPPROTO_MH 135
 #endif
 #define ETH_P_8021Q_BE bpf_htons(ETH_P_8021Q)
 #define ETH_P_8021AD_BE bpf_htons(ETH_P_8021AD)
-#define IP_MF_OFFSET 0x3fff /* MF flag + fragment offset */
 #define IP_OFFSET_MASK 0x1fff
 
 /* What a parse yields besides the key. */
@@ -50,10 +53,10 @@ struct pkt {
 static __always_inline void *hdr_at(struct __sk_buff *skb, __u32 off, __u32 len, void *buf,
 				    const bool copy)
 {
-	if (off > MAX_HDR_OFF)
-		return NULL;
 	if (copy)
 		return bpf_skb_load_bytes(skb, off, buf, len) ? NULL : buf;
+	if (off > MAX_DIRECT_OFF)
+		return NULL;
 
 	void *data = (void *)(long)skb->data;
 	void *end = (void *)(long)skb->data_end;
@@ -64,11 +67,10 @@ static __always_inline void *hdr_at(struct __sk_buff *skb, __u32 off, __u32 len,
 	return p;
 }
 
-/* Why hdr_at() gave nothing: past the end of the packet, or only past the linear area. */
+/* Why hdr_at() gave nothing: past the end of the packet, or only past what direct mode
+ * reads (the linear area, MAX_DIRECT_OFF). */
 static __always_inline int miss(struct __sk_buff *skb, __u32 off, __u32 len, const bool copy)
 {
-	if (off > MAX_HDR_OFF)
-		return CNT_EXT_LIMIT;
 	if (copy || off + len > skb->len)
 		return CNT_TRUNCATED;
 	return PARSE_RETRY;
@@ -80,6 +82,17 @@ static __always_inline int miss(struct __sk_buff *skb, __u32 off, __u32 len, con
 		if (!ptr)                                                                        \
 			return miss(skb, off, len, copy);                                        \
 	} while (0)
+
+/* Protocol 1 or 58 whose ICMP header tunflow did not read (a fragment after the first,
+ * or ICMP numbered for the other family): FLOW_ICMP_NONE, never a real type 0 code 0. */
+static __always_inline int icmp_unread(struct pkt *p)
+{
+	if (p->key.proto == IPPROTO_ICMP || p->key.proto == IPPROTO_ICMPV6) {
+		p->key.sport = FLOW_ICMP_NONE;
+		p->key.dport = FLOW_ICMP_NONE;
+	}
+	return PARSE_OK;
+}
 
 /* Ports (or ICMP type/code) and L4 header length. l4_end is where the IP packet ends. */
 static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, __u32 l4_end, struct pkt *p,
@@ -102,6 +115,9 @@ static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, __u32 l4_e
 		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
+		/* ICMP over IPv4 and ICMPv6 over IPv6 only */
+		if ((p->key.proto == IPPROTO_ICMP) != (p->key.ip_version == 4))
+			return icmp_unread(p);
 		need = 4;
 		break;
 	default:
@@ -159,8 +175,9 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, __u32 off, struct p
 				      const bool copy)
 {
 	struct iphdr buf, *ip;
-	__u32 hlen;
-	int ret;
+	__u8 ebuf[8], *eh, next;
+	__u32 hlen, cur, end;
+	int ret, i;
 
 	HDR_OR_RETURN(ip, skb, off, sizeof(*ip), &buf, copy);
 	if (ip->version != 4)
@@ -173,13 +190,35 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, __u32 off, struct p
 		return ret;
 
 	p->key.ip_version = 4;
-	p->key.proto = ip->protocol;
+	p->key.proto = next = ip->protocol;
 	map_ipv4(p->key.src, ip->saddr);
 	map_ipv4(p->key.dst, ip->daddr);
 	p->hdr_len = hlen;
 	if (bpf_ntohs(ip->frag_off) & IP_OFFSET_MASK)
-		return PARSE_OK; /* later fragment: addresses and protocol only */
-	return parse_l4(skb, off + hlen, off + p->l3_len, p, copy);
+		return icmp_unread(p); /* later fragment: addresses and protocol only */
+
+	/* AH (RFC 4302) authenticates but does not hide what follows: step over it to
+	 * the protocol it carries, as over IPv6's AH extension header. */
+	cur = off + hlen;
+	end = off + p->l3_len;
+#pragma unroll
+	for (i = 0; i < TUNFLOW_MAX_EXT_HDRS; i++) {
+		if (next != IPPROTO_AH)
+			goto upper;
+		if (cur + 8 > end)
+			return cur + 8 > skb->len ? CNT_TRUNCATED : CNT_BAD_LEN;
+		HDR_OR_RETURN(eh, skb, cur, 8, ebuf, copy);
+		next = eh[0];
+		cur += ((__u32)eh[1] + 2) * 4;
+	}
+	if (next == IPPROTO_AH)
+		return CNT_EXT_LIMIT;
+upper:
+	if (cur > end)
+		return cur > skb->len ? CNT_TRUNCATED : CNT_BAD_LEN;
+	p->key.proto = next;
+	p->hdr_len = cur - off;
+	return parse_l4(skb, cur, end, p, copy);
 }
 
 /* IPv6 extension headers tunflow steps over: hop-by-hop 0, routing 43, fragment 44,
@@ -229,7 +268,7 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, __u32 off, struct p
 				/* later fragment: addresses and protocol only */
 				p->key.proto = next;
 				p->hdr_len = cur - off;
-				return PARSE_OK;
+				return icmp_unread(p);
 			}
 			continue;
 		}

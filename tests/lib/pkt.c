@@ -52,7 +52,13 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, struct pkt_layout *lay)
 	size_t off = 0, l3, l4, l4len = s->frag == FRAG_LATER ? 0 : pkt_l4_len(s->proto);
 	uint16_t eth_ip = s->ipv == 6 ? 0x86dd : 0x0800;
 
-	memset(buf, 0, PKT_MAX);
+	/* at most this long; zero only that (all of PKT_MAX costs microseconds a packet) */
+	size_t ext_max = s->ext_size > 24 ? (size_t)s->ext_size : 24;
+	size_t span = 22 + 60 + (size_t)s->next * ext_max + 20 + (size_t)s->payload;
+
+	if (s->next < 0 || s->next > 16 || s->payload < 0 || s->ext_size < 0 || span > PKT_MAX)
+		return 0;
+	memset(buf, 0, span);
 	if (s->l2) {
 		memcpy(buf, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
 		off = 12;
@@ -79,13 +85,22 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, struct pkt_layout *lay)
 		return 0;
 
 	if (s->ipv == 4) {
-		size_t hl = 20 + s->ip_opts;
+		size_t hl = 20 + s->ip_opts, p = off + hl;
 
 		if (s->ip_opts % 4 || s->ip_opts > 40)
 			return 0;
 		buf[off] = 0x40 | hl / 4;
 		buf[off + 8] = 64;
-		buf[off + 9] = s->proto;
+		buf[off + 9] = s->next ? s->ext[0] : s->proto;
+		for (int i = 0; i < s->next; i++) {
+			if (s->ext[i] != IPPROTO_AH)
+				return 0;
+			if (s->frag == FRAG_LATER)
+				continue;
+			buf[p] = i + 1 < s->next ? s->ext[i + 1] : s->proto;
+			buf[p + 1] = 4; /* (4 + 2) * 4 = 24 bytes */
+			p += 24;
+		}
 		if (s->frag == FRAG_FIRST)
 			put16(buf + off + 6, 0x2000);     /* MF, offset 0 */
 		else if (s->frag == FRAG_LATER)
@@ -94,8 +109,8 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, struct pkt_layout *lay)
 		memcpy(buf + off + 16, b + 12, 4);
 		for (int i = 0; i < s->ip_opts; i++)
 			buf[off + 20 + i] = 1; /* NOP options */
-		l4 = off + hl;
-		put16(buf + off + 2, hl + l4len + s->payload);
+		l4 = p;
+		put16(buf + off + 2, l4 - off + l4len + s->payload);
 		put16(buf + off + 10, csum(buf + off, hl));
 	} else {
 		uint8_t next = s->proto;
@@ -119,10 +134,23 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, struct pkt_layout *lay)
 				buf[p + 1] = 4; /* (4 + 2) * 4 = 24 bytes */
 				p += 24;
 			} else {
-				buf[p + 1] = 1; /* (1 + 1) * 8 = 16 bytes */
-				buf[p + 2] = 1; /* PadN */
-				buf[p + 3] = 12;
-				p += 16;
+				size_t size = s->ext_size ? (size_t)s->ext_size : 16, q = p + 2;
+
+				if (size % 8 || size > 2048)
+					return 0;
+				buf[p + 1] = size / 8 - 1;
+				/* PadN options; a last odd byte stays 0, a Pad1 */
+				for (size_t rem = size - 2; rem >= 2;) {
+					size_t n = rem - 2 > 255 ? 255 : rem - 2;
+
+					if (rem - 2 - n == 1)
+						n--;
+					buf[q] = 1;
+					buf[q + 1] = n;
+					q += n + 2;
+					rem -= n + 2;
+				}
+				p += size;
 			}
 		}
 		l4 = p;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Crafting test packets: Ethernet (with VLAN tags) or raw IP, IPv4 (with options,
- * fragments) or IPv6 (with extension headers), TCP/UDP/UDP-Lite/SCTP/ICMP/other. */
+ * fragments, AH) or IPv6 (with extension headers), TCP/UDP/UDP-Lite/SCTP/ICMP/other. */
 #ifndef TUNFLOW_TEST_PKT_H
 #define TUNFLOW_TEST_PKT_H
 
@@ -21,8 +21,11 @@ struct pkt_spec {
 	uint16_t sport, dport; /* ports, or ICMP type and code */
 	uint8_t tcp_flags;
 	int ip_opts;         /* IPv4 option bytes (multiple of 4, at most 40) */
-	uint8_t ext[16];     /* IPv6 extension headers, in order (IPPROTO_HOPOPTS, ...) */
+	uint8_t ext[16];     /* IPv6 extension headers, in order (IPPROTO_HOPOPTS, ...); IPv4:
+			      * IPPROTO_AH only (a later fragment carries none of them) */
 	int next;            /* how many of ext[] */
+	int ext_size;        /* bytes of each hop-by-hop, routing, destination options header
+			      * (a multiple of 8, 8 to 2048); 0: 16 */
 	enum frag frag;
 	int payload;         /* bytes after the L4 header */
 };

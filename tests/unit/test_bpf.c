@@ -365,6 +365,69 @@ static void malformed(bool l2)
 	}
 }
 
+/* docs/json.md "Flow keys": ICMP type/code only where an ICMP header of the packet's
+ * family was read, AH stepped over in both families, chains followed past byte 2048. */
+static void key_semantics(bool l2)
+{
+#define NONE FLOW_ICMP_NONE
+	struct {
+		const char *name;
+		struct pkt_spec s;
+		__u8 proto;
+		__u16 sport, dport;
+		__u8 flags;
+	} cases[] = {
+		{"IPv4 ICMP echo request, later fragment: type/code 65535, not echo reply 0/0", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_ICMP, .sport = 8, .frag = FRAG_LATER, .payload = 500}, IPPROTO_ICMP, NONE, NONE, 0},
+		{"IPv4 ICMP echo request, first fragment: type 8 code 0", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_ICMP, .sport = 8, .frag = FRAG_FIRST, .payload = 1472}, IPPROTO_ICMP, 8, 0, 0},
+		{"IPv6 ICMPv6 echo request, later fragment: type/code 65535", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_ICMPV6, .sport = 128, .ext = {IPPROTO_FRAGMENT}, .next = 1, .frag = FRAG_LATER, .payload = 300}, IPPROTO_ICMPV6, NONE, NONE, 0},
+		{"protocol 58 over IPv4: no ICMP type/code read", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_ICMPV6, .sport = 128, .dport = 3, .payload = 8}, IPPROTO_ICMPV6, NONE, NONE, 0},
+		{"protocol 1 over IPv6: no ICMP type/code read", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_ICMP, .sport = 8, .dport = 1, .payload = 8}, IPPROTO_ICMP, NONE, NONE, 0},
+		{"IPv4 AH + UDP: AH stepped over as on IPv6", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_UDP, .sport = 500, .dport = 4500, .ext = {IPPROTO_AH}, .next = 1, .payload = 20}, IPPROTO_UDP, 500, 4500, 0},
+		{"IPv4 AH + ICMP echo request: type 8", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_ICMP, .sport = 8, .ext = {IPPROTO_AH}, .next = 1, .payload = 56}, IPPROTO_ICMP, 8, 0, 0},
+		{"IPv4 options + AH + AH + TCP", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_TCP, .sport = 179, .dport = 40001, .tcp_flags = 0x02, .ip_opts = 8, .ext = {IPPROTO_AH, IPPROTO_AH}, .next = 2}, IPPROTO_TCP, 179, 40001, 0x02},
+		{"IPv6 AH + ICMPv6 echo request: type 128", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_ICMPV6, .sport = 128, .ext = {IPPROTO_AH}, .next = 1, .payload = 56}, IPPROTO_ICMPV6, 128, 0, 0},
+		{"IPv4 later fragment of an AH packet: protocol 51", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_UDP, .sport = 1, .dport = 2, .ext = {IPPROTO_AH}, .next = 1, .frag = FRAG_LATER, .payload = 200}, IPPROTO_AH, 0, 0, 0},
+		{"IPv6 later fragment of an AH packet: protocol 51", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP, .sport = 1, .dport = 2, .ext = {IPPROTO_FRAGMENT, IPPROTO_AH}, .next = 2, .frag = FRAG_LATER, .payload = 200}, IPPROTO_AH, 0, 0, 0},
+		{"IPv6 3 x 800-byte destination options, UDP at byte 2440: followed", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP, .sport = 33, .dport = 44, .ext = {60, 60, 60}, .next = 3, .ext_size = 800, .payload = 10}, IPPROTO_UDP, 33, 44, 0},
+		{"IPv6 8 x 416-byte headers, TCP at byte 3368: followed", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_TCP, .sport = 80, .dport = 8080, .tcp_flags = 0x10, .ext = {0, 60, 43, 60, 60, 60, 60, 60}, .next = 8, .ext_size = 416}, IPPROTO_TCP, 80, 8080, 0x10},
+	};
+#undef NONE
+	char name[200];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pkt_spec s = cases[i].s;
+		static uint8_t buf[PKT_MAX];
+		struct pkt_layout lay;
+		size_t len;
+
+		s.l2 = l2;
+		len = pkt_build(&s, buf, &lay);
+		struct expect e = {cases[i].proto, cases[i].sport, cases[i].dport, 1, len - lay.l3,
+				   cases[i].flags};
+		name_case(name, sizeof(name), cases[i].name, l2);
+		result(name, check_flow(&s, l2, DIR_INGRESS, 1, 0, 0, &e));
+	}
+
+	static uint8_t buf[PKT_MAX];
+	struct pkt_layout lay;
+	size_t len;
+	struct pkt_spec ah9 = {.l2 = l2, .ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_UDP,
+			       .sport = 1, .dport = 2, .ext = {51, 51, 51, 51, 51, 51, 51, 51, 51},
+			       .next = 9};
+	len = pkt_build(&ah9, buf, &lay);
+	name_case(name, sizeof(name), "IPv4 chain of 9 AH headers -> ext_limit", l2);
+	result(name, check_fail(l2, buf, len, CNT_EXT_LIMIT));
+	struct pkt_spec ah = {.l2 = l2, .ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_UDP,
+			      .sport = 1, .dport = 2, .ext = {IPPROTO_AH}, .next = 1, .payload = 40};
+	len = pkt_build(&ah, buf, &lay);
+	buf[lay.l3 + 21] = 20; /* AH of 88 bytes in a 92-byte IP packet, 16 bytes of padding */
+	name_case(name, sizeof(name), "IPv4 AH past the IP length, within the frame -> bad_len", l2);
+	result(name, check_fail(l2, buf, len + 16, CNT_BAD_LEN));
+	len = pkt_build(&ah, buf, &lay);
+	name_case(name, sizeof(name), "IPv4 AH cut inside -> truncated", l2);
+	result(name, check_fail(l2, buf, lay.l3 + 24, CNT_TRUNCATED));
+}
+
 static void vlans(void)
 {
 	struct pkt_spec q = {.l2 = 1, .vlans = 1, .ipv = 4, .src = V4A, .dst = V4B,
@@ -493,6 +556,7 @@ int main(void)
 	for (int l2 = 0; l2 <= 1; l2++) {
 		well_formed(l2);
 		malformed(l2);
+		key_semantics(l2);
 	}
 	vlans();
 	map_full();
