@@ -9,14 +9,13 @@
 #include "sinks/sink.h"
 
 struct csv_sink {
-	struct sink s;
-	FILE *out;
+	struct stream_sink st;
 	struct out_errors errors;
 };
 
 static void csv_record(struct sink *s, const struct record *rec, const struct report *r)
 {
-	FILE *out = ((struct csv_sink *)s)->out;
+	FILE *out = ((struct csv_sink *)s)->st.out;
 	const struct flow_key *k = &rec->key;
 	char src[ADDR_STRLEN], dst[ADDR_STRLEN], start[32], end[32], pb[8];
 	bool ports = proto_has_ports(k->proto), icmp = proto_is_icmp(k->proto);
@@ -49,7 +48,7 @@ static int csv_report(struct sink *s, const struct report *r)
 
 	if (r->final)
 		print_losses(stderr, "tunflow: not in flows:", r);
-	return out_check_report(cs->out, &cs->errors);
+	return out_check_report(cs->st.out, &cs->errors);
 }
 
 static void csv_close(struct sink *s)
@@ -58,31 +57,18 @@ static void csv_close(struct sink *s)
 	free(s);
 }
 
-static int csv_fd(struct sink *s, unsigned *events)
-{
-	return sink_out_fd(((struct csv_sink *)s)->out, events);
-}
-
-static int csv_gone(struct sink *s, unsigned revents)
-{
-	return sink_out_gone(((struct csv_sink *)s)->out, revents);
-}
-
 struct sink *sink_csv_new(FILE *out)
 {
 	struct csv_sink *cs = calloc(1, sizeof(*cs));
 
 	if (!cs)
 		return NULL;
-	cs->s.name = "standard output";
-	cs->s.fd = csv_fd;
-	cs->s.on_ready = csv_gone;
-	cs->s.report = csv_report;
-	cs->s.record = csv_record;
-	cs->s.close = csv_close;
-	cs->out = out;
+	stream_sink_init(&cs->st, out);
+	cs->st.s.report = csv_report;
+	cs->st.s.record = csv_record;
+	cs->st.s.close = csv_close;
 	fputs("start,end,duration,end_reason,iface,user,dir,ip_version,proto,src,dst,sport,dport,"
 	      "icmp_type,icmp_code,packets,bytes,rev_packets,rev_bytes,tcp_flags,rev_tcp_flags\n",
 	      out);
-	return &cs->s;
+	return &cs->st.s;
 }

@@ -11,8 +11,7 @@
 #include "sinks/sink.h"
 
 struct json_sink {
-	struct sink s;
-	FILE *out;
+	struct stream_sink st;
 	enum group_by group;
 	bool records;
 	__u64 last[CNT_MAX];
@@ -134,36 +133,36 @@ static int json_report(struct sink *s, const struct report *r)
 		struct user_total *t = group_by_user(r->flows, r->nflows, &n);
 
 		for (size_t i = 0; i < n; i++)
-			user_line(js->out, &t[i], now);
+			user_line(js->st.out, &t[i], now);
 		free(t);
 	} else if (!js->records) {
 		for (size_t i = 0; i < r->nflows; i++)
 			if (r->flows[i]->gen == r->gen || r->flows[i]->end)
-				flow_line(js->out, r->flows[i], r);
+				flow_line(js->st.out, r->flows[i], r);
 	}
 	for (size_t i = 0; i < r->ngone; i++)
-		gone_line(js->out, &r->gone[i], r);
+		gone_line(js->st.out, &r->gone[i], r);
 	for (int c = 0; c < CNT_MAX; c++)
 		changed |= r->counters[c] != js->last[c];
 	if (changed) {
-		fprintf(js->out, "{\"type\":\"counters\",\"time\":\"%s\"", now);
+		fprintf(js->st.out, "{\"type\":\"counters\",\"time\":\"%s\"", now);
 		for (int c = 0; c < CNT_MAX; c++)
-			fprintf(js->out, ",\"%s\":%llu", counter_names[c],
+			fprintf(js->st.out, ",\"%s\":%llu", counter_names[c],
 				(unsigned long long)r->counters[c]);
-		fprintf(js->out,
+		fprintf(js->st.out,
 			",\"harvest_errors\":%llu,\"attach_errors\":%lu,\"evicted\":%llu,"
 			"\"lost_link_events\":%lu,\"malformed_lines\":%lu",
 			(unsigned long long)r->harvest_errors, r->attach_errors,
 			(unsigned long long)r->evicted, r->lost_link_events, r->malformed_lines);
 		if (r->export) {
-			fprintf(js->out,
+			fprintf(js->st.out,
 				",\"exported\":%llu,\"export_failures\":%llu,\"export_backlog\":%llu",
 				(unsigned long long)r->export->records,
 				(unsigned long long)r->export->failures,
 				(unsigned long long)r->export->backlog);
 			js->last_export_failures = r->export->failures;
 		}
-		fprintf(js->out, ",\"interfaces\":%d,\"final\":%s}\n", r->nifaces,
+		fprintf(js->st.out, ",\"interfaces\":%d,\"final\":%s}\n", r->nifaces,
 			r->final ? "true" : "false");
 		memcpy(js->last, r->counters, sizeof(js->last));
 		js->last_errors = r->harvest_errors;
@@ -172,12 +171,12 @@ static int json_report(struct sink *s, const struct report *r)
 		js->last_lost_link_events = r->lost_link_events;
 		js->last_malformed_lines = r->malformed_lines;
 	}
-	return out_check_report(js->out, &js->errors);
+	return out_check_report(js->st.out, &js->errors);
 }
 
 static void json_record(struct sink *s, const struct record *rec, const struct report *r)
 {
-	FILE *out = ((struct json_sink *)s)->out;
+	FILE *out = ((struct json_sink *)s)->st.out;
 	char start[32], end[32];
 
 	fmt_time(rec->start_ns + r->mono_to_real_ns, start);
@@ -199,31 +198,18 @@ static void json_close(struct sink *s)
 	free(s);
 }
 
-static int json_fd(struct sink *s, unsigned *events)
-{
-	return sink_out_fd(((struct json_sink *)s)->out, events);
-}
-
-static int json_gone(struct sink *s, unsigned revents)
-{
-	return sink_out_gone(((struct json_sink *)s)->out, revents);
-}
-
 struct sink *sink_json_new(FILE *out, enum group_by group, bool records)
 {
 	struct json_sink *js = calloc(1, sizeof(*js));
 
 	if (!js)
 		return NULL;
-	js->s.name = "standard output";
-	js->s.fd = json_fd;
-	js->s.on_ready = json_gone;
-	js->s.report = json_report;
-	js->s.close = json_close;
-	js->out = out;
+	stream_sink_init(&js->st, out);
+	js->st.s.report = json_report;
+	js->st.s.close = json_close;
 	js->group = group;
 	js->records = records;
 	if (records)
-		js->s.record = json_record;
-	return &js->s;
+		js->st.s.record = json_record;
+	return &js->st.s;
 }

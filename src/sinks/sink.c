@@ -20,3 +20,21 @@ int sink_out_gone(FILE *out, unsigned revents)
 		return -EPIPE;
 	return -EIO;
 }
+
+static int stream_fd(struct sink *s, unsigned *events)
+{
+	return sink_out_fd(((struct stream_sink *)s)->out, events);
+}
+
+static int stream_gone(struct sink *s, unsigned revents)
+{
+	return sink_out_gone(((struct stream_sink *)s)->out, revents);
+}
+
+void stream_sink_init(struct stream_sink *ss, FILE *out)
+{
+	ss->s.name = "standard output";
+	ss->s.fd = stream_fd;
+	ss->s.on_ready = stream_gone;
+	ss->out = out;
+}

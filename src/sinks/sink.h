@@ -79,8 +79,15 @@ struct sink {
 	void (*close)(struct sink *s);
 };
 
-/* For sinks that write a stream: watch it for its reader going away (a pipe's reader
+/* The start of every sink that writes a stream (table, JSON, CSV). stream_sink_init()
+ * names it and has the loop watch the stream for its reader going away (a pipe's reader
  * exits, a terminal hangs up) even while nothing is written. */
+struct stream_sink {
+	struct sink s;
+	FILE *out;
+};
+void stream_sink_init(struct stream_sink *ss, FILE *out);
+/* The descriptor to watch for that, with no events asked for (error and hang-up only). */
 int sink_out_fd(FILE *out, unsigned *events);
 /* -EPIPE (pipe or socket) or -EIO (terminal) when revents say the reader went, else 0. */
 int sink_out_gone(FILE *out, unsigned revents);

@@ -13,8 +13,7 @@
 #include "util/topk.h"
 
 struct table_sink {
-	struct sink s;
-	FILE *out;
+	struct stream_sink st;
 	struct table_opts o;
 	enum group_by group;
 	struct flow **top; /* the rows shown, most bytes first */
@@ -110,7 +109,7 @@ static int rows_available(const struct table_sink *ts)
 		return ts->o.top;
 	if (!ts->o.tty)
 		return -1;
-	if (ioctl(fileno(ts->out), TIOCGWINSZ, &ws) || ws.ws_row < 8)
+	if (ioctl(fileno(ts->st.out), TIOCGWINSZ, &ws) || ws.ws_row < 8)
 		return 20;
 	return ws.ws_row - 6; /* title, header, footer lines */
 }
@@ -160,9 +159,9 @@ static void title(struct table_sink *ts, const struct report *r)
 	char now[32];
 
 	if (ts->o.tty && !r->final)
-		fputs("\033[H\033[2J", ts->out);
+		fputs("\033[H\033[2J", ts->st.out);
 	fmt_time(r->now_real_ns, now);
-	fprintf(ts->out, "tunflow  %d interface%s  %zu flow%s  %s%s\n", r->nifaces,
+	fprintf(ts->st.out, "tunflow  %d interface%s  %zu flow%s  %s%s\n", r->nifaces,
 		r->nifaces == 1 ? "" : "s", r->nflows, r->nflows == 1 ? "" : "s", now,
 		r->final ? "  (final)" : "");
 }
@@ -176,7 +175,7 @@ static void users_report(struct table_sink *ts, const struct report *r)
 	__u64 pkts = 0, bytes = 0;
 	double rate = 0;
 	char ub[CELL_MAX], ni[8], no[8], nr[8], nf[8], a[ADDR_STRLEN];
-	FILE *out = ts->out;
+	FILE *out = ts->st.out;
 
 	title(ts, r);
 	fprintf(out, "%-*s %6s %6s %6s %6s  %s\n", uw, "USER", "FLOWS", "IN", "OUT", "BIT/S",
@@ -221,7 +220,7 @@ static int table_report(struct sink *s, const struct report *r)
 	char pb[8], a[ENDPOINT_STRLEN], b[ENDPOINT_STRLEN], fa[CELL_MAX], fb[CELL_MAX];
 	char ib[CELL_MAX], ub[CELL_MAX];
 	char np[8], nb[8], nr[8];
-	FILE *out = ts->out;
+	FILE *out = ts->st.out;
 
 	if (ts->group == GROUP_USER) {
 		users_report(ts, r);
@@ -273,29 +272,16 @@ static void table_close(struct sink *s)
 	free(s);
 }
 
-static int table_fd(struct sink *s, unsigned *events)
-{
-	return sink_out_fd(((struct table_sink *)s)->out, events);
-}
-
-static int table_gone(struct sink *s, unsigned revents)
-{
-	return sink_out_gone(((struct table_sink *)s)->out, revents);
-}
-
 struct sink *sink_table_new(FILE *out, const struct table_opts *o, enum group_by group)
 {
 	struct table_sink *ts = calloc(1, sizeof(*ts));
 
 	if (!ts)
 		return NULL;
-	ts->s.name = "standard output";
-	ts->s.fd = table_fd;
-	ts->s.on_ready = table_gone;
-	ts->s.report = table_report;
-	ts->s.close = table_close;
-	ts->out = out;
+	stream_sink_init(&ts->st, out);
+	ts->st.s.report = table_report;
+	ts->st.s.close = table_close;
 	ts->o = *o;
 	ts->group = group;
-	return &ts->s;
+	return &ts->st.s;
 }

@@ -639,24 +639,25 @@ size_t ifwatch_count(struct ifwatch *w)
 	return n;
 }
 
-unsigned long ifwatch_attach_errors(struct ifwatch *w)
+/* A counter the link-event thread writes, read under its lock. */
+static unsigned long locked(struct ifwatch *w, const unsigned long *counter)
 {
 	unsigned long n;
 
 	pthread_mutex_lock(&w->lock);
-	n = w->attach_errors;
+	n = *counter;
 	pthread_mutex_unlock(&w->lock);
 	return n;
 }
 
+unsigned long ifwatch_attach_errors(struct ifwatch *w)
+{
+	return locked(w, &w->attach_errors);
+}
+
 unsigned long ifwatch_lost_events(struct ifwatch *w)
 {
-	unsigned long n;
-
-	pthread_mutex_lock(&w->lock);
-	n = w->lost_events;
-	pthread_mutex_unlock(&w->lock);
-	return n;
+	return locked(w, &w->lost_events);
 }
 
 void ifwatch_close(struct ifwatch *w)
