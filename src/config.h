@@ -15,9 +15,9 @@
 #define TUNFLOW_VERSION "0.1.0"
 
 struct config {
-	int dirs;              /* bit 1 << DIR_INGRESS | 1 << DIR_EGRESS */
+	int dirs; /* bit 1 << DIR_INGRESS | 1 << DIR_EGRESS */
 	double interval;
-	double duration;       /* 0: until a signal */
+	double duration; /* 0: until a signal */
 	enum { OUT_AUTO, OUT_TABLE, OUT_JSON, OUT_CSV } output;
 	bool records;
 	struct record_cfg rec;
@@ -31,7 +31,7 @@ struct config {
 	enum attach_mode mode;
 	struct table_opts table;
 	bool verbose, quiet;
-	const char *user;      /* --user: run as this user after start */
+	const char *user; /* --user: run as this user after start */
 	const char *cleanup;
 	GPtrArray *excludes;
 	struct users_cfg users;

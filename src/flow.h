@@ -32,24 +32,24 @@ struct flow_key {
 };
 
 struct flow_stats {
-	__u64 packets;   /* wire packets: a GSO packet counts as its segments */
-	__u64 bytes;     /* L3 bytes: sum of the IP total lengths of those packets */
-	__u64 first_ns;  /* CLOCK_MONOTONIC (bpf_ktime_get_ns) of the first packet */
-	__u64 last_ns;   /* ... of the last packet */
-	__u8 tcp_flags;  /* OR of the TCP flags seen */
+	__u64 packets;  /* wire packets: a GSO packet counts as its segments */
+	__u64 bytes;    /* L3 bytes: sum of the IP total lengths of those packets */
+	__u64 first_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) of the first packet */
+	__u64 last_ns;  /* ... of the last packet */
+	__u8 tcp_flags; /* OR of the TCP flags seen */
 	__u8 pad[7];
 };
 
 /* Per-CPU failure counters, one slot each. Every packet the program sees either
  * lands in a flow or in exactly one of these. */
 enum counter_id {
-	CNT_NON_IP = 0,    /* not IPv4/IPv6 (ARP, LLDP, unknown ethertype or version) */
-	CNT_TRUNCATED,     /* a header runs past the end of the packet */
-	CNT_BAD_IHL,       /* IPv4 header length below 20 bytes */
-	CNT_BAD_LEN,       /* IP length field shorter than the headers it must hold */
-	CNT_EXT_LIMIT,     /* more than TUNFLOW_MAX_EXT_HDRS IPv6 extension (IPv4 AH) headers */
-	CNT_MAP_FULL,      /* flow map full: packet counted here instead of in a flow */
-	CNT_NO_MAP,        /* no active flow map installed (never expected) */
+	CNT_NON_IP = 0, /* not IPv4/IPv6 (ARP, LLDP, unknown ethertype or version) */
+	CNT_TRUNCATED,  /* a header runs past the end of the packet */
+	CNT_BAD_IHL,    /* IPv4 header length below 20 bytes */
+	CNT_BAD_LEN,    /* IP length field shorter than the headers it must hold */
+	CNT_EXT_LIMIT,  /* more than TUNFLOW_MAX_EXT_HDRS IPv6 extension (IPv4 AH) headers */
+	CNT_MAP_FULL,   /* flow map full: packet counted here instead of in a flow */
+	CNT_NO_MAP,     /* no active flow map installed (never expected) */
 	CNT_MAX,
 };
 

@@ -28,8 +28,8 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_OUTPUT = 3, EXIT_TERMINA
 static struct sink *stdout_sink(struct config *c)
 {
 	struct sink *s = c->output == OUT_TABLE ? sink_table_new(stdout, &c->table, c->group)
-			 : c->output == OUT_CSV ? sink_csv_new(stdout)
-						 : sink_json_new(stdout, c->group, c->records);
+	                 : c->output == OUT_CSV ? sink_csv_new(stdout)
+	                                        : sink_json_new(stdout, c->group, c->records);
 
 	if (!s)
 		pr_err("out of memory");
@@ -52,13 +52,13 @@ static int plug(struct pipeline *p, struct sink *s)
  * is one line here. 0 or -1, with the reason said. */
 static int add_sinks(struct pipeline *p, struct config *c)
 {
-	struct metrics_cfg mc = {.addr = c->metrics, .top = c->metrics_top,
-				 .web_config = c->metrics_web_config,
-				 .user_idle_s = c->metrics_user_idle};
+	struct metrics_cfg mc = {.addr = c->metrics,
+	                         .top = c->metrics_top,
+	                         .web_config = c->metrics_web_config,
+	                         .user_idle_s = c->metrics_user_idle};
 
 	c->ipfix.uniflow = c->rec.uniflow;
-	if (plug(p, stdout_sink(c)) ||
-	    (c->ipfix.collector && plug(p, ipfix_sink_new(&c->ipfix))) ||
+	if (plug(p, stdout_sink(c)) || (c->ipfix.collector && plug(p, ipfix_sink_new(&c->ipfix))) ||
 	    (c->metrics && plug(p, metrics_sink_new(&mc))))
 		return -1;
 	return 0;
@@ -67,10 +67,12 @@ static int add_sinks(struct pipeline *p, struct config *c)
 /* Which interfaces to watch, and how: from the options and the arguments. */
 static struct ifwatch_cfg watch_cfg(const struct config *c, char **args, int nargs)
 {
-	return (struct ifwatch_cfg){.patterns = args, .npatterns = nargs,
-				    .excludes = (char **)c->excludes->pdata,
-				    .nexcludes = c->excludes->len, .dirs = c->dirs,
-				    .mode = c->mode};
+	return (struct ifwatch_cfg){.patterns = args,
+	                            .npatterns = nargs,
+	                            .excludes = (char **)c->excludes->pdata,
+	                            .nexcludes = c->excludes->len,
+	                            .dirs = c->dirs,
+	                            .mode = c->mode};
 }
 
 /* Checks between options that parse_args() cannot make alone. 0 or -EINVAL. */
@@ -118,9 +120,10 @@ struct app {
  * error. */
 static int start(struct app *a, char **args, int nargs)
 {
-	struct pipeline_cfg pc = {.forget_s = IDLE_FORGET_S, .rec = a->cfg.rec,
-				  .max_table_flows = a->cfg.max_table_flows,
-				  .hold_s = a->cfg.interval > 0.5 ? 2 * a->cfg.interval : 1};
+	struct pipeline_cfg pc = {.forget_s = IDLE_FORGET_S,
+	                          .rec = a->cfg.rec,
+	                          .max_table_flows = a->cfg.max_table_flows,
+	                          .hold_s = a->cfg.interval > 0.5 ? 2 * a->cfg.interval : 1};
 	struct ifwatch_cfg wc = watch_cfg(&a->cfg, args, nargs);
 	int err;
 
@@ -192,8 +195,10 @@ static void stop(struct app *a, enum loop_stop why, struct sink *failed, int err
 
 int main(int argc, char **argv)
 {
-	static const int status[] = {[STOP_SIGNAL] = EXIT_OK, [STOP_ERROR] = EXIT_FAIL,
-				     [STOP_OUTPUT] = EXIT_OUTPUT, [STOP_TERMINAL] = EXIT_TERMINAL};
+	static const int status[] = {[STOP_SIGNAL] = EXIT_OK,
+	                             [STOP_ERROR] = EXIT_FAIL,
+	                             [STOP_OUTPUT] = EXIT_OUTPUT,
+	                             [STOP_TERMINAL] = EXIT_TERMINAL};
 	struct app a = {0};
 	struct sink *failed = NULL;
 	enum loop_stop why = STOP_ERROR;
@@ -219,8 +224,9 @@ int main(int argc, char **argv)
 	}
 	started = start(&a, argv + optind, argc - optind);
 	if (!started) {
-		struct loop_cfg lc = {.interval = a.cfg.interval, .duration = a.cfg.duration,
-				      .user_map = a.cfg.users.map};
+		struct loop_cfg lc = {.interval = a.cfg.interval,
+		                      .duration = a.cfg.duration,
+		                      .user_map = a.cfg.users.map};
 
 		why = loop_run(&a.p, &lc, &failed, &err);
 		a.ran = true;

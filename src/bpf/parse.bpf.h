@@ -51,7 +51,7 @@ struct pkt {
 /* Pointer to len bytes at off from skb->data, or NULL. In direct mode the pointer is
  * into the packet; in copy mode the bytes are copied into buf. */
 static __always_inline void *hdr_at(struct __sk_buff *skb, __u32 off, __u32 len, void *buf,
-				    const bool copy)
+                                    const bool copy)
 {
 	if (copy)
 		return bpf_skb_load_bytes(skb, off, buf, len) ? NULL : buf;
@@ -76,11 +76,11 @@ static __always_inline int miss(struct __sk_buff *skb, __u32 off, __u32 len, con
 	return PARSE_RETRY;
 }
 
-#define HDR_OR_RETURN(ptr, skb, off, len, buf, copy)                                           \
-	do {                                                                                     \
-		ptr = hdr_at(skb, off, len, buf, copy);                                          \
-		if (!ptr)                                                                        \
-			return miss(skb, off, len, copy);                                        \
+#define HDR_OR_RETURN(ptr, skb, off, len, buf, copy)                                               \
+	do {                                                                                       \
+		ptr = hdr_at(skb, off, len, buf, copy);                                            \
+		if (!ptr)                                                                          \
+			return miss(skb, off, len, copy);                                          \
 	} while (0)
 
 /* Protocol 1 or 58 whose ICMP header tunflow did not read (a fragment after the first,
@@ -96,7 +96,7 @@ static __always_inline int icmp_unread(struct pkt *p)
 
 /* Ports (or ICMP type/code) and L4 header length. l4_end is where the IP packet ends. */
 static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, __u32 l4_end, struct pkt *p,
-				    const bool copy)
+                                    const bool copy)
 {
 	__u8 buf[20];
 	__u8 *h;
@@ -157,7 +157,7 @@ static __always_inline void map_ipv4(__u8 *dst, __be32 addr)
 /* IP total length against the bytes actually there. A GSO packet's length field may be
  * 0 (BIG TCP: zero_len); then the skb's length stands for it. */
 static __always_inline int check_len(struct __sk_buff *skb, __u32 off, __u32 tot, __u32 hlen,
-				     bool zero_len, struct pkt *p)
+                                     bool zero_len, struct pkt *p)
 {
 	__u32 avail = skb->len - off;
 
@@ -172,7 +172,7 @@ static __always_inline int check_len(struct __sk_buff *skb, __u32 off, __u32 tot
 }
 
 static __always_inline int parse_ipv4(struct __sk_buff *skb, __u32 off, struct pkt *p,
-				      const bool copy)
+                                      const bool copy)
 {
 	struct iphdr buf, *ip;
 	__u8 ebuf[8], *eh, next;
@@ -223,8 +223,9 @@ upper:
 
 /* IPv6 extension headers tunflow steps over: hop-by-hop 0, routing 43, fragment 44,
  * AH 51, destination options 60 (one bit test), mobility 135. */
-#define EXT_HDR_MASK (1ULL << IPPROTO_HOPOPTS | 1ULL << IPPROTO_ROUTING | 1ULL << IPPROTO_FRAGMENT | \
-		      1ULL << IPPROTO_AH | 1ULL << IPPROTO_DSTOPTS)
+#define EXT_HDR_MASK                                                                               \
+	(1ULL << IPPROTO_HOPOPTS | 1ULL << IPPROTO_ROUTING | 1ULL << IPPROTO_FRAGMENT |            \
+	 1ULL << IPPROTO_AH | 1ULL << IPPROTO_DSTOPTS)
 
 static __always_inline bool is_ext_hdr(__u8 next)
 {
@@ -232,7 +233,7 @@ static __always_inline bool is_ext_hdr(__u8 next)
 }
 
 static __always_inline int parse_ipv6(struct __sk_buff *skb, __u32 off, struct pkt *p,
-				      const bool copy)
+                                      const bool copy)
 {
 	struct ipv6hdr buf, *ip6;
 	__u8 ebuf[8], *eh;
@@ -287,7 +288,7 @@ upper:
 
 /* L3 links: the packet starts at the IP header; the version nibble tells the family. */
 static __always_inline int parse_l3(struct __sk_buff *skb, __u32 off, struct pkt *p,
-				    const bool copy)
+                                    const bool copy)
 {
 	__u8 buf[1], *v;
 

@@ -39,13 +39,13 @@ static __always_inline void count(__u32 id)
 }
 
 static __always_inline void add(struct flow_stats *st, __u64 segs, __u64 bytes, __u8 flags,
-				__u64 now)
+                                __u64 now)
 {
 	st->packets += segs;
 	st->bytes += bytes;
 	st->tcp_flags |= flags;
 	st->last_ns = now; /* this CPU's slot of an entry another CPU created keeps first_ns
-			    * 0: the merge in user space takes the other CPUs' first_ns */
+	                    * 0: the merge in user space takes the other CPUs' first_ns */
 }
 
 static __always_inline void account(struct __sk_buff *skb, struct pkt *p)
@@ -83,11 +83,11 @@ static __always_inline void account(struct __sk_buff *skb, struct pkt *p)
 	now = bpf_ktime_get_ns();
 
 	struct flow_stats init = {
-		.packets = segs,
-		.bytes = bytes,
-		.first_ns = now,
-		.last_ns = now,
-		.tcp_flags = p->tcp_flags,
+	    .packets = segs,
+	    .bytes = bytes,
+	    .first_ns = now,
+	    .last_ns = now,
+	    .tcp_flags = p->tcp_flags,
 	};
 	long err = bpf_map_update_elem(flows, &p->key, &init, BPF_NOEXIST);
 
@@ -127,25 +127,13 @@ static __always_inline int handle(struct __sk_buff *skb, const bool l2, const __
 }
 
 SEC("tc")
-int tunflow_l3_in(struct __sk_buff *skb)
-{
-	return handle(skb, false, DIR_INGRESS);
-}
+int tunflow_l3_in(struct __sk_buff *skb) { return handle(skb, false, DIR_INGRESS); }
 
 SEC("tc")
-int tunflow_l3_eg(struct __sk_buff *skb)
-{
-	return handle(skb, false, DIR_EGRESS);
-}
+int tunflow_l3_eg(struct __sk_buff *skb) { return handle(skb, false, DIR_EGRESS); }
 
 SEC("tc")
-int tunflow_l2_in(struct __sk_buff *skb)
-{
-	return handle(skb, true, DIR_INGRESS);
-}
+int tunflow_l2_in(struct __sk_buff *skb) { return handle(skb, true, DIR_INGRESS); }
 
 SEC("tc")
-int tunflow_l2_eg(struct __sk_buff *skb)
-{
-	return handle(skb, true, DIR_EGRESS);
-}
+int tunflow_l2_eg(struct __sk_buff *skb) { return handle(skb, true, DIR_EGRESS); }

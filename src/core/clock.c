@@ -14,10 +14,7 @@ __u64 now_ns(clockid_t clk)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-__u64 clock_now(void)
-{
-	return replay ? replay_now : now_ns(CLOCK_MONOTONIC);
-}
+__u64 clock_now(void) { return replay ? replay_now : now_ns(CLOCK_MONOTONIC); }
 
 __s64 clock_real_offset(void)
 {
@@ -30,10 +27,7 @@ __s64 clock_real_offset(void)
 	return (__s64)(r - (m1 + (m2 - m1) / 2));
 }
 
-__u64 clock_to_real(__u64 t)
-{
-	return t + clock_real_offset();
-}
+__u64 clock_to_real(__u64 t) { return t + clock_real_offset(); }
 
 void clock_set(__u64 t, __u64 real)
 {

@@ -11,9 +11,9 @@
 #include "tunflow.skel.h"
 
 const char *const counter_names[CNT_MAX] = {
-	[CNT_NON_IP] = "non_ip",       [CNT_TRUNCATED] = "truncated", [CNT_BAD_IHL] = "bad_ihl",
-	[CNT_BAD_LEN] = "bad_len",     [CNT_EXT_LIMIT] = "ext_limit", [CNT_MAP_FULL] = "map_full",
-	[CNT_NO_MAP] = "no_map",
+    [CNT_NON_IP] = "non_ip",   [CNT_TRUNCATED] = "truncated", [CNT_BAD_IHL] = "bad_ihl",
+    [CNT_BAD_LEN] = "bad_len", [CNT_EXT_LIMIT] = "ext_limit", [CNT_MAP_FULL] = "map_full",
+    [CNT_NO_MAP] = "no_map",
 };
 
 #define DRAIN_BATCH 16384
@@ -21,7 +21,7 @@ const char *const counter_names[CNT_MAX] = {
 static int make_flow_map(__u32 max_flows)
 {
 	int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, "tunflow_flows", sizeof(struct flow_key),
-				sizeof(struct flow_stats), max_flows, NULL);
+	                        sizeof(struct flow_stats), max_flows, NULL);
 
 	return fd < 0 ? -errno : fd;
 }
@@ -54,9 +54,9 @@ int dp_open(struct datapath *dp, __u32 max_flows)
 		dp->maps[i] = make_flow_map(max_flows);
 		if (dp->maps[i] < 0) {
 			err = dp->maps[i];
-			pr_err("cannot create a flow map of %u entries: %s%s",
-				max_flows, strerror(-err),
-				err == -ENOMEM || err == -E2BIG ? " (lower --max-flows)" : "");
+			pr_err("cannot create a flow map of %u entries: %s%s", max_flows,
+			       strerror(-err),
+			       err == -ENOMEM || err == -E2BIG ? " (lower --max-flows)" : "");
 			goto fail;
 		}
 	}
@@ -112,9 +112,11 @@ int dp_prog_fd(const struct datapath *dp, bool l2, int dir)
 	struct bpf_program *p;
 
 	if (l2)
-		p = dir == DIR_INGRESS ? dp->skel->progs.tunflow_l2_in : dp->skel->progs.tunflow_l2_eg;
+		p = dir == DIR_INGRESS ? dp->skel->progs.tunflow_l2_in
+		                       : dp->skel->progs.tunflow_l2_eg;
 	else
-		p = dir == DIR_INGRESS ? dp->skel->progs.tunflow_l3_in : dp->skel->progs.tunflow_l3_eg;
+		p = dir == DIR_INGRESS ? dp->skel->progs.tunflow_l3_in
+		                       : dp->skel->progs.tunflow_l3_eg;
 	return bpf_program__fd(p);
 }
 
@@ -155,7 +157,7 @@ long dp_harvest(struct datapath *dp, flow_fn fn, void *ctx)
 		__u32 n = dp->batch;
 
 		err = bpf_map_lookup_and_delete_batch(fd, first ? NULL : &token, &token, dp->keys,
-						      dp->vals, &n, NULL);
+		                                      dp->vals, &n, NULL);
 		if (err) {
 			err = -errno;
 			if (err == -ENOENT) {
@@ -165,8 +167,8 @@ long dp_harvest(struct datapath *dp, flow_fn fn, void *ctx)
 				__u32 nb = dp->batch * 2;
 				void *k = realloc(dp->keys, (size_t)nb * sizeof(struct flow_key));
 				void *v = k ? realloc(dp->vals, (size_t)nb * dp->ncpus *
-									sizeof(struct flow_stats))
-					    : NULL;
+				                                    sizeof(struct flow_stats))
+				            : NULL;
 				if (k)
 					dp->keys = k;
 				if (v)
@@ -183,8 +185,9 @@ long dp_harvest(struct datapath *dp, flow_fn fn, void *ctx)
 		for (__u32 i = 0; i < n; i++) {
 			struct flow_stats st;
 
-			dp_merge((char *)dp->vals + (size_t)i * dp->ncpus * sizeof(struct flow_stats),
-				 dp->ncpus, &st);
+			dp_merge((char *)dp->vals +
+			             (size_t)i * dp->ncpus * sizeof(struct flow_stats),
+			         dp->ncpus, &st);
 			if (st.packets)
 				fn((struct flow_key *)dp->keys + i, &st, ctx);
 			flows++;

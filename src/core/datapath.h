@@ -11,9 +11,9 @@ struct tunflow_bpf;
 
 struct datapath {
 	struct tunflow_bpf *skel;
-	int maps[2];     /* the two inner flow maps */
-	int active;      /* index into maps[] of the one installed in the kernel */
-	int ncpus;       /* possible CPUs: per-CPU values come in this many slots */
+	int maps[2]; /* the two inner flow maps */
+	int active;  /* index into maps[] of the one installed in the kernel */
+	int ncpus;   /* possible CPUs: per-CPU values come in this many slots */
 	/* drain buffers, sized for one batch */
 	void *keys, *vals;
 	__u32 batch;

@@ -23,8 +23,8 @@ struct flowtab {
 	struct chunk *chunks;
 	struct flow *free; /* a free flow's first bytes hold the next free flow */
 	__u64 expire_before;
-	struct lru live;   /* flows not ended, least recently harvested first */
-	size_t max;        /* live flows at most; 0: no bound */
+	struct lru live; /* flows not ended, least recently harvested first */
+	size_t max;      /* live flows at most; 0: no bound */
 	__u64 evicted;
 };
 
@@ -57,10 +57,7 @@ static void flow_put(struct flowtab *ft, struct flow *f)
 }
 
 /* Idle longest: the earliest last packet. */
-static __u64 flow_last(const struct lru_node *x)
-{
-	return lru_entry(x, struct flow, lru)->last_ns;
-}
+static __u64 flow_last(const struct lru_node *x) { return lru_entry(x, struct flow, lru)->last_ns; }
 
 struct flowtab *flowtab_new(size_t max_flows)
 {
@@ -97,13 +94,13 @@ __u64 flowtab_begin(struct flowtab *ft)
 }
 
 const char *const end_names[END_MAX] = {
-	[END_NONE] = "",
-	[END_IFACE_GONE] = "interface gone",
-	[END_IDLE] = "idle timeout",
-	[END_ACTIVE] = "active timeout",
-	[END_TCP] = "tcp end",
-	[END_EXIT] = "tunflow exit",
-	[END_EVICTED] = "evicted",
+    [END_NONE] = "",
+    [END_IFACE_GONE] = "interface gone",
+    [END_IDLE] = "idle timeout",
+    [END_ACTIVE] = "active timeout",
+    [END_TCP] = "tcp end",
+    [END_EXIT] = "tunflow exit",
+    [END_EVICTED] = "evicted",
 };
 
 static void end_flow(struct flowtab *ft, struct flow *f, enum end_reason why)
@@ -123,13 +120,10 @@ static void evict_oldest(struct flowtab *ft)
 	ft->evicted++;
 }
 
-__u64 flowtab_evicted(const struct flowtab *ft)
-{
-	return ft->evicted;
-}
+__u64 flowtab_evicted(const struct flowtab *ft) { return ft->evicted; }
 
 struct flow *flowtab_add(struct flowtab *ft, const struct flow_key *key,
-			 const struct flow_stats *st)
+                         const struct flow_stats *st)
 {
 	struct flow *f = g_hash_table_lookup(ft->h, key);
 
@@ -182,8 +176,7 @@ size_t flowtab_expire(struct flowtab *ft, __u64 before_ns)
 	return g_hash_table_foreach_remove(ft->h, remove_if_idle, ft);
 }
 
-size_t flowtab_end_ifaces(struct flowtab *ft, const int *ifindexes, size_t n,
-			  enum end_reason why)
+size_t flowtab_end_ifaces(struct flowtab *ft, const int *ifindexes, size_t n, enum end_reason why)
 {
 	GHashTableIter it;
 	gpointer k, v;

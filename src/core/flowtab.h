@@ -12,12 +12,12 @@
 /* Why a flow ended. */
 enum end_reason {
 	END_NONE = 0,
-	END_IFACE_GONE,  /* its interface was deleted (or renamed out of the watch) */
-	END_IDLE,        /* no packet for the idle timeout */
-	END_ACTIVE,      /* lasted the active timeout: reported, goes on in a new record */
-	END_TCP,         /* FIN both ways or RST, then quiet for the linger */
-	END_EXIT,        /* tunflow stopped */
-	END_EVICTED,     /* the table was full and this flow had been idle longest */
+	END_IFACE_GONE, /* its interface was deleted (or renamed out of the watch) */
+	END_IDLE,       /* no packet for the idle timeout */
+	END_ACTIVE,     /* lasted the active timeout: reported, goes on in a new record */
+	END_TCP,        /* FIN both ways or RST, then quiet for the linger */
+	END_EXIT,       /* tunflow stopped */
+	END_EVICTED,    /* the table was full and this flow had been idle longest */
 	END_MAX,
 };
 
@@ -31,12 +31,12 @@ struct flow {
 	__u64 first_ns, last_ns;  /* CLOCK_MONOTONIC */
 	__u64 d_packets, d_bytes; /* added by the harvest of generation gen */
 	__u64 gen;
-	double rate_bps;          /* bits per second over the last full interval */
+	double rate_bps; /* bits per second over the last full interval */
 	__u8 tcp_flags, d_tcp_flags;
-	__u8 end;                 /* enum end_reason: reported once more, then dropped */
-	bool held;                /* waiting for its interface's session to be known: not
-				   * reported yet, its d_ counts go on adding up */
-	struct lru_node lru;      /* live flows, least recently harvested first */
+	__u8 end;            /* enum end_reason: reported once more, then dropped */
+	bool held;           /* waiting for its interface's session to be known: not
+	                      * reported yet, its d_ counts go on adding up */
+	struct lru_node lru; /* live flows, least recently harvested first */
 };
 
 /* The two ends of a flow seen from the tunnel: near is the VPN user's side (the source
@@ -64,12 +64,12 @@ __u64 flowtab_begin(struct flowtab *ft);
 /* Add one harvested flow. A flow new to a full table first ends the live flow idle
  * longest (last packet earliest) with END_EVICTED. Returns the flow, or NULL when out of
  * memory. */
-struct flow *flowtab_add(struct flowtab *ft, const struct flow_key *key, const struct flow_stats *st);
+struct flow *flowtab_add(struct flowtab *ft, const struct flow_key *key,
+                         const struct flow_stats *st);
 /* Forget flows whose last packet is older than before_ns. Returns how many. */
 size_t flowtab_expire(struct flowtab *ft, __u64 before_ns);
 /* End every flow of these interfaces with reason why. Returns how many. */
-size_t flowtab_end_ifaces(struct flowtab *ft, const int *ifindexes, size_t n,
-			  enum end_reason why);
+size_t flowtab_end_ifaces(struct flowtab *ft, const int *ifindexes, size_t n, enum end_reason why);
 /* Flows ended by the bound so far. */
 __u64 flowtab_evicted(const struct flowtab *ft);
 /* Forget the flows that ended (after they were reported). */

@@ -159,11 +159,19 @@ static int handle(struct loop *l, const struct epoll_event *ev)
 }
 
 enum loop_stop loop_run(struct pipeline *p, const struct loop_cfg *cfg, struct sink **failed,
-			int *err)
+                        int *err)
 {
-	struct loop l = {.p = p, .cfg = cfg, .ep = -1, .sig = -1, .tick = -1, .stop = -1,
-			 .links = ifwatch_fd(p->w), .running = true, .why = STOP_SIGNAL,
-			 .failed = failed, .err = err};
+	struct loop l = {.p = p,
+	                 .cfg = cfg,
+	                 .ep = -1,
+	                 .sig = -1,
+	                 .tick = -1,
+	                 .stop = -1,
+	                 .links = ifwatch_fd(p->w),
+	                 .running = true,
+	                 .why = STOP_SIGNAL,
+	                 .failed = failed,
+	                 .err = err};
 
 	*err = setup(&l);
 	if (*err) {
@@ -188,7 +196,7 @@ enum loop_stop loop_run(struct pipeline *p, const struct loop_cfg *cfg, struct s
 				/* writing to a hung-up terminal fails before its SIGHUP is read */
 				*err = e;
 				l.why = e == -EIO && terminal_gone(l.was_tty) ? STOP_TERMINAL
-									       : STOP_OUTPUT;
+				                                              : STOP_OUTPUT;
 				l.running = false;
 			}
 		}

@@ -10,17 +10,17 @@
 #include "core/pipeline.h"
 
 struct loop_cfg {
-	double interval;   /* harvest every this many seconds */
-	double duration;   /* stop after this long; 0: until a signal */
+	double interval;      /* harvest every this many seconds */
+	double duration;      /* stop after this long; 0: until a signal */
 	const char *user_map; /* re-read on SIGHUP, if set */
 };
 
 /* Why the loop stopped; main's exit status follows it. */
 enum loop_stop {
-	STOP_SIGNAL = 0,  /* SIGINT, SIGTERM or --duration: exit 0 */
-	STOP_ERROR,       /* the loop itself failed: exit 1 */
-	STOP_OUTPUT,      /* a sink's output failed for good: exit 3 */
-	STOP_TERMINAL,    /* the terminal tunflow ran on went away: exit 4 */
+	STOP_SIGNAL = 0, /* SIGINT, SIGTERM or --duration: exit 0 */
+	STOP_ERROR,      /* the loop itself failed: exit 1 */
+	STOP_OUTPUT,     /* a sink's output failed for good: exit 3 */
+	STOP_TERMINAL,   /* the terminal tunflow ran on went away: exit 4 */
 };
 
 /* The signals the loop reads from a signalfd, blocked in the calling thread (and so in
@@ -30,6 +30,6 @@ void loop_block_signals(void);
 /* Run until one of the stop conditions. *why says which; for STOP_OUTPUT, *failed is
  * the sink and *err its -errno. */
 enum loop_stop loop_run(struct pipeline *p, const struct loop_cfg *cfg, struct sink **failed,
-			int *err);
+                        int *err);
 
 #endif

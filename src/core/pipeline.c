@@ -11,7 +11,7 @@
 #include "util/log.h"
 
 int pipeline_init(struct pipeline *p, const struct pipeline_cfg *cfg, struct datapath *dp,
-		  struct ifwatch *w, struct users *users)
+                  struct ifwatch *w, struct users *users)
 {
 	memset(p, 0, sizeof(*p));
 	p->cfg = *cfg;
@@ -35,10 +35,7 @@ int pipeline_add_sink(struct pipeline *p, struct sink *s)
 	return 0;
 }
 
-void pipeline_start(struct pipeline *p)
-{
-	p->last_harvest_ns = clock_now();
-}
+void pipeline_start(struct pipeline *p) { p->last_harvest_ns = clock_now(); }
 
 static struct iface_total *acc_of(struct pipeline *p, int ifindex)
 {
@@ -99,8 +96,7 @@ static bool wait_for_session(struct pipeline *p, const struct flow *f, __u64 now
 /* Give every flow whose user is unknown a fresh look when the sources changed; hold the
  * ones that should wait for their session, release them (reported now, with all they
  * added while held) once it is known or they waited long enough. */
-static void attribute(struct pipeline *p, struct flow **flows, size_t n, __u64 gen_now,
-		      __u64 now)
+static void attribute(struct pipeline *p, struct flow **flows, size_t n, __u64 gen_now, __u64 now)
 {
 	unsigned gen;
 
@@ -125,7 +121,7 @@ static void attribute(struct pipeline *p, struct flow **flows, size_t n, __u64 g
 
 /* The interfaces that went: their totals for the report, in the order they went. */
 static struct iface_total *gone_totals(struct pipeline *p, const int *gone_if, size_t ngone,
-				       __u64 now)
+                                       __u64 now)
 {
 	struct iface_total *t = calloc(ngone, sizeof(*t));
 
@@ -217,8 +213,8 @@ static void describe(struct pipeline *p, struct report *r, __u64 now, bool final
 	for (size_t i = 0; i < r->nflows && !final; i++) {
 		struct flow *f = r->flows[i];
 
-		f->rate_bps = f->gen == r->gen && r->interval_s > 0 ? f->d_bytes * 8.0 / r->interval_s
-								      : 0;
+		f->rate_bps =
+		    f->gen == r->gen && r->interval_s > 0 ? f->d_bytes * 8.0 / r->interval_s : 0;
 	}
 	r->mono_to_real_ns = clock_real_offset();
 	r->now_real_ns = now + r->mono_to_real_ns;
@@ -258,7 +254,7 @@ static int deliver(struct pipeline *p, struct report *r, struct sink **failed)
 }
 
 int pipeline_harvest(struct pipeline *p, bool final, const int *gone_if, size_t ngone,
-		     struct sink **failed)
+                     struct sink **failed)
 {
 	struct iface_total *gone = NULL;
 	struct report r = {0};
@@ -297,8 +293,8 @@ int pipeline_harvest(struct pipeline *p, bool final, const int *gone_if, size_t 
 void pipeline_summary(const struct pipeline *p, FILE *out)
 {
 	fprintf(out, "tunflow: final: %llu packets, %llu bytes in %llu flows\n",
-		(unsigned long long)p->packets, (unsigned long long)p->bytes,
-		(unsigned long long)p->flows);
+	        (unsigned long long)p->packets, (unsigned long long)p->bytes,
+	        (unsigned long long)p->flows);
 	if (p->last.counters)
 		print_losses(out, "tunflow: not in flows:", &p->last);
 }

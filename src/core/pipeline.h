@@ -20,25 +20,25 @@ struct users;
 struct flowtab;
 
 struct pipeline_cfg {
-	struct record_cfg rec; /* the record lifecycle, for sinks that take records */
-	double forget_s;       /* the live table forgets a flow this long after its last
-				* packet */
+	struct record_cfg rec;  /* the record lifecycle, for sinks that take records */
+	double forget_s;        /* the live table forgets a flow this long after its last
+	                         * packet */
 	size_t max_table_flows; /* flows the table holds; past it the longest idle go */
-	double hold_s;         /* a flow on an interface seen this recently waits (not
-				* reported) until its VPN session is known, this long at most */
+	double hold_s;          /* a flow on an interface seen this recently waits (not
+	                         * reported) until its VPN session is known, this long at most */
 };
 
 struct pipeline {
 	struct pipeline_cfg cfg;
 	struct datapath *dp;
 	struct ifwatch *w;
-	struct users *users;      /* NULL: no user sources */
+	struct users *users; /* NULL: no user sources */
 	struct flowtab *ft;
-	struct records *records;  /* NULL unless a sink takes records */
-	GPtrArray *sinks;         /* struct sink *, in the order they were added */
-	GPtrArray *shown;         /* the flows of this report: all but the held ones */
-	GHashTable *ifacc;        /* ifindex -> struct iface_total: what tunflow counted on
-				   * a watched interface, for its "gone" report */
+	struct records *records; /* NULL unless a sink takes records */
+	GPtrArray *sinks;        /* struct sink *, in the order they were added */
+	GPtrArray *shown;        /* the flows of this report: all but the held ones */
+	GHashTable *ifacc;       /* ifindex -> struct iface_total: what tunflow counted on
+	                          * a watched interface, for its "gone" report */
 	struct iface_total *last_acc;
 	size_t nifaces_at_exit;
 	__u64 last_harvest_ns;
@@ -46,12 +46,12 @@ struct pipeline {
 	/* since start, for the summary on stderr when the output is gone */
 	__u64 packets, bytes, flows;
 	__u64 counters[CNT_MAX];
-	struct report last;       /* the scalars of the latest report (no flows) */
+	struct report last; /* the scalars of the latest report (no flows) */
 };
 
 /* 0, or -ENOMEM. The pipeline reads dp, w and users; it does not own them. */
 int pipeline_init(struct pipeline *p, const struct pipeline_cfg *cfg, struct datapath *dp,
-		  struct ifwatch *w, struct users *users);
+                  struct ifwatch *w, struct users *users);
 /* Hand every report (and records, if the sink takes them) to s from now on; the
  * pipeline owns s and closes it. 0, or -ENOMEM (s is closed). */
 int pipeline_add_sink(struct pipeline *p, struct sink *s);
@@ -61,7 +61,7 @@ void pipeline_start(struct pipeline *p);
  * the last one, after every interface was detached. 0, or the -errno of the first sink
  * whose output failed for good, with *failed set to it. */
 int pipeline_harvest(struct pipeline *p, bool final, const int *gone, size_t ngone,
-		     struct sink **failed);
+                     struct sink **failed);
 /* "final: ..." totals and every loss counter, as of the latest harvest, on out. */
 void pipeline_summary(const struct pipeline *p, FILE *out);
 /* Close every sink, last added first, and free. */

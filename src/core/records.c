@@ -13,15 +13,15 @@
 
 struct records {
 	struct record_cfg cfg;
-	GHashTable *h;        /* canonical key (owned by the entry) -> struct entry */
-	struct lru open;      /* entries not ended, least recently added to first */
+	GHashTable *h;   /* canonical key (owned by the entry) -> struct entry */
+	struct lru open; /* entries not ended, least recently added to first */
 	__u64 evicted;
 };
 
 struct entry {
 	struct flow_key canon;
 	struct record r;
-	bool emitted;         /* a record of this flow went out: roles are fixed */
+	bool emitted; /* a record of this flow went out: roles are fixed */
 	struct lru_node lru;
 };
 
@@ -113,13 +113,10 @@ static void evict_oldest(struct records *rt)
 	rt->evicted++;
 }
 
-__u64 records_evicted(const struct records *rt)
-{
-	return rt->evicted;
-}
+__u64 records_evicted(const struct records *rt) { return rt->evicted; }
 
 int records_add(struct records *rt, const struct flow_key *k, const struct flow_stats *st,
-		const char *user)
+                const char *user)
 {
 	struct flow_key c;
 	struct entry *e;
@@ -141,8 +138,7 @@ int records_add(struct records *rt, const struct flow_key *k, const struct flow_
 	}
 	r = &e->r;
 	fwd = k->dir == r->key.dir && !memcmp(k->src, r->key.src, 16) &&
-	      (k->sport == r->key.sport || k->proto == IPPROTO_ICMP ||
-	       k->proto == IPPROTO_ICMPV6);
+	      (k->sport == r->key.sport || k->proto == IPPROTO_ICMP || k->proto == IPPROTO_ICMPV6);
 	/* the initiator is whoever sent first, as long as no record went out yet */
 	if (!fwd && !e->emitted && r->packets && st->first_ns < r->start_ns) {
 		swap_roles(r, k);
@@ -235,8 +231,8 @@ static gboolean emit_if_due(gpointer key, gpointer value, gpointer data)
 	return FALSE;
 }
 
-size_t records_emit(struct records *rt, __u64 now_ns, const int *gone, size_t ngone,
-		    bool final, record_fn fn, void *ctx)
+size_t records_emit(struct records *rt, __u64 now_ns, const int *gone, size_t ngone, bool final,
+                    record_fn fn, void *ctx)
 {
 	struct emit_ctx x = {rt, now_ns, gone, ngone, final, fn, ctx, 0};
 

@@ -13,25 +13,25 @@
 #include "core/flowtab.h"
 
 struct record_cfg {
-	double idle_s;      /* no packet for this long: ended (default 15) */
-	double active_s;    /* reported every this long while it lasts (default 1800) */
-	double tcp_linger_s;/* after FIN both ways or RST, quiet this long: ended (default 2) */
-	bool uniflow;       /* one record per direction instead of biflows */
-	size_t max;         /* open records at most; 0: no bound */
+	double idle_s;       /* no packet for this long: ended (default 15) */
+	double active_s;     /* reported every this long while it lasts (default 1800) */
+	double tcp_linger_s; /* after FIN both ways or RST, quiet this long: ended (default 2) */
+	bool uniflow;        /* one record per direction instead of biflows */
+	size_t max;          /* open records at most; 0: no bound */
 };
 
 /* One record: the initiator's direction is fwd (key as the initiator sent it). */
 struct record {
-	struct flow_key key;       /* initiator -> responder, dir of the initiator's packets */
+	struct flow_key key; /* initiator -> responder, dir of the initiator's packets */
 	const char *user;
-	__u64 start_ns, end_ns;    /* CLOCK_MONOTONIC: first and last packet in this record */
-	__u64 packets, bytes;      /* initiator -> responder, in this record */
+	__u64 start_ns, end_ns; /* CLOCK_MONOTONIC: first and last packet in this record */
+	__u64 packets, bytes;   /* initiator -> responder, in this record */
 	__u64 rev_packets, rev_bytes;
 	__u8 tcp_flags, rev_tcp_flags;
-	__u8 end;                  /* enum end_reason */
+	__u8 end; /* enum end_reason */
 	/* lifecycle, across the records of one flow */
-	__u64 flow_start_ns;       /* the active timeout counts from here */
-	__u64 last_ns;             /* last packet either way */
+	__u64 flow_start_ns; /* the active timeout counts from here */
+	__u64 last_ns;       /* last packet either way */
 	bool fin_fwd, fin_rev, rst;
 };
 
@@ -45,12 +45,12 @@ void records_free(struct records *rt);
  * idle longest (END_EVICTED; it goes out at the next records_emit, with every delta
  * added to it until then). Returns 0 or -ENOMEM. */
 int records_add(struct records *rt, const struct flow_key *k, const struct flow_stats *st,
-		const char *user);
+                const char *user);
 /* Emit the records that are due at now_ns: evicted, timed out, TCP-ended, on an
  * interface that went (gone, n), or every one (final). Call once per harvest, after its
  * deltas. Returns how many. */
-size_t records_emit(struct records *rt, __u64 now_ns, const int *gone, size_t ngone,
-		    bool final, record_fn fn, void *ctx);
+size_t records_emit(struct records *rt, __u64 now_ns, const int *gone, size_t ngone, bool final,
+                    record_fn fn, void *ctx);
 /* Records ended by the bound so far. */
 __u64 records_evicted(const struct records *rt);
 

@@ -25,12 +25,12 @@ static void csv_record(struct sink *s, const struct record *rec, const struct re
 	fmt_time(rec->start_ns + r->mono_to_real_ns, start);
 	fmt_time(rec->end_ns + r->mono_to_real_ns, end);
 	fprintf(out, "%s,%s,%.3f,%s,", start, end, (rec->end_ns - rec->start_ns) / 1e9,
-		end_names[rec->end]);
+	        end_names[rec->end]);
 	csv_str(out, iface_name(k->ifindex));
 	fputc(',', out);
 	csv_str(out, rec->user ? rec->user : "");
-	fprintf(out, ",%s,%u,%s,%s,%s,", dir_name(k->dir),
-		k->ip_version, proto_name(k->proto, pb), src, dst);
+	fprintf(out, ",%s,%u,%s,%s,%s,", dir_name(k->dir), k->ip_version, proto_name(k->proto, pb),
+	        src, dst);
 	if (ports)
 		fprintf(out, "%u,%u,,", k->sport, k->dport);
 	else if (icmp)
@@ -38,8 +38,8 @@ static void csv_record(struct sink *s, const struct record *rec, const struct re
 	else
 		fputs(",,,", out);
 	fprintf(out, ",%llu,%llu,%llu,%llu,%u,%u\n", (unsigned long long)rec->packets,
-		(unsigned long long)rec->bytes, (unsigned long long)rec->rev_packets,
-		(unsigned long long)rec->rev_bytes, rec->tcp_flags, rec->rev_tcp_flags);
+	        (unsigned long long)rec->bytes, (unsigned long long)rec->rev_packets,
+	        (unsigned long long)rec->rev_bytes, rec->tcp_flags, rec->rev_tcp_flags);
 }
 
 static int csv_report(struct sink *s, const struct report *r)

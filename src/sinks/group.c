@@ -82,7 +82,8 @@ struct user_total *group_by_user(struct flow *const *flows, size_t nflows, size_
 
 		if (!g_hash_table_lookup_extended(by, key, NULL, &slot)) {
 			if (nacc == cap) {
-				struct acc *na = realloc(accs, (cap = cap ? cap * 2 : 16) * sizeof(*na));
+				struct acc *na =
+				    realloc(accs, (cap = cap ? cap * 2 : 16) * sizeof(*na));
 
 				if (!na)
 					goto out;
@@ -90,7 +91,8 @@ struct user_total *group_by_user(struct flow *const *flows, size_t nflows, size_
 			}
 			memset(&accs[nacc], 0, sizeof(accs[nacc]));
 			accs[nacc].t.user = f->user;
-			accs[nacc].remote = g_hash_table_new_full(addr16_hash, addr16_equal, NULL, g_free);
+			accs[nacc].remote =
+			    g_hash_table_new_full(addr16_hash, addr16_equal, NULL, g_free);
 			slot = GSIZE_TO_POINTER(nacc);
 			g_hash_table_insert(by, key, slot);
 			nacc++;

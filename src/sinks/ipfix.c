@@ -28,10 +28,10 @@
 #include "sources/ifwatch.h"
 #include "sinks/ipfix.h"
 
-#define TID_REC 256        /* internal template: struct xrec */
-#define TID_V4 256         /* external templates */
+#define TID_REC 256 /* internal template: struct xrec */
+#define TID_V4 256  /* external templates */
 #define TID_V6 257
-#define MTU_UDP 1400       /* below a 1500-byte path with room for tunnel headers */
+#define MTU_UDP 1400 /* below a 1500-byte path with room for tunnel headers */
 #define MTU_TCP 8192
 /* userName and interfaceName at most this many bytes (valid UTF-8, cut on a character
  * boundary with "..."): a record then always fits a UDP message, whatever the name */
@@ -58,40 +58,39 @@ struct xrec {
 _Static_assert(sizeof(struct xrec) == 144, "struct xrec has no holes");
 
 static fbInfoElementSpec_t spec[] = {
-	{"flowStartMilliseconds", 8, 0},
-	{"flowEndMilliseconds", 8, 0},
-	{"octetDeltaCount", 8, 0},
-	{"packetDeltaCount", 8, 0},
-	{"reverseOctetDeltaCount", 8, F_BI},
-	{"reversePacketDeltaCount", 8, F_BI},
-	{"interfaceName", FB_IE_VARLEN, 0},
-	{"userName", FB_IE_VARLEN, 0},
-	{"sourceIPv6Address", 16, F_V6},
-	{"destinationIPv6Address", 16, F_V6},
-	{"sourceIPv4Address", 4, F_V4},
-	{"destinationIPv4Address", 4, F_V4},
-	{"ingressInterface", 4, 0},
-	{"egressInterface", 4, 0},
-	{"sourceTransportPort", 2, 0},
-	{"destinationTransportPort", 2, 0},
-	{"icmpTypeCodeIPv4", 2, F_V4},
-	{"icmpTypeCodeIPv6", 2, F_V6},
-	/* reverse first: a collector that reads 29305/6 as plain 6 (nfdump 1.7 does) then
-	 * still ends with the initiator's flags */
-	{"reverseTcpControlBits", 2, F_BI},
-	{"tcpControlBits", 2, 0},
-	{"protocolIdentifier", 1, 0},
-	{"flowDirection", 1, 0},
-	{"flowEndReason", 1, 0},
-	{"paddingOctets", 1, F_INTERNAL},
-	FB_IESPEC_NULL
-};
+    {"flowStartMilliseconds", 8, 0},
+    {"flowEndMilliseconds", 8, 0},
+    {"octetDeltaCount", 8, 0},
+    {"packetDeltaCount", 8, 0},
+    {"reverseOctetDeltaCount", 8, F_BI},
+    {"reversePacketDeltaCount", 8, F_BI},
+    {"interfaceName", FB_IE_VARLEN, 0},
+    {"userName", FB_IE_VARLEN, 0},
+    {"sourceIPv6Address", 16, F_V6},
+    {"destinationIPv6Address", 16, F_V6},
+    {"sourceIPv4Address", 4, F_V4},
+    {"destinationIPv4Address", 4, F_V4},
+    {"ingressInterface", 4, 0},
+    {"egressInterface", 4, 0},
+    {"sourceTransportPort", 2, 0},
+    {"destinationTransportPort", 2, 0},
+    {"icmpTypeCodeIPv4", 2, F_V4},
+    {"icmpTypeCodeIPv6", 2, F_V6},
+    /* reverse first: a collector that reads 29305/6 as plain 6 (nfdump 1.7 does) then
+     * still ends with the initiator's flags */
+    {"reverseTcpControlBits", 2, F_BI},
+    {"tcpControlBits", 2, 0},
+    {"protocolIdentifier", 1, 0},
+    {"flowDirection", 1, 0},
+    {"flowEndReason", 1, 0},
+    {"paddingOctets", 1, F_INTERNAL},
+    FB_IESPEC_NULL};
 
 /* IPFIX flowEndReason (IANA): 1 idle timeout, 2 active timeout, 3 end of flow
  * detected, 4 forced end, 5 lack of resources. */
 static const uint8_t end_reason[END_MAX] = {
-	[END_IDLE] = 1, [END_ACTIVE] = 2, [END_TCP] = 3, [END_IFACE_GONE] = 4, [END_EXIT] = 4,
-	[END_EVICTED] = 5,
+    [END_IDLE] = 1,       [END_ACTIVE] = 2, [END_TCP] = 3,
+    [END_IFACE_GONE] = 4, [END_EXIT] = 4,   [END_EVICTED] = 5,
 };
 
 struct msg {
@@ -109,22 +108,22 @@ struct ipfix {
 	fbExporter_t *exporter;
 	fBuf_t *fbuf;
 	uint8_t buf[MTU_TCP];
-	__u32 building;             /* records in the message being built */
-	uint8_t *tmpl;              /* a message holding only the templates */
+	__u32 building; /* records in the message being built */
+	uint8_t *tmpl;  /* a message holding only the templates */
 	size_t tmpl_len;
 	bool finished;
-	bool encode_reported;       /* a record that could not be encoded was reported */
+	bool encode_reported; /* a record that could not be encoded was reported */
 	/* shared with the sender, under lock */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	pthread_t thread;
 	bool started, stop;
-	__u64 deadline_ns;          /* when stopping: give up at */
+	__u64 deadline_ns; /* when stopping: give up at */
 	struct msg *head, *tail;
 	struct export_stats st;
 	/* the sender's own */
 	int fd;
-	bool reported;              /* an outage was reported, and no delivery since */
+	bool reported; /* an outage was reported, and no delivery since */
 	bool send_templates;
 	__u64 templates_due_ns, retry_ns, backoff_ns;
 };
@@ -236,8 +235,7 @@ static void ipfix_str(fbVarfield_t *v, const char *s, char **tmp)
 
 /* tmp[2]: copies of the strings o points to, when they needed one (g_free them after
  * the record is appended) */
-static void fill(struct xrec *o, const struct record *r, const char *user, __s64 m2r,
-		 char *tmp[2])
+static void fill(struct xrec *o, const struct record *r, const char *user, __s64 m2r, char *tmp[2])
 {
 	const struct flow_key *k = &r->key;
 
@@ -292,7 +290,7 @@ void ipfix_add(struct ipfix *x, const struct record *r, const char *user, __s64 
 	fill(&o, r, user, m2r, tmp);
 	for (int tries = 0; tries < 3; tries++) {
 		if (fBufSetExportTemplate(x->fbuf, r->key.ip_version == 4 ? TID_V4 : TID_V6,
-					  &err) &&
+		                          &err) &&
 		    fBufAppend(x->fbuf, (uint8_t *)&o, sizeof(o), &err)) {
 			x->building++;
 			goto out;
@@ -306,8 +304,7 @@ void ipfix_add(struct ipfix *x, const struct record *r, const char *user, __s64 
 	}
 	lost(x, 1); /* counted as an export failure each time, said once */
 	if (!x->encode_reported)
-		pr_warn("IPFIX: cannot encode a record: %s",
-			err ? err->message : "no room");
+		pr_warn("IPFIX: cannot encode a record: %s", err ? err->message : "no room");
 	x->encode_reported = true;
 	g_clear_error(&err);
 out:
@@ -315,10 +312,7 @@ out:
 	g_free(tmp[1]);
 }
 
-void ipfix_flush(struct ipfix *x)
-{
-	emit(x);
-}
+void ipfix_flush(struct ipfix *x) { emit(x); }
 
 /* ---- the sender's thread ---- */
 
@@ -338,9 +332,9 @@ static int wait_fd(int fd, short events, int timeout_ms)
 static int open_socket(struct ipfix *x, int timeout_ms)
 {
 	socklen_t len = x->cfg.addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-						      : sizeof(struct sockaddr_in);
+	                                                  : sizeof(struct sockaddr_in);
 	int fd = socket(x->cfg.addr.ss_family,
-			(x->cfg.tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	                (x->cfg.tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int err = 0;
 
 	if (fd < 0)
@@ -408,7 +402,7 @@ static int deliver(struct ipfix *x, const struct msg *m, int timeout_ms)
 	}
 	if (x->fd < 0) {
 		if ((err = open_socket(x, timeout_ms < CONNECT_TIMEOUT_MS ? timeout_ms
-									  : CONNECT_TIMEOUT_MS)))
+		                                                          : CONNECT_TIMEOUT_MS)))
 			return err;
 		x->send_templates = true;
 	}
@@ -435,8 +429,9 @@ static void outage(struct ipfix *x, int err)
 	x->send_templates = true; /* the collector may come back without them */
 	if (!x->reported)
 		pr_warn("IPFIX collector %s: %s; %s", x->cfg.collector, strerror(-err),
-			x->cfg.tcp ? "records wait for it (up to --ipfix-backlog) and tunflow retries"
-				   : "records sent meanwhile are counted as export failures");
+		        x->cfg.tcp
+		            ? "records wait for it (up to --ipfix-backlog) and tunflow retries"
+		            : "records sent meanwhile are counted as export failures");
 	x->reported = true;
 }
 
@@ -474,10 +469,12 @@ static void *sender(void *arg)
 		if (x->stop && now >= x->deadline_ns)
 			break;
 		if (now < x->retry_ns) { /* backing off (stopping: no later than the deadline) */
-			until = x->stop && x->deadline_ns < x->retry_ns ? x->deadline_ns : x->retry_ns;
-			pthread_cond_timedwait(&x->cond, &x->lock,
-					       &(struct timespec){.tv_sec = until / 1000000000ull,
-								  .tv_nsec = until % 1000000000ull});
+			until =
+			    x->stop && x->deadline_ns < x->retry_ns ? x->deadline_ns : x->retry_ns;
+			pthread_cond_timedwait(
+			    &x->cond, &x->lock,
+			    &(struct timespec){.tv_sec = until / 1000000000ull,
+			                       .tv_nsec = until % 1000000000ull});
 			continue;
 		}
 		if (x->stop && (x->deadline_ns - now) / 1000000 < (__u64)timeout_ms)
@@ -495,8 +492,8 @@ static void *sender(void *arg)
 		if (err && x->cfg.tcp) {
 			/* the message stays first in line; the next try waits longer */
 			x->retry_ns = now_ns(CLOCK_MONOTONIC) + x->backoff_ns;
-			x->backoff_ns = x->backoff_ns * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS
-									   : x->backoff_ns * 2;
+			x->backoff_ns =
+			    x->backoff_ns * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : x->backoff_ns * 2;
 			continue;
 		}
 		pop(x, !err);
@@ -519,7 +516,8 @@ int ipfix_parse(const char *spec, struct ipfix_cfg *cfg)
 	if (!parse_hostport(hp, "127.0.0.1", &cfg->addr))
 		return 0;
 	pr_err("--ipfix wants [udp:|tcp:]HOST:PORT (a collector, e.g. "
-			"udp:192.0.2.9:4739), not '%s'", spec);
+	       "udp:192.0.2.9:4739), not '%s'",
+	       spec);
 	return -1;
 }
 
@@ -540,8 +538,7 @@ struct ipfix *ipfix_open(const struct ipfix_cfg *cfg)
 	pthread_cond_init(&x->cond, &ca);
 	pthread_condattr_destroy(&ca);
 	if (!setup_fixbuf(x, &err)) {
-		pr_err("IPFIX: cannot set up templates: %s",
-			err ? err->message : "unknown error");
+		pr_err("IPFIX: cannot set up templates: %s", err ? err->message : "unknown error");
 		g_clear_error(&err);
 		ipfix_close(x);
 		return NULL;
@@ -647,8 +644,10 @@ struct sink *ipfix_sink_new(const struct ipfix_cfg *cfg)
 		free(is);
 		return NULL;
 	}
-	is->s = (struct sink){.name = "IPFIX", .record = ipfix_sink_record,
-			      .prepare = ipfix_sink_prepare, .report = ipfix_sink_report,
-			      .close = ipfix_sink_close};
+	is->s = (struct sink){.name = "IPFIX",
+	                      .record = ipfix_sink_record,
+	                      .prepare = ipfix_sink_prepare,
+	                      .report = ipfix_sink_report,
+	                      .close = ipfix_sink_close};
 	return &is->s;
 }

@@ -13,13 +13,13 @@
 #include "sinks/sink.h"
 
 struct ipfix_cfg {
-	const char *collector;  /* "[udp:|tcp:]HOST:PORT", as given; outlives the exporter */
-	bool tcp;               /* parsed from it by ipfix_parse() */
+	const char *collector; /* "[udp:|tcp:]HOST:PORT", as given; outlives the exporter */
+	bool tcp;              /* parsed from it by ipfix_parse() */
 	struct sockaddr_storage addr;
-	__u32 domain;           /* observation domain id */
-	bool uniflow;           /* records are one per direction: no reverse counters */
-	unsigned long backlog;  /* records that may wait for the collector */
-	double template_s;      /* UDP: templates re-sent this often */
+	__u32 domain;          /* observation domain id */
+	bool uniflow;          /* records are one per direction: no reverse counters */
+	unsigned long backlog; /* records that may wait for the collector */
+	double template_s;     /* UDP: templates re-sent this often */
 };
 
 struct ipfix;
@@ -30,8 +30,7 @@ int ipfix_parse(const char *spec, struct ipfix_cfg *cfg);
 /* cfg as ipfix_parse() filled it. NULL with a one-line error printed. */
 struct ipfix *ipfix_open(const struct ipfix_cfg *cfg);
 /* Add one record; user may be NULL; mono_to_real_ns turns its times into wall clock. */
-void ipfix_add(struct ipfix *x, const struct record *r, const char *user,
-	       __s64 mono_to_real_ns);
+void ipfix_add(struct ipfix *x, const struct record *r, const char *user, __s64 mono_to_real_ns);
 /* Hand the records added since the last flush to the sender. */
 void ipfix_flush(struct ipfix *x);
 /* Flush, then give the sender up to wait_s to deliver the backlog; what is left is

@@ -38,10 +38,10 @@ static void key_fields(FILE *out, const char *type, const struct flow_key *k, co
 		json_str(out, user);
 	}
 	fprintf(out,
-		",\"ifindex\":%u,\"dir\":\"%s\",\"ip_version\":%u,\"proto\":%u,\"src\":\"%s\","
-		"\"dst\":\"%s\",\"sport\":%u,\"dport\":%u",
-		k->ifindex, dir_name(k->dir), k->ip_version, k->proto,
-		src, dst, ports ? k->sport : 0, ports ? k->dport : 0);
+	        ",\"ifindex\":%u,\"dir\":\"%s\",\"ip_version\":%u,\"proto\":%u,\"src\":\"%s\","
+	        "\"dst\":\"%s\",\"sport\":%u,\"dport\":%u",
+	        k->ifindex, dir_name(k->dir), k->ip_version, k->proto, src, dst,
+	        ports ? k->sport : 0, ports ? k->dport : 0);
 	if (proto_is_icmp(k->proto))
 		fprintf(out, ",\"icmp_type\":%u,\"icmp_code\":%u", k->sport, k->dport);
 }
@@ -55,11 +55,11 @@ static void flow_line(FILE *out, const struct flow *f, const struct report *r)
 	fmt_time(f->last_ns + r->mono_to_real_ns, last);
 	key_fields(out, "flow", &f->key, f->user);
 	fprintf(out,
-		",\"packets\":%llu,\"bytes\":%llu,\"tcp_flags\":%u,\"first_seen\":\"%s\","
-		"\"last_seen\":\"%s\"",
-		fresh ? (unsigned long long)f->d_packets : 0ull,
-		fresh ? (unsigned long long)f->d_bytes : 0ull, fresh ? f->d_tcp_flags : 0, first,
-		last);
+	        ",\"packets\":%llu,\"bytes\":%llu,\"tcp_flags\":%u,\"first_seen\":\"%s\","
+	        "\"last_seen\":\"%s\"",
+	        fresh ? (unsigned long long)f->d_packets : 0ull,
+	        fresh ? (unsigned long long)f->d_bytes : 0ull, fresh ? f->d_tcp_flags : 0, first,
+	        last);
 	if (f->end)
 		fprintf(out, ",\"end\":\"%s\"", end_names[f->end]);
 	fputs("}\n", out);
@@ -75,16 +75,16 @@ static void user_line(FILE *out, const struct user_total *t, const char *now)
 	else
 		fputs("null", out);
 	fprintf(out,
-		",\"flows\":%llu,\"packets_in\":%llu,\"bytes_in\":%llu,\"packets_out\":%llu,"
-		"\"bytes_out\":%llu,\"bit_rate\":%.0f,\"top\":[",
-		(unsigned long long)t->flows, (unsigned long long)t->packets[DIR_INGRESS],
-		(unsigned long long)t->bytes[DIR_INGRESS],
-		(unsigned long long)t->packets[DIR_EGRESS],
-		(unsigned long long)t->bytes[DIR_EGRESS], t->rate_bps);
+	        ",\"flows\":%llu,\"packets_in\":%llu,\"bytes_in\":%llu,\"packets_out\":%llu,"
+	        "\"bytes_out\":%llu,\"bit_rate\":%.0f,\"top\":[",
+	        (unsigned long long)t->flows, (unsigned long long)t->packets[DIR_INGRESS],
+	        (unsigned long long)t->bytes[DIR_INGRESS],
+	        (unsigned long long)t->packets[DIR_EGRESS],
+	        (unsigned long long)t->bytes[DIR_EGRESS], t->rate_bps);
 	for (int i = 0; i < t->ntop; i++) {
 		fmt_addr(t->top[i].addr, t->top[i].ip_version, a);
 		fprintf(out, "%s{\"addr\":\"%s\",\"bytes\":%llu}", i ? "," : "", a,
-			(unsigned long long)t->top[i].bytes);
+		        (unsigned long long)t->top[i].bytes);
 	}
 	fputs("]}\n", out);
 }
@@ -101,14 +101,13 @@ static void gone_line(FILE *out, const struct iface_total *t, const struct repor
 		fputs(",\"user\":", out);
 		json_str(out, t->user);
 	}
-	fprintf(out,
-		",\"ifindex\":%d,\"flows\":%llu,\"packets_in\":%llu,\"bytes_in\":%llu,"
-		"\"packets_out\":%llu,\"bytes_out\":%llu,\"first_seen\":",
-		t->ifindex, (unsigned long long)t->flows,
-		(unsigned long long)t->packets[DIR_INGRESS],
-		(unsigned long long)t->bytes[DIR_INGRESS],
-		(unsigned long long)t->packets[DIR_EGRESS],
-		(unsigned long long)t->bytes[DIR_EGRESS]);
+	fprintf(
+	    out,
+	    ",\"ifindex\":%d,\"flows\":%llu,\"packets_in\":%llu,\"bytes_in\":%llu,"
+	    "\"packets_out\":%llu,\"bytes_out\":%llu,\"first_seen\":",
+	    t->ifindex, (unsigned long long)t->flows, (unsigned long long)t->packets[DIR_INGRESS],
+	    (unsigned long long)t->bytes[DIR_INGRESS], (unsigned long long)t->packets[DIR_EGRESS],
+	    (unsigned long long)t->bytes[DIR_EGRESS]);
 	if (t->first_ns)
 		fprintf(out, "\"%s\"", first);
 	else
@@ -120,11 +119,11 @@ static int json_report(struct sink *s, const struct report *r)
 {
 	struct json_sink *js = (struct json_sink *)s;
 	bool changed = r->final || r->harvest_errors != js->last_errors ||
-		       r->attach_errors != js->last_attach_errors ||
-		       r->evicted != js->last_evicted ||
-		       r->lost_link_events != js->last_lost_link_events ||
-		       r->malformed_lines != js->last_malformed_lines ||
-		       (r->export && r->export->failures != js->last_export_failures);
+	               r->attach_errors != js->last_attach_errors ||
+	               r->evicted != js->last_evicted ||
+	               r->lost_link_events != js->last_lost_link_events ||
+	               r->malformed_lines != js->last_malformed_lines ||
+	               (r->export && r->export->failures != js->last_export_failures);
 	char now[32];
 
 	fmt_time(r->now_real_ns, now);
@@ -148,22 +147,23 @@ static int json_report(struct sink *s, const struct report *r)
 		fprintf(js->st.out, "{\"type\":\"counters\",\"time\":\"%s\"", now);
 		for (int c = 0; c < CNT_MAX; c++)
 			fprintf(js->st.out, ",\"%s\":%llu", counter_names[c],
-				(unsigned long long)r->counters[c]);
+			        (unsigned long long)r->counters[c]);
 		fprintf(js->st.out,
-			",\"harvest_errors\":%llu,\"attach_errors\":%lu,\"evicted\":%llu,"
-			"\"lost_link_events\":%lu,\"malformed_lines\":%lu",
-			(unsigned long long)r->harvest_errors, r->attach_errors,
-			(unsigned long long)r->evicted, r->lost_link_events, r->malformed_lines);
+		        ",\"harvest_errors\":%llu,\"attach_errors\":%lu,\"evicted\":%llu,"
+		        "\"lost_link_events\":%lu,\"malformed_lines\":%lu",
+		        (unsigned long long)r->harvest_errors, r->attach_errors,
+		        (unsigned long long)r->evicted, r->lost_link_events, r->malformed_lines);
 		if (r->export) {
-			fprintf(js->st.out,
-				",\"exported\":%llu,\"export_failures\":%llu,\"export_backlog\":%llu",
-				(unsigned long long)r->export->records,
-				(unsigned long long)r->export->failures,
-				(unsigned long long)r->export->backlog);
+			fprintf(
+			    js->st.out,
+			    ",\"exported\":%llu,\"export_failures\":%llu,\"export_backlog\":%llu",
+			    (unsigned long long)r->export->records,
+			    (unsigned long long)r->export->failures,
+			    (unsigned long long)r->export->backlog);
 			js->last_export_failures = r->export->failures;
 		}
 		fprintf(js->st.out, ",\"interfaces\":%d,\"final\":%s}\n", r->nifaces,
-			r->final ? "true" : "false");
+		        r->final ? "true" : "false");
 		memcpy(js->last, r->counters, sizeof(js->last));
 		js->last_errors = r->harvest_errors;
 		js->last_attach_errors = r->attach_errors;
@@ -183,13 +183,13 @@ static void json_record(struct sink *s, const struct record *rec, const struct r
 	fmt_time(rec->end_ns + r->mono_to_real_ns, end);
 	key_fields(out, "record", &rec->key, rec->user);
 	fprintf(out,
-		",\"start\":\"%s\",\"end\":\"%s\",\"duration\":%.3f,\"end_reason\":\"%s\","
-		"\"packets\":%llu,\"bytes\":%llu,\"tcp_flags\":%u,\"rev_packets\":%llu,"
-		"\"rev_bytes\":%llu,\"rev_tcp_flags\":%u}\n",
-		start, end, (rec->end_ns - rec->start_ns) / 1e9, end_names[rec->end],
-		(unsigned long long)rec->packets, (unsigned long long)rec->bytes, rec->tcp_flags,
-		(unsigned long long)rec->rev_packets, (unsigned long long)rec->rev_bytes,
-		rec->rev_tcp_flags);
+	        ",\"start\":\"%s\",\"end\":\"%s\",\"duration\":%.3f,\"end_reason\":\"%s\","
+	        "\"packets\":%llu,\"bytes\":%llu,\"tcp_flags\":%u,\"rev_packets\":%llu,"
+	        "\"rev_bytes\":%llu,\"rev_tcp_flags\":%u}\n",
+	        start, end, (rec->end_ns - rec->start_ns) / 1e9, end_names[rec->end],
+	        (unsigned long long)rec->packets, (unsigned long long)rec->bytes, rec->tcp_flags,
+	        (unsigned long long)rec->rev_packets, (unsigned long long)rec->rev_bytes,
+	        rec->rev_tcp_flags);
 }
 
 static void json_close(struct sink *s)

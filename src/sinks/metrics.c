@@ -43,10 +43,10 @@
 struct series {
 	int ifindex;
 	int dir;
-	char *user;         /* NULL: no user */
-	const char *key;    /* its key in the table */
+	char *user;      /* NULL: no user */
+	const char *key; /* its key in the table */
 	__u64 packets, bytes;
-	gint64 last_us;     /* monotonic time of its last traffic */
+	gint64 last_us; /* monotonic time of its last traffic */
 };
 
 /* A connection to the server, from accept to close (its socket context). */
@@ -65,7 +65,7 @@ struct metrics {
 	unsigned nuser_series;
 	__u64 user_series_dropped;
 	pthread_mutex_t lock; /* the page */
-	char *page;         /* the last snapshot */
+	char *page;           /* the last snapshot */
 	size_t len;
 	__u64 harvests;
 
@@ -76,17 +76,17 @@ struct metrics {
 	bool stopping, watchdog_on;
 	pthread_t watchdog;
 	unsigned max_conns;
-	__u64 deadline_cuts;  /* under conn_lock */
+	__u64 deadline_cuts; /* under conn_lock */
 
 	/* the web configuration: TLS and users (server thread only, after start) */
 	struct webconfig wc;
 	char *cert, *key;
 	guint8 (*user_sums)[32]; /* SHA-256 of each user name */
-	char *dummy_hash;     /* checked against when no user has the name */
+	char *dummy_hash;        /* checked against when no user has the name */
 	struct crypt_data *cd;
 	guint8 cache[AUTH_CACHE][32];
 	unsigned ncache, next_cache;
-	gint64 bucket_us;     /* the bcrypt budget: checks allowed until this time */
+	gint64 bucket_us;                    /* the bcrypt budget: checks allowed until this time */
 	__u64 auth_failures, auth_throttled; /* read by metrics_update: atomics */
 };
 
@@ -161,14 +161,13 @@ static int check_password(struct metrics *m, const char *user, const char *pass)
 		uintptr_t eq = ct_equal(m->user_sums[i], name, 32), mask = -eq;
 
 		hash = (const char *)(((uintptr_t)m->wc.users[i].hash & mask) |
-				      ((uintptr_t)hash & ~mask));
+		                      ((uintptr_t)hash & ~mask));
 		found |= eq;
 	}
 	out = crypt_rn(pass, hash, m->cd, sizeof(*m->cd));
 	/* each check costs twice its time, at least 1/AUTH_CHECKS_PER_S: bcrypt gets half
 	 * of the server thread at most, scrapes the rest */
-	m->bucket_us += MAX(2 * (g_get_monotonic_time() - now),
-			    G_USEC_PER_SEC / AUTH_CHECKS_PER_S);
+	m->bucket_us += MAX(2 * (g_get_monotonic_time() - now), G_USEC_PER_SEC / AUTH_CHECKS_PER_S);
 	if (!out || strlen(out) != strlen(hash) || !ct_equal(out, hash, strlen(hash)) || !found)
 		return 0;
 	memcpy(m->cache[m->next_cache], pair, 32);
@@ -180,8 +179,8 @@ static int check_password(struct metrics *m, const char *user, const char *pass)
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *text)
 {
-	struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), (void *)text,
-								    MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
 	enum MHD_Result ret;
 
 	if (!resp)
@@ -219,8 +218,8 @@ static int authorized(struct metrics *m, struct MHD_Connection *c)
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
-			      const char *method, const char *version, const char *upload,
-			      size_t *upload_size, void **state)
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **state)
 {
 	struct metrics *m = cls;
 	struct MHD_Response *resp;
@@ -238,14 +237,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "");
 	ok = authorized(m, c);
 	if (ok < 0)
 		return reply(c, MHD_HTTP_TOO_MANY_REQUESTS, "tunflow: too many password checks\n");
 	if (!ok)
 		return reply(c, MHD_HTTP_UNAUTHORIZED, "tunflow: unauthorized\n");
-	if (strcmp(url, "/metrics"))
+	if (strcmp(url, "/metrics") != 0)
 		return reply(c, MHD_HTTP_NOT_FOUND, "tunflow: see /metrics\n");
 	pthread_mutex_lock(&m->lock);
 	resp = MHD_create_response_from_buffer(m->len, m->page, MHD_RESPMEM_MUST_COPY);
@@ -262,7 +261,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
  * says a connection closed before it closes its socket, and both happen under
  * conn_lock here, so the watchdog only ever shuts down a socket of a live connection. */
 static void on_connection(void *cls, struct MHD_Connection *c, void **ctx,
-			  enum MHD_ConnectionNotificationCode what)
+                          enum MHD_ConnectionNotificationCode what)
 {
 	struct metrics *m = cls;
 	struct conn *x = *ctx;
@@ -270,7 +269,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **ctx,
 	pthread_mutex_lock(&m->conn_lock);
 	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *ci =
-			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 
 		x = g_new0(struct conn, 1);
 		x->fd = ci ? ci->connect_fd : -1;
@@ -295,11 +294,11 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **ctx,
 
 /* A request is done: a kept-alive connection's clock starts again for the next one. */
 static void on_completed(void *cls, struct MHD_Connection *c, void **state,
-			 enum MHD_RequestTerminationCode why)
+                         enum MHD_RequestTerminationCode why)
 {
 	struct metrics *m = cls;
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	struct conn *x = ci ? ci->socket_context : NULL;
 
 	(void)state, (void)why;
@@ -319,7 +318,7 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
 {
 	struct metrics *m = cls;
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	struct conn *x = ci ? ci->socket_context : NULL;
 
 	(void)uri;
@@ -391,7 +390,7 @@ static int web_setup(struct metrics *m, const char *file)
 		if (gnutls_certificate_allocate_credentials(&cred) < 0)
 			return -ENOMEM;
 		r = gnutls_certificate_set_x509_key_mem2(cred, &cert, &key, GNUTLS_X509_FMT_PEM,
-							 NULL, 0);
+		                                         NULL, 0);
 		gnutls_certificate_free_credentials(cred);
 		if (r < 0 || strlen(m->cert) != cert.size || strlen(m->key) != key.size) {
 			char *c = text_clean(m->wc.cert_file, strlen(m->wc.cert_file), 256);
@@ -465,17 +464,15 @@ struct metrics *metrics_start(const struct metrics_cfg *cfg)
 	}
 	/* a quarter of the descriptors at most: the rest are the interfaces' */
 	m->max_conns = MAX(32, MIN(MAX_CONNECTIONS, nofile / 4));
-	m->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-					(m->cert ? MHD_USE_TLS : 0) |
-					(ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-				0, NULL, NULL, handle, m, MHD_OPTION_SOCK_ADDR, &ss,
-				MHD_OPTION_CONNECTION_LIMIT, m->max_conns,
-				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)METRICS_PER_IP,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_DEADLINE_S,
-				MHD_OPTION_NOTIFY_CONNECTION, on_connection, m,
-				MHD_OPTION_NOTIFY_COMPLETED, on_completed, m,
-				MHD_OPTION_URI_LOG_CALLBACK, on_request_line, m,
-				MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+	m->d = MHD_start_daemon(
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | (m->cert ? MHD_USE_TLS : 0) |
+	        (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+	    0, NULL, NULL, handle, m, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT,
+	    m->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)METRICS_PER_IP,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_DEADLINE_S,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, m, MHD_OPTION_NOTIFY_COMPLETED,
+	    on_completed, m, MHD_OPTION_URI_LOG_CALLBACK, on_request_line, m, MHD_OPTION_ARRAY, tls,
+	    MHD_OPTION_END);
 	if (!m->d) {
 		char *a = text_clean(cfg->addr, strlen(cfg->addr), 64);
 
@@ -542,8 +539,8 @@ void metrics_stop(struct metrics *m)
 
 static void add(struct metrics *m, const struct flow *f, gint64 now)
 {
-	char *key = g_strdup_printf("%u/%u/%s%s", f->key.ifindex, f->key.dir,
-				    f->user ? "u:" : "", f->user ? f->user : "");
+	char *key = g_strdup_printf("%u/%u/%s%s", f->key.ifindex, f->key.dir, f->user ? "u:" : "",
+	                            f->user ? f->user : "");
 	struct series *s = g_hash_table_lookup(m->series, key);
 
 	if (!s) {
@@ -642,13 +639,14 @@ static void series_lines(struct metrics *m, GString *s, bool bytes)
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		const struct series *x = v;
 
-		g_string_append_printf(s, "tunflow_%s_total{interface=\"", bytes ? "bytes" : "packets");
+		g_string_append_printf(s, "tunflow_%s_total{interface=\"",
+		                       bytes ? "bytes" : "packets");
 		label(s, iface_name(x->ifindex));
 		g_string_append_printf(s, "\",direction=\"%s\",user=\"",
-				       x->dir == DIR_INGRESS ? "ingress" : "egress");
+		                       x->dir == DIR_INGRESS ? "ingress" : "egress");
 		label(s, x->user);
 		g_string_append_printf(s, "\"} %llu\n",
-				       (unsigned long long)(bytes ? x->bytes : x->packets));
+		                       (unsigned long long)(bytes ? x->bytes : x->packets));
 	}
 }
 struct dest {
@@ -694,16 +692,18 @@ static void top_lines(struct metrics *m, GString *s, const struct report *r)
 	g_hash_table_iter_init(&it, by);
 	while (g_hash_table_iter_next(&it, &k, &v))
 		topk_offer(&top, v);
-	g_string_append_printf(s,
-		"# HELP tunflow_top_destination_bytes Bytes of the flows in tunflow's table to "
-		"each of the %d remote addresses with most (the set changes with the traffic).\n"
-		"# TYPE tunflow_top_destination_bytes gauge\n", m->cfg.top);
+	g_string_append_printf(
+	    s,
+	    "# HELP tunflow_top_destination_bytes Bytes of the flows in tunflow's table to "
+	    "each of the %d remote addresses with most (the set changes with the traffic).\n"
+	    "# TYPE tunflow_top_destination_bytes gauge\n",
+	    m->cfg.top);
 	for (size_t j = 0; j < top.n; j++) {
 		char a[ADDR_STRLEN];
 
 		fmt_addr(kept[j].addr, kept[j].ip_version, a);
-		g_string_append_printf(s, "tunflow_top_destination_bytes{address=\"%s\"} %llu\n",
-				       a, (unsigned long long)kept[j].bytes);
+		g_string_append_printf(s, "tunflow_top_destination_bytes{address=\"%s\"} %llu\n", a,
+		                       (unsigned long long)kept[j].bytes);
 	}
 	free(kept);
 	g_hash_table_destroy(by);
@@ -720,87 +720,90 @@ void metrics_update(struct metrics *m, const struct report *r)
 		if (r->flows[i]->gen == r->gen)
 			add(m, r->flows[i], now);
 	prune(m, now);
-	g_string_append(s,
-		"# HELP tunflow_bytes_total IP bytes seen, by interface, direction and user.\n"
-		"# TYPE tunflow_bytes_total counter\n");
+	g_string_append(
+	    s, "# HELP tunflow_bytes_total IP bytes seen, by interface, direction and user.\n"
+	       "# TYPE tunflow_bytes_total counter\n");
 	series_lines(m, s, true);
-	g_string_append(s,
-		"# HELP tunflow_packets_total Packets seen, by interface, direction and user.\n"
-		"# TYPE tunflow_packets_total counter\n");
+	g_string_append(
+	    s, "# HELP tunflow_packets_total Packets seen, by interface, direction and user.\n"
+	       "# TYPE tunflow_packets_total counter\n");
 	series_lines(m, s, false);
 	g_string_append_printf(s,
-		"# HELP tunflow_flows Flows in tunflow's table.\n"
-		"# TYPE tunflow_flows gauge\ntunflow_flows %zu\n", r->nflows);
+	                       "# HELP tunflow_flows Flows in tunflow's table.\n"
+	                       "# TYPE tunflow_flows gauge\ntunflow_flows %zu\n",
+	                       r->nflows);
 	top_lines(m, s, r);
-	g_string_append(s,
-		"# HELP tunflow_unaccounted_packets_total Packets that landed in no flow, by "
-		"reason.\n# TYPE tunflow_unaccounted_packets_total counter\n");
+	g_string_append(
+	    s, "# HELP tunflow_unaccounted_packets_total Packets that landed in no flow, by "
+	       "reason.\n# TYPE tunflow_unaccounted_packets_total counter\n");
 	for (int c = 0; c < CNT_MAX; c++)
 		g_string_append_printf(s, "tunflow_unaccounted_packets_total{reason=\"%s\"} %llu\n",
-				       counter_names[c], (unsigned long long)r->counters[c]);
-	g_string_append_printf(s,
-		"# HELP tunflow_harvest_errors_total User-space failures: a drain that failed, a "
-		"flow that could not be stored.\n# TYPE tunflow_harvest_errors_total counter\n"
-		"tunflow_harvest_errors_total %llu\n"
-		"# HELP tunflow_attach_errors_total Interfaces that matched but could not be "
-		"attached.\n# TYPE tunflow_attach_errors_total counter\n"
-		"tunflow_attach_errors_total %lu\n"
-		"# HELP tunflow_evicted_total Flows and flow records ended early (end reason "
-		"evicted) because their table held --max-table-flows.\n"
-		"# TYPE tunflow_evicted_total counter\ntunflow_evicted_total %llu\n"
-		"# HELP tunflow_lost_link_events_total Times the kernel's link events overflowed "
-		"tunflow's socket (recovered by listing every link again).\n"
-		"# TYPE tunflow_lost_link_events_total counter\ntunflow_lost_link_events_total %lu\n"
-		"# HELP tunflow_malformed_lines_total Lines of the sessions, OpenVPN status and "
-		"user map files that were refused.\n"
-		"# TYPE tunflow_malformed_lines_total counter\ntunflow_malformed_lines_total %lu\n"
-		"# HELP tunflow_interfaces Interfaces watched.\n# TYPE tunflow_interfaces gauge\n"
-		"tunflow_interfaces %d\n"
-		"# HELP tunflow_harvest_duration_seconds Time the last harvest took (map swap "
-		"and drain).\n# TYPE tunflow_harvest_duration_seconds gauge\n"
-		"tunflow_harvest_duration_seconds %.6f\n"
-		"# HELP tunflow_harvests_total Harvests done.\n# TYPE tunflow_harvests_total "
-		"counter\ntunflow_harvests_total %llu\n",
-		(unsigned long long)r->harvest_errors, r->attach_errors,
-		(unsigned long long)r->evicted, r->lost_link_events, r->malformed_lines, r->nifaces,
-		r->harvest_s, (unsigned long long)m->harvests);
+		                       counter_names[c], (unsigned long long)r->counters[c]);
+	g_string_append_printf(
+	    s,
+	    "# HELP tunflow_harvest_errors_total User-space failures: a drain that failed, a "
+	    "flow that could not be stored.\n# TYPE tunflow_harvest_errors_total counter\n"
+	    "tunflow_harvest_errors_total %llu\n"
+	    "# HELP tunflow_attach_errors_total Interfaces that matched but could not be "
+	    "attached.\n# TYPE tunflow_attach_errors_total counter\n"
+	    "tunflow_attach_errors_total %lu\n"
+	    "# HELP tunflow_evicted_total Flows and flow records ended early (end reason "
+	    "evicted) because their table held --max-table-flows.\n"
+	    "# TYPE tunflow_evicted_total counter\ntunflow_evicted_total %llu\n"
+	    "# HELP tunflow_lost_link_events_total Times the kernel's link events overflowed "
+	    "tunflow's socket (recovered by listing every link again).\n"
+	    "# TYPE tunflow_lost_link_events_total counter\ntunflow_lost_link_events_total %lu\n"
+	    "# HELP tunflow_malformed_lines_total Lines of the sessions, OpenVPN status and "
+	    "user map files that were refused.\n"
+	    "# TYPE tunflow_malformed_lines_total counter\ntunflow_malformed_lines_total %lu\n"
+	    "# HELP tunflow_interfaces Interfaces watched.\n# TYPE tunflow_interfaces gauge\n"
+	    "tunflow_interfaces %d\n"
+	    "# HELP tunflow_harvest_duration_seconds Time the last harvest took (map swap "
+	    "and drain).\n# TYPE tunflow_harvest_duration_seconds gauge\n"
+	    "tunflow_harvest_duration_seconds %.6f\n"
+	    "# HELP tunflow_harvests_total Harvests done.\n# TYPE tunflow_harvests_total "
+	    "counter\ntunflow_harvests_total %llu\n",
+	    (unsigned long long)r->harvest_errors, r->attach_errors, (unsigned long long)r->evicted,
+	    r->lost_link_events, r->malformed_lines, r->nifaces, r->harvest_s,
+	    (unsigned long long)m->harvests);
 	{
 		const struct export_stats none = {0}, *e = r->export ? r->export : &none;
 
-		g_string_append_printf(s,
-			"# HELP tunflow_exported_records_total Flow records sent to the IPFIX "
-			"collector.\n# TYPE tunflow_exported_records_total counter\n"
-			"tunflow_exported_records_total %llu\n"
-			"# HELP tunflow_export_failures_total Flow records that could not be sent "
-			"to the IPFIX collector.\n# TYPE tunflow_export_failures_total counter\n"
-			"tunflow_export_failures_total %llu\n"
-			"# HELP tunflow_export_backlog_records Flow records waiting for the IPFIX "
-			"collector.\n# TYPE tunflow_export_backlog_records gauge\n"
-			"tunflow_export_backlog_records %llu\n",
-			(unsigned long long)e->records, (unsigned long long)e->failures,
-			(unsigned long long)e->backlog);
+		g_string_append_printf(
+		    s,
+		    "# HELP tunflow_exported_records_total Flow records sent to the IPFIX "
+		    "collector.\n# TYPE tunflow_exported_records_total counter\n"
+		    "tunflow_exported_records_total %llu\n"
+		    "# HELP tunflow_export_failures_total Flow records that could not be sent "
+		    "to the IPFIX collector.\n# TYPE tunflow_export_failures_total counter\n"
+		    "tunflow_export_failures_total %llu\n"
+		    "# HELP tunflow_export_backlog_records Flow records waiting for the IPFIX "
+		    "collector.\n# TYPE tunflow_export_backlog_records gauge\n"
+		    "tunflow_export_backlog_records %llu\n",
+		    (unsigned long long)e->records, (unsigned long long)e->failures,
+		    (unsigned long long)e->backlog);
 	}
 	pthread_mutex_lock(&m->conn_lock);
 	cuts = m->deadline_cuts;
 	pthread_mutex_unlock(&m->conn_lock);
-	g_string_append_printf(s,
-		"# HELP tunflow_metrics_user_series_dropped_total Per-user series dropped: the "
-		"user had no traffic for %g s, or there were more than %d.\n"
-		"# TYPE tunflow_metrics_user_series_dropped_total counter\n"
-		"tunflow_metrics_user_series_dropped_total %llu\n"
-		"# HELP tunflow_metrics_deadline_closes_total Connections to this server closed "
-		"because a request took more than %d s.\n"
-		"# TYPE tunflow_metrics_deadline_closes_total counter\n"
-		"tunflow_metrics_deadline_closes_total %llu\n"
-		"# HELP tunflow_metrics_auth_failures_total Requests refused for a missing or "
-		"wrong user name or password, or for too many password checks at once.\n"
-		"# TYPE tunflow_metrics_auth_failures_total counter\n"
-		"tunflow_metrics_auth_failures_total %llu\n",
-		m->cfg.user_idle_s, METRICS_MAX_USER_SERIES,
-		(unsigned long long)m->user_series_dropped, METRICS_DEADLINE_S,
-		(unsigned long long)cuts,
-		(unsigned long long)(__atomic_load_n(&m->auth_failures, __ATOMIC_RELAXED) +
-				     __atomic_load_n(&m->auth_throttled, __ATOMIC_RELAXED)));
+	g_string_append_printf(
+	    s,
+	    "# HELP tunflow_metrics_user_series_dropped_total Per-user series dropped: the "
+	    "user had no traffic for %g s, or there were more than %d.\n"
+	    "# TYPE tunflow_metrics_user_series_dropped_total counter\n"
+	    "tunflow_metrics_user_series_dropped_total %llu\n"
+	    "# HELP tunflow_metrics_deadline_closes_total Connections to this server closed "
+	    "because a request took more than %d s.\n"
+	    "# TYPE tunflow_metrics_deadline_closes_total counter\n"
+	    "tunflow_metrics_deadline_closes_total %llu\n"
+	    "# HELP tunflow_metrics_auth_failures_total Requests refused for a missing or "
+	    "wrong user name or password, or for too many password checks at once.\n"
+	    "# TYPE tunflow_metrics_auth_failures_total counter\n"
+	    "tunflow_metrics_auth_failures_total %llu\n",
+	    m->cfg.user_idle_s, METRICS_MAX_USER_SERIES, (unsigned long long)m->user_series_dropped,
+	    METRICS_DEADLINE_S, (unsigned long long)cuts,
+	    (unsigned long long)(__atomic_load_n(&m->auth_failures, __ATOMIC_RELAXED) +
+	                         __atomic_load_n(&m->auth_throttled, __ATOMIC_RELAXED)));
 	pthread_mutex_lock(&m->lock);
 	g_free(m->page);
 	m->len = s->len;
@@ -841,7 +844,7 @@ struct sink *metrics_sink_new(const struct metrics_cfg *cfg)
 		free(ms);
 		return NULL;
 	}
-	ms->s = (struct sink){.name = "/metrics", .report = metrics_sink_report,
-			      .close = metrics_sink_close};
+	ms->s = (struct sink){
+	    .name = "/metrics", .report = metrics_sink_report, .close = metrics_sink_close};
 	return &ms->s;
 }

@@ -13,13 +13,13 @@ struct metrics_cfg {
 	int top;                /* how many destinations to expose */
 	const char *web_config; /* exporter-toolkit web configuration (TLS, users), or NULL */
 	double user_idle_s;     /* a user's series go after this long without traffic;
-				 * 0: METRICS_USER_IDLE_S */
+	                         * 0: METRICS_USER_IDLE_S */
 };
 
-#define METRICS_USER_IDLE_S 600   /* twice Prometheus' 5-minute staleness window */
+#define METRICS_USER_IDLE_S 600       /* twice Prometheus' 5-minute staleness window */
 #define METRICS_MAX_USER_SERIES 20000 /* per-user series at most (longest idle go first) */
-#define METRICS_PER_IP 16         /* connections one client address may hold */
-#define METRICS_DEADLINE_S 10     /* a request (or an idle keep-alive) gets this long */
+#define METRICS_PER_IP 16             /* connections one client address may hold */
+#define METRICS_DEADLINE_S 10         /* a request (or an idle keep-alive) gets this long */
 
 /* NULL with a one-line error printed (a bad address, a bad web configuration, the port
  * in use). Call after rlimit_nofile_raise(): the connection limit follows it. */

@@ -14,24 +14,24 @@
  * interface, and reported when it goes (an "iface_gone" object). */
 struct iface_total {
 	int ifindex;
-	const char *user;      /* the session's user, if known */
+	const char *user;           /* the session's user, if known */
 	__u64 packets[2], bytes[2]; /* by enum flow_dir */
 	__u64 flows;
-	__u64 first_ns, last_ns;    /* CLOCK_MONOTONIC: attached, gone */
-	__u64 seen_ns;              /* when tunflow first harvested a flow of it */
+	__u64 first_ns, last_ns; /* CLOCK_MONOTONIC: attached, gone */
+	__u64 seen_ns;           /* when tunflow first harvested a flow of it */
 };
 
 /* IPFIX exporter health (--ipfix). */
 struct export_stats {
-	__u64 records;          /* records handed to the collector's socket */
-	__u64 failures;         /* records that could not be sent: backlog full, refused, or
-				 * still waiting at exit */
-	__u64 backlog;          /* records waiting now */
+	__u64 records;  /* records handed to the collector's socket */
+	__u64 failures; /* records that could not be sent: backlog full, refused, or
+	                 * still waiting at exit */
+	__u64 backlog;  /* records waiting now */
 };
 
 struct report {
-	struct flow **flows;   /* every flow in the table, in no particular order; ended
-				* ones (f->end) appear this once */
+	struct flow **flows; /* every flow in the table, in no particular order; ended
+	                      * ones (f->end) appear this once */
 	size_t nflows;
 	__u64 gen;             /* flows with gen == this had packets in this harvest */
 	double interval_s;     /* time this harvest covers */
@@ -43,12 +43,12 @@ struct report {
 	unsigned long lost_link_events; /* link-event overflows (recovered by a full dump) */
 	unsigned long malformed_lines;  /* lines of the user files that were refused */
 	int nifaces;
-	unsigned long attach_errors; /* interfaces that appeared but could not be attached */
+	unsigned long attach_errors;    /* interfaces that appeared but could not be attached */
 	const struct iface_total *gone; /* interfaces gone since the last report */
 	size_t ngone;
-	bool users;            /* user attribution is on: show the user column */
-	double harvest_s;      /* how long the map swap and drain took */
-	bool final;            /* the last report before exit */
+	bool users;                        /* user attribution is on: show the user column */
+	double harvest_s;                  /* how long the map swap and drain took */
+	bool final;                        /* the last report before exit */
 	const struct export_stats *export; /* NULL without --ipfix */
 };
 
@@ -61,7 +61,7 @@ struct record;
  * watch (fd, on_ready); the loop does not know which sinks exist. Only report and close
  * are required. */
 struct sink {
-	const char *name;      /* for messages: "standard output", "IPFIX", "/metrics" */
+	const char *name; /* for messages: "standard output", "IPFIX", "/metrics" */
 	/* A finished (or active-timeout) flow record, user in rec->user (may be NULL);
 	 * called before the report of the same harvest. NULL: records are not wanted. */
 	void (*record)(struct sink *s, const struct record *rec, const struct report *r);
@@ -93,9 +93,9 @@ int sink_out_fd(FILE *out, unsigned *events);
 int sink_out_gone(FILE *out, unsigned revents);
 
 struct table_opts {
-	bool tty;   /* redraw in place, fit the terminal's height */
-	bool wide;  /* full-width addresses instead of fitting 80 columns */
-	int top;    /* rows at most; 0 for as many as fit (tty) or all */
+	bool tty;  /* redraw in place, fit the terminal's height */
+	bool wide; /* full-width addresses instead of fitting 80 columns */
+	int top;   /* rows at most; 0 for as many as fit (tty) or all */
 };
 
 enum group_by { GROUP_FLOW = 0, GROUP_USER };
@@ -111,7 +111,7 @@ void print_losses(FILE *out, const char *prefix, const struct report *r);
 /* Per-user totals of a report (--group-by user). */
 #define USER_TOP_DESTS 3
 struct user_total {
-	const char *user;      /* NULL: flows nobody could be found for */
+	const char *user; /* NULL: flows nobody could be found for */
 	__u64 flows;
 	__u64 packets[2], bytes[2]; /* by enum flow_dir */
 	double rate_bps;
@@ -119,7 +119,7 @@ struct user_total {
 		__u8 addr[16];
 		int ip_version;
 		__u64 bytes;
-	} top[USER_TOP_DESTS];     /* remote addresses with most bytes, most first */
+	} top[USER_TOP_DESTS]; /* remote addresses with most bytes, most first */
 	int ntop;
 };
 /* Group a report's flows by user, most bytes first. Returns a malloc'd array (free

@@ -117,8 +117,8 @@ static int rows_available(const struct table_sink *ts)
 void print_losses(FILE *out, const char *prefix, const struct report *r)
 {
 	bool lost = r->harvest_errors > 0 || r->attach_errors > 0 || r->evicted > 0 ||
-		    r->lost_link_events > 0 || r->malformed_lines > 0 ||
-		    (r->export && r->export->failures > 0);
+	            r->lost_link_events > 0 || r->malformed_lines > 0 ||
+	            (r->export && r->export->failures > 0);
 
 	for (int c = 0; c < CNT_MAX; c++)
 		lost |= r->counters[c] > 0;
@@ -127,7 +127,8 @@ void print_losses(FILE *out, const char *prefix, const struct report *r)
 	fputs(prefix, out);
 	for (int c = 0; c < CNT_MAX; c++)
 		if (r->counters[c])
-			fprintf(out, " %s %llu", counter_names[c], (unsigned long long)r->counters[c]);
+			fprintf(out, " %s %llu", counter_names[c],
+			        (unsigned long long)r->counters[c]);
 	if (r->harvest_errors)
 		fprintf(out, " harvest_errors %llu", (unsigned long long)r->harvest_errors);
 	if (r->attach_errors)
@@ -162,8 +163,8 @@ static void title(struct table_sink *ts, const struct report *r)
 		fputs("\033[H\033[2J", ts->st.out);
 	fmt_time(r->now_real_ns, now);
 	fprintf(ts->st.out, "tunflow  %d interface%s  %zu flow%s  %s%s\n", r->nifaces,
-		r->nifaces == 1 ? "" : "s", r->nflows, r->nflows == 1 ? "" : "s", now,
-		r->final ? "  (final)" : "");
+	        r->nifaces == 1 ? "" : "s", r->nflows, r->nflows == 1 ? "" : "s", now,
+	        r->final ? "  (final)" : "");
 }
 
 /* --group-by user: one row per user, most bytes first. */
@@ -179,7 +180,7 @@ static void users_report(struct table_sink *ts, const struct report *r)
 
 	title(ts, r);
 	fprintf(out, "%-*s %6s %6s %6s %6s  %s\n", uw, "USER", "FLOWS", "IN", "OUT", "BIT/S",
-		"TOP REMOTE ADDRESSES");
+	        "TOP REMOTE ADDRESSES");
 	shown = rows < 0 || (size_t)rows > n ? n : (size_t)rows;
 	for (size_t i = 0; i < n; i++) {
 		pkts += t[i].packets[0] + t[i].packets[1];
@@ -194,7 +195,7 @@ static void users_report(struct table_sink *ts, const struct report *r)
 		fmt_si(t[i].bytes[DIR_EGRESS], no, sizeof(no));
 		fmt_si(t[i].rate_bps, nr, sizeof(nr));
 		fprintf(out, "%s %6s %6s %6s %6s ", cell(t[i].user ? t[i].user : "-", uw, ub), nf,
-			ni, no, nr);
+		        ni, no, nr);
 		for (int d = 0; d < t[i].ntop; d++) {
 			fmt_addr(t[i].top[d].addr, t[i].top[d].ip_version, a);
 			if ((int)strlen(a) + 1 > room)
@@ -233,7 +234,7 @@ static int table_report(struct sink *s, const struct report *r)
 	if (w.user)
 		fprintf(out, "%-*s ", w.user, "USER");
 	fprintf(out, "%-*s %-*s %6s %6s %6s\n", w.ep, "SOURCE", w.ep, "DESTINATION", "PKTS",
-		"BYTES", "BIT/S");
+	        "BYTES", "BIT/S");
 	for (size_t i = 0; i < r->nflows; i++) {
 		tot_pkts += r->flows[i]->packets;
 		tot_bytes += r->flows[i]->bytes;
@@ -249,15 +250,15 @@ static int table_report(struct sink *s, const struct report *r)
 		fmt_si(f->bytes, nb, sizeof(nb));
 		fmt_si(f->rate_bps, nr, sizeof(nr));
 		fprintf(out, "%s %-3s %-5s ", cell(iface_name(f->key.ifindex), w.ifc, ib),
-			dir_short(f->key.dir), proto_name(f->key.proto, pb));
+		        dir_short(f->key.dir), proto_name(f->key.proto, pb));
 		if (w.user)
 			fprintf(out, "%s ", cell(f->user ? f->user : "-", w.user, ub));
 		fprintf(out, "%s %s %6s %6s %6s\n", cell(a, w.ep, fa), cell(b, w.ep, fb), np, nb,
-			nr);
+		        nr);
 	}
 	if (shown < r->nflows)
 		fprintf(out, "... %zu more flow%s\n", r->nflows - shown,
-			r->nflows - shown == 1 ? "" : "s");
+		        r->nflows - shown == 1 ? "" : "s");
 	footer(out, r, tot_pkts, tot_bytes, tot_rate);
 done:
 	if (!ts->o.tty)

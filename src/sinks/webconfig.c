@@ -28,7 +28,7 @@ bad(struct ctx *x, const yaml_node_t *at, const char *fmt, ...)
 	g_free(*x->err);
 	if (at)
 		*x->err = g_strdup_printf("web config %s: line %zu: %s", clean,
-					  at->start_mark.line + 1, msg);
+		                          at->start_mark.line + 1, msg);
 	else
 		*x->err = g_strdup_printf("web config %s: %s", clean, msg);
 	g_free(clean);
@@ -52,14 +52,11 @@ static bool is_null(const yaml_node_t *n)
 
 	return s && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 	       (!*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-		!strcmp(s, "NULL"));
+	        !strcmp(s, "NULL"));
 }
 
 /* A key for messages: cleaned and short. */
-static char *shown(const char *s)
-{
-	return text_clean(s, strlen(s), 64);
-}
+static char *shown(const char *s) { return text_clean(s, strlen(s), 64); }
 
 /* The node must be a mapping (or null: an empty section); its keys scalars, once each. */
 static int mapping(struct ctx *x, const yaml_node_t *n, const char *what)
@@ -74,14 +71,14 @@ static int mapping(struct ctx *x, const yaml_node_t *n, const char *what)
 
 		if (!k)
 			return bad(x, yaml_document_get_node(x->doc, p->key),
-				   "%s: a key that is not a plain name", what);
+			           "%s: a key that is not a plain name", what);
 		for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
 			const char *k2 = scalar(yaml_document_get_node(x->doc, q->key));
 
 			if (!strcmp(k, k2)) {
 				char *s = shown(k);
 				int err = bad(x, yaml_document_get_node(x->doc, p->key),
-					      "%s: '%s' appears twice", what, s);
+				              "%s: '%s' appears twice", what, s);
 
 				g_free(s);
 				return err;
@@ -127,8 +124,10 @@ static int tls_section(struct ctx *x, const yaml_node_t *n, struct webconfig *wc
 		else {
 			char *s = shown(k);
 
-			err = bad(x, v, "tls_server_config: '%s' is not supported by tunflow "
-				  "(it knows cert_file and key_file)", s);
+			err = bad(x, v,
+			          "tls_server_config: '%s' is not supported by tunflow "
+			          "(it knows cert_file and key_file)",
+			          s);
 			g_free(s);
 		}
 		if (err)
@@ -144,11 +143,11 @@ static int tls_section(struct ctx *x, const yaml_node_t *n, struct webconfig *wc
 static bool is_bcrypt(const char *h)
 {
 	static const char b64[] =
-		"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	    "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 	int cost;
 
-	if (strlen(h) != 60 || h[0] != '$' || h[1] != '2' || !strchr("aby", h[2]) ||
-	    h[3] != '$' || !g_ascii_isdigit(h[4]) || !g_ascii_isdigit(h[5]) || h[6] != '$')
+	if (strlen(h) != 60 || h[0] != '$' || h[1] != '2' || !strchr("aby", h[2]) || h[3] != '$' ||
+	    !g_ascii_isdigit(h[4]) || !g_ascii_isdigit(h[5]) || h[6] != '$')
 		return false;
 	cost = (h[4] - '0') * 10 + (h[5] - '0');
 	if (cost < 4 || cost > 31)
@@ -179,9 +178,11 @@ static int users_section(struct ctx *x, const yaml_node_t *n, struct webconfig *
 		if (!h || !is_bcrypt(h)) {
 			char *s = shown(k);
 
-			err = bad(x, v, "basic_auth_users: the password of '%s' is not a bcrypt "
-				  "hash ($2y$10$ and 53 characters; make one with htpasswd -nBC 10 "
-				  "'%s')", s, s);
+			err = bad(x, v,
+			          "basic_auth_users: the password of '%s' is not a bcrypt "
+			          "hash ($2y$10$ and 53 characters; make one with htpasswd -nBC 10 "
+			          "'%s')",
+			          s, s);
 			g_free(s);
 			return err;
 		}
@@ -193,7 +194,7 @@ static int users_section(struct ctx *x, const yaml_node_t *n, struct webconfig *
 }
 
 int webconfig_parse(const char *path, const char *text, size_t len, struct webconfig *wc,
-		    char **err)
+                    char **err)
 {
 	struct ctx x = {.path = path, .err = err};
 	yaml_parser_t parser;
@@ -209,9 +210,9 @@ int webconfig_parse(const char *path, const char *text, size_t len, struct webco
 	if (!yaml_parser_load(&parser, &doc)) {
 		ret = -EINVAL;
 		g_free(*err);
-		*err = g_strdup_printf("web config %s: line %zu: not YAML: %s",
-				       x.path, parser.problem_mark.line + 1,
-				       parser.problem ? parser.problem : "unreadable");
+		*err = g_strdup_printf("web config %s: line %zu: not YAML: %s", x.path,
+		                       parser.problem_mark.line + 1,
+		                       parser.problem ? parser.problem : "unreadable");
 		{ /* the path and libyaml's message are outside text too */
 			char *c = text_clean(*err, strlen(*err), 512);
 
@@ -225,8 +226,8 @@ int webconfig_parse(const char *path, const char *text, size_t len, struct webco
 	root = yaml_document_get_root_node(&doc);
 	if (root && !is_null(root))
 		ret = mapping(&x, root, "the file");
-	for (yaml_node_pair_t *p = root && !ret && !is_null(root) ?
-					   root->data.mapping.pairs.start : NULL;
+	for (yaml_node_pair_t *p = root && !ret && !is_null(root) ? root->data.mapping.pairs.start
+	                                                          : NULL;
 	     p && p < root->data.mapping.pairs.top && !ret; p++) {
 		const char *k = scalar(yaml_document_get_node(&doc, p->key));
 		const yaml_node_t *v = yaml_document_get_node(&doc, p->value);
@@ -239,8 +240,9 @@ int webconfig_parse(const char *path, const char *text, size_t len, struct webco
 			char *s = shown(k);
 
 			ret = bad(&x, yaml_document_get_node(&doc, p->key),
-				  "'%s' is not supported by tunflow (it knows tls_server_config "
-				  "and basic_auth_users)", s);
+			          "'%s' is not supported by tunflow (it knows tls_server_config "
+			          "and basic_auth_users)",
+			          s);
 			g_free(s);
 		}
 	}
@@ -299,8 +301,8 @@ int webconfig_read_file(const char *path, char **text, size_t *len, char **err)
 			break;
 		if (s->len + n > WEBCONFIG_MAX_BYTES) {
 			ret = -EFBIG;
-			*err = g_strdup_printf("%s: larger than %d bytes", clean,
-					       WEBCONFIG_MAX_BYTES);
+			*err =
+			    g_strdup_printf("%s: larger than %d bytes", clean, WEBCONFIG_MAX_BYTES);
 			break;
 		}
 		g_string_append_len(s, buf, n);

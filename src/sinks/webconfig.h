@@ -32,7 +32,7 @@ struct webconfig {
  * relative file names start). 0, or -EINVAL with *err a g_malloc'd one-line message
  * that names path and the problem. wc is filled either way; webconfig_free() it. */
 int webconfig_parse(const char *path, const char *text, size_t len, struct webconfig *wc,
-		    char **err);
+                    char **err);
 /* Read path (a regular file of at most WEBCONFIG_MAX_BYTES), then webconfig_parse(). */
 int webconfig_load(const char *path, struct webconfig *wc, char **err);
 /* Read a whole regular file of at most WEBCONFIG_MAX_BYTES without blocking on it (a

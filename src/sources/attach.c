@@ -26,8 +26,9 @@
 #define TUNFLOW_BPF_TCX_EGRESS 47
 #define TUNFLOW_BPF_F_BEFORE (1U << 3)
 
-#define STATE_PARENT "/run/tunflow" /* the session hook's directory; may be the VPN
-				     * daemon's user's: nothing of root's lives in it */
+#define STATE_PARENT                                                                               \
+	"/run/tunflow" /* the session hook's directory; may be the VPN                             \
+	                * daemon's user's: nothing of root's lives in it */
 #define STATE_DIR STATE_PARENT "/state"
 #define PROG_PREFIX "tunflow_"
 #define MAX_OWNED 8 /* program ids in one owner file */
@@ -70,8 +71,8 @@ int hook_state_open(void)
 		err = -errno;
 		pr_err("cannot open the state directory %s: %s%s", state_path, strerror(-err),
 		       err == -ELOOP || err == -ENOTDIR
-			       ? " (a symlink or not a directory: remove it, tunflow makes a new one)"
-			       : "");
+		           ? " (a symlink or not a directory: remove it, tunflow makes a new one)"
+		           : "");
 		return err;
 	}
 	if (fstat(fd, &st) || st.st_uid != geteuid() || (st.st_mode & 022)) {
@@ -229,7 +230,7 @@ int hook_owner_register(const int *prog_fds, int n)
 	len = snprintf(text, sizeof(text), "pid %d start %llu progs", pid, proc_start(pid));
 	for (int i = 0; i < nowned; i++)
 		len += snprintf(text + len, sizeof(text) - len, " %u", owned[i]);
-	strcat(text, "\n"); /* at most 8 ids of 10 digits: room enough */
+	snprintf(text + len, sizeof(text) - len, "\n"); /* 8 ids of 10 digits: room enough */
 	/* whole or not at all: a tunflow starting meanwhile reads either no file or this */
 	snprintf(name, sizeof(name), "owner-%d", pid);
 	snprintf(tmp, sizeof(tmp), ".owner-%d.tmp", pid);
@@ -243,6 +244,27 @@ int hook_owner_register(const int *prog_fds, int n)
 	}
 	owner_registered = true;
 	return 0;
+}
+
+/* "pid PID start TICKS progs" at the start of an owner file: the offset after it, or -1. */
+static int owner_head(const char *buf, int *pid, unsigned long long *start)
+{
+	const char *p = buf;
+	char *end;
+	long v;
+
+	if (strncmp(p, "pid ", 4) != 0)
+		return -1;
+	errno = 0;
+	v = strtol(p + 4, &end, 10);
+	if (errno || end == p + 4 || v <= 0 || v > INT32_MAX || strncmp(end, " start ", 7) != 0)
+		return -1;
+	*pid = (int)v;
+	p = end + 7;
+	*start = strtoull(p, &end, 10);
+	if (errno || end == p || strncmp(end, " progs", 6) != 0)
+		return -1;
+	return (int)(end + 6 - buf);
 }
 
 void hook_owner_unregister(void)
@@ -281,8 +303,9 @@ static GArray *owners_read(void)
 		char buf[512], *p;
 		int off = 0;
 
-		if (strncmp(de->d_name, "owner-", 6) || state_read(de->d_name, buf, sizeof(buf)) ||
-		    sscanf(buf, "pid %d start %llu progs%n", &o.pid, &start, &off) != 2 || !off)
+		if (strncmp(de->d_name, "owner-", 6) != 0 ||
+		    state_read(de->d_name, buf, sizeof(buf)) ||
+		    (off = owner_head(buf, &o.pid, &start)) < 0)
 			continue;
 		o.alive = o.pid > 0 && start && proc_start(o.pid) == start;
 		for (p = buf + off; o.nids < MAX_OWNED;) {
@@ -324,8 +347,8 @@ bool tcx_supported(void)
 	 * type on kernels without tcx. */
 	static int cached = -1;
 	struct bpf_insn insns[] = {
-		{ .code = 0xb7, .dst_reg = 0, .imm = -1 }, /* r0 = -1 */
-		{ .code = 0x95 },                         /* exit */
+	    {.code = 0xb7, .dst_reg = 0, .imm = -1}, /* r0 = -1 */
+	    {.code = 0x95},                          /* exit */
 	};
 	int prog, link;
 
@@ -394,7 +417,8 @@ static int filter_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *attr, *opt[TCA_BPF_MAX + 1] = {0};
 	const char *kind = NULL;
 
-	mnl_attr_for_each(attr, nlh, sizeof(*tcm)) {
+	mnl_attr_for_each(attr, nlh, sizeof(*tcm))
+	{
 		if (mnl_attr_get_type(attr) == TCA_KIND)
 			kind = mnl_attr_get_str(attr);
 		else if (mnl_attr_get_type(attr) == TCA_OPTIONS)
@@ -407,8 +431,8 @@ static int filter_cb(const struct nlmsghdr *nlh, void *data)
 		f->handle = tcm->tcm_handle;
 		f->priority = TC_H_MAJ(tcm->tcm_info) >> 16;
 		f->prog_id = kind && !strcmp(kind, "bpf") && opt[TCA_BPF_ID]
-				     ? mnl_attr_get_u32(opt[TCA_BPF_ID])
-				     : 0;
+		                 ? mnl_attr_get_u32(opt[TCA_BPF_ID])
+		                 : 0;
 	}
 	return MNL_CB_OK;
 }
@@ -416,10 +440,10 @@ static int filter_cb(const struct nlmsghdr *nlh, void *data)
 static int list_filters(int ifindex, int dir, struct filter_list *fl)
 {
 	struct tcmsg tcm = {
-		.tcm_family = AF_UNSPEC,
-		.tcm_ifindex = ifindex,
-		.tcm_parent = TC_H_MAKE(TC_H_CLSACT,
-					dir == DIR_INGRESS ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS),
+	    .tcm_family = AF_UNSPEC,
+	    .tcm_ifindex = ifindex,
+	    .tcm_parent =
+	        TC_H_MAKE(TC_H_CLSACT, dir == DIR_INGRESS ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS),
 	};
 
 	fl->n = 0;
@@ -431,10 +455,9 @@ static int clsact_cb(const struct nlmsghdr *nlh, void *data)
 	struct tcmsg *tcm = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *attr;
 
-	mnl_attr_for_each(attr, nlh, sizeof(*tcm))
-		if (mnl_attr_get_type(attr) == TCA_KIND &&
-		    !strcmp(mnl_attr_get_str(attr), "clsact"))
-			g_array_append_val((GArray *)data, tcm->tcm_ifindex);
+	mnl_attr_for_each(attr, nlh, sizeof(*tcm)) if (mnl_attr_get_type(attr) == TCA_KIND &&
+	                                               !strcmp(mnl_attr_get_str(attr), "clsact"))
+	    g_array_append_val((GArray *)data, tcm->tcm_ifindex);
 	return MNL_CB_OK;
 }
 
@@ -513,14 +536,13 @@ static int attach_tc(struct hook *h, int prog_fd)
 		char text[64];
 
 		h->made_qdisc = true;
-		snprintf(text, sizeof(text), "pid %d start %llu\n", getpid(),
-			 proc_start(getpid()));
+		snprintf(text, sizeof(text), "pid %d start %llu\n", getpid(), proc_start(getpid()));
 		err = state_write(name, text);
 		if (err) {
 			char *n = shown(h->ifname);
 
 			pr_warn("cannot record the clsact qdisc made on %s in %s/%s: %s", n,
-				state_path, name, strerror(-err));
+			        state_path, name, strerror(-err));
 			g_free(n);
 		}
 	} else if (state_has(name)) {
@@ -568,7 +590,9 @@ int hook_attach(struct hook *h, int prog_fd, enum attach_mode mode)
 
 		pr_err("cannot attach to %s %s (%s): %s", n,
 		       h->dir == DIR_INGRESS ? "ingress" : "egress",
-		       mode == MODE_TC ? "clsact" : mode == MODE_TCX ? "tcx" : "auto",
+		       mode == MODE_TC    ? "clsact"
+		       : mode == MODE_TCX ? "tcx"
+		                          : "auto",
 		       strerror(-err));
 		g_free(n);
 		if (mode == MODE_TCX && err == -EINVAL)
@@ -585,7 +609,7 @@ void hook_detach(struct hook *h)
 		h->link_fd = -1;
 	} else if (h->mode == MODE_TC) {
 		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = h->handle,
-				    .priority = h->priority);
+		                    .priority = h->priority);
 		struct bpf_tc_hook th;
 
 		tc_hook_init(&th, h->ifindex, h->dir);
@@ -619,7 +643,7 @@ static int sweep_iface(int ifindex, struct sweep *s)
 			return err;
 		for (int i = 0; i < fl.n; i++) {
 			DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = fl.f[i].handle,
-					    .priority = fl.f[i].priority);
+			                    .priority = fl.f[i].priority);
 			const struct owner *o;
 			struct bpf_tc_hook th;
 
@@ -666,7 +690,7 @@ static void forget_stale_markers(const GArray *clsact_before)
 		long ifindex;
 		bool there = false;
 
-		if (strncmp(de->d_name, prefix, plen))
+		if (strncmp(de->d_name, prefix, plen) != 0)
 			continue;
 		errno = 0;
 		ifindex = strtol(de->d_name + plen, &end, 10);
@@ -713,12 +737,11 @@ int hook_remove_leftovers(void)
 		n = shown(name);
 		if (s.dead_pid)
 			snprintf(who, sizeof(who), "PID %d%s", s.dead_pid,
-				 s.other_dead ? " and others" : "");
+			         s.other_dead ? " and others" : "");
 		else
 			snprintf(who, sizeof(who), "no owner recorded");
-		pr_warn("removed %d tc filter%s left by a killed tunflow (%s) on %s%s",
-			s.removed, s.removed == 1 ? "" : "s", who, n,
-			nifs > 1 ? " and other interfaces" : "");
+		pr_warn("removed %d tc filter%s left by a killed tunflow (%s) on %s%s", s.removed,
+		        s.removed == 1 ? "" : "s", who, n, nifs > 1 ? " and other interfaces" : "");
 		g_free(n);
 	}
 	err = s.removed;
@@ -752,7 +775,8 @@ int hook_cleanup(const char *ifname)
 	}
 	if (s.live_pid) {
 		pr_err("%s: the tunflow filters left there belong to tunflow PID %d, which is "
-		       "running: not removed (stop it, it removes its own)", n, s.live_pid);
+		       "running: not removed (stop it, it removes its own)",
+		       n, s.live_pid);
 		err = -EBUSY;
 		goto out;
 	}

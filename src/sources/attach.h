@@ -17,11 +17,11 @@ enum attach_mode {
 struct hook {
 	int ifindex;
 	char ifname[IF_NAMESIZE]; /* the kernel's name (raw; cleaned where shown) */
-	int dir;         /* enum flow_dir */
-	enum attach_mode mode; /* MODE_TCX or MODE_TC once attached */
-	int link_fd;     /* tcx link; -1 otherwise */
-	__u32 handle, priority; /* clsact filter */
-	bool made_qdisc; /* tunflow created the clsact qdisc for this hook */
+	int dir;                  /* enum flow_dir */
+	enum attach_mode mode;    /* MODE_TCX or MODE_TC once attached */
+	int link_fd;              /* tcx link; -1 otherwise */
+	__u32 handle, priority;   /* clsact filter */
+	bool made_qdisc;          /* tunflow created the clsact qdisc for this hook */
 };
 
 /* Attach prog_fd; on failure returns -errno, having printed one line naming the

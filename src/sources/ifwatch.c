@@ -40,7 +40,7 @@ int link_layer(unsigned short arphrd)
 	case ARPHRD_ETHER:
 	case ARPHRD_LOOPBACK:
 		return 1;
-	case ARPHRD_NONE:    /* tun (IFF_TUN), WireGuard, ocserv vpnsN */
+	case ARPHRD_NONE: /* tun (IFF_TUN), WireGuard, ocserv vpnsN */
 	case ARPHRD_PPP:
 	case ARPHRD_RAWIP:
 	case ARPHRD_TUNNEL:  /* ipip */
@@ -100,10 +100,7 @@ static int parse_link(const struct nlmsghdr *nlh, struct link_info *li)
 
 /* ---- patterns: "=NAME" is NAME literally; otherwise a name or an fnmatch glob ---- */
 
-static bool is_glob(const char *p)
-{
-	return p[0] != '=' && strpbrk(p, "*?[\\") != NULL;
-}
+static bool is_glob(const char *p) { return p[0] != '=' && strpbrk(p, "*?[\\") != NULL; }
 
 static bool match_one(const char *pat, const char *name)
 {
@@ -170,7 +167,8 @@ static const char *glob_error(const char *p)
 			j += 2;
 		}
 		if (!p[j])
-			return "'[' without ']' (=NAME names an interface with '[' in it literally)";
+			return "'[' without ']' (=NAME names an interface with '[' in it "
+			       "literally)";
 		i = j;
 	}
 	return NULL;
@@ -272,7 +270,8 @@ static int watch(struct ifwatch *w, const struct link_info *li, int ll, bool fat
 			return 0; /* a glob that also matches, say, a CAN bus: not ours to read */
 		shown = text_clean(li->name, strlen(li->name), TEXT_NAME_MAX);
 		pr_err("%s has link type %d, which tunflow cannot parse (it reads Ethernet and "
-		       "L3 tunnel links)", shown, li->arphrd);
+		       "L3 tunnel links)",
+		       shown, li->arphrd);
 		g_free(shown);
 		if (!fatal)
 			count_attach_error(w);
@@ -316,8 +315,8 @@ static int watch(struct ifwatch *w, const struct link_info *li, int ll, bool fat
 	g_hash_table_insert(w->by_ifindex, GINT_TO_POINTER(e->ifindex), e);
 	pthread_mutex_unlock(&w->lock);
 	pr_info("watching %s (%s%s%s, %s, %s)", iface_name(e->ifindex), e->kind,
-		e->kind[0] ? ", " : "", e->l2 ? "L2" : "L3", mode_name(e->hooks[0].mode),
-		dirs_name(w->cfg.dirs));
+	        e->kind[0] ? ", " : "", e->l2 ? "L2" : "L3", mode_name(e->hooks[0].mode),
+	        dirs_name(w->cfg.dirs));
 	return 0;
 }
 
@@ -386,10 +385,7 @@ static int dump_links(struct ifwatch *w, bool fatal)
 	return err ? err : d.err;
 }
 
-static void free_watched(gpointer p)
-{
-	free(p);
-}
+static void free_watched(gpointer p) { free(p); }
 
 /* Say what is awaited, even with --quiet (a typo waits forever), in one line however
  * many patterns have no match yet. */
@@ -421,13 +417,14 @@ static void say_awaited(const struct ifwatch *w)
 		pr_warn("no interface matches %s yet; waiting for it (see 'ip link')", s->str);
 	else if (n > 3)
 		pr_warn("no interface matches %s or %d other patterns yet; waiting for them "
-			"(see 'ip link')", s->str, n - 3);
+		        "(see 'ip link')",
+		        s->str, n - 3);
 	else if (n > 1)
 		pr_warn("no interface matches %s yet; waiting for them (see 'ip link')", s->str);
 	g_string_free(s, TRUE);
 	if (w->cfg.npatterns == 0 && g_hash_table_size(w->by_ifindex) == 0)
 		pr_warn("no tunnel interface yet; waiting for one (or name the interfaces to "
-			"watch, e.g. 'tunflow eth0')");
+		        "watch, e.g. 'tunflow eth0')");
 }
 
 int ifwatch_claim(const struct ifwatch_cfg *cfg, const struct datapath *dp)
@@ -488,10 +485,7 @@ int ifwatch_open(struct ifwatch *w, const struct ifwatch_cfg *cfg, const struct 
 	return 0;
 }
 
-int ifwatch_fd(const struct ifwatch *w)
-{
-	return w->notify_fd;
-}
+int ifwatch_fd(const struct ifwatch *w) { return w->notify_fd; }
 
 static int event_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -572,8 +566,8 @@ static void *watch_thread(void *arg)
 {
 	struct ifwatch *w = arg;
 	struct pollfd p[2] = {
-		{.fd = mnl_socket_get_fd(w->nl), .events = POLLIN},
-		{.fd = w->stop_fd, .events = POLLIN},
+	    {.fd = mnl_socket_get_fd(w->nl), .events = POLLIN},
+	    {.fd = w->stop_fd, .events = POLLIN},
 	};
 
 	while (poll(p, 2, -1) >= 0 || errno == EINTR) {
@@ -650,15 +644,9 @@ static unsigned long locked(struct ifwatch *w, const unsigned long *counter)
 	return n;
 }
 
-unsigned long ifwatch_attach_errors(struct ifwatch *w)
-{
-	return locked(w, &w->attach_errors);
-}
+unsigned long ifwatch_attach_errors(struct ifwatch *w) { return locked(w, &w->attach_errors); }
 
-unsigned long ifwatch_lost_events(struct ifwatch *w)
-{
-	return locked(w, &w->lost_events);
-}
+unsigned long ifwatch_lost_events(struct ifwatch *w) { return locked(w, &w->lost_events); }
 
 void ifwatch_close(struct ifwatch *w)
 {

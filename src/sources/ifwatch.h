@@ -15,21 +15,21 @@ struct datapath;
 
 struct ifwatch_cfg {
 	char **patterns; /* names, fnmatch globs or "=NAME" (NAME literally); none: every
-			  * L3 tunnel */
+	                  * L3 tunnel */
 	int npatterns;
 	char **excludes; /* -x: never these */
 	int nexcludes;
-	int dirs;        /* 1 << DIR_INGRESS | 1 << DIR_EGRESS */
+	int dirs; /* 1 << DIR_INGRESS | 1 << DIR_EGRESS */
 	enum attach_mode mode;
 };
 
 /* A watched interface. */
 struct watched {
 	int ifindex;
-	char name[IF_NAMESIZE];  /* the kernel's name, raw */
-	char kind[16];           /* rtnetlink link kind ("tun", "wireguard", ...) or "" */
-	bool l2;                 /* packets start with an Ethernet header */
-	bool seen;               /* present in the latest resync dump */
+	char name[IF_NAMESIZE]; /* the kernel's name, raw */
+	char kind[16];          /* rtnetlink link kind ("tun", "wireguard", ...) or "" */
+	bool l2;                /* packets start with an Ethernet header */
+	bool seen;              /* present in the latest resync dump */
 	int nhooks;
 	struct hook hooks[2];
 };
@@ -43,17 +43,17 @@ struct watched {
 struct ifwatch {
 	struct ifwatch_cfg cfg;
 	const struct datapath *dp;
-	struct mnl_socket *nl;   /* RTMGRP_LINK events */
+	struct mnl_socket *nl; /* RTMGRP_LINK events */
 	pthread_t thread;
 	bool threaded;
-	int notify_fd;           /* eventfd: the thread has gone interfaces to hand over */
-	int stop_fd;             /* eventfd: the thread should end */
+	int notify_fd; /* eventfd: the thread has gone interfaces to hand over */
+	int stop_fd;   /* eventfd: the thread should end */
 	pthread_mutex_t lock;
-	void *by_ifindex;        /* GHashTable: ifindex -> struct watched */
+	void *by_ifindex;            /* GHashTable: ifindex -> struct watched */
 	unsigned long attach_errors; /* interfaces that appeared but could not be attached */
-	unsigned long lost_events; /* link event overflows (ENOBUFS), each recovered by
-				    * re-reading every link */
-	int *gone;               /* ifindexes unwatched since the caller last took them */
+	unsigned long lost_events;   /* link event overflows (ENOBUFS), each recovered by
+	                              * re-reading every link */
+	int *gone;                   /* ifindexes unwatched since the caller last took them */
 	size_t ngone, capgone;
 };
 

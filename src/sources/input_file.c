@@ -19,26 +19,26 @@ static bool trusted_owner(uid_t uid, const struct input_trust *t)
 /* Whether the file or directory p (its stat in st) may decide attribution; the reason
  * it may not in why. */
 static bool trusted(const char *p, const struct stat *st, bool dir, const struct input_trust *t,
-		    char *why, size_t whylen)
+                    char *why, size_t whylen)
 {
 	const char *w = t && t->set ? t->name : NULL;
 	bool sticky = dir && (st->st_mode & S_ISVTX) && st->st_uid == 0;
 
 	if (!trusted_owner(st->st_uid, t)) {
 		snprintf(why, whylen, "%s is owned by uid %u, not root%s%s: chown root %s%s", p,
-			 (unsigned)st->st_uid, w ? " or " : "", w ? w : "", p,
-			 w ? "" : ", or name its writer with --trusted-writer USER");
+		         (unsigned)st->st_uid, w ? " or " : "", w ? w : "", p,
+		         w ? "" : ", or name its writer with --trusted-writer USER");
 		return false;
 	}
 	if ((st->st_mode & S_IWOTH) && !sticky) {
 		snprintf(why, whylen, "%s is writable by anyone (mode %04o): chmod o-w %s", p,
-			 (unsigned)(st->st_mode & 07777), p);
+		         (unsigned)(st->st_mode & 07777), p);
 		return false;
 	}
 	if ((st->st_mode & S_IWGRP) && !sticky && !(t && t->set && st->st_gid == t->gid)) {
 		snprintf(why, whylen, "%s is writable by group %u (mode %04o): chmod g-w %s%s", p,
-			 (unsigned)st->st_gid, (unsigned)(st->st_mode & 07777), p,
-			 w ? "" : ", or name its writer with --trusted-writer USER");
+		         (unsigned)st->st_gid, (unsigned)(st->st_mode & 07777), p,
+		         w ? "" : ", or name its writer with --trusted-writer USER");
 		return false;
 	}
 	return true;
@@ -53,7 +53,8 @@ static int check_dirs(const char *path, const struct input_trust *t, char *why, 
 	g_free(dir);
 	if (!real) {
 		err = -errno;
-		snprintf(why, whylen, "cannot resolve the directory of %s: %s", path, strerror(errno));
+		snprintf(why, whylen, "cannot resolve the directory of %s: %s", path,
+		         strerror(errno));
 		return err;
 	}
 	for (char *end = real + strlen(real);;) {
@@ -62,7 +63,8 @@ static int check_dirs(const char *path, const struct input_trust *t, char *why, 
 		*end = 0;
 		if (stat(*real ? real : "/", &st)) {
 			err = -errno;
-			snprintf(why, whylen, "cannot stat %s: %s", *real ? real : "/", strerror(errno));
+			snprintf(why, whylen, "cannot stat %s: %s", *real ? real : "/",
+			         strerror(errno));
 			break;
 		}
 		if (!trusted(*real ? real : "/", &st, true, t, why, whylen)) {
@@ -78,7 +80,7 @@ static int check_dirs(const char *path, const struct input_trust *t, char *why, 
 }
 
 int input_open(const char *what, const char *path, const struct input_trust *t, struct stat *st,
-	       char *why, size_t whylen)
+               char *why, size_t whylen)
 {
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	struct statfs fs;
@@ -87,8 +89,8 @@ int input_open(const char *what, const char *path, const struct input_trust *t, 
 	if (fd < 0) {
 		err = -errno;
 		if (errno == ELOOP)
-			snprintf(why, whylen, "%s: %s is a symbolic link: name the file itself", what,
-				 path);
+			snprintf(why, whylen, "%s: %s is a symbolic link: name the file itself",
+			         what, path);
 		else
 			snprintf(why, whylen, "cannot read %s %s: %s", what, path, strerror(errno));
 		return err;
@@ -109,13 +111,10 @@ int input_open(const char *what, const char *path, const struct input_trust *t, 
 		err = check_dirs(path, t, why, whylen);
 	if (err) {
 		/* "the user map: /etc/x is writable by anyone ...": which file, and the fix */
-		size_t n = strlen(what) + 2;
+		char *said = g_strdup(why);
 
-		if (n + strlen(why) < whylen) {
-			memmove(why + n, why, strlen(why) + 1);
-			memcpy(why, what, n - 2);
-			memcpy(why + n - 2, ": ", 2);
-		}
+		snprintf(why, whylen, "%s: %s", what, said);
+		g_free(said);
 		goto fail;
 	}
 	return fd;

@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#define INPUT_LINE_MAX 4096          /* bytes in a line, newline included */
-#define INPUT_FILE_MAX (64u << 20)   /* a file read whole (status, map) */
+#define INPUT_LINE_MAX 4096        /* bytes in a line, newline included */
+#define INPUT_FILE_MAX (64u << 20) /* a file read whole (status, map) */
 
 /* Who besides root (and tunflow's own user) may write the files. */
 struct input_trust {
@@ -29,7 +29,7 @@ struct input_trust {
 /* Open path for reading. Returns a descriptor, or -errno with a one-line reason (the
  * path, what is wrong and the fix) in why. *st is the open file's. */
 int input_open(const char *what, const char *path, const struct input_trust *t, struct stat *st,
-	       char *why, size_t whylen);
+               char *why, size_t whylen);
 /* Read a whole descriptor (at most INPUT_FILE_MAX bytes; -EFBIG past it). g_malloc'd
  * buffer, NUL-terminated, length in *len. 0 or -errno. */
 int input_read_all(int fd, char **buf, size_t *len);

@@ -34,7 +34,8 @@ static void add(struct users *u, GHashTable *t, const char *addr, const char *wh
 	int plen;
 
 	if (*who && users_parse_addr(addr, a, &plen) && plen == 128)
-		g_hash_table_insert(t, g_memdup2(a, 16), (gpointer)users_intern(u, who, strlen(who)));
+		g_hash_table_insert(t, g_memdup2(a, 16),
+		                    (gpointer)users_intern(u, who, strlen(who)));
 }
 
 GHashTable *openvpn_parse(struct users *u, const char *buf, size_t len, int *bad_line)
@@ -96,8 +97,10 @@ GHashTable *openvpn_parse(struct users *u, const char *buf, size_t len, int *bad
 
 			if (nf < need || nf <= c_cn || nf <= c_addr)
 				goto bad;
-			who = c_user > 0 && c_user < nf && *f[c_user] && strcmp(f[c_user], "UNDEF")
-				      ? f[c_user] : f[c_cn];
+			who = c_user > 0 && c_user < nf && *f[c_user] &&
+			              strcmp(f[c_user], "UNDEF") != 0
+			          ? f[c_user]
+			          : f[c_cn];
 			add(u, t, f[c_addr], who);
 			if (c_addr6 > 0 && c_addr6 < nf)
 				add(u, t, f[c_addr6], who);
@@ -155,8 +158,9 @@ void openvpn_read(struct users *u)
 			u->ovpn_malformed++;
 			if (!u->said_ovpn_malformed)
 				pr_warn("%s:%d: a malformed line (a row shorter than its HEADER, "
-					"over 4096 bytes, or a NUL); keeping the last good state "
-					"(said once; later ones are only counted)", path, bad);
+				        "over 4096 bytes, or a NUL); keeping the last good state "
+				        "(said once; later ones are only counted)",
+				        path, bad);
 			u->said_ovpn_malformed = true;
 		}
 		return; /* caught mid-rewrite: keep the last complete one, look again later */

@@ -131,8 +131,7 @@ enum field { F_ID, F_USER, F_IFINDEX, F_ADDR, F_ADDR6, F_NETNS, F_N };
 static const char *const field_names[F_N] = {"id", "user", "ifindex", "addr", "addr6", "netns"};
 
 /* A whole decimal number in [min, max], nothing else. */
-static bool parse_num(const char *s, size_t len, unsigned long long max,
-		      unsigned long long *out)
+static bool parse_num(const char *s, size_t len, unsigned long long max, unsigned long long *out)
 {
 	char *end;
 
@@ -172,7 +171,7 @@ bool sessions_line(struct users *u, const char *line, size_t len)
 			goto out;
 		for (int i = 0; i < F_N; i++) {
 			if ((size_t)(eq - f) != strlen(field_names[i]) ||
-			    memcmp(f, field_names[i], eq - f))
+			    memcmp(f, field_names[i], eq - f) != 0)
 				continue;
 			g_free(v[i]);
 			v[i] = decode(eq + 1, tab - eq - 1, &vlen[i]);
@@ -182,7 +181,8 @@ bool sessions_line(struct users *u, const char *line, size_t len)
 	}
 	if (!v[F_ID] || !vlen[F_ID] || memchr(v[F_ID], 0, vlen[F_ID]))
 		goto out;
-	if (v[F_IFINDEX] && vlen[F_IFINDEX] && !parse_num(v[F_IFINDEX], vlen[F_IFINDEX], INT_MAX, &ifindex))
+	if (v[F_IFINDEX] && vlen[F_IFINDEX] &&
+	    !parse_num(v[F_IFINDEX], vlen[F_IFINDEX], INT_MAX, &ifindex))
 		goto out;
 	if (v[F_NETNS] && !parse_num(v[F_NETNS], vlen[F_NETNS], ULLONG_MAX, &netns))
 		goto out;
@@ -190,8 +190,8 @@ bool sessions_line(struct users *u, const char *line, size_t len)
 	if (u->netns && !v[F_NETNS]) {
 		if (!u->said_no_netns)
 			pr_warn("%s: lines without netns= (written by an older "
-				"tunflow-session-hook) are ignored: install the new hook",
-				u->cfg.sessions ? u->cfg.sessions : "sessions");
+			        "tunflow-session-hook) are ignored: install the new hook",
+			        u->cfg.sessions ? u->cfg.sessions : "sessions");
 		u->said_no_netns = true;
 		goto out;
 	}
@@ -237,7 +237,7 @@ static void malformed(struct users *u, off_t at, const char *what)
 	u->ev_malformed++;
 	if (!u->said_malformed)
 		pr_warn("%s: %s at byte %lld, skipped (said once; later ones are only counted)",
-			u->cfg.sessions, what, (long long)at);
+		        u->cfg.sessions, what, (long long)at);
 	u->said_malformed = true;
 }
 
@@ -254,7 +254,8 @@ static void say(struct users *u, int err, const char *why)
 		pr_debug("%s: no session events yet", u->cfg.sessions);
 	else if (err == -ENOENT)
 		pr_info("%s: no session events yet (tunflow-session-hook creates it at the "
-			"first connect)", u->cfg.sessions);
+		        "first connect)",
+		        u->cfg.sessions);
 	else
 		pr_warn("%s; not read until that changes", why);
 }
@@ -297,7 +298,7 @@ void sessions_read(struct users *u)
 		return;
 	if (stat(u->cfg.sessions, &st)) {
 		snprintf(why, sizeof(why), "cannot read the sessions file %s: %s", u->cfg.sessions,
-			 strerror(errno));
+		         strerror(errno));
 		say(u, -errno, why);
 		return;
 	}

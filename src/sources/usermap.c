@@ -13,10 +13,7 @@
 
 #define QUOTE_MAX 64 /* bytes of a bad line quoted in the error */
 
-static void free_iface_rule(gpointer p)
-{
-	g_free(((struct iface_rule *)p)->glob);
-}
+static void free_iface_rule(gpointer p) { g_free(((struct iface_rule *)p)->glob); }
 
 void usermap_free_rules(GArray *ifr, GArray *pfx)
 {
@@ -40,7 +37,7 @@ static int words(char *s, char **w, int max)
 }
 
 int usermap_parse(struct users *u, const char *name, const char *buf, size_t len,
-		  GArray **iface_rules, GArray **prefix_rules)
+                  GArray **iface_rules, GArray **prefix_rules)
 {
 	GArray *ifr = g_array_new(FALSE, FALSE, sizeof(struct iface_rule));
 	GArray *pfx = g_array_new(FALSE, FALSE, sizeof(struct prefix_rule));
@@ -60,7 +57,7 @@ int usermap_parse(struct users *u, const char *name, const char *buf, size_t len
 			quote = text_clean(buf + pos, n, QUOTE_MAX);
 			pr_err("%s:%d: %s: '%s'", name, lineno,
 			       n > INPUT_LINE_MAX ? "a line longer than 4096 bytes"
-						  : "a NUL byte in the line",
+			                          : "a NUL byte in the line",
 			       quote);
 			g_free(quote);
 			goto fail;
@@ -94,7 +91,8 @@ int usermap_parse(struct users *u, const char *name, const char *buf, size_t len
 			g_free(quote);
 			goto fail;
 		} else {
-			struct iface_rule ir = {g_strdup(w[0]), users_intern(u, w[1], strlen(w[1]))};
+			struct iface_rule ir = {g_strdup(w[0]),
+			                        users_intern(u, w[1], strlen(w[1]))};
 
 			g_array_append_val(ifr, ir);
 		}

@@ -36,10 +36,7 @@ static guint addr_hash(gconstpointer p)
 	return (w[0] * 31 + w[1]) * 31 + (w[2] * 31 + w[3]) * 0x9e3779b1u;
 }
 
-static gboolean addr_equal(gconstpointer a, gconstpointer b)
-{
-	return !memcmp(a, b, 16);
-}
+static gboolean addr_equal(gconstpointer a, gconstpointer b) { return !memcmp(a, b, 16); }
 
 GHashTable *users_addr_table(void)
 {
@@ -53,9 +50,8 @@ bool users_parse_addr(const char *s, __u8 out[16], int *plen)
 	long len = -1;
 	struct in_addr a4;
 
-	if (strlen(s) >= sizeof(buf))
+	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
 		return false;
-	strcpy(buf, s);
 	slash = strchr(buf, '/');
 	if (slash) {
 		*slash++ = 0;
@@ -84,7 +80,7 @@ static bool prefix_has(const struct prefix_rule *r, const __u8 a[16])
 {
 	int full = r->plen / 8, rest = r->plen % 8;
 
-	if (memcmp(r->addr, a, full))
+	if (memcmp(r->addr, a, full) != 0)
 		return false;
 	return !rest || ((r->addr[full] ^ a[full]) & (0xff << (8 - rest))) == 0;
 }
@@ -117,8 +113,8 @@ static int set_writer(struct users *u, const char *name)
 		       errno ? strerror(errno) : "not in the password database");
 		return -EINVAL;
 	}
-	u->trust = (struct input_trust){.set = true, .uid = pw->pw_uid, .gid = pw->pw_gid,
-					.name = name};
+	u->trust =
+	    (struct input_trust){.set = true, .uid = pw->pw_uid, .gid = pw->pw_gid, .name = name};
 	return 0;
 }
 
@@ -143,7 +139,7 @@ struct users *users_new(const struct users_cfg *cfg)
 		struct stat st;
 		char why[512];
 		int fd = input_open("the OpenVPN status file", cfg->openvpn_status, &u->trust, &st,
-				    why, sizeof(why));
+		                    why, sizeof(why));
 
 		if (fd < 0) {
 			pr_err("%s%s", why,
@@ -189,10 +185,7 @@ void users_refresh(struct users *u)
 	openvpn_read(u);
 }
 
-unsigned users_gen(const struct users *u)
-{
-	return u->gen;
-}
+unsigned users_gen(const struct users *u) { return u->gen; }
 
 static const char *by_addr(struct users *u, const __u8 a[16])
 {
@@ -205,7 +198,8 @@ static const char *by_addr(struct users *u, const __u8 a[16])
 	if ((o = g_hash_table_lookup(u->ovpn, a)))
 		return o;
 	for (guint i = 0; u->prefix_rules && i < u->prefix_rules->len; i++) {
-		const struct prefix_rule *r = &g_array_index(u->prefix_rules, struct prefix_rule, i);
+		const struct prefix_rule *r =
+		    &g_array_index(u->prefix_rules, struct prefix_rule, i);
 
 		if ((!best || r->plen > best->plen) && prefix_has(r, a))
 			best = r;

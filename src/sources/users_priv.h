@@ -16,15 +16,15 @@
 struct session {
 	char *id;
 	const char *user;
-	int ifindex;     /* 0: the session shares its tunnel (OpenVPN) */
+	int ifindex; /* 0: the session shares its tunnel (OpenVPN) */
 	__u8 addr[2][16];
 	int naddr;
-	__u64 ended_ns;  /* CLOCK_MONOTONIC of the disconnect event, 0 while live */
+	__u64 ended_ns; /* CLOCK_MONOTONIC of the disconnect event, 0 while live */
 };
 
 struct prefix_rule {
 	__u8 addr[16];
-	int plen;        /* in bits over the 16-byte (IPv4-mapped) address */
+	int plen; /* in bits over the 16-byte (IPv4-mapped) address */
 	const char *user;
 };
 
@@ -37,10 +37,10 @@ struct iface_rule {
 struct events_file {
 	dev_t dev;
 	ino_t ino;
-	off_t off;           /* bytes consumed */
-	GString *partial;    /* the unterminated tail read so far (< INPUT_LINE_MAX) */
-	bool skipping;       /* inside an over-long line: dropped up to its newline */
-	int said;            /* what was last said about the file (an errno, 0: nothing) */
+	off_t off;        /* bytes consumed */
+	GString *partial; /* the unterminated tail read so far (< INPUT_LINE_MAX) */
+	bool skipping;    /* inside an over-long line: dropped up to its newline */
+	int said;         /* what was last said about the file (an errno, 0: nothing) */
 };
 
 struct users {
@@ -50,16 +50,16 @@ struct users {
 	GStringChunk *strings; /* every user name, cleaned and interned */
 	GHashTable *interned;
 	/* sessions */
-	GHashTable *sessions;  /* id -> struct session (owned) */
+	GHashTable *sessions;   /* id -> struct session (owned) */
 	GHashTable *by_ifindex; /* ifindex -> struct session */
-	GHashTable *by_addr;   /* 16-byte address -> struct session */
-	GQueue ended;          /* struct ended, oldest disconnect first */
-	__u64 netns;           /* inode of our network namespace (0: unknown) */
+	GHashTable *by_addr;    /* 16-byte address -> struct session */
+	GQueue ended;           /* struct ended, oldest disconnect first */
+	__u64 netns;            /* inode of our network namespace (0: unknown) */
 	struct events_file ev;
 	unsigned long ev_malformed, ev_foreign;
 	bool said_malformed, said_foreign, said_no_netns;
 	/* OpenVPN status */
-	GHashTable *ovpn;      /* 16-byte address -> user */
+	GHashTable *ovpn; /* 16-byte address -> user */
 	struct timespec ovpn_mtime;
 	off_t ovpn_size;
 	ino_t ovpn_ino;
@@ -100,7 +100,7 @@ void openvpn_read(struct users *u);
 /* usermap.c */
 /* Parse a mapping file's text; name is for messages. 0, or -EINVAL with one line said. */
 int usermap_parse(struct users *u, const char *name, const char *buf, size_t len,
-		  GArray **iface_rules, GArray **prefix_rules);
+                  GArray **iface_rules, GArray **prefix_rules);
 void usermap_free_rules(GArray *iface_rules, GArray *prefix_rules);
 
 #endif

@@ -19,23 +19,29 @@ bool proto_has_ports(__u8 proto)
 	       proto == IPPROTO_SCTP;
 }
 
-bool proto_is_icmp(__u8 proto)
-{
-	return proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
-}
+bool proto_is_icmp(__u8 proto) { return proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6; }
 
 const char *proto_name(__u8 proto, char *buf)
 {
 	switch (proto) {
-	case IPPROTO_TCP: return "tcp";
-	case IPPROTO_UDP: return "udp";
-	case IPPROTO_ICMP: return "icmp";
-	case IPPROTO_ICMPV6: return "icmp6";
-	case IPPROTO_SCTP: return "sctp";
-	case IPPROTO_UDPLITE: return "udpl";
-	case IPPROTO_GRE: return "gre";
-	case IPPROTO_ESP: return "esp";
-	case IPPROTO_AH: return "ah";
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	case IPPROTO_ICMPV6:
+		return "icmp6";
+	case IPPROTO_SCTP:
+		return "sctp";
+	case IPPROTO_UDPLITE:
+		return "udpl";
+	case IPPROTO_GRE:
+		return "gre";
+	case IPPROTO_ESP:
+		return "esp";
+	case IPPROTO_AH:
+		return "ah";
 	}
 	snprintf(buf, 8, "%u", proto);
 	return buf;
@@ -90,15 +96,9 @@ void fmt_si(double v, char *buf, size_t len)
 		snprintf(buf, len, "%.0f%c", v, units[u]);
 }
 
-const char *dir_name(int dir)
-{
-	return dir == DIR_INGRESS ? "ingress" : "egress";
-}
+const char *dir_name(int dir) { return dir == DIR_INGRESS ? "ingress" : "egress"; }
 
-const char *dir_short(int dir)
-{
-	return dir == DIR_INGRESS ? "in" : "out";
-}
+const char *dir_short(int dir) { return dir == DIR_INGRESS ? "in" : "out"; }
 
 void json_str(FILE *out, const char *s)
 {
@@ -177,9 +177,8 @@ void out_errors_say(const struct out_errors *e, const char *what)
 {
 	if (e->count)
 		pr_warn("%s: %llu report%s not written whole, the last for: %s", what,
-			(unsigned long long)e->count, e->count == 1 ? "" : "s", strerror(-e->last));
+		        (unsigned long long)e->count, e->count == 1 ? "" : "s", strerror(-e->last));
 }
-
 
 /* An interface name as a zone (fe80::1%eth0): what the kernel allows in a name. */
 static bool zone_ok(const char *z)

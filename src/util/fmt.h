@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include "flow.h"
 
-#define ADDR_STRLEN 46   /* INET6_ADDRSTRLEN */
+#define ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
 #define ENDPOINT_STRLEN 64
 
 /* Whether the protocol has ports (TCP, UDP, UDP-Lite, SCTP) or ICMP type/code. */

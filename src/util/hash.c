@@ -24,22 +24,13 @@ guint hash_words(const void *p, size_t nwords)
 
 _Static_assert(sizeof(struct flow_key) % 4 == 0, "flow_key is whole 32-bit words");
 
-guint flow_key_hash(gconstpointer key)
-{
-	return hash_words(key, sizeof(struct flow_key) / 4);
-}
+guint flow_key_hash(gconstpointer key) { return hash_words(key, sizeof(struct flow_key) / 4); }
 
 gboolean flow_key_equal(gconstpointer a, gconstpointer b)
 {
 	return !memcmp(a, b, sizeof(struct flow_key));
 }
 
-guint addr16_hash(gconstpointer addr)
-{
-	return hash_words(addr, 4);
-}
+guint addr16_hash(gconstpointer addr) { return hash_words(addr, 4); }
 
-gboolean addr16_equal(gconstpointer a, gconstpointer b)
-{
-	return !memcmp(a, b, 16);
-}
+gboolean addr16_equal(gconstpointer a, gconstpointer b) { return !memcmp(a, b, 16); }

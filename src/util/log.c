@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,15 +11,9 @@
 static enum log_level level = LOG_LVL_INFO;
 static int journal = -1; /* -1: not decided yet */
 
-void log_set_level(enum log_level lvl)
-{
-	level = lvl;
-}
+void log_set_level(enum log_level lvl) { level = lvl; }
 
-enum log_level log_get_level(void)
-{
-	return level;
-}
+enum log_level log_get_level(void) { return level; }
 
 /* Whether stderr is the journal's stream: JOURNAL_STREAM is "DEV:INODE" of it. */
 static int stderr_is_journal(void)
@@ -26,8 +21,17 @@ static int stderr_is_journal(void)
 	const char *js = getenv("JOURNAL_STREAM");
 	unsigned long long dev, ino;
 	struct stat st;
+	char *end;
 
-	if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st))
+	if (!js)
+		return 0;
+	errno = 0;
+	dev = strtoull(js, &end, 10);
+	if (errno || end == js || *end != ':')
+		return 0;
+	js = end + 1;
+	ino = strtoull(js, &end, 10);
+	if (errno || end == js || *end || fstat(STDERR_FILENO, &st))
 		return 0;
 	return st.st_dev == dev && st.st_ino == ino;
 }
@@ -42,7 +46,7 @@ void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 	if (journal < 0)
 		journal = stderr_is_journal();
 	p = journal ? snprintf(line, sizeof(line), "<%d>tunflow: ", lvl)
-		    : snprintf(line, sizeof(line), "tunflow: ");
+	            : snprintf(line, sizeof(line), "tunflow: ");
 	n = vsnprintf(line + p, sizeof(line) - p - 1, fmt, ap);
 	if (n < 0)
 		return;
@@ -75,7 +79,4 @@ static int libbpf_print(enum libbpf_print_level l, const char *fmt, va_list ap)
 	return vfprintf(stderr, fmt, ap);
 }
 
-void log_init(void)
-{
-	libbpf_set_print(libbpf_print);
-}
+void log_init(void) { libbpf_set_print(libbpf_print); }

@@ -21,27 +21,21 @@ struct lru_node {
 };
 
 struct lru {
-	struct lru_node head;         /* head.next: least recently touched */
+	struct lru_node head; /* head.next: least recently touched */
 	size_t n;
-	__u64 epoch;                  /* of touches now */
-	__u64 sorted;                 /* the epoch whose run was sorted last, plus one */
+	__u64 epoch;  /* of touches now */
+	__u64 sorted; /* the epoch whose run was sorted last, plus one */
 };
 
 /* When the entry was last active (its last packet): smaller is idle longer. */
 typedef __u64 (*lru_last)(const struct lru_node *x);
 
-#define lru_entry(node, type, member) ((type *)((char *)(node) - offsetof(type, member)))
+#define lru_entry(node, type, member) ((type *)((char *)(node)-offsetof(type, member)))
 
 void lru_init(struct lru *l);
 /* Touches from now on belong to a new epoch. */
-static inline void lru_next_epoch(struct lru *l)
-{
-	l->epoch++;
-}
-static inline bool lru_linked(const struct lru_node *x)
-{
-	return x->next != NULL;
-}
+static inline void lru_next_epoch(struct lru *l) { l->epoch++; }
+static inline bool lru_linked(const struct lru_node *x) { return x->next != NULL; }
 /* Put x (linked or not) at the tail, in the current epoch. */
 void lru_touch(struct lru *l, struct lru_node *x);
 /* Take x out of the list, if it is in. */

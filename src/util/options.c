@@ -15,8 +15,7 @@
 /* A value quoted in a message: at most this many bytes of it, cleaned. */
 #define QUOTE_MAX 200
 
-static int bad(char *err, size_t errlen, const struct opt *o, const char *want,
-	       const char *value)
+static int bad(char *err, size_t errlen, const struct opt *o, const char *want, const char *value)
 {
 	char *q = text_clean(value, strlen(value), QUOTE_MAX);
 
@@ -38,12 +37,13 @@ static void word_list(const struct opt_word *w, char *buf, size_t len)
 			continue;
 		k++;
 		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", p->word,
-			 k == n ? "" : k == n - 1 ? " or " : ", ");
+		         k == n       ? ""
+		         : k == n - 1 ? " or "
+		                      : ", ");
 	}
 }
 
-int opt_check(const struct opt *o, const char *value, union opt_value *v, char *err,
-	      size_t errlen)
+int opt_check(const struct opt *o, const char *value, union opt_value *v, char *err, size_t errlen)
 {
 	char want[160], *end;
 	struct hostport hp;
@@ -57,8 +57,8 @@ int opt_check(const struct opt *o, const char *value, union opt_value *v, char *
 	case OPT_SECONDS:
 		errno = 0;
 		v->seconds = strtod(value, &end);
-		if (errno || end == value || *end || !isfinite(v->seconds) ||
-		    v->seconds < o->min || v->seconds > o->max) {
+		if (errno || end == value || *end || !isfinite(v->seconds) || v->seconds < o->min ||
+		    v->seconds > o->max) {
 			snprintf(want, sizeof(want), "seconds from %g to %g", o->min, o->max);
 			return bad(err, errlen, o, want, value);
 		}
@@ -69,7 +69,7 @@ int opt_check(const struct opt *o, const char *value, union opt_value *v, char *
 		if (errno || end == value || *end || *value < '0' || *value > '9' ||
 		    v->uint < o->min || v->uint > o->max) {
 			snprintf(want, sizeof(want), "a whole number from %.0f to %.0f", o->min,
-				 o->max);
+			         o->max);
 			return bad(err, errlen, o, want, value);
 		}
 		return 0;
@@ -112,10 +112,18 @@ const struct opt *opt_find(const struct opt *tab, size_t n, const char *long_nam
 static void store_uint(void *field, size_t size, unsigned long long u)
 {
 	switch (size) {
-	case 1: *(uint8_t *)field = u; break;
-	case 2: *(uint16_t *)field = u; break;
-	case 4: *(uint32_t *)field = u; break;
-	case 8: *(uint64_t *)field = u; break;
+	case 1:
+		*(uint8_t *)field = u;
+		break;
+	case 2:
+		*(uint16_t *)field = u;
+		break;
+	case 4:
+		*(uint32_t *)field = u;
+		break;
+	case 8:
+		*(uint64_t *)field = u;
+		break;
 	}
 }
 
@@ -223,7 +231,7 @@ static GString *help_text(const struct opt *o)
 			p += 9;
 		} else if (!strncmp(p, "{range}", 7)) {
 			g_string_append_printf(s, o->kind == OPT_UINT ? "%.0f to %.0f" : "%g to %g",
-					       o->min, o->max);
+			                       o->min, o->max);
 			p += 7;
 		} else {
 			g_string_append_c(s, *p++);
@@ -282,7 +290,7 @@ static void usage_line(FILE *out, const struct opt *o)
 }
 
 void opt_usage(FILE *out, const struct opt *tab, size_t n, const char *const *groups,
-	       size_t ngroups)
+               size_t ngroups)
 {
 	for (size_t g = 0; g < ngroups; g++) {
 		fprintf(out, "%s%s:\n", g ? "\n" : "", groups[g]);

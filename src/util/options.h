@@ -33,22 +33,21 @@ struct opt_word {
 };
 
 struct opt {
-	const char *name;   /* long name, without "--" */
-	char letter;        /* short letter, 0 for none */
-	const char *arg;    /* argument name in --help ("SEC"); NULL for flags and actions */
+	const char *name; /* long name, without "--" */
+	char letter;      /* short letter, 0 for none */
+	const char *arg;  /* argument name in --help ("SEC"); NULL for flags and actions */
 	enum opt_kind kind;
-	size_t off, size;   /* the field it sets in the target (OPT_FIELD) */
-	double min, max;    /* OPT_SECONDS, OPT_UINT */
+	size_t off, size;             /* the field it sets in the target (OPT_FIELD) */
+	double min, max;              /* OPT_SECONDS, OPT_UINT */
 	const struct opt_word *words; /* OPT_WORD, ending with {NULL} */
-	const char *want;   /* OPT_HOSTPORT, OPT_COLLECTOR: what the error says it wants */
-	const char *def;    /* default, as a value the check accepts; NULL: zero */
+	const char *want; /* OPT_HOSTPORT, OPT_COLLECTOR: what the error says it wants */
+	const char *def;  /* default, as a value the check accepts; NULL: zero */
 	/* One line (wrapped when long); "{default}" becomes def, "{range}" "MIN to MAX". */
 	const char *help;
-	int group;          /* index into the group names given to options_usage() */
+	int group; /* index into the group names given to options_usage() */
 	/* After the check (and the store, if size): more to do with the value. 0, or
 	 * -EINVAL with the message written to err. */
-	int (*set)(const struct opt *o, const char *value, void *target, char *err,
-		   size_t errlen);
+	int (*set)(const struct opt *o, const char *value, void *target, char *err, size_t errlen);
 };
 
 #define OPT_FIELD(type, member) offsetof(type, member), sizeof(((type *)0)->member)
@@ -67,8 +66,7 @@ union opt_value {
 
 /* Check value for o: 0 with *v filled, or -EINVAL with the one-line message (without
  * "tunflow: ") in err, e.g. "--interval wants seconds from 0.05 to 3600, not '0'". */
-int opt_check(const struct opt *o, const char *value, union opt_value *v, char *err,
-	      size_t errlen);
+int opt_check(const struct opt *o, const char *value, union opt_value *v, char *err, size_t errlen);
 /* The option named long_name in the table (n entries), or NULL. */
 const struct opt *opt_find(const struct opt *tab, size_t n, const char *long_name);
 /* Check value and store it in target, then o->set. 0 or -EINVAL with err written. */
@@ -86,6 +84,6 @@ int opt_index_of(const struct opt *tab, size_t n, int getopt_ret);
 /* The OPTIONS part of --help: groups in order, each "NAME:" then its options, one line
  * each ("  -x, --exclude PATTERN  help"), wrapped at 88 columns. */
 void opt_usage(FILE *out, const struct opt *tab, size_t n, const char *const *groups,
-	       size_t ngroups);
+               size_t ngroups);
 
 #endif

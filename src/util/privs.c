@@ -18,9 +18,9 @@ static const struct {
 	cap_value_t cap;
 	const char *name, *why;
 } needed[] = {
-	{CAP_BPF, "CAP_BPF", "loading programs and maps needs CAP_BPF"},
-	{CAP_PERFMON, "CAP_PERFMON", "the verifier refuses tunflow's programs without CAP_PERFMON"},
-	{CAP_NET_ADMIN, "CAP_NET_ADMIN", "attaching to interfaces needs CAP_NET_ADMIN"},
+    {CAP_BPF, "CAP_BPF", "loading programs and maps needs CAP_BPF"},
+    {CAP_PERFMON, "CAP_PERFMON", "the verifier refuses tunflow's programs without CAP_PERFMON"},
+    {CAP_NET_ADMIN, "CAP_NET_ADMIN", "attaching to interfaces needs CAP_NET_ADMIN"},
 };
 #define NNEEDED (sizeof(needed) / sizeof(needed[0]))
 
@@ -53,7 +53,9 @@ int check_privileges(void)
 			continue;
 		k++;
 		g_string_append_printf(names, "%s%s", needed[i].name,
-				       k == missing ? "" : k == missing - 1 ? " and " : ", ");
+		                       k == missing       ? ""
+		                       : k == missing - 1 ? " and "
+		                                          : ", ");
 		g_string_append_printf(why, "%s%s", k > 1 ? "; " : "", needed[i].why);
 	}
 	if (missing == NNEEDED) {
@@ -145,12 +147,13 @@ int privs_drop(const char *user)
 		pr_err("cannot give up capabilities: %s", strerror(-err));
 		goto out;
 	}
-	if (pw && (initgroups(pw->pw_name, pw->pw_gid) ||
-		   setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) ||
-		   setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid))) {
+	if (pw &&
+	    (initgroups(pw->pw_name, pw->pw_gid) || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) ||
+	     setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid))) {
 		err = -errno;
 		pr_err("--user %s: cannot become that user: %s (needs CAP_SETUID and "
-		       "CAP_SETGID, or root)", name, strerror(-err));
+		       "CAP_SETGID, or root)",
+		       name, strerror(-err));
 		goto out;
 	}
 	err = set_kept();

@@ -26,11 +26,11 @@ unsigned long rlimit_nofile_raise(void)
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl)) {
 			pr_debug("descriptor limit stays %llu: %s", (unsigned long long)old,
-				 strerror(errno));
+			         strerror(errno));
 			return old;
 		}
 		pr_debug("descriptor limit raised from %llu to %llu", (unsigned long long)old,
-			 (unsigned long long)rl.rlim_max);
+		         (unsigned long long)rl.rlim_max);
 	}
 	return rlimit_nofile();
 }

@@ -57,8 +57,7 @@ bool text_unsafe(long cp)
 	       (cp >= 0x2066 && cp <= 0x2069);
 }
 
-size_t text_piece(const char *s, size_t n, size_t *used, char esc[TEXT_ESC_MAX],
-		  const char **piece)
+size_t text_piece(const char *s, size_t n, size_t *used, char esc[TEXT_ESC_MAX], const char **piece)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t len, out = 0;

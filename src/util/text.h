@@ -42,6 +42,6 @@ bool text_unsafe(long cp);
  * value is its length) or written to esc (the escape, its length returned, *piece set
  * to esc). */
 size_t text_piece(const char *s, size_t n, size_t *used, char esc[TEXT_ESC_MAX],
-		  const char **piece);
+                  const char **piece);
 
 #endif

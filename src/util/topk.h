@@ -13,9 +13,9 @@
 typedef int (*topk_cmp)(const void *a, const void *b);
 
 struct topk {
-	void *items;   /* room for k items of size bytes */
+	void *items; /* room for k items of size bytes */
 	size_t size, k;
-	size_t n;      /* items kept so far, at most k */
+	size_t n; /* items kept so far, at most k */
 	topk_cmp cmp;
 };
 
