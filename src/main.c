@@ -49,7 +49,7 @@ static int plug(struct pipeline *p, struct sink *s)
 }
 
 /* Every sink the options ask for, in the order they get each report: adding an output
- * is one line here. 0 or -1, with the reason said. */
+ * is one statement here. 0 or -1, with the reason said. */
 static int add_sinks(struct pipeline *p, struct config *c)
 {
 	struct metrics_cfg mc = {.addr = c->metrics,
@@ -58,8 +58,11 @@ static int add_sinks(struct pipeline *p, struct config *c)
 	                         .user_idle_s = c->metrics_user_idle};
 
 	c->ipfix.uniflow = c->rec.uniflow;
-	if (plug(p, stdout_sink(c)) || (c->ipfix.collector && plug(p, ipfix_sink_new(&c->ipfix))) ||
-	    (c->metrics && plug(p, metrics_sink_new(&mc))))
+	if (plug(p, stdout_sink(c)))
+		return -1;
+	if (c->ipfix.collector && plug(p, ipfix_sink_new(&c->ipfix)))
+		return -1;
+	if (c->metrics && plug(p, metrics_sink_new(&mc)))
 		return -1;
 	return 0;
 }
@@ -103,6 +106,15 @@ static int cleanup_only(const char *ifname)
 		return EXIT_FAIL;
 	pr_info("removed %d tunflow filter%s from %s", n, n == 1 ? "" : "s", ifname);
 	return EXIT_OK;
+}
+
+/* What the output would have said last, on stderr: totals and every loss counter. */
+static void summary(const struct pipeline *p)
+{
+	pr_err("final: %llu packets, %llu bytes in %llu flows", (unsigned long long)p->packets,
+	       (unsigned long long)p->bytes, (unsigned long long)p->flows);
+	if (p->last.counters)
+		print_losses(stderr, "tunflow: not in flows:", &p->last);
 }
 
 /* What main() starts, and how far it got: stop() undoes exactly that much. */
@@ -182,7 +194,7 @@ static void stop(struct app *a, enum loop_stop why, struct sink *failed, int err
 			       strerror(-err));
 		else
 			pr_err("stopped: the terminal went away (hang-up)");
-		pipeline_summary(&a->p, stderr);
+		summary(&a->p);
 	}
 	if (a->piped)
 		pipeline_free(&a->p);

@@ -86,7 +86,7 @@ static bool wait_for_session(struct pipeline *p, const struct flow *f, __u64 now
 {
 	struct iface_total *acc;
 
-	if (f->end || !p->users || !users_enabled(p->users) ||
+	if (f->end || !users_follow_sessions(p->users) ||
 	    users_has_session(p->users, f->key.ifindex))
 		return false;
 	acc = g_hash_table_lookup(p->ifacc, GINT_TO_POINTER(f->key.ifindex));
@@ -96,7 +96,8 @@ static bool wait_for_session(struct pipeline *p, const struct flow *f, __u64 now
 /* Give every flow whose user is unknown a fresh look when the sources changed; hold the
  * ones that should wait for their session, release them (reported now, with all they
  * added while held) once it is known or they waited long enough. */
-static void attribute(struct pipeline *p, struct flow **flows, size_t n, __u64 gen_now, __u64 now)
+static void attribute(struct pipeline *p, struct flow **flows, size_t n, __u64 gen_now, __u64 now,
+                      bool final)
 {
 	unsigned gen;
 
@@ -110,9 +111,10 @@ static void attribute(struct pipeline *p, struct flow **flows, size_t n, __u64 g
 			f->user = users_lookup(p->users, &f->key, iface_name(f->key.ifindex));
 			f->user_gen = gen;
 		}
-		if (!f->user && !f->held && f->gen == gen_now && wait_for_session(p, f, now)) {
+		if (!final && !f->user && !f->held && f->gen == gen_now &&
+		    wait_for_session(p, f, now)) {
 			f->held = true;
-		} else if (f->held && (f->user || !wait_for_session(p, f, now))) {
+		} else if (f->held && (final || f->user || !wait_for_session(p, f, now))) {
 			f->held = false;
 			f->gen = gen_now;
 		}
@@ -200,7 +202,7 @@ static void describe(struct pipeline *p, struct report *r, __u64 now, bool final
 	size_t nall;
 
 	all = flowtab_list(p->ft, &nall);
-	attribute(p, all, nall, r->gen, now);
+	attribute(p, all, nall, r->gen, now, final);
 	g_ptr_array_set_size(p->shown, 0);
 	for (size_t i = 0; i < nall; i++)
 		if (!all[i]->held)
@@ -288,15 +290,6 @@ int pipeline_harvest(struct pipeline *p, bool final, const int *gone_if, size_t 
 	forget(p, gone_if, ngone, now);
 	free(gone);
 	return err;
-}
-
-void pipeline_summary(const struct pipeline *p, FILE *out)
-{
-	fprintf(out, "tunflow: final: %llu packets, %llu bytes in %llu flows\n",
-	        (unsigned long long)p->packets, (unsigned long long)p->bytes,
-	        (unsigned long long)p->flows);
-	if (p->last.counters)
-		print_losses(out, "tunflow: not in flows:", &p->last);
 }
 
 void pipeline_free(struct pipeline *p)

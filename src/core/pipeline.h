@@ -12,7 +12,8 @@
 #include <stddef.h>
 #include <glib.h>
 #include "core/records.h"
-#include "sinks/sink.h"
+#include <stdio.h>
+#include "core/report.h"
 
 struct datapath;
 struct ifwatch;
@@ -62,8 +63,6 @@ void pipeline_start(struct pipeline *p);
  * whose output failed for good, with *failed set to it. */
 int pipeline_harvest(struct pipeline *p, bool final, const int *gone, size_t ngone,
                      struct sink **failed);
-/* "final: ..." totals and every loss counter, as of the latest harvest, on out. */
-void pipeline_summary(const struct pipeline *p, FILE *out);
 /* Close every sink, last added first, and free. */
 void pipeline_free(struct pipeline *p);
 

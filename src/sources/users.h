@@ -51,6 +51,8 @@ const char *users_of_iface(struct users *u, int ifindex, const char *ifname);
  * said once on stderr, then only counted here). */
 unsigned long users_malformed_lines(const struct users *u);
 /* Whether a session (a connect line) for interface ifindex has been read. */
+/* Whether session events are being followed (the events file exists and is read). */
+bool users_follow_sessions(const struct users *u);
 bool users_has_session(struct users *u, int ifindex);
 /* An interface is gone: its session binding goes with it. */
 void users_iface_gone(struct users *u, int ifindex);

@@ -70,6 +70,7 @@ struct users {
 	GArray *iface_rules, *prefix_rules;
 };
 
+/* users_fields.c */
 /* A user name from outside: cleaned (text_clean, TEXT_NAME_MAX) and interned. */
 const char *users_intern(struct users *u, const char *s, size_t len);
 GHashTable *users_addr_table(void);
