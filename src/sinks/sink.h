@@ -9,7 +9,6 @@
 #include "core/report.h"
 #include "sources/ifwatch.h"
 
-
 /* The start of every sink that writes a stream (table, JSON, CSV). stream_sink_init()
  * names it and has the loop watch the stream for its reader going away (a pipe's reader
  * exits, a terminal hangs up) even while nothing is written. */
