@@ -436,10 +436,18 @@ struct metrics *metrics_start(const struct metrics_cfg *cfg)
 	unsigned long nofile = rlimit_nofile();
 	struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}};
 
-	if (parse_hostport(cfg->addr, "127.0.0.1", &ss)) {
+	struct hostport hp;
+
+	if (hostport_parse(cfg->addr, "127.0.0.1", &hp) || hostport_resolve(&hp, &ss)) {
 		char *a = text_clean(cfg->addr, strlen(cfg->addr), 64);
 
-		pr_err("--metrics wants PORT, ADDRESS:PORT or [IPV6]:PORT, not '%s'", a);
+		if (hostport_parse(cfg->addr, "127.0.0.1", &hp))
+			pr_err("--metrics wants PORT, ADDRESS:PORT or [IPV6]:PORT, not '%s'", a);
+		else
+			pr_err(
+			    "--metrics %s: cannot resolve the address; give an address or a name "
+			    "this host resolves",
+			    a);
 		g_free(a);
 		return NULL;
 	}
