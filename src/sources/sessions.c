@@ -4,7 +4,14 @@
  * percent-encoded (every byte outside printable ASCII, '%' and '\' is "%HH"), so no
  * value can make a second field or line. Read incrementally: each harvest reads only
  * what was appended since the last (at most EVENTS_READ_MAX), and an over-long line is
- * skipped once, never re-read. */
+ * skipped once, never re-read.
+ *
+ * The hook compacts the file (scripts/tunflow-session-hook: the connect lines of the
+ * open sessions, renamed over it). A replaced or truncated file is replayed from its
+ * start over the sessions already known: each connect line replaces its session, and
+ * once the replay has caught up, a session the new file no longer holds ends as if it
+ * had disconnected then (it lingers, then goes). Nothing open is forgotten, and no
+ * session is held twice (sessions are keyed by id). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -286,6 +293,41 @@ void sessions_feed(struct users *u, const char *buf, size_t n, off_t at)
 	}
 }
 
+void sessions_replay(struct users *u, ino_t ino, dev_t dev, off_t size)
+{
+	struct events_file *e = &u->ev;
+	GHashTableIter it;
+	gpointer s;
+
+	g_hash_table_iter_init(&it, u->sessions);
+	while (g_hash_table_iter_next(&it, NULL, &s))
+		((struct session *)s)->stale = true;
+	e->ino = ino;
+	e->dev = dev;
+	e->off = 0;
+	e->skipping = false;
+	e->replaying = true;
+	e->replay_end = size;
+	g_string_truncate(e->partial, 0);
+	u->gen++;
+}
+
+void sessions_replayed(struct users *u)
+{
+	struct events_file *e = &u->ev;
+	__u64 now = now_ns(CLOCK_MONOTONIC);
+	GHashTableIter it;
+	gpointer s;
+
+	if (!e->replaying || e->off < e->replay_end)
+		return;
+	e->replaying = false;
+	g_hash_table_iter_init(&it, u->sessions);
+	while (g_hash_table_iter_next(&it, NULL, &s))
+		if (((struct session *)s)->stale)
+			sessions_end(u, s, now);
+}
+
 void sessions_read(struct users *u)
 {
 	struct events_file *e = &u->ev;
@@ -312,16 +354,8 @@ void sessions_read(struct users *u)
 	if (e->said && e->said != -ENOENT)
 		say(u, 0, NULL);
 	e->said = 0;
-	if (st.st_ino != e->ino || st.st_dev != e->dev || st.st_size < e->off) {
-		/* a new or truncated file: start over */
-		sessions_clear(u);
-		e->ino = st.st_ino;
-		e->dev = st.st_dev;
-		e->off = 0;
-		e->skipping = false;
-		g_string_truncate(e->partial, 0);
-		u->gen++;
-	}
+	if (st.st_ino != e->ino || st.st_dev != e->dev || st.st_size < e->off)
+		sessions_replay(u, st.st_ino, st.st_dev, st.st_size);
 	buf = g_malloc(EVENTS_READ_MAX);
 	n = pread(fd, buf, EVENTS_READ_MAX, e->off);
 	if (n > 0) {
@@ -330,4 +364,5 @@ void sessions_read(struct users *u)
 	}
 	g_free(buf);
 	close(fd);
+	sessions_replayed(u);
 }
