@@ -43,6 +43,10 @@ struct events_file {
 	bool skipping;    /* inside an over-long line: dropped up to its newline */
 	bool replaying;   /* reading a replaced (compacted) file up to replay_end */
 	off_t replay_end;
+	/* the last bytes consumed: a file replaced by one that reuses the inode number
+	 * (ext4 does, at once) no longer holds them there */
+	char tail[64];
+	size_t taillen;
 	int said; /* what was last said about the file (an errno, 0: nothing) */
 };
 

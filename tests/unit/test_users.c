@@ -285,6 +285,16 @@ static void test_replay(void)
 	sessions_expire(u, now_ns(CLOCK_MONOTONIC) + 11000000000ull);
 	CHECK_STR("replay: then a disconnect ends it", ADDR("192.0.2.1"), NULL);
 	CHECK_STR("replay: dan stays", ADDR("192.0.2.4"), "dan");
+	/* replaced by a file with the same inode number (ext4 reuses a freed one at once):
+	 * rewritten in place here, longer than what was read */
+	put(path, "connect\tid=d\tuser=dan\taddr=192.0.2.4\tnetns=42\n"
+	          "connect\tid=e\tuser=eve\taddr=192.0.2.5\tnetns=42\n"
+	          "connect\tid=f\tuser=fox\taddr=192.0.2.6\tnetns=42\n");
+	users_refresh(u);
+	CHECK_INT("same inode: replayed, nothing malformed", users_malformed_lines(u), 0);
+	CHECK_STR("same inode: a session before the old offset", ADDR("192.0.2.5"), "eve");
+	CHECK_STR("same inode: and after", ADDR("192.0.2.6"), "fox");
+	CHECK_STR("same inode: dan still", ADDR("192.0.2.4"), "dan");
 	users_free(u);
 	unlink(path);
 	rmdir(dir);
