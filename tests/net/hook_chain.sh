@@ -76,11 +76,21 @@ check "missing chained script: said" "$(cat "$TMP/err6")" \
 	"tunflow-session-hook: TUNFLOW_HOOK_CHAIN=$TMP/missing is not an executable file: exiting 126"
 check "every event recorded once" "$(grep -c . "$S")" 4
 
+# README's wrapper for ocserv, which has no setenv: the same, through exec
+printf '#!/bin/sh\nTUNFLOW_HOOK_CHAIN=%s exec %s "$@"\n' "$TMP/theirs" "$HOOK" >"$TMP/wrapper"
+chmod 755 "$TMP/wrapper"
+ip netns exec "$A" env -i PATH="$PATH" TUNFLOW_SESSIONS="$S" REASON=connect ID=8 USERNAME=wendy \
+	CHAIN_DIR="$TMP" CHAIN_EXIT=1 "$TMP/wrapper" </dev/null >"$TMP/out8" 2>&1
+check "README's wrapper: the chained script's 1" "$?" 1
+check "README's wrapper: recorded, its output" "$(grep -c $'\tid=ocserv:8\tuser=wendy\t' "$S"):$(cat "$TMP/out8")" \
+	"1:theirs out 
+theirs err"
+
 # OpenVPN: an event the hook does not record (up) still runs the chained script
 ip netns exec "$A" env -i PATH="$PATH" TUNFLOW_SESSIONS="$S" script_type=up CHAIN_DIR="$TMP" \
 	CHAIN_EXIT=3 TUNFLOW_HOOK_CHAIN="$TMP/theirs" sh "$HOOK" tun0 </dev/null >"$TMP/out7" 2>&1
 check "OpenVPN up: the chained script's status" "$?" 3
 check "OpenVPN up: nothing recorded, the script's output only" "$(grep -c . "$S"):$(cat "$TMP/out7")" \
-	"4:theirs out tun0
+	"5:theirs out tun0
 theirs err"
 finish
