@@ -4,7 +4,16 @@
  * percent-encoded (every byte outside printable ASCII, '%' and '\' is "%HH"), so no
  * value can make a second field or line. Read incrementally: each harvest reads only
  * what was appended since the last (at most EVENTS_READ_MAX), and an over-long line is
- * skipped once, never re-read. */
+ * skipped once, never re-read.
+ *
+ * The hook compacts the file (scripts/tunflow-session-hook: the connect lines of the
+ * open sessions, renamed over it). A replaced or truncated file is replayed from its
+ * start over the sessions already known: each connect line replaces its session, and
+ * once the replay has caught up, a session the new file no longer holds ends as if it
+ * had disconnected then (it lingers, then goes). Nothing open is forgotten, and no
+ * session is held twice (sessions are keyed by id). A file is known replaced by its
+ * inode, or, as ext4 hands a freed inode number to the next new file at once, by no
+ * longer holding the last bytes read just before where reading stopped. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -286,6 +295,69 @@ void sessions_feed(struct users *u, const char *buf, size_t n, off_t at)
 	}
 }
 
+void sessions_replay(struct users *u, ino_t ino, dev_t dev, off_t size)
+{
+	struct events_file *e = &u->ev;
+	GHashTableIter it;
+	gpointer s;
+
+	g_hash_table_iter_init(&it, u->sessions);
+	while (g_hash_table_iter_next(&it, NULL, &s))
+		((struct session *)s)->stale = true;
+	e->ino = ino;
+	e->dev = dev;
+	e->off = 0;
+	e->skipping = false;
+	e->replaying = true;
+	e->replay_end = size;
+	e->taillen = 0;
+	g_string_truncate(e->partial, 0);
+	u->gen++;
+}
+
+void sessions_replayed(struct users *u)
+{
+	struct events_file *e = &u->ev;
+	__u64 now = now_ns(CLOCK_MONOTONIC);
+	GHashTableIter it;
+	gpointer s;
+
+	if (!e->replaying || e->off < e->replay_end)
+		return;
+	e->replaying = false;
+	g_hash_table_iter_init(&it, u->sessions);
+	while (g_hash_table_iter_next(&it, NULL, &s))
+		if (((struct session *)s)->stale)
+			sessions_end(u, s, now);
+}
+
+/* Whether the file still holds, just before the offset, the bytes last consumed. */
+static bool same_tail(struct events_file *e, int fd)
+{
+	char b[sizeof(e->tail)];
+
+	return !e->taillen ||
+	       (pread(fd, b, e->taillen, e->off - (off_t)e->taillen) == (ssize_t)e->taillen &&
+	        !memcmp(b, e->tail, e->taillen));
+}
+
+/* Remember the last bytes of the n just consumed (after those remembered before). */
+static void keep_tail(struct events_file *e, const char *buf, size_t n)
+{
+	const size_t cap = sizeof(e->tail);
+	size_t keep;
+
+	if (n >= cap) {
+		memcpy(e->tail, buf + n - cap, cap);
+		e->taillen = cap;
+		return;
+	}
+	keep = e->taillen < cap - n ? e->taillen : cap - n;
+	memmove(e->tail, e->tail + e->taillen - keep, keep);
+	memcpy(e->tail + keep, buf, n);
+	e->taillen = keep + n;
+}
+
 void sessions_read(struct users *u)
 {
 	struct events_file *e = &u->ev;
@@ -312,22 +384,16 @@ void sessions_read(struct users *u)
 	if (e->said && e->said != -ENOENT)
 		say(u, 0, NULL);
 	e->said = 0;
-	if (st.st_ino != e->ino || st.st_dev != e->dev || st.st_size < e->off) {
-		/* a new or truncated file: start over */
-		sessions_clear(u);
-		e->ino = st.st_ino;
-		e->dev = st.st_dev;
-		e->off = 0;
-		e->skipping = false;
-		g_string_truncate(e->partial, 0);
-		u->gen++;
-	}
+	if (st.st_ino != e->ino || st.st_dev != e->dev || st.st_size < e->off || !same_tail(e, fd))
+		sessions_replay(u, st.st_ino, st.st_dev, st.st_size);
 	buf = g_malloc(EVENTS_READ_MAX);
 	n = pread(fd, buf, EVENTS_READ_MAX, e->off);
 	if (n > 0) {
 		sessions_feed(u, buf, n, e->off);
+		keep_tail(e, buf, n);
 		e->off += n;
 	}
 	g_free(buf);
 	close(fd);
+	sessions_replayed(u);
 }

@@ -20,6 +20,7 @@ struct session {
 	__u8 addr[2][16];
 	int naddr;
 	__u64 ended_ns; /* CLOCK_MONOTONIC of the disconnect event, 0 while live */
+	bool stale;     /* read from the events file the hook has since replaced */
 };
 
 struct prefix_rule {
@@ -40,7 +41,13 @@ struct events_file {
 	off_t off;        /* bytes consumed */
 	GString *partial; /* the unterminated tail read so far (< INPUT_LINE_MAX) */
 	bool skipping;    /* inside an over-long line: dropped up to its newline */
-	int said;         /* what was last said about the file (an errno, 0: nothing) */
+	bool replaying;   /* reading a replaced (compacted) file up to replay_end */
+	off_t replay_end;
+	/* the last bytes consumed: a file replaced by one that reuses the inode number
+	 * (ext4 does, at once) no longer holds them there */
+	char tail[64];
+	size_t taillen;
+	int said; /* what was last said about the file (an errno, 0: nothing) */
 };
 
 struct users {
@@ -84,6 +91,11 @@ bool sessions_line(struct users *u, const char *line, size_t len);
 /* n more bytes of the events file, at byte offset at: whole lines go to sessions_line(),
  * the unterminated rest waits in u->ev.partial, an over-long line is skipped. */
 void sessions_feed(struct users *u, const char *buf, size_t n, off_t at);
+/* The events file was replaced (ino, dev) or truncated: read it again from its start;
+ * the sessions known so far are stale until it names them again. */
+void sessions_replay(struct users *u, ino_t ino, dev_t dev, off_t size);
+/* Once a replay has read up to the size the file had: end the sessions still stale. */
+void sessions_replayed(struct users *u);
 /* Whatever was appended to the events file since the last call (bounded work). */
 void sessions_read(struct users *u);
 void sessions_expire(struct users *u, __u64 now);

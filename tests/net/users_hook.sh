@@ -3,7 +3,9 @@
 # scripts/tunflow-session-hook and tunflow --sessions: every field encoded (a user name
 # with a tab, a newline, ESC or invalid UTF-8 forges no field or line and reaches the
 # output cleaned), the hook never writes through a link and creates its directory 0700,
-# and a session counts only in the network namespace it was recorded in.
+# and a session counts only in the network namespace it was recorded in. OpenVPN with
+# `user nobody` as README sets it up, read by a tunflow that has no CAP_DAC_OVERRIDE
+# (the systemd unit's).
 SUITE=users_hook
 . "$(dirname "$0")/lib.sh"
 need jq
@@ -88,4 +90,33 @@ check "user nobody: refused without --trusted-writer, said once" \
 	"$(grep -c "^tunflow: the sessions file: $OS is owned by uid $(id -u nobody), not root: chown root $OS, or name its writer with --trusted-writer USER; not read until that changes$" "$TMP/tw0.err")" 1
 check "user nobody: no user without --trusted-writer" "$(users "$TMP/tw0.json" 192.0.2.30)" ""
 check "user nobody: --trusted-writer nobody" "$(users "$TMP/tw1.json" 192.0.2.30)" olga
+
+# README's layout: /run/tunflow-openvpn nobody:root 2750, so the file is nobody:root 0640
+# and a tunflow running as uid 0 without CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH (the
+# systemd unit's capabilities) reads it; in a 0700 directory of nobody's it cannot
+install -d -m 2750 -o nobody -g root "$TMP/ovpn2"
+GS=$TMP/ovpn2/sessions
+ovpn_hook() { # FILE
+	ip netns exec "$A" setpriv --reuid nobody --regid nogroup --clear-groups env -i PATH="$PATH" \
+		TUNFLOW_SESSIONS="$1" script_type=client-connect common_name=pia trusted_ip=198.51.100.4 \
+		trusted_port=1194 ifconfig_pool_remote_ip=192.0.2.31 dev=tun0 sh "$HOOK"
+}
+ovpn_hook "$GS" 2>"$TMP/ovpn2.err"
+check "set-group-ID directory: the file nobody:root 0640, nothing said" \
+	"$(stat -c %U:%G:%a "$GS"):$(cat "$TMP/ovpn2.err")" "nobody:root:640:"
+ovpn_hook "$OS" 2>/dev/null
+nodac() { # OUT FILE
+	tf_start "$A" "$TMP/$1.json" "$TMP/$1.err" setpriv --bounding-set -dac_override,-dac_read_search \
+		-- "$TUNFLOW_REAL" -o json -t 0.1 --sessions "$2" --trusted-writer nobody tun0 || exit 1
+	send "$A" "v=4,proto=udp,src=192.0.2.31,dst=192.0.2.1,sport=1000,dport=7,payload=10,count=2"
+	sleep 0.3
+	tf_stop
+}
+TUNFLOW_REAL=$TUNFLOW
+TUNFLOW=env
+nodac nodac1 "$GS"
+nodac nodac0 "$OS"
+TUNFLOW=$TUNFLOW_REAL
+check "no CAP_DAC_OVERRIDE: the set-group-ID layout is read" "$(users "$TMP/nodac1.json" 192.0.2.31)" pia
+check "no CAP_DAC_OVERRIDE: a 0700 directory of nobody's is not" "$(users "$TMP/nodac0.json" 192.0.2.31)" ""
 finish

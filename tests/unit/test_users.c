@@ -34,7 +34,7 @@ static void addr(__u8 out[16], const char *s)
 }
 
 static const char *who(struct users *u, int dir, const char *src, const char *dst, int ifindex,
-		       const char *ifname)
+                       const char *ifname)
 {
 	struct flow_key k = {.ifindex = ifindex, .dir = dir};
 
@@ -78,25 +78,25 @@ static void test_map(void)
 {
 	struct users *u = mk();
 	static const char m[] = "# comment\n192.0.2.0/24 erin # pool\n192.0.2.9 frank\n"
-				"2001:db8::/64\tgina\ntun* hugo\n";
+	                        "2001:db8::/64\tgina\ntun* hugo\n";
 	char *big;
 
 	CHECK_INT("map: parsed", map(u, m, strlen(m)), 0);
 	CHECK_STR("longest prefix: the one address",
-		  who(u, DIR_INGRESS, "192.0.2.9", "203.0.113.1", 3, "eth0"), "frank");
+	          who(u, DIR_INGRESS, "192.0.2.9", "203.0.113.1", 3, "eth0"), "frank");
 	CHECK_STR("longest prefix: the pool",
-		  who(u, DIR_INGRESS, "192.0.2.10", "203.0.113.1", 3, "eth0"), "erin");
+	          who(u, DIR_INGRESS, "192.0.2.10", "203.0.113.1", 3, "eth0"), "erin");
 	CHECK_STR("IPv6 prefix", who(u, DIR_INGRESS, "2001:db8::9", "2001:db8:1::1", 3, "eth0"),
-		  "gina");
+	          "gina");
 	CHECK_STR("no match", who(u, DIR_INGRESS, "198.51.100.1", "203.0.113.1", 3, "eth0"), NULL);
 	CHECK_STR("interface over address",
-		  who(u, DIR_INGRESS, "192.0.2.9", "203.0.113.1", 3, "tun0"), "hugo");
+	          who(u, DIR_INGRESS, "192.0.2.9", "203.0.113.1", 3, "tun0"), "hugo");
 	CHECK_STR("tunnel side first: ingress source",
-		  who(u, DIR_INGRESS, "192.0.2.9", "192.0.2.10", 3, "eth0"), "frank");
+	          who(u, DIR_INGRESS, "192.0.2.9", "192.0.2.10", 3, "eth0"), "frank");
 	CHECK_STR("tunnel side first: egress destination",
-		  who(u, DIR_EGRESS, "192.0.2.9", "192.0.2.10", 3, "eth0"), "erin");
+	          who(u, DIR_EGRESS, "192.0.2.9", "192.0.2.10", 3, "eth0"), "erin");
 	CHECK_STR("far side when the near one is unknown",
-		  who(u, DIR_EGRESS, "192.0.2.9", "203.0.113.1", 3, "eth0"), "frank");
+	          who(u, DIR_EGRESS, "192.0.2.9", "203.0.113.1", 3, "eth0"), "frank");
 	CHECK_INT("map: /-5 refused", map(u, "192.0.2.77/-5 x\n", 16), -EINVAL);
 	CHECK_INT("map: a NUL in a line refused", map(u, "tun0 a\0b\n", 9), -EINVAL);
 	CHECK_INT("map: three words refused", map(u, "tun0 ivan extra\n", 16), -EINVAL);
@@ -105,7 +105,7 @@ static void test_map(void)
 	CHECK_INT("map: a 10 MB line refused", map(u, big, 10 << 20), -EINVAL);
 	g_free(big);
 	CHECK_STR("map: a refused file keeps the last good one",
-		  who(u, DIR_INGRESS, "192.0.2.9", "203.0.113.1", 3, "eth0"), "frank");
+	          who(u, DIR_INGRESS, "192.0.2.9", "203.0.113.1", 3, "eth0"), "frank");
 	CHECK_INT("map: a user name is cleaned", map(u, "tun0 \xff\x1b[2J\n", 10), 0);
 	CHECK_STR("map: cleaned user", users_of_iface(u, 3, "tun0"), "\\xff\\x1b[2J");
 	users_free(u);
@@ -118,17 +118,17 @@ static void test_precedence(void)
 
 	map(u, "192.0.2.0/24 mapped\n", 20);
 	CHECK_STR("map alone", who(u, DIR_INGRESS, "192.0.2.10", "203.0.113.1", 3, "tun0"),
-		  "mapped");
+	          "mapped");
 	addr(a, "192.0.2.10");
 	g_hash_table_insert(u->ovpn, g_memdup2(a, 16), (gpointer)users_intern(u, "status", 6));
 	CHECK_STR("status over map", who(u, DIR_INGRESS, "192.0.2.10", "203.0.113.1", 3, "tun0"),
-		  "status");
+	          "status");
 	CHECK(
 	    "session line",
 	    line(u,
-		 "connect\tsource=openvpn\tid=s1\tuser=sess\tifindex=\taddr=192.0.2.10\tnetns=42"));
+	         "connect\tsource=openvpn\tid=s1\tuser=sess\tifindex=\taddr=192.0.2.10\tnetns=42"));
 	CHECK_STR("session over status",
-		  who(u, DIR_INGRESS, "192.0.2.10", "203.0.113.1", 3, "tun0"), "sess");
+	          who(u, DIR_INGRESS, "192.0.2.10", "203.0.113.1", 3, "tun0"), "sess");
 	users_free(u);
 }
 
@@ -139,25 +139,25 @@ static void test_sessions(void)
 
 	CHECK("connect",
 	      line(u, "connect\tsource=ocserv\tid=ocserv:1\tuser=ivy\tdev=vpns0\tifindex=7\taddr="
-		      "192.0.2.20\taddr6=2001:db8::20\ttime=1\tnetns=42"));
+	              "192.0.2.20\taddr6=2001:db8::20\ttime=1\tnetns=42"));
 	CHECK_STR("session: its interface", users_of_iface(u, 7, "vpns0"), "ivy");
 	CHECK_STR("session: its address",
-		  who(u, DIR_INGRESS, "2001:db8::20", "2001:db8:1::1", 9, "eth0"), "ivy");
+	          who(u, DIR_INGRESS, "2001:db8::20", "2001:db8:1::1", 9, "eth0"), "ivy");
 	CHECK("has_session: yes", users_has_session(u, 7));
 	CHECK("has_session: other interface", !users_has_session(u, 8));
 	users_iface_gone(u, 7);
 	CHECK("has_session: gone with its interface", !users_has_session(u, 7));
 	CHECK_STR("session: the address lingers",
-		  who(u, DIR_INGRESS, "192.0.2.20", "203.0.113.1", 9, "eth0"), "ivy");
+	          who(u, DIR_INGRESS, "192.0.2.20", "203.0.113.1", 9, "eth0"), "ivy");
 	sessions_expire(u, now_ns(CLOCK_MONOTONIC) + 11000000000ull);
 	CHECK_STR("session: dropped after the linger",
-		  who(u, DIR_INGRESS, "192.0.2.20", "203.0.113.1", 9, "eth0"), NULL);
+	          who(u, DIR_INGRESS, "192.0.2.20", "203.0.113.1", 9, "eth0"), NULL);
 
 	/* encoded fields: no value forges a field or a line */
 	CHECK("encoded user",
 	      line(u, "connect\tid=e1\tuser=bob%09ifindex=3%0Aconnect%25%5C\tifindex=4\tnetns=42"));
 	CHECK_STR("encoded user: decoded, then cleaned", users_of_iface(u, 4, "x"),
-		  "bob\\x09ifindex=3\\x0aconnect%\\");
+	          "bob\\x09ifindex=3\\x0aconnect%\\");
 	CHECK("encoded user: no forged ifindex", !users_has_session(u, 3));
 	CHECK("bad escape", !line(u, "connect\tid=e2\tuser=a%4\tifindex=5\tnetns=42"));
 	CHECK("bad escape: no session", !users_has_session(u, 5));
@@ -181,7 +181,7 @@ static void test_sessions(void)
 	/* expiry costs only ended sessions */
 	for (int i = 0; i < 1000; i++) {
 		snprintf(l, sizeof(l), "connect\tid=live%d\tuser=u%d\tifindex=%d\tnetns=42", i, i,
-			 100 + i);
+		         100 + i);
 		line(u, l);
 	}
 	line(u, "disconnect\tid=live5\tnetns=42");
@@ -190,7 +190,7 @@ static void test_sessions(void)
 	      line(u, "connect\tid=live5\tuser=again\tifindex=105\tnetns=42"));
 	sessions_expire(u, now_ns(CLOCK_MONOTONIC) + 11000000000ull);
 	CHECK_STR("reconnected session survives the old disconnect", users_of_iface(u, 105, "x"),
-		  "again");
+	          "again");
 	CHECK_STR("live session never expires", users_of_iface(u, 106, "x"), "u6");
 	users_free(u);
 }
@@ -217,6 +217,89 @@ static void test_feed(void)
 	users_free(u);
 }
 
+static void put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fputs(text, f) < 0 || fclose(f))
+		abort();
+}
+
+static void append(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "a");
+
+	if (!f || fputs(text, f) < 0 || fclose(f))
+		abort();
+}
+
+#define ADDR(s) who(u, DIR_INGRESS, s, "203.0.113.1", 9, "eth0")
+
+/* The hook compacts the events file (its open sessions, renamed over it): replaying it
+ * keeps every open session once, ends the ones it no longer holds after the linger. */
+static void test_replay(void)
+{
+	char dir[] = "/tmp/tunflow-replay.XXXXXX", path[64], tmp[64];
+	struct users *u;
+	off_t compacted;
+
+	if (!mkdtemp(dir))
+		abort();
+	snprintf(path, sizeof(path), "%s/sessions", dir);
+	snprintf(tmp, sizeof(tmp), "%s/.tmp", dir);
+	u = users_new(&(struct users_cfg){.sessions = path}); /* no file yet */
+	u->netns = NETNS;
+	put(path, "connect\tid=a\tuser=ann\taddr=192.0.2.1\tnetns=42\n"
+	          "connect\tid=b\tuser=ben\taddr=192.0.2.2\tnetns=42\n"
+	          "connect\tid=c\tuser=cat\taddr=192.0.2.3\tnetns=42\n"
+	          "disconnect\tid=b\tnetns=42\n");
+	users_refresh(u);
+	CHECK_STR("replay: read", ADDR("192.0.2.3"), "cat");
+	CHECK_INT("replay: three sessions, one ended", g_hash_table_size(u->sessions), 3);
+	/* appended after tunflow's last read, then compacted by the hook */
+	append(path, "disconnect\tid=c\tnetns=42\nconnect\tid=d\tuser=dan\taddr=192.0.2.4"
+	             "\tnetns=42\n");
+	put(tmp, "connect\tid=a\tuser=ann\taddr=192.0.2.1\tnetns=42\n"
+	         "connect\tid=d\tuser=dan\taddr=192.0.2.4\tnetns=42\n");
+	if (rename(tmp, path))
+		abort();
+	compacted = strlen("connect\tid=a\tuser=ann\taddr=192.0.2.1\tnetns=42\n"
+	                   "connect\tid=d\tuser=dan\taddr=192.0.2.4\tnetns=42\n");
+	users_refresh(u);
+	CHECK_STR("replay: an open session still named", ADDR("192.0.2.1"), "ann");
+	CHECK_STR("replay: one opened since the last read", ADDR("192.0.2.4"), "dan");
+	CHECK_STR("replay: one closed since lingers", ADDR("192.0.2.3"), "cat");
+	CHECK_INT("replay: no session twice", g_hash_table_size(u->sessions), 4);
+	CHECK_INT("replay: read to the end", u->ev.off, compacted);
+	CHECK("replay: done", !u->ev.replaying);
+	sessions_expire(u, now_ns(CLOCK_MONOTONIC) + 11000000000ull);
+	CHECK_STR("replay: the closed ones go after the linger", ADDR("192.0.2.3"), NULL);
+	CHECK_STR("replay: b too", ADDR("192.0.2.2"), NULL);
+	CHECK_INT("replay: the open ones stay", g_hash_table_size(u->sessions), 2);
+	CHECK_STR("replay: ann stays", ADDR("192.0.2.1"), "ann");
+	/* appends to the compacted file are read incrementally, not replayed */
+	append(path, "disconnect\tid=a\tnetns=42\n");
+	users_refresh(u);
+	CHECK_INT("replay: appends read from where it was", u->ev.off,
+	          compacted + strlen("disconnect\tid=a\tnetns=42\n"));
+	sessions_expire(u, now_ns(CLOCK_MONOTONIC) + 11000000000ull);
+	CHECK_STR("replay: then a disconnect ends it", ADDR("192.0.2.1"), NULL);
+	CHECK_STR("replay: dan stays", ADDR("192.0.2.4"), "dan");
+	/* replaced by a file with the same inode number (ext4 reuses a freed one at once):
+	 * rewritten in place here, longer than what was read */
+	put(path, "connect\tid=d\tuser=dan\taddr=192.0.2.4\tnetns=42\n"
+	          "connect\tid=e\tuser=eve\taddr=192.0.2.5\tnetns=42\n"
+	          "connect\tid=f\tuser=fox\taddr=192.0.2.6\tnetns=42\n");
+	users_refresh(u);
+	CHECK_INT("same inode: replayed, nothing malformed", users_malformed_lines(u), 0);
+	CHECK_STR("same inode: a session before the old offset", ADDR("192.0.2.5"), "eve");
+	CHECK_STR("same inode: and after", ADDR("192.0.2.6"), "fox");
+	CHECK_STR("same inode: dan still", ADDR("192.0.2.4"), "dan");
+	users_free(u);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void test_openvpn(void)
 {
 	struct users *u = mk();
@@ -236,8 +319,8 @@ static void test_openvpn(void)
 	    "Address,Last Ref\n"
 	    "192.0.2.6,erin,198.51.100.2:1,x\nGLOBAL STATS\nMax bcast/mcast queue length,0\nEND\n";
 	static const char v3[] = "HEADER\tCLIENT_LIST\tCommon Name\tReal Address\tVirtual "
-				 "Address\tVirtual IPv6 Address\n"
-				 "CLIENT_LIST\tfay\t198.51.100.2:1\t192.0.2.7\t\nEND\n";
+	                         "Address\tVirtual IPv6 Address\n"
+	                         "CLIENT_LIST\tfay\t198.51.100.2:1\t192.0.2.7\t\nEND\n";
 	/* defect 1: the HEADER puts Common Name last; a long line; then a short row */
 	GString *uaf =
 	    g_string_new("HEADER,CLIENT_LIST,Real Address,Virtual Address,Bytes,Common Name\n");
@@ -249,7 +332,7 @@ static void test_openvpn(void)
 	CHECK("v2: parsed", t != NULL);
 	addr(a, "192.0.2.2");
 	CHECK_STR("v2: common name when Username is UNDEF", t ? g_hash_table_lookup(t, a) : "",
-		  "carol");
+	          "carol");
 	addr(a, "2001:db8::2");
 	CHECK_STR("v2: the IPv6 address", t ? g_hash_table_lookup(t, a) : "", "carol");
 	addr(a, "192.0.2.3");
@@ -288,7 +371,7 @@ static void test_files(void)
 {
 	char dir[] = "/tmp/tunflow-test_users.XXXXXX", p[128], q[128], why[512];
 	struct input_trust none = {0},
-			   nobody = {.set = true, .uid = 65534, .gid = 65534, .name = "nobody"};
+	                   nobody = {.set = true, .uid = 65534, .gid = 65534, .name = "nobody"};
 	struct stat st;
 	int fd;
 
@@ -304,27 +387,27 @@ static void test_files(void)
 	CHECK_INT("file: group-writable refused", fd, -EPERM);
 	CHECK("file: says the fix", strstr(why, "chmod g-w") != NULL);
 	chmod(p, 0646);
-	CHECK_INT("file: writable by anyone refused", input_open("the file", p, &none, &st, why, sizeof(why)),
-		  -EPERM);
+	CHECK_INT("file: writable by anyone refused",
+	          input_open("the file", p, &none, &st, why, sizeof(why)), -EPERM);
 	chmod(p, 0644);
 	snprintf(q, sizeof(q), "%s/l", dir);
 	symlink(p, q);
-	CHECK_INT("file: a symbolic link refused", input_open("the file", q, &none, &st, why, sizeof(why)),
-		  -ELOOP);
+	CHECK_INT("file: a symbolic link refused",
+	          input_open("the file", q, &none, &st, why, sizeof(why)), -ELOOP);
 	unlink(q);
 	mkfifo(q, 0600);
 	CHECK_INT("file: a FIFO refused (not waited on)",
-		  input_open("the file", q, &none, &st, why, sizeof(why)), -EINVAL);
+	          input_open("the file", q, &none, &st, why, sizeof(why)), -EINVAL);
 	CHECK("file: not a regular file", strstr(why, "not a regular file") != NULL);
 	unlink(q);
-	CHECK_INT("file: a directory refused", input_open("the file", dir, &none, &st, why, sizeof(why)),
-		  -EISDIR);
+	CHECK_INT("file: a directory refused",
+	          input_open("the file", dir, &none, &st, why, sizeof(why)), -EISDIR);
 	CHECK_INT("file: /proc/self/mem refused",
-		  input_open("the file", "/proc/self/mem", &none, &st, why, sizeof(why)), -EINVAL);
+	          input_open("the file", "/proc/self/mem", &none, &st, why, sizeof(why)), -EINVAL);
 	if (geteuid() == 0) {
 		chown(p, 65534, 65534);
 		CHECK_INT("file: another owner refused",
-			  input_open("the file", p, &none, &st, why, sizeof(why)), -EPERM);
+		          input_open("the file", p, &none, &st, why, sizeof(why)), -EPERM);
 		fd = input_open("the file", p, &nobody, &st, why, sizeof(why));
 		CHECK("file: owned by the trusted writer", fd >= 0);
 		close(fd);
@@ -334,12 +417,12 @@ static void test_files(void)
 		close(fd);
 		chown(dir, 1234, 1234);
 		CHECK_INT("directory: another owner refused",
-			  input_open("the file", p, &nobody, &st, why, sizeof(why)), -EPERM);
+		          input_open("the file", p, &nobody, &st, why, sizeof(why)), -EPERM);
 		CHECK("directory: named", strstr(why, dir) != NULL);
 		chown(dir, 0, 0);
 		chmod(dir, 0777);
 		CHECK_INT("directory: writable by anyone refused",
-			  input_open("the file", p, &nobody, &st, why, sizeof(why)), -EPERM);
+		          input_open("the file", p, &nobody, &st, why, sizeof(why)), -EPERM);
 		chmod(dir, 0700);
 	}
 	unlink(p);
@@ -354,6 +437,7 @@ int main(void)
 	test_precedence();
 	test_sessions();
 	test_feed();
+	test_replay();
 	test_openvpn();
 	test_files();
 	return check_done();
