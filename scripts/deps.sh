@@ -12,7 +12,7 @@ PKGS=(
 	iproute2 iputils-ping jq util-linux
 	iperf3 softflowd ethtool
 	ocserv openconnect openvpn gnutls-bin busybox prometheus
-	libfixbuf-dev libfixbuf-tools nfdump tshark xxd netcat-openbsd
+	libfixbuf-dev libfixbuf-tools nfdump pmacct tshark xxd netcat-openbsd
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -51,11 +51,11 @@ struct xrec {
 	uint64_t octets, packets, rev_octets, rev_packets;
 	fbVarfield_t iface, user;
 	uint8_t src6[16], dst6[16];
-	uint32_t src4, dst4, in_if, out_if;
+	uint32_t src4, dst4, in_if, out_if, sampling;
 	uint16_t sport, dport, icmp4, icmp6, rev_tcp_flags, tcp_flags;
-	uint8_t proto, dir, end_reason, pad;
+	uint8_t proto, dir, end_reason, pad[5];
 };
-_Static_assert(sizeof(struct xrec) == 144, "struct xrec has no holes");
+_Static_assert(sizeof(struct xrec) == 152, "struct xrec has no holes");
 
 static fbInfoElementSpec_t spec[] = {
     {"flowStartMilliseconds", 8, 0},
@@ -72,6 +72,11 @@ static fbInfoElementSpec_t spec[] = {
     {"destinationIPv4Address", 4, F_V4},
     {"ingressInterface", 4, 0},
     {"egressInterface", 4, 0},
+    /* every packet is counted: 1 in 1. IANA deprecates samplingInterval (34) for the
+     * PSAMP elements (samplingPacketInterval 305 and samplingPacketSpace 306), but those
+     * are read from options records only; in a data record collectors read 34 (Akvorado
+     * and goflow2 drop or mis-scale a flow without a sampling rate). */
+    {"samplingInterval", 4, 0},
     {"sourceTransportPort", 2, 0},
     {"destinationTransportPort", 2, 0},
     {"icmpTypeCodeIPv4", 2, F_V4},
@@ -83,7 +88,7 @@ static fbInfoElementSpec_t spec[] = {
     {"protocolIdentifier", 1, 0},
     {"flowDirection", 1, 0},
     {"flowEndReason", 1, 0},
-    {"paddingOctets", 1, F_INTERNAL},
+    {"paddingOctets", 5, F_INTERNAL},
     FB_IESPEC_NULL};
 
 /* IPFIX flowEndReason (IANA): 1 idle timeout, 2 active timeout, 3 end of flow
@@ -246,6 +251,7 @@ static void fill(struct xrec *o, const struct record *r, const char *user, __s64
 	o->packets = r->packets;
 	o->rev_octets = r->rev_bytes;
 	o->rev_packets = r->rev_packets;
+	o->sampling = 1;
 	ipfix_str(&o->iface, iface_name(k->ifindex), &tmp[0]);
 	ipfix_str(&o->user, user ? user : "", &tmp[1]);
 	if (k->ip_version == 4) {

@@ -7,8 +7,10 @@
 # a TCP collector absent at first gets every record once it is there; records beyond
 # --ipfix-backlog, or still waiting at exit, are counted; a collector that never
 # answers does not hold up the harvest; a UDP collector started late gets the templates
-# again; --uniflow exports one record per direction without reverse elements. (Bad
-# --ipfix options: tests/net/errors.sh.)
+# again; --uniflow exports one record per direction without reverse elements. Every
+# record says it is unsampled (samplingInterval 1). (Bad --ipfix options:
+# tests/net/errors.sh; nfacctd and nfcapd totals per user: tests/net/nfacctd.sh,
+# tests/net/nfdump_recipe.sh.)
 SUITE=ipfix
 . "$(dirname "$0")/lib.sh"
 need jq
@@ -154,6 +156,11 @@ check "udp: ipfixDump: the TCP record's remaining elements" \
 		[.interfaceName, .ingressInterface, .egressInterface, .flowDirection, .flowEndReason,
 		 .tcpControlBits, .reverseTcpControlBits]')" \
 	"[\"tun0\",\"$(ip netns exec "$NS" cat /sys/class/net/tun0/ifindex)\",\"0\",\"0\",\"3\",\"2\",\"20\"]"
+# every packet is counted: the sampling rate every record carries is 1 in 1 (IANA
+# samplingInterval, the element Akvorado and goflow2 read in a data record)
+check "udp: samplingInterval 1 in all 8 records (ipfixDump, tshark) and in both templates" \
+	"$(ipfixdump_json "$TMP/udp.ipfix" | jq -r .samplingInterval | sort | uniq -c | awk '{ print $1 "x" $2 }') $(tshark -r "$TMP/udp.pcap" -d udp.port==4739,cflow -T fields -e cflow.sampling_interval 2>/dev/null | tr ',' '\n' | grep . | sort | uniq -c | awk '{ print $1 "x" $2 }') $(ipfixDump --in "$TMP/udp.ipfix" 2>&1 | grep -c 'id: *34 .*samplingInterval')" \
+	"8x1 8x1 2"
 check "udp: ipfixDump: the host's ICMP error is an egress record" \
 	"$(ipfixdump_json "$TMP/udp.ipfix" | jq -c 'select(.icmpTypeCodeIPv4 == "771") |
 		[.ingressInterface, .egressInterface != "0", .flowDirection, .flowEndReason]')" \
@@ -290,5 +297,7 @@ stop_pid "$UNI"
 check "uniflow: one record each way, no reverse element in any template" \
 	"$(ipfixdump_json "$TMP/uni.ipfix" | jq -c '[.sourceIPv4Address, .flowDirection, .icmpTypeCodeIPv4, .packetDeltaCount, .octetDeltaCount]' | sort | paste -sd' ') $(ipfixDump --in "$TMP/uni.ipfix" 2>&1 | grep -c 29305)" \
 	'["192.0.2.1","1","0","2","168"] ["192.0.2.35","0","2048","2","168"] 0'
+check "uniflow: both records carry samplingInterval 1" \
+	"$(ipfixdump_json "$TMP/uni.ipfix" | jq -r .samplingInterval | paste -sd' ')" "1 1"
 
 finish
