@@ -180,6 +180,9 @@ static const struct opt opts[] = {
      .help = "no status lines on stderr"},
     {"verbose", 'v', NULL, OPT_FLAG, F(verbose), .group = G_GENERAL,
      .help = "libbpf diagnostics (verifier log) on stderr"},
+    {"config", 0, "FILE", OPT_STRING, F(config), .group = G_GENERAL,
+     .help = "key = value lines, a key per long option (default " CONFIG_FILE
+             " when present); the command line wins; SIGHUP re-reads"},
     {"help", 'h', NULL, OPT_ACTION, 0, 0, .set = show_help, .group = G_GENERAL,
      .help = "this help"},
     {"version", 'V', NULL, OPT_ACTION, 0, 0, .set = show_version, .group = G_GENERAL,
