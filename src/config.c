@@ -366,17 +366,26 @@ out:
 	return ret;
 }
 
-int config_load_text(const char *text, size_t len, const char *name, struct config *c)
+int config_parse_text(const char *text, size_t len, struct config *c, size_t *line, char *err,
+                      size_t errlen)
 {
 	struct loader *ld = g_new0(struct loader, 1);
-	char err[OPT_ERRLEN] = "";
-	size_t line = 0;
 	int ret;
 
 	ld->c = c;
-	ret = conffile_parse(text, len, load_key, ld, &line, err, sizeof(err));
+	*line = 0;
+	err[0] = 0;
+	ret = conffile_parse(text, len, load_key, ld, line, err, errlen);
 	g_free(ld);
-	if (!ret)
+	return ret;
+}
+
+int config_load_text(const char *text, size_t len, const char *name, struct config *c)
+{
+	char err[OPT_ERRLEN];
+	size_t line;
+
+	if (!config_parse_text(text, len, c, &line, err, sizeof(err)))
 		return 0;
 	if (*err) {
 		char *qn = text_clean(name, strlen(name), 200);

@@ -76,8 +76,12 @@ int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * that decide attribution are (sources/input_file.h). 0, or -EINVAL with one line
  * "FILE:LINE: ..." (or the reason the file is refused) printed. */
 int config_load(const char *path, struct config *c);
-/* The same for text already read (fuzzing); name stands for the file in messages. */
+/* The same for text already read; name stands for the file in messages. */
 int config_load_text(const char *text, size_t len, const char *name, struct config *c);
+/* The same, saying nothing: 0, or -EINVAL with the message (without "FILE:LINE: ") in
+ * err and the line number in *line (fuzzing). */
+int config_parse_text(const char *text, size_t len, struct config *c, size_t *line, char *err,
+                      size_t errlen);
 /* What c owns (lists, the file's values). */
 void config_free(struct config *c);
 /* The log level -q and -v ask for. */
