@@ -551,7 +551,7 @@ static bool same(const struct opt *o, const struct config *a, const struct confi
 		if (na != nb)
 			return false;
 		for (guint i = 0; i < na; i++)
-			if (strcmp(la->pdata[i], lb->pdata[i]))
+			if (strcmp(la->pdata[i], lb->pdata[i]) != 0)
 				return false;
 		return true;
 	}
