@@ -78,8 +78,11 @@ static int set_ipfix(const struct opt *o, const char *v, void *t, char *e, size_
 	struct config *c = t;
 
 	(void)o, (void)e, (void)el;
-	if (c->no_lookups) /* the syntax is checked already */
+	if (c->no_lookups) { /* the syntax is checked already; the address is not needed */
+		c->ipfix.collector = v;
+		c->ipfix.tcp = !strncmp(v, "tcp:", 4);
 		return 0;
+	}
 	/* ipfix_parse() says what is wrong itself */
 	return ipfix_parse(v, &c->ipfix) ? -EINVAL : 0;
 }
@@ -387,10 +390,11 @@ int config_load_text(const char *text, size_t len, const char *name, struct conf
 
 	if (!config_parse_text(text, len, c, &line, err, sizeof(err)))
 		return 0;
-	if (*err) {
+	{
 		char *qn = text_clean(name, strlen(name), 200);
 
-		pr_err("%s:%zu: %s", qn, line, err);
+		/* empty: the option's own check said why (--ipfix: a name not found) */
+		pr_err("%s:%zu: %s", qn, line, *err ? err : "this value is refused (see above)");
 		g_free(qn);
 	}
 	return -EINVAL;

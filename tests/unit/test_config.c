@@ -436,9 +436,10 @@ static void default_file(void)
 
 static void reload(void)
 {
-	static const char before[] = "interval = 1\nmetrics-top = 10\nexclude = a*\n";
+	static const char before[] = "interval = 1\nmetrics-top = 10\nexclude = a*\n"
+	                             "ipfix = udp:192.0.2.9:4739\n";
 	static const char after[] = "interval = 0.5\nmetrics-top = 30\nexclude = a*\nquiet = true\n"
-	                            "interface = tun3\n";
+	                            "interface = tun3\nipfix = udp:192.0.2.9:4739\n";
 	static const char broken[] = "interval = 2\nmetrics-top = x\n";
 	const char *path = write_file("hup.conf", before, sizeof(before) - 1, 0644);
 	char *argv[] = {"tunflow", "--config", (char *)path, "-v", NULL}, msg[2048], want[2048];
@@ -480,6 +481,8 @@ static void reload(void)
 	CHECK_INT("reload: log level (quiet wins over -v)", log_get_level(), LOG_LVL_WARN);
 	CHECK_INT("reload: metrics-top not applied", given.metrics_top, 10);
 	CHECK("reload: interfaces not applied", given.interfaces == NULL);
+	/* the collector, unchanged, is not named: compared as text, never looked up again */
+	CHECK_STR("reload: collector kept", given.ipfix.collector, "udp:192.0.2.9:4739");
 
 	write_file("hup.conf", broken, sizeof(broken) - 1, 0644);
 	capture_begin();
