@@ -24,17 +24,13 @@
 /* Exit statuses (documented in the man page). */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_OUTPUT = 3, EXIT_TERMINAL = 4 };
 
-/* The sink for standard output that the options ask for (none for -o none: nothing
- * writes to stdout then). */
+/* The sink for standard output that the options ask for (-o none: add_sinks() asks for
+ * none, and nothing else writes to stdout). */
 static struct sink *stdout_sink(struct config *c)
 {
-	struct sink *s;
-
-	if (c->output == OUT_NONE)
-		return NULL;
-	s = c->output == OUT_TABLE ? sink_table_new(stdout, &c->table, c->group)
-	    : c->output == OUT_CSV ? sink_csv_new(stdout)
-	                           : sink_json_new(stdout, c->group, c->records);
+	struct sink *s = c->output == OUT_TABLE ? sink_table_new(stdout, &c->table, c->group)
+	                 : c->output == OUT_CSV ? sink_csv_new(stdout)
+	                                        : sink_json_new(stdout, c->group, c->records);
 
 	if (!s)
 		pr_err("out of memory");
