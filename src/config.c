@@ -8,9 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include "config.h"
+#include "sources/input_file.h"
+#include "util/conffile.h"
 #include "util/log.h"
 #include "util/options.h"
+#include "util/text.h"
 
 enum group { G_WATCH, G_REPORT, G_RECORDS, G_EXPORT, G_USERS, G_PRIVS, G_GENERAL };
 
@@ -39,10 +44,7 @@ static const struct opt_word directions[] = {
     {0},
 };
 static const struct opt_word outputs[] = {
-    W("table", OUT_TABLE),
-    W("json", OUT_JSON),
-    W("csv", OUT_CSV),
-    {0},
+    W("table", OUT_TABLE), W("json", OUT_JSON), W("csv", OUT_CSV), W("none", OUT_NONE), {0},
 };
 static const struct opt_word modes[] = {
     W("auto", MODE_AUTO),
@@ -76,6 +78,11 @@ static int set_ipfix(const struct opt *o, const char *v, void *t, char *e, size_
 	struct config *c = t;
 
 	(void)o, (void)e, (void)el;
+	if (c->no_lookups) { /* the syntax is checked already; the address is not needed */
+		c->ipfix.collector = v;
+		c->ipfix.tcp = !strncmp(v, "tcp:", 4);
+		return 0;
+	}
 	/* ipfix_parse() says what is wrong itself */
 	return ipfix_parse(v, &c->ipfix) ? -EINVAL : 0;
 }
@@ -115,7 +122,7 @@ static const struct opt opts[] = {
     {"duration", 0, "SEC", OPT_SECONDS, F(duration), .min = 0.05, .max = 1e9, .group = G_REPORT,
      .help = "stop after SEC seconds (default: run until SIGINT/SIGTERM)"},
     {"output", 'o', "FORMAT", OPT_WORD, F(output), .words = outputs, .group = G_REPORT,
-     .help = "table, json or csv (default: table on a terminal, else json)"},
+     .help = "table, json, csv or none (default: table on a terminal, else json)"},
     {"top", 'n', "N", OPT_UINT, F(table.top), .min = 1, .max = 1000000, .group = G_REPORT,
      .help = "table rows at most (default: what fits the terminal)"},
     {"wide", 'w', NULL, OPT_FLAG, F(table.wide), .group = G_REPORT,
@@ -176,6 +183,9 @@ static const struct opt opts[] = {
      .help = "no status lines on stderr"},
     {"verbose", 'v', NULL, OPT_FLAG, F(verbose), .group = G_GENERAL,
      .help = "libbpf diagnostics (verifier log) on stderr"},
+    {"config", 0, "FILE", OPT_STRING, F(config), .group = G_GENERAL,
+     .help = "key = value lines, a key per long option (default " CONFIG_FILE
+             " when present); the command line wins; SIGHUP re-reads"},
     {"help", 'h', NULL, OPT_ACTION, 0, 0, .set = show_help, .group = G_GENERAL,
      .help = "this help"},
     {"version", 'V', NULL, OPT_ACTION, 0, 0, .set = show_version, .group = G_GENERAL,
@@ -262,11 +272,215 @@ int config_defaults(struct config *c)
 	return fail("%s", err);
 }
 
+/* Reading one config file into a config. */
+struct loader {
+	struct config *c;
+	size_t seen[NOPTS]; /* the line each key was set on; 0: not yet */
+};
+
+/* A copy of s that lives as long as c. */
+static char *keep(struct config *c, const char *s)
+{
+	char *k = g_strdup(s);
+
+	if (!c->owned)
+		c->owned = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(c->owned, k);
+	return k;
+}
+
+static int parse_bool(const char *v, bool *b)
+{
+	static const char *const yes[] = {"true", "yes", "1"}, *const no[] = {"false", "no", "0"};
+
+	for (size_t i = 0; i < 3; i++) {
+		if (!strcmp(v, yes[i]) || !strcmp(v, no[i])) {
+			*b = !strcmp(v, yes[i]);
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int load_key(void *arg, const char *key, char *value, size_t line, char *err, size_t errlen)
+{
+	struct loader *ld = arg;
+	struct config *c = ld->c;
+	const struct opt *o;
+	char *qk = text_clean(key, strlen(key), 80), *qv;
+	int ret = -EINVAL;
+	bool on;
+
+	if (!strcmp(key, "interface")) {
+		if (!*value) {
+			snprintf(err, errlen, "interface has no value: write interface = NAME");
+		} else {
+			if (!c->interfaces)
+				c->interfaces = g_ptr_array_new();
+			g_ptr_array_add(c->interfaces, keep(c, value));
+			ret = 0;
+		}
+		goto out;
+	}
+	o = opt_find(opts, NOPTS, key);
+	if (!o) {
+		snprintf(err, errlen,
+		         "unknown key '%s': every long option without its '--' is a "
+		         "key (see --help)",
+		         qk);
+		goto out;
+	}
+	if (o->kind == OPT_ACTION || !strcmp(key, "config")) {
+		snprintf(err, errlen, "%s is not a setting: give --%s on the command line", qk, qk);
+		goto out;
+	}
+	if (o->kind != OPT_LIST && ld->seen[o - opts]) {
+		snprintf(err, errlen, "%s is set again (first on line %zu): keep one", qk,
+		         ld->seen[o - opts]);
+		goto out;
+	}
+	ld->seen[o - opts] = line;
+	if (!*value) {
+		snprintf(err, errlen, "%s has no value: write %s = VALUE, or remove the line", qk,
+		         qk);
+		goto out;
+	}
+	if (o->kind == OPT_FLAG) {
+		if (parse_bool(value, &on)) {
+			qv = text_clean(value, strlen(value), 80);
+			snprintf(err, errlen,
+			         "%s wants true or false (yes or no, 1 or 0), not '%s'", qk, qv);
+			g_free(qv);
+			goto out;
+		}
+		if (!on) {
+			*(bool *)((char *)c + o->off) = false;
+			ret = 0;
+			goto out;
+		}
+		value = NULL;
+	}
+	ret = opt_apply(o, value ? keep(c, value) : NULL, c, err, errlen);
+	/* the command line's message, "--interval wants ...": the key has no "--" here */
+	if (ret && !strncmp(err, "--", 2))
+		memmove(err, err + 2, strlen(err + 2) + 1);
+out:
+	g_free(qk);
+	return ret;
+}
+
+int config_parse_text(const char *text, size_t len, struct config *c, size_t *line, char *err,
+                      size_t errlen)
+{
+	struct loader *ld = g_new0(struct loader, 1);
+	int ret;
+
+	ld->c = c;
+	*line = 0;
+	err[0] = 0;
+	ret = conffile_parse(text, len, load_key, ld, line, err, errlen);
+	g_free(ld);
+	return ret;
+}
+
+int config_load_text(const char *text, size_t len, const char *name, struct config *c)
+{
+	char err[OPT_ERRLEN];
+	size_t line;
+
+	if (!config_parse_text(text, len, c, &line, err, sizeof(err)))
+		return 0;
+	{
+		char *qn = text_clean(name, strlen(name), 200);
+
+		/* empty: the option's own check said why (--ipfix: a name not found) */
+		pr_err("%s:%zu: %s", qn, line, *err ? err : "this value is refused (see above)");
+		g_free(qn);
+	}
+	return -EINVAL;
+}
+
+int config_load(const char *path, struct config *c)
+{
+	char why[OPT_ERRLEN], *buf = NULL;
+	struct stat st;
+	size_t len;
+	int fd = input_open("the config file", path, NULL, &st, why, sizeof(why)), err;
+
+	if (fd < 0)
+		return fail("%s", why);
+	err = input_read_all(fd, &buf, &len);
+	close(fd);
+	if (err)
+		return fail("cannot read the config file %s: %s", path, strerror(-err));
+	err = config_load_text(buf, len, path, c);
+	g_free(buf);
+	return err;
+}
+
+void config_free(struct config *c)
+{
+	if (c->excludes)
+		g_ptr_array_free(c->excludes, TRUE);
+	if (c->interfaces)
+		g_ptr_array_free(c->interfaces, TRUE);
+	if (c->owned)
+		g_ptr_array_free(c->owned, TRUE);
+	c->excludes = c->interfaces = c->owned = NULL;
+}
+
+void config_set_log_level(const struct config *c)
+{
+	log_set_level(c->quiet ? LOG_LVL_WARN : c->verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+}
+
+/* The file the command line names, else the default one when it exists; NULL: none. */
+static const char *config_path(const struct config *c)
+{
+	const char *env;
+
+	if (c->config)
+		return c->config;
+	if (!c->default_config)
+		return NULL;
+	env = getenv("TUNFLOW_CONFIG");
+	if (env)
+		return *env ? env : NULL;
+	return access(c->default_config, F_OK) ? NULL : c->default_config;
+}
+
+/* getopt_long over argv: the table index of each option in turn (-1 at the end), its
+ * value in *value; -2 after a usage error (said when say). */
+static int next_opt(int argc, char **argv, const struct option *longs, const char *shorts, bool say,
+                    const char **value)
+{
+	int o = getopt_long(argc, argv, shorts, longs, NULL), i;
+
+	if (o == -1)
+		return -1;
+	if (o == ':') {
+		if (say)
+			fail("%s needs a value (see --help)", argv[optind - 1]);
+		return -2;
+	}
+	if ((i = opt_index_of(opts, NOPTS, o)) < 0) {
+		if (say)
+			fail("unknown option '%s' (see --help)", argv[optind - 1]);
+		return -2;
+	}
+	*value = optarg;
+	return i;
+}
+
 int parse_args(int argc, char **argv, struct config *c)
 {
 	struct option *longs = opt_getopt_array(opts, NOPTS);
 	char *shorts = opt_short_string(opts, NOPTS);
-	int o, i, err = 0;
+	const struct opt *conf = opt_find(opts, NOPTS, "config");
+	bool given[NOPTS] = {0};
+	const char *path, *v;
+	char **copy = NULL;
+	int i, err = 0;
 
 	if (!longs || !shorts) {
 		err = fail("out of memory");
@@ -274,13 +488,36 @@ int parse_args(int argc, char **argv, struct config *c)
 	}
 	err = config_defaults(c);
 	opterr = 0;
-	while (!err && (o = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
-		if (o == ':')
-			err = fail("%s needs a value (see --help)", argv[optind - 1]);
-		else if ((i = opt_index_of(opts, NOPTS, o)) < 0)
-			err = fail("unknown option '%s' (see --help)", argv[optind - 1]);
-		else
-			err = set_one(&opts[i], optarg, c);
+	/* First --config alone (a usage error is said on the second pass), then the file,
+	 * then the command line over it. */
+	if (!err && !(copy = g_memdup2(argv, sizeof(*argv) * (argc + 1))))
+		err = fail("out of memory");
+	optind = 0; /* on a copy: getopt_long reorders what it reads */
+	while (!err && (i = next_opt(argc, copy, longs, shorts, false, &v)) != -1)
+		if (i >= 0 && &opts[i] == conf)
+			c->config = v;
+	g_free(copy);
+	path = config_path(c);
+	if (!err && path)
+		err = config_load(path, c);
+	optind = 0;
+	while (!err && (i = next_opt(argc, argv, longs, shorts, true, &v)) != -1) {
+		if (i < 0) {
+			err = -EINVAL;
+			break;
+		}
+		/* a list on the command line replaces the file's */
+		if (opts[i].kind == OPT_LIST && !given[i] && opts[i].size)
+			g_ptr_array_set_size(*(GPtrArray **)((char *)c + opts[i].off), 0);
+		given[i] = true;
+		err = set_one(&opts[i], v, c);
+	}
+	if (!err && optind < argc) {
+		if (c->interfaces)
+			g_ptr_array_free(c->interfaces, TRUE);
+		c->interfaces = g_ptr_array_new();
+		for (int a = optind; a < argc; a++)
+			g_ptr_array_add(c->interfaces, argv[a]);
 	}
 	/* A harvest brings at most --max-flows flows: four harvests' worth of all-new flows
 	 * fit, while one tunnel's scan cannot grow the tables past it. */
@@ -295,5 +532,100 @@ int parse_args(int argc, char **argv, struct config *c)
 out:
 	free(longs);
 	free(shorts);
+	return err;
+}
+
+/* Whether option o holds the same value in a and b. */
+static bool same(const struct opt *o, const struct config *a, const struct config *b)
+{
+	const void *fa = (const char *)a + o->off, *fb = (const char *)b + o->off;
+
+	if (o->kind == OPT_COLLECTOR)
+		return !g_strcmp0(a->ipfix.collector, b->ipfix.collector);
+	if (!o->size)
+		return true;
+	switch (o->kind) {
+	case OPT_STRING:
+	case OPT_HOSTPORT:
+		return !g_strcmp0(*(char *const *)fa, *(char *const *)fb);
+	case OPT_LIST: {
+		const GPtrArray *la = *(GPtrArray *const *)fa, *lb = *(GPtrArray *const *)fb;
+		guint na = la ? la->len : 0, nb = lb ? lb->len : 0;
+
+		if (na != nb)
+			return false;
+		for (guint i = 0; i < na; i++)
+			if (strcmp(la->pdata[i], lb->pdata[i]) != 0)
+				return false;
+		return true;
+	}
+	default:
+		return !memcmp(fa, fb, o->size);
+	}
+}
+
+size_t config_changes(const struct config *a, const struct config *b, const char **names,
+                      size_t max)
+{
+	size_t n = 0;
+	guint na = a->interfaces ? a->interfaces->len : 0;
+	guint nb = b->interfaces ? b->interfaces->len : 0;
+	bool ifs = na == nb;
+
+	for (size_t i = 0; i < NOPTS; i++)
+		if (opts[i].kind != OPT_ACTION && !same(&opts[i], a, b) && n < max)
+			names[n++] = opts[i].name;
+	for (guint i = 0; ifs && i < na; i++)
+		ifs = !strcmp(a->interfaces->pdata[i], b->interfaces->pdata[i]);
+	if (!ifs && n < max)
+		names[n++] = "interface";
+	return n;
+}
+
+/* Changed by SIGHUP without a restart: the harvest interval (the loop re-arms its
+ * timer) and the log level. The user map's contents are re-read on every SIGHUP; its
+ * path, like every other key, is fixed at start. */
+static const char *const runtime_keys[] = {"interval", "quiet", "verbose"};
+
+bool config_key_runtime(const char *key)
+{
+	for (size_t i = 0; i < sizeof(runtime_keys) / sizeof(runtime_keys[0]); i++)
+		if (!strcmp(key, runtime_keys[i]))
+			return true;
+	return false;
+}
+
+int config_reload(struct config *given, int argc, char **argv)
+{
+	struct config fresh = {.default_config = given->default_config, .no_lookups = true};
+	const char *names[NOPTS + 1], *path;
+	size_t n;
+	char *qp;
+	int err;
+
+	err = parse_args(argc, argv, &fresh);
+	path = config_path(&fresh);
+	qp = path ? text_clean(path, strlen(path), 200) : g_strdup("no config file");
+	if (err) {
+		pr_warn("%s not applied: the running configuration stays", qp);
+		goto out;
+	}
+	n = config_changes(given, &fresh, names, NOPTS + 1);
+	for (size_t i = 0; i < n; i++) {
+		const struct opt *o = opt_find(opts, NOPTS, names[i]);
+
+		if (!o || !config_key_runtime(names[i])) {
+			pr_warn("%s changed in %s: takes effect after a restart", names[i], qp);
+			continue;
+		}
+		memcpy((char *)given + o->off, (char *)&fresh + o->off, o->size);
+		pr_info("%s changed in %s: applied", names[i], qp);
+	}
+	config_set_log_level(given);
+	if (!n && path)
+		pr_info("re-read %s: nothing changed", qp);
+out:
+	g_free(qp);
+	config_free(&fresh);
 	return err;
 }

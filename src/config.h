@@ -18,7 +18,7 @@ struct config {
 	int dirs; /* bit 1 << DIR_INGRESS | 1 << DIR_EGRESS */
 	double interval;
 	double duration; /* 0: until a signal */
-	enum { OUT_AUTO, OUT_TABLE, OUT_JSON, OUT_CSV } output;
+	enum { OUT_AUTO, OUT_TABLE, OUT_JSON, OUT_CSV, OUT_NONE } output;
 	bool records;
 	struct record_cfg rec;
 	const char *metrics;
@@ -36,11 +36,22 @@ struct config {
 	GPtrArray *excludes;
 	struct users_cfg users;
 	enum group_by group;
+	const char *config;    /* --config FILE */
+	GPtrArray *interfaces; /* the arguments, else the file's "interface" keys; NULL: none */
+	/* Set before parse_args(): the file read when --config is not given (when it
+	 * exists; $TUNFLOW_CONFIG names another, "" none). NULL: none (tests). */
+	const char *default_config;
+	bool no_lookups;  /* --ipfix is checked, not looked up (fuzzing, SIGHUP) */
+	GPtrArray *owned; /* the config file's values, which c points into */
 };
 
 #define SESSIONS_FILE "/run/tunflow/sessions"
+#define CONFIG_FILE "/etc/tunflow/tunflow.conf"
 
-/* Fill c from the command line. 0, or -EINVAL with a one-line error printed (a usage
+/* Fill c from the defaults, then the config file (--config FILE, else c->default_config),
+ * then the command line, which wins: a key given on both takes the command line's value;
+ * a repeatable one (exclude) and the interfaces take the command line's list when it gives
+ * any. 0, or -EINVAL with a one-line error printed (a usage
  * error: exit status 2). --help and --version print and exit. optind is left at the
  * first interface argument. */
 int parse_args(int argc, char **argv, struct config *c);
@@ -58,5 +69,34 @@ struct opt;
 const struct opt *config_options(size_t *n);
 /* A one-line usage error; returns -EINVAL. */
 int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The config file path into c: "key = value" lines (util/conffile.h), every long option a
+ * key (flags take true/false, yes/no, 1/0; "interface = NAME" for each argument;
+ * "exclude" repeats), checked as on the command line. The file is opened as the files
+ * that decide attribution are (sources/input_file.h). 0, or -EINVAL with one line
+ * "FILE:LINE: ..." (or the reason the file is refused) printed. */
+int config_load(const char *path, struct config *c);
+/* The same for text already read; name stands for the file in messages. */
+int config_load_text(const char *text, size_t len, const char *name, struct config *c);
+/* The same, saying nothing: 0, or -EINVAL with the message (without "FILE:LINE: ") in
+ * err and the line number in *line (fuzzing). */
+int config_parse_text(const char *text, size_t len, struct config *c, size_t *line, char *err,
+                      size_t errlen);
+/* What c owns (lists, the file's values). */
+void config_free(struct config *c);
+/* The log level -q and -v ask for. */
+void config_set_log_level(const struct config *c);
+/* The keys whose value differs between a and b (table names, and "interface"), in table
+ * order, at most max into names. Their number. */
+size_t config_changes(const struct config *a, const struct config *b, const char **names,
+                      size_t max);
+/* Whether a change of key takes effect without a restart (SIGHUP): interval, quiet,
+ * verbose. */
+bool config_key_runtime(const char *key);
+/* SIGHUP: parse the command line and the config file again; every key that changed is
+ * applied to *given when it can be at run time (the log level set here, the interval
+ * for the caller to use) and said; every other is named, "KEY changed in FILE: takes
+ * effect after a restart". On an error in the file nothing changes. 0 or -EINVAL. */
+int config_reload(struct config *given, int argc, char **argv);
 
 #endif

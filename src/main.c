@@ -24,7 +24,8 @@
 /* Exit statuses (documented in the man page). */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_OUTPUT = 3, EXIT_TERMINAL = 4 };
 
-/* The sink for standard output that the options ask for. */
+/* The sink for standard output that the options ask for (-o none: add_sinks() asks for
+ * none, and nothing else writes to stdout). */
 static struct sink *stdout_sink(struct config *c)
 {
 	struct sink *s = c->output == OUT_TABLE ? sink_table_new(stdout, &c->table, c->group)
@@ -58,7 +59,7 @@ static int add_sinks(struct pipeline *p, struct config *c)
 	                         .user_idle_s = c->metrics_user_idle};
 
 	c->ipfix.uniflow = c->rec.uniflow;
-	if (plug(p, stdout_sink(c)))
+	if (c->output != OUT_NONE && plug(p, stdout_sink(c)))
 		return -1;
 	if (c->ipfix.collector && plug(p, ipfix_sink_new(&c->ipfix)))
 		return -1;
@@ -88,7 +89,7 @@ static int check_config(struct config *c, int nargs)
 	c->table.tty = c->output == OUT_TABLE && isatty(STDOUT_FILENO);
 	if (c->output == OUT_CSV)
 		c->records = true;
-	if (c->records && c->output == OUT_TABLE)
+	if (c->records && (c->output == OUT_TABLE || c->output == OUT_NONE))
 		return fail("--records needs -o json or -o csv");
 	if (c->metrics_web_config && !c->metrics)
 		return fail("--metrics-web-config needs --metrics");
@@ -117,9 +118,33 @@ static void summary(const struct pipeline *p)
 		print_losses(stderr, "tunflow: not in flows:", &p->last);
 }
 
+/* -o none: the totals at info level, and the loss counters, when there are, as a
+ * warning (the levelled log, for the journal). */
+static void quiet_summary(const struct pipeline *p)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	pr_info("final: %llu packets, %llu bytes in %llu flows", (unsigned long long)p->packets,
+	        (unsigned long long)p->bytes, (unsigned long long)p->flows);
+	if (!p->last.counters || !(f = open_memstream(&buf, &len)))
+		return;
+	print_losses(f, "not in flows:", &p->last);
+	fclose(f);
+	if (len) {
+		buf[strcspn(buf, "\n")] = 0;
+		pr_warn("%s", buf);
+	}
+	free(buf);
+}
+
 /* What main() starts, and how far it got: stop() undoes exactly that much. */
 struct app {
 	struct config cfg;
+	struct config given; /* cfg as parsed, before check_config(): what SIGHUP compares */
+	int argc;
+	char **argv;
 	struct users *users;
 	struct datapath dp;
 	struct pipeline p;
@@ -195,14 +220,24 @@ static void stop(struct app *a, enum loop_stop why, struct sink *failed, int err
 		else
 			pr_err("stopped: the terminal went away (hang-up)");
 		summary(&a->p);
+	} else if (a->ran && a->cfg.output == OUT_NONE) {
+		quiet_summary(&a->p);
 	}
 	if (a->piped)
 		pipeline_free(&a->p);
 	if (a->dp_open)
 		dp_close(&a->dp);
 	users_free(a->users);
-	if (a->cfg.excludes)
-		g_ptr_array_free(a->cfg.excludes, TRUE);
+	config_free(&a->cfg);
+}
+
+/* SIGHUP: the config file again; what changed at run time is applied. */
+static void reload(void *arg, double *interval)
+{
+	struct app *a = arg;
+
+	if (!config_reload(&a->given, a->argc, a->argv))
+		*interval = a->given.interval;
 }
 
 int main(int argc, char **argv)
@@ -211,16 +246,24 @@ int main(int argc, char **argv)
 	                             [STOP_ERROR] = EXIT_FAIL,
 	                             [STOP_OUTPUT] = EXIT_OUTPUT,
 	                             [STOP_TERMINAL] = EXIT_TERMINAL};
-	struct app a = {0};
+	struct app a = {.cfg.default_config = CONFIG_FILE, .argc = argc};
 	struct sink *failed = NULL;
 	enum loop_stop why = STOP_ERROR;
-	int err = 0, started;
+	int err = 0, started, nargs;
+	char **args;
 
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	log_init();
-	if (parse_args(argc, argv, &a.cfg) || check_config(&a.cfg, argc - optind))
+	/* SIGHUP parses the command line again: as given, before getopt reorders it */
+	a.argv = g_memdup2(argv, sizeof(*argv) * (argc + 1));
+	if (parse_args(argc, argv, &a.cfg))
 		return EXIT_USAGE;
-	log_set_level(a.cfg.quiet ? LOG_LVL_WARN : a.cfg.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	a.given = a.cfg;
+	args = a.cfg.interfaces ? (char **)a.cfg.interfaces->pdata : NULL;
+	nargs = a.cfg.interfaces ? (int)a.cfg.interfaces->len : 0;
+	if (check_config(&a.cfg, nargs))
+		return EXIT_USAGE;
+	config_set_log_level(&a.cfg);
 	rlimit_nofile_raise();
 	if (check_privileges())
 		return EXIT_FAIL;
@@ -234,15 +277,18 @@ int main(int argc, char **argv)
 		pr_err("this kernel has no tcx (needs Linux 6.6); use --attach tc or auto");
 		return EXIT_FAIL;
 	}
-	started = start(&a, argv + optind, argc - optind);
+	started = start(&a, args, nargs);
 	if (!started) {
 		struct loop_cfg lc = {.interval = a.cfg.interval,
 		                      .duration = a.cfg.duration,
-		                      .user_map = a.cfg.users.map};
+		                      .user_map = a.cfg.users.map,
+		                      .reload = reload,
+		                      .reload_arg = &a};
 
 		why = loop_run(&a.p, &lc, &failed, &err);
 		a.ran = true;
 	}
 	stop(&a, why, failed, err);
+	g_free(a.argv);
 	return started == -EINVAL ? EXIT_USAGE : status[why];
 }

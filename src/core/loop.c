@@ -71,6 +71,7 @@ struct loop {
 	struct pipeline *p;
 	const struct loop_cfg *cfg;
 	int ep, sig, tick, stop, links;
+	double interval; /* the harvest timer's, which SIGHUP may change */
 	bool was_tty[3];
 	bool running;
 	enum loop_stop why;
@@ -112,6 +113,26 @@ static int setup(struct loop *l)
 	return 0;
 }
 
+/* SIGHUP: the configuration again; a new interval from the next harvest on. */
+static void reload(struct loop *l)
+{
+	double iv = l->interval;
+	struct itimerspec its = {0};
+
+	if (!l->cfg->reload)
+		return;
+	l->cfg->reload(l->cfg->reload_arg, &iv);
+	if (iv == l->interval || iv <= 0)
+		return;
+	its.it_value.tv_sec = its.it_interval.tv_sec = (time_t)iv;
+	its.it_value.tv_nsec = its.it_interval.tv_nsec = (long)((iv - (time_t)iv) * 1e9);
+	if (timerfd_settime(l->tick, 0, &its, NULL)) {
+		pr_warn("cannot change the interval to %g s: %s", iv, strerror(errno));
+		return;
+	}
+	l->interval = iv;
+}
+
 static void on_signal(struct loop *l)
 {
 	struct signalfd_siginfo si;
@@ -123,8 +144,10 @@ static void on_signal(struct loop *l)
 	} else if (terminal_gone(l->was_tty)) {
 		l->why = STOP_TERMINAL;
 		l->running = false;
-	} else if (l->p->users && l->cfg->user_map && !users_reload_map(l->p->users)) {
-		pr_info("re-read %s", l->cfg->user_map);
+	} else {
+		reload(l);
+		if (l->p->users && l->cfg->user_map && !users_reload_map(l->p->users))
+			pr_info("re-read %s", l->cfg->user_map);
 	}
 }
 
@@ -163,6 +186,7 @@ enum loop_stop loop_run(struct pipeline *p, const struct loop_cfg *cfg, struct s
 {
 	struct loop l = {.p = p,
 	                 .cfg = cfg,
+	                 .interval = cfg->interval,
 	                 .ep = -1,
 	                 .sig = -1,
 	                 .tick = -1,

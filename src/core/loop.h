@@ -13,6 +13,10 @@ struct loop_cfg {
 	double interval;      /* harvest every this many seconds */
 	double duration;      /* stop after this long; 0: until a signal */
 	const char *user_map; /* re-read on SIGHUP, if set */
+	/* On SIGHUP (not a hang-up), before the user map: re-read the configuration; it may
+	 * change *interval, and the loop then re-arms its harvest timer. NULL: none. */
+	void (*reload)(void *arg, double *interval);
+	void *reload_arg;
 };
 
 /* Why the loop stopped; main's exit status follows it. */

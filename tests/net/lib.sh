@@ -12,6 +12,8 @@ TMP=$(mktemp -d /tmp/tunflow-test.XXXXXX)
 export TUNFLOW_STATE_DIR=$TMP/state
 # tunflow's --sessions default and the hook's file: never the host's /run/tunflow
 export TUNFLOW_SESSIONS=$TMP/sessions
+# no --config given: no config file (never the host's /etc/tunflow/tunflow.conf)
+export TUNFLOW_CONFIG=
 PIDS=()
 NSES=()
 FAILS=0
