@@ -9,6 +9,7 @@
 #   make lint     clang-format and clang-tidy over the sources
 #   make install  binary, session hook, unit, man page, docs, example config
 #                 (PREFIX=/usr/local, DESTDIR); make uninstall removes them
+#   make deb      the Debian package, into build/deb/
 
 CC      ?= gcc
 CLANG   ?= clang
@@ -62,10 +63,10 @@ $(OUT)/tunflow.skel.h: $(OUT)/tunflow.bpf.o
 
 $(OUT)/obj/%.o: src/%.c | $(OUT)/tunflow.skel.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(OUT)/tunflow: $(APP_OBJS)
-	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(OUT)/pkt.o: tests/lib/pkt.c | $(OUT)
 	$(CC) $(CFLAGS) -c $< -o $@
@@ -186,10 +187,20 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man8/tunflow.8 $(DESTDIR)$(UNITDIR)/tunflow.service \
 		$(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)) tunflow.conf.example) \
 		$(addprefix $(DESTDIR)$(DOCDIR)/grafana/,$(notdir $(DASHBOARDS)))
-	-rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DOCDIR)/grafana $(DESTDIR)$(DOCDIR) 2>/dev/null
+	rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DOCDIR)/grafana $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 	@if cmp -s dist/tunflow.conf $(CONF); then echo "rm -f $(CONF)"; rm -f $(CONF); \
 	elif [ -e $(CONF) ]; then echo "uninstall: keeping $(CONF) (changed)"; fi
-	-rmdir $(DESTDIR)$(SYSCONFDIR)/tunflow 2>/dev/null
+	rmdir $(DESTDIR)$(SYSCONFDIR)/tunflow 2>/dev/null || true
+
+# The Debian package, built from a copy in build/deb/src (the source tree stays clean);
+# the .deb lands in build/deb/
+.PHONY: deb
+deb:
+	rm -rf $(OUT)/deb
+	mkdir -p $(OUT)/deb/src
+	git ls-files -z --cached --others --exclude-standard | \
+		xargs -0 cp -P --parents -t $(OUT)/deb/src
+	cd $(OUT)/deb/src && dpkg-buildpackage -us -uc -b
 
 clean:
 	rm -rf $(OUT)
