@@ -192,15 +192,16 @@ uninstall:
 	elif [ -e $(CONF) ]; then echo "uninstall: keeping $(CONF) (changed)"; fi
 	rmdir $(DESTDIR)$(SYSCONFDIR)/tunflow 2>/dev/null || true
 
-# The Debian package, built from a copy in build/deb/src (the source tree stays clean);
-# the .deb lands in build/deb/
+# The Debian package, built from a copy in DEBDIR/src (the source tree stays clean);
+# the .deb lands in DEBDIR (default build/deb)
+DEBDIR ?= $(OUT)/deb
 .PHONY: deb
 deb:
-	rm -rf $(OUT)/deb
-	mkdir -p $(OUT)/deb/src
+	rm -rf $(DEBDIR)
+	mkdir -p $(DEBDIR)/src
 	git ls-files -z --cached --others --exclude-standard | \
-		xargs -0 cp -P --parents -t $(OUT)/deb/src
-	cd $(OUT)/deb/src && dpkg-buildpackage -us -uc -b
+		xargs -0 cp -P --parents -t $(DEBDIR)/src
+	cd $(DEBDIR)/src && dpkg-buildpackage -us -uc -b
 
 clean:
 	rm -rf $(OUT)
