@@ -8,21 +8,28 @@ unit_caps() {
 		sed 's/cap_/+/g; s/ \+/,/g; s/,$//'
 }
 
-# service_run LABEL ROOT UNIT: the unit's ExecStart (paths under ROOT: "" for the host)
-# as root with the unit's capability bounding, inheritable and ambient sets and
-# no_new_privs, through setpriv, in a namespace with a tun; 20 packets of 120 bytes are
-# counted exactly on /metrics (the example config serves 127.0.0.1:9273), nothing is
-# written to stdout (output = none), and tunflow runs with CAP_NET_ADMIN only.
+# service_run LABEL ROOT UNIT [USER]: the unit's ExecStart (paths under ROOT: "" for the
+# host) as root (or USER: a drop-in's User=) with the unit's capability bounding,
+# inheritable and ambient sets and no_new_privs, through setpriv, in a namespace with a
+# tun (made here by tun_ns, or $SVC_NS); 20 packets of 120 bytes from 192.0.2.9 are
+# counted exactly on /metrics (the example config serves 127.0.0.1:9273) under user
+# $SVC_WANT_USER (default none), nothing is written to stdout (output = none), and
+# tunflow runs with CAP_NET_ADMIN only.
 service_run() {
-	local label=$1 root=$2 unit=$3 caps argv=() a m i
+	local label=$1 root=$2 unit=$3 user=${4:-} caps argv=() a m i as=() want_uid=0
+	local series="interface=\"tun0\",direction=\"ingress\",user=\"${SVC_WANT_USER:-}\""
 	caps=$(unit_caps "$root$unit")
 	check "$label: the unit's capabilities" "$caps" "+bpf,+perfmon,+net_admin"
 	for a in $(sed -n 's/^ExecStart=//p' "$root$unit"); do
 		case $a in /*) argv+=("$root$a") ;; *) argv+=("$a") ;; esac
 	done
-	tun_ns "svc$label"
-	bg ip netns exec "$NS" setpriv --bounding-set="-all,$caps" --inh-caps="-all,$caps" \
-		--ambient-caps="-all,$caps" --no-new-privs -- "${argv[@]}" \
+	if [ -n "${SVC_NS:-}" ]; then NS=$SVC_NS; else tun_ns "svc$label"; fi
+	if [ -n "$user" ]; then
+		as=(--reuid="$user" --regid="$(id -g "$user")" --init-groups)
+		want_uid=$(id -u "$user")
+	fi
+	bg ip netns exec "$NS" setpriv "${as[@]}" --bounding-set="-all,$caps" \
+		--inh-caps="-all,$caps" --ambient-caps="-all,$caps" --no-new-privs -- "${argv[@]}" \
 		>"$TMP/svc-$label.out" 2>"$TMP/svc-$label.err"
 	TF=$BG
 	for _ in $(seq 100); do
@@ -37,19 +44,20 @@ service_run() {
 	check "$label: CapBnd (the unit's)" \
 		"$(sed -n 's/^CapBnd:\t//p' "/proc/$TF/status")" 000000c000001000
 	check "$label: NoNewPrivs" "$(sed -n 's/^NoNewPrivs:\t//p' "/proc/$TF/status")" 1
+	check "$label: uid" "$(awk '/^Uid:/ {print $2}' "/proc/$TF/status")" "$want_uid"
 	ip netns exec "$NS" "$TUNPKT" tun0 \
 		"v=4,proto=udp,src=192.0.2.9,dst=203.0.113.200,sport=1000,dport=53,payload=92,count=20" \
 		2>/dev/null
 	for i in $(seq 40); do
 		m=$(ip netns exec "$NS" curl -s --max-time 5 http://127.0.0.1:9273/metrics |
-			grep -F 'tunflow_packets_total{interface="tun0",direction="ingress",user=""} ' |
+			grep -F "tunflow_packets_total{$series} " |
 			awk '{print $NF}')
 		[ "${m:-0}" -ge 20 ] && break
 		sleep 0.1
 	done
 	check "$label: packets on /metrics" "$m" 20
 	m=$(ip netns exec "$NS" curl -s --max-time 5 http://127.0.0.1:9273/metrics |
-		grep -F 'tunflow_bytes_total{interface="tun0",direction="ingress",user=""} ' |
+		grep -F "tunflow_bytes_total{$series} " |
 		awk '{print $NF}')
 	check "$label: bytes on /metrics" "$m" 2400
 	tf_stop
