@@ -201,7 +201,8 @@ deb:
 	mkdir -p $(DEBDIR)/src
 	git ls-files -z --cached --others --exclude-standard | \
 		xargs -0 cp -P --parents -t $(DEBDIR)/src
-	cd $(DEBDIR)/src && dpkg-buildpackage -us -uc -b
+	@# a clean environment: no MAKEFLAGS (CFLAGS=, -j) from an outer make into debian/rules
+	cd $(DEBDIR)/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b
 
 clean:
 	rm -rf $(OUT)

@@ -37,8 +37,12 @@ service_run() {
 		kill -0 "$TF" 2>/dev/null || break
 		sleep 0.05
 	done
-	check "$label: started from its config" \
-		"$(grep -c 'ready, 1 interface$' "$TMP/svc-$label.err")" 1
+	if ! grep -q 'ready, 1 interface$' "$TMP/svc-$label.err"; then
+		fail "$label: started from its config" "$(tr '\n' ' ' <"$TMP/svc-$label.err")"
+		tf_stop
+		return 1
+	fi
+	ok "$label: started from its config"
 	check "$label: CapEff (CAP_NET_ADMIN only)" \
 		"$(sed -n 's/^CapEff:\t//p' "/proc/$TF/status")" 0000000000001000
 	check "$label: CapBnd (the unit's)" \
