@@ -7,6 +7,9 @@
 #   make bench    measure (QUICK=1: datapath only) and write docs/BENCHMARKS.md
 #   make fuzz     run every libFuzzer target FUZZ_SECONDS (default 600) each
 #   make lint     clang-format and clang-tidy over the sources
+#   make install  binary, session hook, unit, man page, docs, example config
+#                 (PREFIX=/usr/local, DESTDIR); make uninstall removes them
+#   make deb      the Debian package, into build/deb/
 
 CC      ?= gcc
 CLANG   ?= clang
@@ -60,10 +63,10 @@ $(OUT)/tunflow.skel.h: $(OUT)/tunflow.bpf.o
 
 $(OUT)/obj/%.o: src/%.c | $(OUT)/tunflow.skel.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(OUT)/tunflow: $(APP_OBJS)
-	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(OUT)/pkt.o: tests/lib/pkt.c | $(OUT)
 	$(CC) $(CFLAGS) -c $< -o $@
@@ -145,6 +148,61 @@ lint: $(OUT)/tunflow.skel.h
 	clang-format --dry-run -Werror $(wildcard src/*.[ch] src/*/*.[ch])
 	clang-tidy -quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' $(APP_SRCS) -- \
 		-std=gnu11 $(INCS)
+
+# ---- install and uninstall (PREFIX, DESTDIR; the Debian package uses PREFIX=/usr and
+# UNITDIR=/lib/systemd/system). The example config is installed only where there is no
+# config yet, and uninstalled only while it is still the example.
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/libexec/tunflow
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/tunflow
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+INSTALL    ?= install
+DOCS       := README.md $(wildcard docs/*.md)
+DASHBOARDS := $(wildcard docs/grafana/*)
+CONF       := $(DESTDIR)$(SYSCONFDIR)/tunflow/tunflow.conf
+
+.PHONY: install uninstall
+install: $(OUT)/tunflow
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(DOCDIR)/grafana $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/tunflow
+	$(INSTALL) -m 0755 $(OUT)/tunflow $(DESTDIR)$(SBINDIR)/tunflow
+	$(INSTALL) -m 0755 scripts/tunflow-session-hook $(DESTDIR)$(LIBEXECDIR)/
+	$(INSTALL) -m 0644 docs/tunflow.8 $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 0644 $(DASHBOARDS) $(DESTDIR)$(DOCDIR)/grafana/
+	$(INSTALL) -m 0644 dist/tunflow.conf $(DESTDIR)$(DOCDIR)/tunflow.conf.example
+	@# the unit names the installed binary and config
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		dist/tunflow.service.in > $(DESTDIR)$(UNITDIR)/tunflow.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/tunflow.service
+	@if [ -e $(CONF) ]; then echo "install: keeping $(CONF)"; \
+	else echo "$(INSTALL) -m 0644 dist/tunflow.conf $(CONF)"; \
+		$(INSTALL) -m 0644 dist/tunflow.conf $(CONF); fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/tunflow $(DESTDIR)$(LIBEXECDIR)/tunflow-session-hook \
+		$(DESTDIR)$(MANDIR)/man8/tunflow.8 $(DESTDIR)$(UNITDIR)/tunflow.service \
+		$(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)) tunflow.conf.example) \
+		$(addprefix $(DESTDIR)$(DOCDIR)/grafana/,$(notdir $(DASHBOARDS)))
+	rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DOCDIR)/grafana $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	@if cmp -s dist/tunflow.conf $(CONF); then echo "rm -f $(CONF)"; rm -f $(CONF); \
+	elif [ -e $(CONF) ]; then echo "uninstall: keeping $(CONF) (changed)"; fi
+	rmdir $(DESTDIR)$(SYSCONFDIR)/tunflow 2>/dev/null || true
+
+# The Debian package, built from a copy in DEBDIR/src (the source tree stays clean);
+# the .deb lands in DEBDIR (default build/deb)
+DEBDIR ?= $(OUT)/deb
+.PHONY: deb
+deb:
+	rm -rf $(DEBDIR)
+	mkdir -p $(DEBDIR)/src
+	git ls-files -z --cached --others --exclude-standard | \
+		xargs -0 cp -P --parents -t $(DEBDIR)/src
+	@# a clean environment: no MAKEFLAGS (CFLAGS=, -j) from an outer make into debian/rules
+	cd $(DEBDIR)/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b
 
 clean:
 	rm -rf $(OUT)
