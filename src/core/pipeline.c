@@ -64,7 +64,7 @@ static void on_flow(const struct flow_key *key, const struct flow_stats *st, voi
 		p->harvest_errors++;
 		return;
 	}
-	if (p->records && records_add(p->records, key, st, f->user))
+	if (p->records && records_add(p->records, key, st, f))
 		p->harvest_errors++;
 	p->packets += st->packets;
 	p->bytes += st->bytes;
