@@ -125,6 +125,33 @@ static void gone_line(FILE *out, const struct iface_total *t, const struct repor
 	fprintf(out, ",\"gone\":\"%s\"}\n", last);
 }
 
+static void session_line(FILE *out, const struct peer_session *t)
+{
+	char start[32], end[32];
+
+	fmt_time(t->start_ns, start);
+	fmt_time(t->end_ns, end);
+	fputs("{\"type\":\"session\",\"iface\":", out);
+	json_str(out, t->ifname);
+	if (t->user) {
+		fputs(",\"user\":", out);
+		json_str(out, t->user);
+	}
+	fputs(",\"peer\":", out);
+	json_str(out, t->peer);
+	if (t->endpoint) {
+		fputs(",\"endpoint\":", out);
+		json_str(out, t->endpoint);
+	}
+	fprintf(out,
+	        ",\"start\":\"%s\",\"end\":\"%s\",\"end_reason\":\"%s\",\"packets_in\":%llu,"
+	        "\"bytes_in\":%llu,\"packets_out\":%llu,\"bytes_out\":%llu}\n",
+	        start, end, session_end_names[t->end], (unsigned long long)t->packets[DIR_INGRESS],
+	        (unsigned long long)t->bytes[DIR_INGRESS],
+	        (unsigned long long)t->packets[DIR_EGRESS],
+	        (unsigned long long)t->bytes[DIR_EGRESS]);
+}
+
 static int json_report(struct sink *s, const struct report *r)
 {
 	struct json_sink *js = (struct json_sink *)s;
@@ -151,6 +178,8 @@ static int json_report(struct sink *s, const struct report *r)
 	}
 	for (size_t i = 0; i < r->ngone; i++)
 		gone_line(js->st.out, &r->gone[i], r);
+	for (size_t i = 0; i < r->nsessions; i++)
+		session_line(js->st.out, &r->sessions[i]);
 	for (int c = 0; c < CNT_MAX; c++)
 		changed |= r->counters[c] != js->last[c];
 	if (changed) {
