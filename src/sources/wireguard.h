@@ -35,14 +35,14 @@ struct wg_peer {
 	char key[WG_KEY_B64]; /* public key, base64 as `wg` shows it */
 	const char *name;     /* user name (interned in struct users; NULL in a bare parse) */
 	bool has_endpoint;
-	__u8 endpoint_addr[16]; /* outer address, flow key's form */
-	__u16 endpoint_port;    /* host order */
+	__u8 endpoint_addr[16];         /* outer address, flow key's form */
+	__u16 endpoint_port;            /* host order */
 	char endpoint[WG_ENDPOINT_MAX]; /* "192.0.2.1:51820" or "[2001:db8::1]:51820", "" */
 	struct wg_allowed *allowed;     /* g_malloc'd */
 	int nallowed;
 	__u64 handshake_sec, handshake_nsec; /* latest handshake, wall clock; 0: never */
 	__u64 rx_bytes, tx_bytes;            /* WireGuard's counters: outer (encrypted) bytes */
-	bool connected; /* a handshake less than WG_REJECT_AFTER_S old, at the last read */
+	bool connected;         /* a handshake less than WG_REJECT_AFTER_S old, at the last read */
 	__u64 session_start_ns; /* CLOCK_REALTIME when the peer was seen connected first
 	                         * (its handshake time); 0 while not connected */
 };
@@ -89,7 +89,7 @@ void wg_key_b64(const __u8 raw[32], char out[WG_KEY_B64]);
  */
 struct wg_event {
 	char ifname[16];
-	bool connected; /* true: session start, false: session end */
+	bool connected;      /* true: session start, false: session end */
 	struct wg_peer peer; /* allowed = NULL, nallowed = 0 */
 	__u64 at_ns;         /* CLOCK_REALTIME: the handshake (start), handshake + 180 s or
 	                      * the read that found the peer removed (end) */
