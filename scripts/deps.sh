@@ -13,6 +13,7 @@ PKGS=(
 	iperf3 softflowd ethtool
 	ocserv openconnect openvpn gnutls-bin busybox prometheus
 	libfixbuf-dev libfixbuf-tools nfdump tshark xxd netcat-openbsd
+	wireguard-go wireguard-tools
 )
 missing=()
 for p in "${PKGS[@]}"; do
