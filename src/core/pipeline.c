@@ -56,6 +56,31 @@ static struct iface_total *acc_of(struct pipeline *p, int ifindex)
 	return p->last_acc = acc;
 }
 
+/* WireGuard: the flow's peer and endpoint, looked up again whenever the sources changed,
+ * so that a flow follows its address to another peer (allowed IPs moved, a peer
+ * removed) and its endpoint when the peer roams; the user goes with the peer. Deltas
+ * are attributed after each harvest: one that spans the change goes to the new peer. */
+static void attribute_peer(struct pipeline *p, struct flow *f, unsigned gen)
+{
+	const struct wg_peer *wp;
+	const char *peer = NULL, *endpoint = NULL;
+
+	if (f->peer_gen == gen)
+		return;
+	f->peer_gen = gen;
+	wp = users_wg_peer(p->users, &f->key, iface_name(f->key.ifindex));
+	if (wp) {
+		peer = peers_intern(p->peers, wp->key);
+		endpoint = wp->has_endpoint ? peers_intern(p->peers, wp->endpoint) : NULL;
+	}
+	if (peer != f->peer) {
+		f->user = users_lookup(p->users, &f->key, iface_name(f->key.ifindex));
+		f->user_gen = gen;
+	}
+	f->peer = peer;
+	f->endpoint = endpoint;
+}
+
 /* One drained flow: into the table, the records and its interface's totals. */
 static void on_flow(const struct flow_key *key, const struct flow_stats *st, void *ctx)
 {
@@ -66,6 +91,16 @@ static void on_flow(const struct flow_key *key, const struct flow_stats *st, voi
 	if (!f) {
 		p->harvest_errors++;
 		return;
+	}
+	if (p->users && !f->user_gen && !f->peer_gen) {
+		/* new: named before its first delta goes into a record */
+		unsigned gen = users_gen(p->users);
+
+		attribute_peer(p, f, gen);
+		if (!f->user) {
+			f->user = users_lookup(p->users, &f->key, iface_name(f->key.ifindex));
+			f->user_gen = gen;
+		}
 	}
 	if (p->records && records_add(p->records, key, st, f))
 		p->harvest_errors++;
@@ -94,31 +129,6 @@ static bool wait_for_session(struct pipeline *p, const struct flow *f, __u64 now
 		return false;
 	acc = g_hash_table_lookup(p->ifacc, GINT_TO_POINTER(f->key.ifindex));
 	return acc && now - acc->seen_ns < p->cfg.hold_s * 1e9;
-}
-
-/* WireGuard: the flow's peer and endpoint, looked up again whenever the sources changed,
- * so that a flow follows its address to another peer (allowed IPs moved, a peer
- * removed) and its endpoint when the peer roams; the user goes with the peer. Deltas
- * are attributed after each harvest: one that spans the change goes to the new peer. */
-static void attribute_peer(struct pipeline *p, struct flow *f, unsigned gen)
-{
-	const struct wg_peer *wp;
-	const char *peer = NULL, *endpoint = NULL;
-
-	if (f->peer_gen == gen)
-		return;
-	f->peer_gen = gen;
-	wp = users_wg_peer(p->users, &f->key, iface_name(f->key.ifindex));
-	if (wp) {
-		peer = peers_intern(p->peers, wp->key);
-		endpoint = wp->has_endpoint ? peers_intern(p->peers, wp->endpoint) : NULL;
-	}
-	if (peer != f->peer) {
-		f->user = users_lookup(p->users, &f->key, iface_name(f->key.ifindex));
-		f->user_gen = gen;
-	}
-	f->peer = peer;
-	f->endpoint = endpoint;
 }
 
 /* Give every flow whose user is unknown a fresh look when the sources changed; hold the
