@@ -10,8 +10,9 @@
 # them too; WireGuard's own (outer) counters against tunflow's (inner) ones on echo
 # packets of known size; bob removed with `wg set wg0 peer KEY remove`: his session ends
 # with his totals, and traffic to his address has no peer; alice's allowed IPs grow to
-# bob's old address: its flows follow to her; at exit her session ends with her totals;
-# every packet on wg0 counted.
+# bob's old address: its flows follow to her; she goes quiet and her session ends 180 s
+# after her handshake (so this test takes over 3 minutes); a new handshake starts a new
+# one, which ends at exit; every packet on wg0 counted.
 SUITE=wireguard
 . "$(dirname "$0")/../net/lib.sh"
 . "$(dirname "$0")/lib.sh"
@@ -206,10 +207,31 @@ flow_is "$out" "server: echo from 192.0.2.20 after the change: alice's" \
 flow_is "$out" "server: bob's echo requests unchanged (the same flow did not go to him)" \
 	"$(who 2) and .dir == \"ingress\" and .src == \"192.0.2.20\" and $icmp" 6 1968
 
-# every packet on wg0 counted: the tun's own counters
-CNT=$(ip -n "$SRV" -s -j link show wg0 | jq -c '.[0].stats64 | [.rx.packets, .rx.bytes, .tx.packets + .tx.dropped]')
+# alice goes quiet: her session ends when her handshake is 180 s old (WireGuard's
+# reject-after time; nothing was sent for a rekey, which comes after 120 s of sending)
 ALICE_IN="$(flow_sum "$out" packets "$(who 1) and .dir == \"ingress\""),$(flow_sum "$out" bytes "$(who 1) and .dir == \"ingress\"")"
 ALICE_OUT="$(flow_sum "$out" packets "$(who 1) and .dir == \"egress\""),$(flow_sum "$out" bytes "$(who 1) and .dir == \"egress\"")"
+while [ "$(date +%s)" -lt $((HS[1] + 185)) ] &&
+	[ "$(jq -s 'map(select(.type == "session" and .user == "alice")) | length' "$out")" -eq 0 ]; do
+	sleep 0.5
+done
+check "alice's session ended 180 s after her handshake, with her flows' totals" \
+	"$(jq -s -c 'map(select(.type == "session" and .user == "alice")) | map([.peer, .endpoint, .end_reason, (.start | sub("\\.[0-9]+Z$"; "Z") | fromdate), (.end | sub("\\.[0-9]+Z$"; "Z") | fromdate), "\(.packets_in),\(.bytes_in)", "\(.packets_out),\(.bytes_out)"])' "$out")" \
+	"[[\"${PUB[1]}\",\"198.51.100.2:51001\",\"handshake expired\",${HS[1]},$((HS[1] + 180)),\"$ALICE_IN\",\"$ALICE_OUT\"]]"
+# a new handshake, a new session: 2 echo requests of 128 bytes, answered
+wgc alice set wg0 peer "$SPUB" persistent-keepalive 25
+wgc alice set wg0 peer "$SPUB" persistent-keepalive 0
+for _ in $(seq 100); do
+	HS2=$(wgc srv show wg0 latest-handshakes | awk -v k="${PUB[1]}" '$1 == k { print $2 }')
+	[ "$HS2" -gt "${HS[1]}" ] && break
+	sleep 0.05
+done
+sleep 1.5
+ip netns exec "${C[1]}" ping -q -c 2 -i 0.05 -s 100 203.0.113.80 >/dev/null
+sleep 0.6
+
+# every packet on wg0 counted: the tun's own counters
+CNT=$(ip -n "$SRV" -s -j link show wg0 | jq -c '.[0].stats64 | [.rx.packets, .rx.bytes, .tx.packets + .tx.dropped]')
 TF=$TFC; tf_stop
 check "csv: exit status" "$TF_RC" 0
 TF=$TFR; tf_stop
@@ -219,16 +241,16 @@ check "server: exit status" "$TF_RC" 0
 check "server: wg0's counters (rx packets, rx bytes, tx packets) equal the flows' sums" \
 	"[$(flow_sum "$out" packets '.dir == "ingress"'),$(flow_sum "$out" bytes '.dir == "ingress"'),$(flow_sum "$out" packets '.dir == "egress"')]" \
 	"$CNT"
-check "alice's session ended at exit, from her first handshake, with her flows' totals" \
-	"$(jq -s -c 'map(select(.type == "session" and .user == "alice")) | map([.peer, .endpoint, .end_reason, (.start | sub("\\.[0-9]+Z$"; "Z") | fromdate), "\(.packets_in),\(.bytes_in)", "\(.packets_out),\(.bytes_out)"])' "$out")" \
-	"[[\"${PUB[1]}\",\"198.51.100.2:51001\",\"tunflow exit\",${HS[1]},\"$ALICE_IN\",\"$ALICE_OUT\"]]"
-check "two sessions in all" "$(jq -s 'map(select(.type == "session")) | length' "$out")" 2
+check "alice's second session ended at exit, from her new handshake, with its 2 echoes" \
+	"$(jq -s -c 'map(select(.type == "session" and .user == "alice")) | .[1:] | map([.peer, .end_reason, (.start | sub("\\.[0-9]+Z$"; "Z") | fromdate), "\(.packets_in),\(.bytes_in)", "\(.packets_out),\(.bytes_out)"])' "$out")" \
+	"[[\"${PUB[1]}\",\"tunflow exit\",$HS2,\"2,256\",\"2,256\"]]"
+check "three sessions in all" "$(jq -s 'map(select(.type == "session")) | length' "$out")" 3
 check "server: no loss, wg0 watched to the end" "$(final_health "$out")" "[1,0,0,0]"
 
 rec=$TMP/rec.json
-check "records: alice's echo to the web server, one biflow under her short key" \
+check "records: alice's echo to the web server, a biflow per burst (idle timeout between) under her short key" \
 	"$(jq -s -c "map(select(.type == \"record\" and .proto == 1 and .dst == \"203.0.113.80\" and .src == \"192.0.2.10\")) | map([.user, .peer, .endpoint, .packets, .bytes, .rev_packets, .rev_bytes])" "$rec")" \
-	"[[\"${PUB[1]:0:8}\",\"${PUB[1]}\",\"198.51.100.2:51001\",4,512,4,512]]"
+	"[[\"${PUB[1]:0:8}\",\"${PUB[1]}\",\"198.51.100.2:51001\",4,512,4,512],[\"${PUB[1]:0:8}\",\"${PUB[1]}\",\"198.51.100.2:51001\",2,256,2,256]]"
 check "records: bob's UDP, under his short key" \
 	"$(jq -s -c "map(select(.type == \"record\" and .proto == 17 and .dport == 5002)) | map([.user, .peer, .endpoint, .packets, .bytes])" "$rec")" \
 	"[[\"${PUB[2]:0:8}\",\"${PUB[2]}\",\"198.51.100.18:51002\",2,256]]"
