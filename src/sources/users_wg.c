@@ -110,7 +110,7 @@ static void apply(struct users *u, struct wg_if *w, struct wg_dev *nd, __u64 rea
 				event(u, w, &gone, false, real);
 			}
 	}
-	if (digest->len != w->digest->len || memcmp(digest->str, w->digest->str, digest->len))
+	if (digest->len != w->digest->len || memcmp(digest->str, w->digest->str, digest->len) != 0)
 		u->gen++;
 	g_string_free(w->digest, TRUE);
 	w->digest = digest;
