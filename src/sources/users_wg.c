@@ -12,7 +12,7 @@
 #include "util/log.h"
 #include "sources/users_priv.h"
 
-#define WG_IFACES_MAX 4096 /* names remembered (most of them: not WireGuard) */
+#define WG_IFACES_MAX 4096 /* names remembered (most: not WireGuard); then those are forgotten */
 #define WG_EVENTS_MAX 4096 /* session events waiting to be taken */
 
 struct wg_state {
@@ -182,6 +182,14 @@ static void wg_read(struct users *u, struct wg_if *w, __u64 now)
 	}
 }
 
+static gboolean not_wg(gpointer k, gpointer v, gpointer ctx)
+{
+	const struct wg_if *w = v;
+
+	(void)k, (void)ctx;
+	return !w->present && !w->configured;
+}
+
 static struct wg_if *wg_if_of(struct users *u, const char *ifname)
 {
 	struct wg_if *w;
@@ -195,7 +203,7 @@ static struct wg_if *wg_if_of(struct users *u, const char *ifname)
 	now = now_ns(CLOCK_MONOTONIC);
 	if (!w) {
 		if (g_hash_table_size(u->wg) >= WG_IFACES_MAX)
-			return NULL;
+			g_hash_table_foreach_remove(u->wg, not_wg, NULL); /* the names seen */
 		w = wg_if_new(u, ifname);
 	} else if (w->probe_ns && now - w->probe_ns < WG_REREAD_NS) {
 		return NULL;
