@@ -35,6 +35,7 @@ struct wg_if {
 	struct wg_dev dev; /* peers as last read (dev.ifname: the key in users.wg) */
 	bool configured;   /* named with --wireguard */
 	bool present;      /* its socket was found (or configured) */
+	bool kernel;       /* the kernel's WireGuard: read by generic netlink */
 	__u64 read_ns;     /* CLOCK_MONOTONIC of the last read, 0: never */
 	__u64 probe_ns;    /* of the last look for the socket */
 	int said;          /* the error last said about it (0: none) */

@@ -12,7 +12,7 @@
 #include "util/log.h"
 #include "sources/users_priv.h"
 
-#define WG_IFACES_MAX 4096 /* names remembered (most of them: not WireGuard) */
+#define WG_IFACES_MAX 4096 /* names remembered (most: not WireGuard); then those are forgotten */
 #define WG_EVENTS_MAX 4096 /* session events waiting to be taken */
 
 struct wg_state {
@@ -121,6 +121,23 @@ static void apply(struct users *u, struct wg_if *w, struct wg_dev *nd, __u64 rea
 	w->dev = *nd;
 }
 
+/* Whether the kernel says ifname is its WireGuard (DEVTYPE=wireguard in its uevent). */
+static bool kernel_wg(const char *ifname)
+{
+	char path[96], buf[512];
+	FILE *f;
+	bool yes = false;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/uevent", ifname);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!yes && fgets(buf, sizeof(buf), f))
+		yes = !strcmp(buf, "DEVTYPE=wireguard\n");
+	fclose(f);
+	return yes;
+}
+
 static void wg_read(struct users *u, struct wg_if *w, __u64 now)
 {
 	struct wg_dev nd = {0};
@@ -129,7 +146,15 @@ static void wg_read(struct users *u, struct wg_if *w, __u64 now)
 
 	w->read_ns = now ? now : 1;
 	memcpy(nd.ifname, w->dev.ifname, sizeof(nd.ifname));
-	err = wg_uapi_get(u->wg_sockdir, w->dev.ifname, &nd, why, sizeof(why));
+	if (!w->kernel && w->configured && kernel_wg(w->dev.ifname))
+		w->kernel = true;
+	if (w->kernel) {
+		err = wg_nl_get(w->dev.ifname, &nd, why, sizeof(why));
+		if (err == -ENOENT || err == -ENODEV)
+			err = -ENOENT; /* gone: as a missing socket */
+	} else {
+		err = wg_uapi_get(u->wg_sockdir, w->dev.ifname, &nd, why, sizeof(why));
+	}
 	if (!err) {
 		if (w->said)
 			pr_info("wireguard %s: its peers are read again", w->dev.ifname);
@@ -138,10 +163,11 @@ static void wg_read(struct users *u, struct wg_if *w, __u64 now)
 		return;
 	}
 	if (w->said != err) {
-		if (err == -ENOENT || err == -ECONNREFUSED)
-			pr_warn("wireguard %s: %s: is wireguard-go running for it? (a kernel "
-			        "WireGuard interface is not read: name its peers with --user-map)",
-			        w->dev.ifname, why);
+		if (w->kernel)
+			pr_warn("wireguard %s: %s", w->dev.ifname, why);
+		else if (err == -ENOENT || err == -ECONNREFUSED)
+			pr_warn("wireguard %s: %s: is wireguard-go running for it?", w->dev.ifname,
+			        why);
 		else
 			pr_warn("wireguard %s: %s: its peers as read before are kept",
 			        w->dev.ifname, why);
@@ -152,7 +178,16 @@ static void wg_read(struct users *u, struct wg_if *w, __u64 now)
 		apply(u, w, &nd, now_ns(CLOCK_REALTIME));
 		if (!w->configured)
 			w->present = false;
+		w->kernel = false;
 	}
+}
+
+static gboolean not_wg(gpointer k, gpointer v, gpointer ctx)
+{
+	const struct wg_if *w = v;
+
+	(void)k, (void)ctx;
+	return !w->present && !w->configured;
 }
 
 static struct wg_if *wg_if_of(struct users *u, const char *ifname)
@@ -168,7 +203,7 @@ static struct wg_if *wg_if_of(struct users *u, const char *ifname)
 	now = now_ns(CLOCK_MONOTONIC);
 	if (!w) {
 		if (g_hash_table_size(u->wg) >= WG_IFACES_MAX)
-			return NULL;
+			g_hash_table_foreach_remove(u->wg, not_wg, NULL); /* the names seen */
 		w = wg_if_new(u, ifname);
 	} else if (w->probe_ns && now - w->probe_ns < WG_REREAD_NS) {
 		return NULL;
@@ -179,12 +214,18 @@ static struct wg_if *wg_if_of(struct users *u, const char *ifname)
 		struct stat st;
 
 		snprintf(path, sizeof(path), "%s/%s.sock", u->wg_sockdir, ifname);
-		if (stat(path, &st) || !S_ISSOCK(st.st_mode))
-			return NULL;
+		if (stat(path, &st) || !S_ISSOCK(st.st_mode)) {
+			if (!kernel_wg(ifname))
+				return NULL;
+			w->kernel = true;
+		}
 	}
 	w->present = true;
 	w->said = 0;
-	pr_info("wireguard %s: peers from its UAPI socket in %s", ifname, u->wg_sockdir);
+	if (w->kernel)
+		pr_info("wireguard %s: peers from the kernel (generic netlink)", ifname);
+	else
+		pr_info("wireguard %s: peers from its UAPI socket in %s", ifname, u->wg_sockdir);
 	wg_read(u, w, now);
 	return w->present ? w : NULL;
 }

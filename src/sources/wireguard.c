@@ -2,11 +2,7 @@
 /* WireGuard's userspace API (wireguard-go's UAPI socket): the "get" answer read with a
  * deadline and parsed strictly, allowed IPs looked up by longest prefix, and the
  * "# Name =" comment lines of a WireGuard config file.
- *
- * The kernel's WireGuard (generic netlink, WG_CMD_GET_DEVICE) is not read: the machines
- * this was built and tested on have no WireGuard module, so such a parser could not be
- * tested against the real thing; a kernel WireGuard interface is named through
- * --user-map meanwhile. */
+ * The kernel's WireGuard is read in wireguard_nl.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

@@ -8,8 +8,9 @@
  * WireGuard interface belongs to the peer whose allowed IPs hold its tunnel-side address
  * (longest prefix, as WireGuard routes). A peer is named from --wireguard-names (the
  * "# Name = alice" comment lines above [Peer] in a WireGuard config file), else by its
- * short public key (the first 8 base64 characters). The kernel's generic netlink API is
- * not read (see wireguard.c). */
+ * short public key (the first 8 base64 characters). The kernel's WireGuard (an interface
+ * whose /sys/class/net/IFACE/uevent says DEVTYPE=wireguard) is read through generic
+ * netlink instead (wireguard_nl.c), with the same deadline. */
 #ifndef TUNFLOW_WIREGUARD_H
 #define TUNFLOW_WIREGUARD_H
 
@@ -72,6 +73,14 @@ int wg_uapi_get(const char *sockdir, const char *ifname, struct wg_dev *dev, cha
 int wg_names_parse(const char *buf, size_t len,
                    void (*add)(const char *key, const char *name, size_t namelen, void *ctx),
                    void *ctx, char *why, size_t whylen);
+/* wireguard_nl.c: one WG_CMD_GET_DEVICE answer message (msg: its nlmsghdr, len bytes)
+ * added to dev; a peer continued from the previous message (the same public key first)
+ * is merged. 0, or -EINVAL with the reason in why (dev then holds a partial answer: the
+ * caller drops it). */
+int wg_nl_parse(const void *msg, size_t len, struct wg_dev *dev, char *why, size_t whylen);
+/* The kernel's peers of ifname, by generic netlink within WG_DEADLINE_MS: 0, or -errno
+ * with a one-line reason in why (dev unchanged). */
+int wg_nl_get(const char *ifname, struct wg_dev *dev, char *why, size_t whylen);
 /* 32 raw bytes into 44 base64 characters and a NUL. */
 void wg_key_b64(const __u8 raw[32], char out[WG_KEY_B64]);
 

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* WireGuard's UAPI "get" answer and the "# Name =" lines of a WireGuard config file,
- * from memory (the first byte chooses). No crash, no leak; a refused answer leaves the
- * peers there were; what is taken is sane (keys in base64, prefixes in range, endpoints
- * with a port) and reads back the same when written out again as an answer. */
+/* WireGuard's UAPI "get" answer, the kernel's WG_CMD_GET_DEVICE netlink messages and the
+ * "# Name =" lines of a WireGuard config file, from memory (the first byte chooses). No crash, no
+ * leak; a refused answer leaves the peers there were; what is taken is sane (keys in base64,
+ * prefixes in range, endpoints with a port) and reads back the same when written out again as an
+ * answer. */
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
+#include <libmnl/libmnl.h>
 #include "util/log.h"
 #include "util/text.h"
 #include "sources/users_priv.h"
@@ -127,7 +130,34 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	if (!size)
 		return 0;
 	log_set_level(LOG_LVL_ERR - 1);
-	if (data[0] & 1) {
+	if (data[0] % 3 == 2) {
+		/* netlink: a stream of messages, each parsed into the same device (as a dump's
+		 * answers are), in an aligned copy */
+		size_t n = size - 1;
+		void *m = malloc(n ? n : 1);
+		const struct nlmsghdr *nlh = m;
+		int left = (int)n;
+
+		memcpy(m, data + 1, n);
+		while (mnl_nlmsg_ok(nlh, left)) {
+			if (wg_nl_parse(nlh, nlh->nlmsg_len, &d, why, sizeof(why)))
+				break;
+			nlh = mnl_nlmsg_next(nlh, &left);
+		}
+		for (int i = 0; i < d.npeers; i++) {
+			char hex[65];
+
+			key_hex(d.peers[i].key, hex);
+			for (int j = 0; j < d.peers[i].nallowed; j++)
+				if (d.peers[i].allowed[j].plen > 128 ||
+				    !wg_dev_peer_of(&d, d.peers[i].allowed[j].addr))
+					__builtin_trap();
+		}
+		wg_dev_clear(&d);
+		free(m);
+		return 0;
+	}
+	if (data[0] % 3 == 1) {
 		struct users *u = users_new(&(struct users_cfg){0});
 
 		wg_names_parse((const char *)data + 1, size - 1, add, u, why, sizeof(why));

@@ -14,6 +14,10 @@
 #include "util/log.h"
 #include <arpa/inet.h>
 #include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+#include <linux/wireguard.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -461,6 +465,139 @@ static void test_users(const char *dir)
 	unsetenv("TUNFLOW_WG_SOCKDIR");
 }
 
+/* A crafted WG_CMD_GET_DEVICE answer: a device with peers, as the kernel writes it. */
+static struct nlmsghdr *nl_msg(char *buf)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct genlmsghdr *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+
+	nlh->nlmsg_type = 30;
+	g->cmd = WG_CMD_GET_DEVICE;
+	g->version = WG_GENL_VERSION;
+	mnl_attr_put_strz(nlh, WGDEVICE_A_IFNAME, "wg0");
+	return nlh;
+}
+
+static void nl_key(const char *hex, __u8 raw[32])
+{
+	for (int i = 0; i < 32; i++)
+		sscanf(hex + 2 * i, "%2hhx", &raw[i]);
+}
+
+static void nl_allowed(struct nlmsghdr *nlh, int fam, const char *a, int cidr)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, 0);
+	__u8 x[16];
+
+	inet_pton(fam, a, x);
+	mnl_attr_put_u16(nlh, WGALLOWEDIP_A_FAMILY, (__u16)fam);
+	mnl_attr_put(nlh, WGALLOWEDIP_A_IPADDR, fam == AF_INET ? 4 : 16, x);
+	mnl_attr_put_u8(nlh, WGALLOWEDIP_A_CIDR_MASK, (__u8)cidr);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void test_netlink(void)
+{
+	char buf[4096], why[160] = "";
+	struct nlmsghdr *nlh;
+	struct nlattr *peers, *pe, *ips, *bad;
+	struct wg_dev d = {0};
+	__u8 key[32];
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(51821)};
+	__s64 ts[2] = {1700000000, 5};
+	int err;
+
+	/* message 1: listen port, alice with endpoint, handshake, counters and one allowed IP */
+	nlh = nl_msg(buf);
+	mnl_attr_put_u16(nlh, WGDEVICE_A_LISTEN_PORT, 51820);
+	peers = mnl_attr_nest_start(nlh, WGDEVICE_A_PEERS);
+	pe = mnl_attr_nest_start(nlh, 0);
+	nl_key(KEY_A_HEX, key);
+	mnl_attr_put(nlh, WGPEER_A_PUBLIC_KEY, 32, key);
+	inet_pton(AF_INET, "198.51.100.2", &sin.sin_addr);
+	mnl_attr_put(nlh, WGPEER_A_ENDPOINT, sizeof(sin), &sin);
+	mnl_attr_put(nlh, WGPEER_A_LAST_HANDSHAKE_TIME, sizeof(ts), ts);
+	mnl_attr_put_u64(nlh, WGPEER_A_RX_BYTES, 148);
+	mnl_attr_put_u64(nlh, WGPEER_A_TX_BYTES, 92);
+	ips = mnl_attr_nest_start(nlh, WGPEER_A_ALLOWEDIPS);
+	nl_allowed(nlh, AF_INET, "192.0.2.10", 32);
+	mnl_attr_nest_end(nlh, ips);
+	mnl_attr_nest_end(nlh, pe);
+	mnl_attr_nest_end(nlh, peers);
+	err = wg_nl_parse(nlh, nlh->nlmsg_len, &d, why, sizeof(why));
+	CHECK_INT("netlink: message 1 parsed", err, 0);
+	CHECK_STR("netlink: message 1: no reason", why, "");
+	/* message 2: alice continued (her key first, one more allowed IP), then bob */
+	nlh = nl_msg(buf);
+	peers = mnl_attr_nest_start(nlh, WGDEVICE_A_PEERS);
+	pe = mnl_attr_nest_start(nlh, 0);
+	mnl_attr_put(nlh, WGPEER_A_PUBLIC_KEY, 32, key);
+	ips = mnl_attr_nest_start(nlh, WGPEER_A_ALLOWEDIPS);
+	nl_allowed(nlh, AF_INET6, "2001:db8::10", 128);
+	mnl_attr_nest_end(nlh, ips);
+	mnl_attr_nest_end(nlh, pe);
+	pe = mnl_attr_nest_start(nlh, 0);
+	nl_key(KEY_B_HEX, key);
+	mnl_attr_put(nlh, WGPEER_A_PUBLIC_KEY, 32, key);
+	ips = mnl_attr_nest_start(nlh, WGPEER_A_ALLOWEDIPS);
+	nl_allowed(nlh, AF_INET, "192.0.2.20", 32);
+	mnl_attr_nest_end(nlh, ips);
+	mnl_attr_nest_end(nlh, pe);
+	mnl_attr_nest_end(nlh, peers);
+	CHECK_INT("netlink: message 2 parsed",
+	          wg_nl_parse(nlh, nlh->nlmsg_len, &d, why, sizeof(why)), 0);
+	CHECK_INT("netlink: two peers (alice's continuation merged)", d.npeers, 2);
+	if (d.npeers == 2) {
+		CHECK_STR("netlink: alice's key", d.peers[0].key, KEY_A);
+		CHECK_STR("netlink: alice's endpoint", d.peers[0].endpoint, "198.51.100.2:51821");
+		CHECK_INT("netlink: alice's handshake", d.peers[0].handshake_sec, 1700000000);
+		CHECK_INT("netlink: alice's handshake ns", d.peers[0].handshake_nsec, 5);
+		CHECK_INT("netlink: alice's rx", d.peers[0].rx_bytes, 148);
+		CHECK_INT("netlink: alice's tx", d.peers[0].tx_bytes, 92);
+		CHECK_INT("netlink: alice's allowed IPs over two messages", d.peers[0].nallowed, 2);
+		CHECK_STR("netlink: 2001:db8::10 is alice's", peer_at(&d, "2001:db8::10"), KEY_A);
+		CHECK_STR("netlink: 192.0.2.20 is bob's", peer_at(&d, "192.0.2.20"), KEY_B);
+		CHECK_INT("netlink: listen port", d.listen_port, 51820);
+	}
+	wg_dev_clear(&d);
+	/* malformed: a short key, a /33, an endpoint of the wrong size, a nest cut short */
+	for (int i = 0; i < 4; i++) {
+		static const char *const want[] = {
+		    "a peer without a 32-byte public key",
+		    "an allowed IP of family 2, 4 bytes, /33",
+		    "a peer's endpoint of 4 bytes",
+		    "an attribute runs past the message",
+		};
+		char name[64];
+
+		nlh = nl_msg(buf);
+		peers = mnl_attr_nest_start(nlh, WGDEVICE_A_PEERS);
+		pe = mnl_attr_nest_start(nlh, 0);
+		mnl_attr_put(nlh, WGPEER_A_PUBLIC_KEY, i == 0 ? 31 : 32, key);
+		if (i == 2)
+			mnl_attr_put(nlh, WGPEER_A_ENDPOINT, 4, &sin);
+		ips = mnl_attr_nest_start(nlh, WGPEER_A_ALLOWEDIPS);
+		nl_allowed(nlh, AF_INET, "192.0.2.20", i == 1 ? 33 : 32);
+		mnl_attr_nest_end(nlh, ips);
+		mnl_attr_nest_end(nlh, pe);
+		mnl_attr_nest_end(nlh, peers);
+		bad = peers;
+		if (i == 3)
+			bad->nla_len += 8; /* claims more than the message holds */
+		why[0] = 0;
+		snprintf(name, sizeof(name), "netlink malformed %d: refused", i);
+		CHECK_INT(name, wg_nl_parse(nlh, nlh->nlmsg_len, &d, why, sizeof(why)), -EINVAL);
+		snprintf(name, sizeof(name), "netlink malformed %d: the reason", i);
+		CHECK_STR(name, why, want[i]);
+		wg_dev_clear(&d);
+	}
+	/* this machine: no WireGuard module (or, with one, no such interface) */
+	err = wg_nl_get("tfwgnone0", &d, why, sizeof(why));
+	CHECK("netlink: no WireGuard here, or no such interface: an error, said",
+	      (err == -ENOENT || err == -ENODEV) && why[0]);
+	printf("# wg_nl_get here: %s\n", why);
+}
+
 static int dump(const char *dir, const char *ifname)
 {
 	struct wg_dev d = {0};
@@ -503,6 +640,7 @@ int main(int argc, char **argv)
 	test_malformed();
 	test_prefix();
 	test_names();
+	test_netlink();
 	if (!mkdtemp(dir))
 		return 1;
 	test_socket(dir);
