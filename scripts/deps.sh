@@ -13,6 +13,7 @@ PKGS=(
 	iperf3 softflowd ethtool
 	ocserv openconnect openvpn gnutls-bin busybox prometheus
 	libfixbuf-dev libfixbuf-tools nfdump pmacct tshark xxd netcat-openbsd
+	wireguard-go wireguard-tools
 	# make deb and its test (tests/e2e/package.sh), make install's (systemd-analyze)
 	debhelper dpkg-dev fakeroot lintian git systemd man-db curl
 )

@@ -175,6 +175,12 @@ static const struct opt opts[] = {
     {"trusted-writer", 0, "USER", OPT_STRING, F(users.trusted_writer), .group = G_USERS,
      .help = "besides root, the user who may write the sessions, status and map files "
              "(e.g. OpenVPN's 'user nobody')"},
+    {"wireguard", 0, "IFACE", OPT_LIST, F(users.wireguard), .group = G_USERS,
+     .help = "name IFACE's flows by WireGuard peer (wireguard-go's UAPI socket; "
+             "found by itself for a watched interface with a socket; repeatable)"},
+    {"wireguard-names", 0, "FILE", OPT_STRING, F(users.wireguard_names), .group = G_USERS,
+     .help = "WireGuard peer names from the \"# Name = USER\" lines above [Peer] in "
+             "a WireGuard config file (default: the short public key)"},
     /* Privileges */
     {"user", 0, "NAME", OPT_STRING, F(user), .group = G_PRIVS,
      .help = "after start, run as user NAME (keeping only CAP_NET_ADMIN)"},

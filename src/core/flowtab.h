@@ -27,6 +27,9 @@ struct flow {
 	struct flow_key key;
 	const char *user;         /* who is behind it, if known (an interned string) */
 	unsigned user_gen;        /* users generation of the last lookup that found none */
+	unsigned peer_gen;        /* users generation of the last WireGuard peer lookup */
+	const char *peer;         /* WireGuard: the peer's public key (base64), or NULL */
+	const char *endpoint;     /* WireGuard: the peer's outer address:port, or NULL */
 	__u64 packets, bytes;     /* since the flow was first seen */
 	__u64 first_ns, last_ns;  /* CLOCK_MONOTONIC */
 	__u64 d_packets, d_bytes; /* added by the harvest of generation gen */

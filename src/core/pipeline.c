@@ -5,9 +5,11 @@
 #include "core/clock.h"
 #include "core/datapath.h"
 #include "core/flowtab.h"
+#include "core/peers.h"
 #include "core/pipeline.h"
 #include "sources/ifwatch.h"
 #include "sources/users.h"
+#include "sources/wireguard.h"
 #include "util/log.h"
 
 int pipeline_init(struct pipeline *p, const struct pipeline_cfg *cfg, struct datapath *dp,
@@ -22,6 +24,7 @@ int pipeline_init(struct pipeline *p, const struct pipeline_cfg *cfg, struct dat
 	p->shown = g_ptr_array_new();
 	p->ifacc = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	p->ft = flowtab_new(cfg->max_table_flows);
+	p->peers = peers_new();
 	return p->ft ? 0 : -ENOMEM;
 }
 
@@ -53,6 +56,31 @@ static struct iface_total *acc_of(struct pipeline *p, int ifindex)
 	return p->last_acc = acc;
 }
 
+/* WireGuard: the flow's peer and endpoint, looked up again whenever the sources changed,
+ * so that a flow follows its address to another peer (allowed IPs moved, a peer
+ * removed) and its endpoint when the peer roams; the user goes with the peer. Deltas
+ * are attributed after each harvest: one that spans the change goes to the new peer. */
+static void attribute_peer(struct pipeline *p, struct flow *f, unsigned gen)
+{
+	const struct wg_peer *wp;
+	const char *peer = NULL, *endpoint = NULL;
+
+	if (f->peer_gen == gen)
+		return;
+	f->peer_gen = gen;
+	wp = users_wg_peer(p->users, &f->key, iface_name(f->key.ifindex));
+	if (wp) {
+		peer = peers_intern(p->peers, wp->key);
+		endpoint = wp->has_endpoint ? peers_intern(p->peers, wp->endpoint) : NULL;
+	}
+	if (peer != f->peer) {
+		f->user = users_lookup(p->users, &f->key, iface_name(f->key.ifindex));
+		f->user_gen = gen;
+	}
+	f->peer = peer;
+	f->endpoint = endpoint;
+}
+
 /* One drained flow: into the table, the records and its interface's totals. */
 static void on_flow(const struct flow_key *key, const struct flow_stats *st, void *ctx)
 {
@@ -64,7 +92,17 @@ static void on_flow(const struct flow_key *key, const struct flow_stats *st, voi
 		p->harvest_errors++;
 		return;
 	}
-	if (p->records && records_add(p->records, key, st, f->user))
+	if (p->users && !f->user_gen && !f->peer_gen) {
+		/* new: named before its first delta goes into a record */
+		unsigned gen = users_gen(p->users);
+
+		attribute_peer(p, f, gen);
+		if (!f->user) {
+			f->user = users_lookup(p->users, &f->key, iface_name(f->key.ifindex));
+			f->user_gen = gen;
+		}
+	}
+	if (p->records && records_add(p->records, key, st, f))
 		p->harvest_errors++;
 	p->packets += st->packets;
 	p->bytes += st->bytes;
@@ -107,6 +145,7 @@ static void attribute(struct pipeline *p, struct flow **flows, size_t n, __u64 g
 	for (size_t i = 0; i < n; i++) {
 		struct flow *f = flows[i];
 
+		attribute_peer(p, f, gen);
 		if (!f->user && f->user_gen != gen) {
 			f->user = users_lookup(p->users, &f->key, iface_name(f->key.ifindex));
 			f->user_gen = gen;
@@ -154,6 +193,16 @@ static void on_record(const struct record *rec, void *ctx)
 
 	if (!named.user && x->p->users)
 		named.user = users_lookup(x->p->users, &rec->key, iface_name(rec->key.ifindex));
+	if (!named.peer && x->p->users) {
+		const struct wg_peer *wp =
+		    users_wg_peer(x->p->users, &rec->key, iface_name(rec->key.ifindex));
+
+		if (wp) {
+			named.peer = peers_intern(x->p->peers, wp->key);
+			named.endpoint =
+			    wp->has_endpoint ? peers_intern(x->p->peers, wp->endpoint) : NULL;
+		}
+	}
 	for (guint i = 0; i < x->p->sinks->len; i++) {
 		struct sink *s = x->p->sinks->pdata[i];
 
@@ -195,6 +244,60 @@ static void drain(struct pipeline *p, struct report *r)
 		p->harvest_errors++;
 }
 
+/* WireGuard sessions (core/peers.h): the connects and disconnects the WireGuard source
+ * saw since the last harvest, and this harvest's flow deltas added to the open session
+ * of their peer: connects first, so that a session's first deltas count, disconnects
+ * after the deltas (a peer that connected again after its disconnect opens anew). The
+ * sessions that ended go in the report. */
+static void follow_peers(struct pipeline *p, struct report *r, bool final)
+{
+	struct wg_event *ev = NULL;
+	size_t nev = p->users ? users_wg_take_events(p->users, &ev) : 0;
+
+	for (size_t i = 0; i < nev; i++) {
+		const struct wg_peer *wp = &ev[i].peer;
+
+		if (ev[i].connected)
+			peers_open(p->peers, ev[i].ifname, peers_intern(p->peers, wp->key),
+			           wp->name,
+			           wp->has_endpoint ? peers_intern(p->peers, wp->endpoint) : NULL,
+			           ev[i].at_ns);
+	}
+	for (size_t i = 0; i < r->nflows; i++) {
+		const struct flow *f = r->flows[i];
+
+		if (f->peer && f->gen == r->gen)
+			peers_add(p->peers, f->peer, f->key.dir, f->d_packets, f->d_bytes);
+	}
+	for (size_t i = 0; i < nev; i++) {
+		const struct wg_peer *wp = &ev[i].peer;
+		const char *key = peers_intern(p->peers, wp->key);
+		__u64 hs = wp->handshake_sec * 1000000000ull + wp->handshake_nsec;
+
+		if (ev[i].connected)
+			continue;
+		/* an expiry is stamped at the handshake + 180 s; a removal when it was seen */
+		peers_close(p->peers, key, ev[i].at_ns,
+		            hs && ev[i].at_ns >= hs + WG_REJECT_AFTER_S * 1000000000ull
+		                ? SESSION_EXPIRED
+		                : SESSION_REMOVED);
+		for (size_t j = i + 1; j < nev; j++)
+			if (ev[j].connected && !strcmp(ev[j].peer.key, wp->key) &&
+			    !strcmp(ev[j].ifname, ev[i].ifname)) {
+				peers_open(p->peers, ev[j].ifname, key, ev[j].peer.name,
+				           ev[j].peer.has_endpoint
+				               ? peers_intern(p->peers, ev[j].peer.endpoint)
+				               : NULL,
+				           ev[j].at_ns);
+				break;
+			}
+	}
+	g_free(ev);
+	if (final)
+		peers_close_all(p->peers, r->now_real_ns);
+	r->sessions = peers_take_closed(p->peers, &r->nsessions);
+}
+
 /* The rest of the report: flows with their users and rates, time, health. */
 static void describe(struct pipeline *p, struct report *r, __u64 now, bool final)
 {
@@ -229,6 +332,7 @@ static void describe(struct pipeline *p, struct report *r, __u64 now, bool final
 	r->malformed_lines = p->users ? users_malformed_lines(p->users) : 0;
 	r->users = users_enabled(p->users);
 	r->final = final;
+	follow_peers(p, r, final);
 }
 
 /* Every sink's prepare, then every sink's report. 0, or the first failure. */
@@ -287,8 +391,11 @@ int pipeline_harvest(struct pipeline *p, bool final, const int *gone_if, size_t 
 	p->last.nflows = 0;
 	p->last.gone = NULL;
 	p->last.ngone = 0;
+	p->last.sessions = NULL;
+	p->last.nsessions = 0;
 	forget(p, gone_if, ngone, now);
 	free(gone);
+	g_free((void *)r.sessions);
 	return err;
 }
 
@@ -305,6 +412,7 @@ void pipeline_free(struct pipeline *p)
 		g_ptr_array_free(p->shown, TRUE);
 	records_free(p->records);
 	flowtab_free(p->ft);
+	peers_free(p->peers);
 	if (p->ifacc)
 		g_hash_table_destroy(p->ifacc);
 	memset(p, 0, sizeof(*p));

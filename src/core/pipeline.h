@@ -36,6 +36,7 @@ struct pipeline {
 	struct users *users; /* NULL: no user sources */
 	struct flowtab *ft;
 	struct records *records; /* NULL unless a sink takes records */
+	struct peers *peers;     /* WireGuard peer sessions and the strings naming peers */
 	GPtrArray *sinks;        /* struct sink *, in the order they were added */
 	GPtrArray *shown;        /* the flows of this report: all but the held ones */
 	GHashTable *ifacc;       /* ifindex -> struct iface_total: what tunflow counted on

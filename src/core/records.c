@@ -116,7 +116,7 @@ static void evict_oldest(struct records *rt)
 __u64 records_evicted(const struct records *rt) { return rt->evicted; }
 
 int records_add(struct records *rt, const struct flow_key *k, const struct flow_stats *st,
-                const char *user)
+                const struct flow *f)
 {
 	struct flow_key c;
 	struct entry *e;
@@ -162,8 +162,12 @@ int records_add(struct records *rt, const struct flow_key *k, const struct flow_
 		r->fin_rev |= !!(st->tcp_flags & TCP_FIN);
 	}
 	r->rst |= !!(st->tcp_flags & TCP_RST);
-	if (user && !r->user)
-		r->user = user;
+	if (f && f->user && !r->user)
+		r->user = f->user;
+	if (f && f->peer && !r->peer) {
+		r->peer = f->peer;
+		r->endpoint = f->endpoint;
+	}
 	if (r->end != END_EVICTED)
 		lru_touch(&rt->open, &e->lru);
 	return 0;

@@ -24,8 +24,9 @@ struct record_cfg {
 struct record {
 	struct flow_key key; /* initiator -> responder, dir of the initiator's packets */
 	const char *user;
-	__u64 start_ns, end_ns; /* CLOCK_MONOTONIC: first and last packet in this record */
-	__u64 packets, bytes;   /* initiator -> responder, in this record */
+	const char *peer, *endpoint; /* WireGuard: as in struct flow */
+	__u64 start_ns, end_ns;      /* CLOCK_MONOTONIC: first and last packet in this record */
+	__u64 packets, bytes;        /* initiator -> responder, in this record */
 	__u64 rev_packets, rev_bytes;
 	__u8 tcp_flags, rev_tcp_flags;
 	__u8 end; /* enum end_reason */
@@ -41,11 +42,12 @@ typedef void (*record_fn)(const struct record *r, void *ctx);
 
 struct records *records_new(const struct record_cfg *cfg);
 void records_free(struct records *rt);
-/* Add one harvested flow delta. A record new to a full table first ends the open record
+/* Add one harvested flow delta of flow f (its user, peer and endpoint name the record
+ * when it has none yet; f may be NULL). A record new to a full table first ends the open record
  * idle longest (END_EVICTED; it goes out at the next records_emit, with every delta
  * added to it until then). Returns 0 or -ENOMEM. */
 int records_add(struct records *rt, const struct flow_key *k, const struct flow_stats *st,
-                const char *user);
+                const struct flow *f);
 /* Emit the records that are due at now_ns: evicted, timed out, TCP-ended, on an
  * interface that went (gone, n), or every one (final). Call once per harvest, after its
  * deltas. Returns how many. */

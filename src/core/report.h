@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include "flow.h"
 #include "core/flowtab.h"
+#include "core/peers.h"
 #include "core/records.h"
 
 /* What tunflow counted on a watched interface while watching it: kept for every watched
@@ -46,6 +47,9 @@ struct report {
 	unsigned long attach_errors;    /* interfaces that appeared but could not be attached */
 	const struct iface_total *gone; /* interfaces gone since the last report */
 	size_t ngone;
+	const struct peer_session *sessions; /* WireGuard peer sessions ended since the last
+	                                      * report (core/peers.h) */
+	size_t nsessions;
 	bool users;                        /* user attribution is on: show the user column */
 	double harvest_s;                  /* how long the map swap and drain took */
 	bool final;                        /* the last report before exit */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* CSV (RFC 4180) for spreadsheets: a header row, then one row per flow record. Loss
+/* CSV (RFC 4180) for spreadsheets: a header row, then one row per flow record (peer and
+ * endpoint last, empty unless the flow is a WireGuard peer's). Loss
  * counters do not fit the rows: they go to stderr, once at exit. */
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +38,13 @@ static void csv_record(struct sink *s, const struct record *rec, const struct re
 		fprintf(out, ",,%u,%u", k->sport, k->dport);
 	else
 		fputs(",,,", out);
-	fprintf(out, ",%llu,%llu,%llu,%llu,%u,%u\n", (unsigned long long)rec->packets,
+	fprintf(out, ",%llu,%llu,%llu,%llu,%u,%u,", (unsigned long long)rec->packets,
 	        (unsigned long long)rec->bytes, (unsigned long long)rec->rev_packets,
 	        (unsigned long long)rec->rev_bytes, rec->tcp_flags, rec->rev_tcp_flags);
+	csv_str(out, rec->peer ? rec->peer : "");
+	fputc(',', out);
+	csv_str(out, rec->endpoint ? rec->endpoint : "");
+	fputc('\n', out);
 }
 
 static int csv_report(struct sink *s, const struct report *r)
@@ -68,7 +73,8 @@ struct sink *sink_csv_new(FILE *out)
 	cs->st.s.record = csv_record;
 	cs->st.s.close = csv_close;
 	fputs("start,end,duration,end_reason,iface,user,dir,ip_version,proto,src,dst,sport,dport,"
-	      "icmp_type,icmp_code,packets,bytes,rev_packets,rev_bytes,tcp_flags,rev_tcp_flags\n",
+	      "icmp_type,icmp_code,packets,bytes,rev_packets,rev_bytes,tcp_flags,rev_tcp_flags,"
+	      "peer,endpoint\n",
 	      out);
 	return &cs->st.s;
 }

@@ -23,8 +23,10 @@ struct json_sink {
 	struct out_errors errors;
 };
 
-/* The opening of a flow or record object: type, interface, user, key fields. */
-static void key_fields(FILE *out, const char *type, const struct flow_key *k, const char *user)
+/* The opening of a flow or record object: type, interface, user, WireGuard peer and
+ * endpoint (each only when known), key fields. */
+static void key_fields(FILE *out, const char *type, const struct flow_key *k, const char *user,
+                       const char *peer, const char *endpoint)
 {
 	char src[ADDR_STRLEN], dst[ADDR_STRLEN];
 	bool ports = proto_has_ports(k->proto);
@@ -36,6 +38,14 @@ static void key_fields(FILE *out, const char *type, const struct flow_key *k, co
 	if (user) {
 		fputs(",\"user\":", out);
 		json_str(out, user);
+	}
+	if (peer) {
+		fputs(",\"peer\":", out);
+		json_str(out, peer);
+	}
+	if (endpoint) {
+		fputs(",\"endpoint\":", out);
+		json_str(out, endpoint);
 	}
 	fprintf(out,
 	        ",\"ifindex\":%u,\"dir\":\"%s\",\"ip_version\":%u,\"proto\":%u,\"src\":\"%s\","
@@ -53,7 +63,7 @@ static void flow_line(FILE *out, const struct flow *f, const struct report *r)
 
 	fmt_time(f->first_ns + r->mono_to_real_ns, first);
 	fmt_time(f->last_ns + r->mono_to_real_ns, last);
-	key_fields(out, "flow", &f->key, f->user);
+	key_fields(out, "flow", &f->key, f->user, f->peer, f->endpoint);
 	fprintf(out,
 	        ",\"packets\":%llu,\"bytes\":%llu,\"tcp_flags\":%u,\"first_seen\":\"%s\","
 	        "\"last_seen\":\"%s\"",
@@ -115,6 +125,33 @@ static void gone_line(FILE *out, const struct iface_total *t, const struct repor
 	fprintf(out, ",\"gone\":\"%s\"}\n", last);
 }
 
+static void session_line(FILE *out, const struct peer_session *t)
+{
+	char start[32], end[32];
+
+	fmt_time(t->start_ns, start);
+	fmt_time(t->end_ns, end);
+	fputs("{\"type\":\"session\",\"iface\":", out);
+	json_str(out, t->ifname);
+	if (t->user) {
+		fputs(",\"user\":", out);
+		json_str(out, t->user);
+	}
+	fputs(",\"peer\":", out);
+	json_str(out, t->peer);
+	if (t->endpoint) {
+		fputs(",\"endpoint\":", out);
+		json_str(out, t->endpoint);
+	}
+	fprintf(out,
+	        ",\"start\":\"%s\",\"end\":\"%s\",\"end_reason\":\"%s\",\"packets_in\":%llu,"
+	        "\"bytes_in\":%llu,\"packets_out\":%llu,\"bytes_out\":%llu}\n",
+	        start, end, session_end_names[t->end], (unsigned long long)t->packets[DIR_INGRESS],
+	        (unsigned long long)t->bytes[DIR_INGRESS],
+	        (unsigned long long)t->packets[DIR_EGRESS],
+	        (unsigned long long)t->bytes[DIR_EGRESS]);
+}
+
 static int json_report(struct sink *s, const struct report *r)
 {
 	struct json_sink *js = (struct json_sink *)s;
@@ -141,6 +178,8 @@ static int json_report(struct sink *s, const struct report *r)
 	}
 	for (size_t i = 0; i < r->ngone; i++)
 		gone_line(js->st.out, &r->gone[i], r);
+	for (size_t i = 0; i < r->nsessions; i++)
+		session_line(js->st.out, &r->sessions[i]);
 	for (int c = 0; c < CNT_MAX; c++)
 		changed |= r->counters[c] != js->last[c];
 	if (changed) {
@@ -181,7 +220,7 @@ static void json_record(struct sink *s, const struct record *rec, const struct r
 
 	fmt_time(rec->start_ns + r->mono_to_real_ns, start);
 	fmt_time(rec->end_ns + r->mono_to_real_ns, end);
-	key_fields(out, "record", &rec->key, rec->user);
+	key_fields(out, "record", &rec->key, rec->user, rec->peer, rec->endpoint);
 	fprintf(out,
 	        ",\"start\":\"%s\",\"end\":\"%s\",\"duration\":%.3f,\"end_reason\":\"%s\","
 	        "\"packets\":%llu,\"bytes\":%llu,\"tcp_flags\":%u,\"rev_packets\":%llu,"

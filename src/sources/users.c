@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Who is behind a flow: the lookups over the three sources, and their shared state. The
- * sources themselves are parsed in sessions.c, openvpn.c and usermap.c. */
+/* Who is behind a flow: the lookups over the four sources, and their shared state. The
+ * sources themselves are parsed in sessions.c, users_wg.c (with wireguard.c), openvpn.c
+ * and usermap.c. */
 #include <errno.h>
 #include <fnmatch.h>
 #include <pwd.h>
@@ -73,7 +74,10 @@ struct users *users_new(const struct users_cfg *cfg)
 	u->ev.partial = g_string_new(NULL);
 	u->netns = netns_ino();
 	u->gen = 1;
+	users_wg_init(u);
 	if (set_writer(u, cfg->trusted_writer))
+		goto fail;
+	if (users_wg_load_names(u))
 		goto fail;
 	if (cfg->openvpn_status) {
 		struct stat st;
@@ -110,18 +114,20 @@ void users_free(struct users *u)
 	g_string_chunk_free(u->strings);
 	g_string_free(u->ev.partial, TRUE);
 	usermap_free_rules(u->iface_rules, u->prefix_rules);
+	users_wg_free(u);
 	g_free(u);
 }
 
 bool users_enabled(const struct users *u)
 {
-	return u && (u->ev.ino || u->cfg.openvpn_status || u->cfg.map);
+	return u && (u->ev.ino || u->cfg.openvpn_status || u->cfg.map || users_wg_enabled(u));
 }
 
 void users_refresh(struct users *u)
 {
 	sessions_read(u);
 	sessions_expire(u, now_ns(CLOCK_MONOTONIC));
+	users_wg_refresh(u);
 	openvpn_read(u);
 }
 
@@ -166,8 +172,15 @@ const char *users_lookup(struct users *u, const struct flow_key *k, const char *
 {
 	const __u8 *near = k->dir == DIR_INGRESS ? k->src : k->dst;
 	const __u8 *far = k->dir == DIR_INGRESS ? k->dst : k->src;
-	const char *who = users_of_iface(u, k->ifindex, ifname);
+	struct session *s = g_hash_table_lookup(u->by_ifindex, GINT_TO_POINTER(k->ifindex));
+	const struct wg_peer *p;
+	const char *who;
 
+	if (s)
+		return s->user;
+	if ((p = users_wg_peer(u, k, ifname)))
+		return p->name;
+	who = users_of_iface(u, k->ifindex, ifname);
 	if (!who)
 		who = by_addr(u, near);
 	return who ? who : by_addr(u, far);

@@ -7,11 +7,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <glib.h>
 #include "flow.h"
 #include "sources/input_file.h"
 #include "sources/users.h"
+#include "sources/wireguard.h"
 
 struct session {
 	char *id;
@@ -27,6 +29,19 @@ struct prefix_rule {
 	__u8 addr[16];
 	int plen; /* in bits over the 16-byte (IPv4-mapped) address */
 	const char *user;
+};
+
+/* One WireGuard interface: --wireguard, or found by its UAPI socket. */
+struct wg_if {
+	struct wg_dev dev; /* peers as last read (dev.ifname: the key in users.wg) */
+	bool configured;   /* named with --wireguard */
+	bool present;      /* its socket was found (or configured) */
+	bool kernel;       /* the kernel's WireGuard: read by generic netlink */
+	__u64 read_ns;     /* CLOCK_MONOTONIC of the last read, 0: never */
+	__u64 probe_ns;    /* of the last look for the socket */
+	int said;          /* the error last said about it (0: none) */
+	GHashTable *state; /* base64 key -> struct wg_state: who was connected */
+	GString *digest;   /* keys, names and allowed IPs of the last read */
 };
 
 struct iface_rule {
@@ -75,6 +90,14 @@ struct users {
 	int ovpn_said;
 	/* mapping file */
 	GArray *iface_rules, *prefix_rules;
+	/* WireGuard */
+	GHashTable *wg;       /* interface name -> struct wg_if (owned) */
+	GHashTable *wg_names; /* base64 key -> user (--wireguard-names) */
+	GArray *wg_events;    /* struct wg_event, not yet taken */
+	unsigned long wg_events_lost;
+	const char *wg_sockdir;
+	struct stat wg_names_st; /* the names file as last read (re-read when it changes) */
+	__u64 wg_names_ns;       /* CLOCK_MONOTONIC of the last look at it */
 };
 
 /* users_fields.c */
@@ -115,5 +138,15 @@ void openvpn_read(struct users *u);
 int usermap_parse(struct users *u, const char *name, const char *buf, size_t len,
                   GArray **iface_rules, GArray **prefix_rules);
 void usermap_free_rules(GArray *iface_rules, GArray *prefix_rules);
+
+/* users_wg.c */
+void users_wg_init(struct users *u);
+void users_wg_free(struct users *u);
+/* Read what is due (at most every WG_REREAD_NS an interface). */
+void users_wg_refresh(struct users *u);
+/* (Re-)read --wireguard-names: 0, or -errno with one line said (the previous kept). */
+int users_wg_load_names(struct users *u);
+/* Whether any WireGuard interface is configured or found. */
+bool users_wg_enabled(const struct users *u);
 
 #endif
