@@ -432,7 +432,9 @@ void config_free(struct config *c)
 		g_ptr_array_free(c->interfaces, TRUE);
 	if (c->owned)
 		g_ptr_array_free(c->owned, TRUE);
-	c->excludes = c->interfaces = c->owned = NULL;
+	if (c->users.wireguard)
+		g_ptr_array_free(c->users.wireguard, TRUE);
+	c->excludes = c->interfaces = c->owned = c->users.wireguard = NULL;
 }
 
 void config_set_log_level(const struct config *c)
@@ -513,8 +515,12 @@ int parse_args(int argc, char **argv, struct config *c)
 			break;
 		}
 		/* a list on the command line replaces the file's */
-		if (opts[i].kind == OPT_LIST && !given[i] && opts[i].size)
-			g_ptr_array_set_size(*(GPtrArray **)((char *)c + opts[i].off), 0);
+		if (opts[i].kind == OPT_LIST && !given[i] && opts[i].size) {
+			GPtrArray *list = *(GPtrArray **)((char *)c + opts[i].off);
+
+			if (list) /* made by the first value, in the file or here */
+				g_ptr_array_set_size(list, 0);
+		}
 		given[i] = true;
 		err = set_one(&opts[i], v, c);
 	}

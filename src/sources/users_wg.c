@@ -89,7 +89,8 @@ static void apply(struct users *u, struct wg_if *w, struct wg_dev *nd, __u64 rea
 			event(u, w, p, false, hs ? hs + WG_REJECT_AFTER_S * 1000000000ull : real);
 		}
 		g_hash_table_insert(state, g_strdup(p->key), st);
-		g_string_append_printf(digest, "%s %s", p->key, p->name);
+		/* the endpoint too: flows follow a peer that connects from elsewhere */
+		g_string_append_printf(digest, "%s %s %s", p->key, p->name, p->endpoint);
 		for (int j = 0; j < p->nallowed; j++) {
 			g_string_append_c(digest, ' ');
 			g_string_append_len(digest, (const char *)p->allowed[j].addr, 16);
