@@ -59,7 +59,7 @@ ip netns add "$UNS"
 suite "bpf datapath fuzz" ip netns exec "$UNS" build/fuzz_bpf
 ip netns del "$UNS"
 for t in tests/net/*.sh tests/e2e/*.sh; do
-	case $(basename "$t") in lib.sh) continue ;; esac
+	case $(basename "$t") in lib.sh | *_lib.sh) continue ;; esac
 	suite "$(basename "$t" .sh)" bash "$t"
 done
 

@@ -23,18 +23,8 @@ need nc.openbsd
 need busybox
 SPLIT=$TOP/build/ipfixsplit
 
-tun_ns ipfix
-printf '192.0.2.0/24 alice\n2001:db8::/64 bob\n' >"$TMP/users"
-send() { ip netns exec "$NS" "$TUNPKT" tun0 "$@" 2>/dev/null; }
-# the known flows: all from the far side of the tunnel, answered by the host's stack
-traffic() {
-	send "v=4,proto=icmp,src=192.0.2.9,dst=192.0.2.1,sport=8,dport=0,payload=56,count=3" \
-	     "v=6,proto=icmp6,src=2001:db8::9,dst=2001:db8::1,sport=128,dport=0,payload=56,count=3" \
-	     "v=4,proto=tcp,src=192.0.2.9,dst=192.0.2.1,sport=40000,dport=81,flags=2,payload=0" \
-	     "v=6,proto=tcp,src=2001:db8::9,dst=2001:db8::1,sport=40001,dport=81,flags=2,payload=0" \
-	     "v=4,proto=udp,src=192.0.2.9,dst=192.0.2.1,sport=5353,dport=9,payload=20,count=2" \
-	     "v=6,proto=udp,src=2001:db8::9,dst=2001:db8::1,sport=5353,dport=9,payload=20,count=2"
-}
+. "$(dirname "$0")/ipfix_lib.sh"
+ipfix_ns ipfix
 # One line per record: proto src dst sport dport packets bytes rev_packets rev_bytes user
 # (ICMP: dport is type * 256 + code, as icmpTypeCode and nfdump have it). The UDP
 # datagrams to a closed port draw ICMP errors (type 3 code 3, ICMPv6 1/4): records the

@@ -11,20 +11,8 @@ SUITE=nfacctd
 need jq
 need nfacctd
 
-tun_ns nfacctd
-IFINDEX=$(ip netns exec "$NS" cat /sys/class/net/tun0/ifindex)
-printf '192.0.2.0/24 alice\n2001:db8::/64 bob\n' >"$TMP/users"
-send() { ip netns exec "$NS" "$TUNPKT" tun0 "$@" 2>/dev/null; }
-# the known flows of tests/net/ipfix.sh: echoes answered, a SYN answered by a reset,
-# datagrams to a closed port that draw ICMP errors; alice on IPv4, bob on IPv6
-traffic() {
-	send "v=4,proto=icmp,src=192.0.2.9,dst=192.0.2.1,sport=8,dport=0,payload=56,count=3" \
-	     "v=6,proto=icmp6,src=2001:db8::9,dst=2001:db8::1,sport=128,dport=0,payload=56,count=3" \
-	     "v=4,proto=tcp,src=192.0.2.9,dst=192.0.2.1,sport=40000,dport=81,flags=2,payload=0" \
-	     "v=6,proto=tcp,src=2001:db8::9,dst=2001:db8::1,sport=40001,dport=81,flags=2,payload=0" \
-	     "v=4,proto=udp,src=192.0.2.9,dst=192.0.2.1,sport=5353,dport=9,payload=20,count=2" \
-	     "v=6,proto=udp,src=2001:db8::9,dst=2001:db8::1,sport=5353,dport=9,payload=20,count=2"
-}
+. "$(dirname "$0")/ipfix_lib.sh"
+ipfix_ns nfacctd
 # The collector's custom primitives: the user and the interface name, strings of variable
 # length in tunflow's records. nfacctd 1.7.7 leaves a variable-length string empty with
 # 'len=vlen semantics=str' (and with a fixed 'len' that differs from the record's);

@@ -1,0 +1,20 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# The known flows of the IPFIX suites (ipfix.sh, nfacctd.sh, nfdump_recipe.sh), sourced
+# after lib.sh. ipfix_ns NAME: a tun namespace ($NS, tun0's index in $IFINDEX) with a
+# user map ($TMP/users: alice on IPv4, bob on IPv6). traffic: all from the far side of
+# the tunnel, answered by the host's stack: echoes, a SYN answered by a reset, datagrams
+# to a closed port that draw ICMP errors.
+ipfix_ns() {
+	tun_ns "$1"
+	IFINDEX=$(ip netns exec "$NS" cat /sys/class/net/tun0/ifindex)
+	printf '192.0.2.0/24 alice\n2001:db8::/64 bob\n' >"$TMP/users"
+}
+send() { ip netns exec "$NS" "$TUNPKT" tun0 "$@" 2>/dev/null; }
+traffic() {
+	send "v=4,proto=icmp,src=192.0.2.9,dst=192.0.2.1,sport=8,dport=0,payload=56,count=3" \
+	     "v=6,proto=icmp6,src=2001:db8::9,dst=2001:db8::1,sport=128,dport=0,payload=56,count=3" \
+	     "v=4,proto=tcp,src=192.0.2.9,dst=192.0.2.1,sport=40000,dport=81,flags=2,payload=0" \
+	     "v=6,proto=tcp,src=2001:db8::9,dst=2001:db8::1,sport=40001,dport=81,flags=2,payload=0" \
+	     "v=4,proto=udp,src=192.0.2.9,dst=192.0.2.1,sport=5353,dport=9,payload=20,count=2" \
+	     "v=6,proto=udp,src=2001:db8::9,dst=2001:db8::1,sport=5353,dport=9,payload=20,count=2"
+}
