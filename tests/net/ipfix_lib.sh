@@ -18,3 +18,19 @@ traffic() {
 	     "v=4,proto=udp,src=192.0.2.9,dst=192.0.2.1,sport=5353,dport=9,payload=20,count=2" \
 	     "v=6,proto=udp,src=2001:db8::9,dst=2001:db8::1,sport=5353,dport=9,payload=20,count=2"
 }
+# export_through PORT NAME TUNFLOW-ARGS...: once a collector listens on UDP PORT in $NS,
+# tunflow exports the known flows to it as records (users from $TMP/users; its JSON and
+# stderr in $TMP/NAME.json and .err), then stops
+export_through() {
+	local port=$1 name=$2
+	shift 2
+	for _ in $(seq 100); do
+		ip netns exec "$NS" ss -Hlun "sport = :$port" | grep -q . && break
+		sleep 0.05
+	done
+	tf_start "$NS" "$TMP/$name.json" "$TMP/$name.err" --ipfix "127.0.0.1:$port" \
+		--user-map "$TMP/users" --records -t 0.1 --tcp-linger 0.2 "$@" tun0 || exit 1
+	traffic
+	sleep 0.6
+	tf_stop
+}

@@ -41,15 +41,7 @@ print_refresh_time: 1
 CONF
 	bg sh -c "exec ip netns exec '$NS' nfacctd -f '$TMP/$name.conf' 2>'$TMP/$name.nfacctd.err'"
 	nf=$BG
-	for _ in $(seq 100); do
-		ip netns exec "$NS" ss -Hlun "sport = :$port" | grep -q . && break
-		sleep 0.05
-	done
-	tf_start "$NS" "$TMP/$name.json" "$TMP/$name.err" --ipfix "127.0.0.1:$port" \
-		--user-map "$TMP/users" --records -t 0.1 --tcp-linger 0.2 "$@" tun0 || exit 1
-	traffic
-	sleep 0.6
-	tf_stop
+	export_through "$port" "$name" "$@"
 	# the print plugin writes every second what came in since: wait for two writes
 	sleep 2.5
 	kill -INT "$nf" 2>/dev/null # (nfacctd ends on SIGINT, not on SIGTERM)

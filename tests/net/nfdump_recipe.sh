@@ -23,15 +23,7 @@ nfcapd_run() {
 	mkdir -p "$TMP/$name"
 	bg sh -c "exec ip netns exec '$NS' nfcapd -w '$TMP/$name' -p $port -b 127.0.0.1 >'$TMP/$name.nfcapd.log' 2>&1"
 	nf=$BG
-	for _ in $(seq 100); do
-		ip netns exec "$NS" ss -Hlun "sport = :$port" | grep -q . && break
-		sleep 0.05
-	done
-	tf_start "$NS" "$TMP/$name.json" "$TMP/$name.err" --ipfix "127.0.0.1:$port" \
-		--user-map "$TMP/users" --records -t 0.1 --tcp-linger 0.2 "$@" tun0 || exit 1
-	traffic
-	sleep 0.6
-	tf_stop
+	export_through "$port" "$name" "$@"
 	sleep 0.3
 	kill -TERM "$nf" 2>/dev/null
 	wait "$nf" 2>/dev/null

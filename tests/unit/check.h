@@ -4,8 +4,10 @@
 #ifndef TUNFLOW_CHECK_H
 #define TUNFLOW_CHECK_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static int check_fails;
 
@@ -42,6 +44,36 @@ static int check_fails;
 			check_fails++;                                                     \
 		}                                                                          \
 	} while (0)
+
+/* stderr into a temporary file while a call runs (check_stderr_begin ... _end), then into
+ * msg: all of it, or only its first line; without the last newline. */
+static FILE *check_stderr_file;
+static int check_stderr_saved;
+
+static inline void check_stderr_begin(void)
+{
+	fflush(stderr);
+	check_stderr_file = tmpfile();
+	check_stderr_saved = dup(2);
+	dup2(fileno(check_stderr_file), 2);
+}
+
+static inline void check_stderr_end(char *msg, size_t len, bool first_line)
+{
+	size_t n;
+
+	fflush(stderr);
+	dup2(check_stderr_saved, 2);
+	close(check_stderr_saved);
+	rewind(check_stderr_file);
+	n = fread(msg, 1, len - 1, check_stderr_file);
+	msg[n] = 0;
+	if (first_line)
+		msg[strcspn(msg, "\n")] = 0;
+	else if (n && msg[n - 1] == '\n')
+		msg[n - 1] = 0;
+	fclose(check_stderr_file);
+}
 
 static inline int check_done(void)
 {

@@ -25,32 +25,6 @@ static char dir[] = "/tmp/tunflow-test-config.XXXXXX";
 static const struct opt *tab;
 static size_t ntab;
 
-/* stderr into a temporary file while a call runs; all of it into the caller's buffer */
-static FILE *capture_file;
-static int capture_saved;
-
-static void capture_begin(void)
-{
-	fflush(stderr);
-	capture_file = tmpfile();
-	capture_saved = dup(2);
-	dup2(fileno(capture_file), 2);
-}
-
-static void capture_end(char *msg, size_t len)
-{
-	size_t n;
-
-	fflush(stderr);
-	dup2(capture_saved, 2);
-	close(capture_saved);
-	rewind(capture_file);
-	n = fread(msg, 1, len - 1, capture_file);
-	msg[n] = 0;
-	if (n && msg[n - 1] == '\n')
-		msg[n - 1] = 0;
-	fclose(capture_file);
-}
 
 /* dir/name with the given text and mode; its path (static buffer) */
 static const char *write_file(const char *name, const char *text, size_t len, mode_t mode)
@@ -82,9 +56,9 @@ static int run(struct config *c, char *msg, size_t len, const char **args)
 	argv[argc] = NULL;
 	memset(c, 0, sizeof(*c));
 	c->no_lookups = false;
-	capture_begin();
+	check_stderr_begin();
 	ret = parse_args(argc, argv, c);
-	capture_end(msg, len);
+	check_stderr_end(msg, len, false);
 	return ret;
 }
 
@@ -400,9 +374,9 @@ static int run_default(struct config *c, const char *def, char *msg, size_t len)
 	memset(c, 0, sizeof(*c));
 	c->default_config = def;
 	optind = 0;
-	capture_begin();
+	check_stderr_begin();
 	ret = parse_args(1, argv, c);
-	capture_end(msg, len);
+	check_stderr_end(msg, len, false);
 	return ret;
 }
 
@@ -460,17 +434,17 @@ static void reload(void)
 	CHECK_INT("reload: start", parse_args(4, argv, &given), 0);
 	log_set_level(LOG_LVL_INFO);
 
-	capture_begin();
+	check_stderr_begin();
 	ret = config_reload(&given, 4, argv);
-	capture_end(msg, sizeof(msg));
+	check_stderr_end(msg, sizeof(msg), false);
 	CHECK_INT("reload unchanged", ret, 0);
 	snprintf(want, sizeof(want), "tunflow: re-read %s: nothing changed", path);
 	CHECK_STR("reload unchanged: said", msg, want);
 
 	write_file("hup.conf", after, sizeof(after) - 1, 0644);
-	capture_begin();
+	check_stderr_begin();
 	ret = config_reload(&given, 4, argv);
-	capture_end(msg, sizeof(msg));
+	check_stderr_end(msg, sizeof(msg), false);
 	CHECK_INT("reload changed", ret, 0);
 	snprintf(want, sizeof(want),
 	         "tunflow: interval changed in %s: applied\n"
@@ -489,9 +463,9 @@ static void reload(void)
 	CHECK_STR("reload: collector kept", given.ipfix.collector, "udp:192.0.2.9:4739");
 
 	write_file("hup.conf", broken, sizeof(broken) - 1, 0644);
-	capture_begin();
+	check_stderr_begin();
 	ret = config_reload(&given, 4, argv);
-	capture_end(msg, sizeof(msg));
+	check_stderr_end(msg, sizeof(msg), false);
 	CHECK_INT("reload broken: refused", ret, -EINVAL);
 	snprintf(want, sizeof(want),
 	         "tunflow: %s:2: metrics-top wants a whole number from 1 to 1000, not 'x'\n"

@@ -178,28 +178,6 @@ static void hostports(void)
 	CHECK_INT("hostport: port 99999999999999999999", hostport_parse("h:99999999999999999999", "x", &hp), -1);
 }
 
-/* stderr into a temporary file, then its first line (without the newline) into msg */
-static FILE *capture_file;
-static int capture_saved;
-
-static void capture_begin(void)
-{
-	fflush(stderr);
-	capture_file = tmpfile();
-	capture_saved = dup(2);
-	dup2(fileno(capture_file), 2);
-}
-
-static void capture_end(char *msg, size_t len)
-{
-	dup2(capture_saved, 2);
-	close(capture_saved);
-	rewind(capture_file);
-	if (!fgets(msg, len, capture_file))
-		msg[0] = 0;
-	msg[strcspn(msg, "\n")] = 0;
-	fclose(capture_file);
-}
 
 /* parse_args on a command line; its stderr's first line in msg */
 static int run_args(struct config *c, const char *unused, char *msg, size_t len, ...)
@@ -215,9 +193,9 @@ static int run_args(struct config *c, const char *unused, char *msg, size_t len,
 	va_end(ap);
 	memset(c, 0, sizeof(*c));
 	optind = 0;
-	capture_begin();
+	check_stderr_begin();
 	ret = parse_args(argc, argv, c);
-	capture_end(msg, len);
+	check_stderr_end(msg, len, true);
 	return ret;
 }
 
@@ -227,9 +205,9 @@ static int set_msg(const char *name, const char *value, struct config *c, char *
 {
 	int ret;
 
-	capture_begin();
+	check_stderr_begin();
 	ret = options_set(name, value, c);
-	capture_end(msg, len);
+	check_stderr_end(msg, len, true);
 	return ret;
 }
 
