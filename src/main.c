@@ -109,34 +109,15 @@ static int cleanup_only(const char *ifname)
 	return EXIT_OK;
 }
 
-/* What the output would have said last, on stderr: totals and every loss counter. */
-static void summary(const struct pipeline *p)
+/* The totals at lvl, and the loss counters, when any is not zero, as a warning: what the
+ * output would have said last (it is gone), or all that -o none says. */
+static void summary(const struct pipeline *p, enum log_level lvl)
 {
-	pr_err("final: %llu packets, %llu bytes in %llu flows", (unsigned long long)p->packets,
-	       (unsigned long long)p->bytes, (unsigned long long)p->flows);
+	log_msg(lvl, "final: %llu packets, %llu bytes in %llu flows",
+	        (unsigned long long)p->packets, (unsigned long long)p->bytes,
+	        (unsigned long long)p->flows);
 	if (p->last.counters)
-		print_losses(stderr, "tunflow: not in flows:", &p->last);
-}
-
-/* -o none: the totals at info level, and the loss counters, when there are, as a
- * warning (the levelled log, for the journal). */
-static void quiet_summary(const struct pipeline *p)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
-
-	pr_info("final: %llu packets, %llu bytes in %llu flows", (unsigned long long)p->packets,
-	        (unsigned long long)p->bytes, (unsigned long long)p->flows);
-	if (!p->last.counters || !(f = open_memstream(&buf, &len)))
-		return;
-	print_losses(f, "not in flows:", &p->last);
-	fclose(f);
-	if (len) {
-		buf[strcspn(buf, "\n")] = 0;
-		pr_warn("%s", buf);
-	}
-	free(buf);
+		say_losses(&p->last);
 }
 
 /* What main() starts, and how far it got: stop() undoes exactly that much. */
@@ -219,9 +200,9 @@ static void stop(struct app *a, enum loop_stop why, struct sink *failed, int err
 			       strerror(-err));
 		else
 			pr_err("stopped: the terminal went away (hang-up)");
-		summary(&a->p);
+		summary(&a->p, LOG_LVL_ERR);
 	} else if (a->ran && a->cfg.output == OUT_NONE) {
-		quiet_summary(&a->p);
+		summary(&a->p, LOG_LVL_INFO);
 	}
 	if (a->piped)
 		pipeline_free(&a->p);

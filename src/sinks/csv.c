@@ -52,7 +52,7 @@ static int csv_report(struct sink *s, const struct report *r)
 	struct csv_sink *cs = (struct csv_sink *)s;
 
 	if (r->final)
-		print_losses(stderr, "tunflow: not in flows:", r);
+		say_losses(r);
 	return out_check_report(cs->st.out, &cs->errors);
 }
 

@@ -37,6 +37,8 @@ struct sink *sink_csv_new(FILE *out);
 
 /* "PREFIX name N ..." for every non-zero loss counter, or nothing when none is. */
 void print_losses(FILE *out, const char *prefix, const struct report *r);
+/* The same line through the log, as a warning ("not in flows: ..."), when there is one. */
+void say_losses(const struct report *r);
 
 /* Per-user totals of a report (--group-by user). */
 #define USER_TOP_DESTS 3

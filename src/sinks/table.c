@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <glib.h>
 #include "util/fmt.h"
+#include "util/log.h"
 #include "util/text.h"
 #include "core/datapath.h"
 #include "sinks/sink.h"
@@ -142,6 +143,23 @@ void print_losses(FILE *out, const char *prefix, const struct report *r)
 	if (r->export && r->export->failures)
 		fprintf(out, " export_failures %llu", (unsigned long long)r->export->failures);
 	fputc('\n', out);
+}
+
+void say_losses(const struct report *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return;
+	print_losses(f, "not in flows:", r);
+	fclose(f);
+	if (len) {
+		buf[strcspn(buf, "\n")] = 0;
+		pr_warn("%s", buf);
+	}
+	free(buf);
 }
 
 static void footer(FILE *out, const struct report *r, __u64 pkts, __u64 bytes, double rate)
