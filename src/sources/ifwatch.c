@@ -102,7 +102,7 @@ static int parse_link(const struct nlmsghdr *nlh, struct link_info *li)
 
 static bool is_glob(const char *p) { return p[0] != '=' && strpbrk(p, "*?[\\") != NULL; }
 
-static bool match_one(const char *pat, const char *name)
+bool ifwatch_match(const char *pat, const char *name)
 {
 	return pat[0] == '=' ? !strcmp(pat + 1, name) : !fnmatch(pat, name, 0);
 }
@@ -110,7 +110,7 @@ static bool match_one(const char *pat, const char *name)
 static bool matches(char **pats, int n, const char *name)
 {
 	for (int i = 0; i < n; i++)
-		if (match_one(pats[i], name))
+		if (ifwatch_match(pats[i], name))
 			return true;
 	return false;
 }
@@ -175,7 +175,7 @@ static const char *glob_error(const char *p)
 }
 
 /* A usage error in one pattern: one line, -EINVAL. */
-static int check_pattern(const char *p, const char *what)
+int ifwatch_check_pattern(const char *p, const char *what)
 {
 	const char *name = p[0] == '=' ? p + 1 : p, *why;
 	char *c = text_clean(p, strlen(p), TEXT_NAME_MAX);
@@ -197,7 +197,7 @@ static int check_pattern(const char *p, const char *what)
 static bool named_exactly(const struct ifwatch *w, const char *name)
 {
 	for (int i = 0; i < w->cfg.npatterns; i++)
-		if (!is_glob(w->cfg.patterns[i]) && match_one(w->cfg.patterns[i], name))
+		if (!is_glob(w->cfg.patterns[i]) && ifwatch_match(w->cfg.patterns[i], name))
 			return true;
 	return false;
 }
@@ -401,7 +401,7 @@ static void say_awaited(const struct ifwatch *w)
 
 		g_hash_table_iter_init(&it, w->by_ifindex);
 		while (!hit && g_hash_table_iter_next(&it, &k, &v))
-			hit = match_one(w->cfg.patterns[p], ((struct watched *)v)->name);
+			hit = ifwatch_match(w->cfg.patterns[p], ((struct watched *)v)->name);
 		if (hit || n++ >= 3)
 			continue;
 		if (n > 1)
@@ -432,10 +432,10 @@ int ifwatch_claim(const struct ifwatch_cfg *cfg, const struct datapath *dp)
 	int err;
 
 	for (int p = 0; p < cfg->npatterns; p++)
-		if (check_pattern(cfg->patterns[p], "interface"))
+		if (ifwatch_check_pattern(cfg->patterns[p], "interface"))
 			return -EINVAL;
 	for (int p = 0; p < cfg->nexcludes; p++)
-		if (check_pattern(cfg->excludes[p], "--exclude pattern"))
+		if (ifwatch_check_pattern(cfg->excludes[p], "--exclude pattern"))
 			return -EINVAL;
 	/* What a killed tunflow left: its filters count into a map nobody reads */
 	err = hook_remove_leftovers();

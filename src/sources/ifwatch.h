@@ -61,6 +61,13 @@ struct ifwatch {
  * IP header), -1 for link types tunflow cannot parse. */
 int link_layer(unsigned short arphrd);
 
+/* An interface pattern from the command line or the config file (what: "interface" or
+ * "--exclude pattern" for the message): 0, or -EINVAL with one line said (a glob that
+ * cannot match as written, no name, a name over IFNAMSIZ - 1 bytes). */
+int ifwatch_check_pattern(const char *p, const char *what);
+/* Whether name matches pattern: "=NAME" literally, else by fnmatch (a plain name is
+ * itself). */
+bool ifwatch_match(const char *pattern, const char *name);
 /* Before anything is attached, with every privilege still held: check the patterns
  * (-EINVAL, said, for a usage error), remove what a killed tunflow left, and in tc mode
  * record this tunflow as the owner of its programs (ifwatch_close() takes that back).
