@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include "flow.h"
+#include "core/dest.h"
 #include "util/lru.h"
 
 /* Why a flow ended. */
@@ -30,6 +31,7 @@ struct flow {
 	unsigned peer_gen;        /* users generation of the last WireGuard peer lookup */
 	const char *peer;         /* WireGuard: the peer's public key (base64), or NULL */
 	const char *endpoint;     /* WireGuard: the peer's outer address:port, or NULL */
+	struct dest_info dest;    /* the far side's name, AS and country, when known */
 	__u64 packets, bytes;     /* since the flow was first seen */
 	__u64 first_ns, last_ns;  /* CLOCK_MONOTONIC */
 	__u64 d_packets, d_bytes; /* added by the harvest of generation gen */

@@ -25,6 +25,7 @@ struct record {
 	struct flow_key key; /* initiator -> responder, dir of the initiator's packets */
 	const char *user;
 	const char *peer, *endpoint; /* WireGuard: as in struct flow */
+	struct dest_info dest;       /* as in struct flow: the responder's side */
 	__u64 start_ns, end_ns;      /* CLOCK_MONOTONIC: first and last packet in this record */
 	__u64 packets, bytes;        /* initiator -> responder, in this record */
 	__u64 rev_packets, rev_bytes;
