@@ -41,7 +41,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 TOOLS     := $(OUT)/test_bpf $(OUT)/fuzz_bpf $(OUT)/tunpkt $(OUT)/hookq $(OUT)/other.bpf.o \
-	     $(OUT)/bench $(OUT)/tunrelay $(OUT)/ipfixsplit $(OUT)/connhold $(OUT)/geodb $(UNIT_BINS)
+	     $(OUT)/bench $(OUT)/tunrelay $(OUT)/ipfixsplit $(OUT)/connhold $(OUT)/geodb \
+	     $(OUT)/ipfixfeed $(UNIT_BINS)
 
 .PHONY: all clean deps demo test bench fuzz fuzz-build lint
 .DELETE_ON_ERROR:
@@ -97,6 +98,10 @@ $(OUT)/ipfixsplit: tests/tools/ipfixsplit.c | $(OUT)
 
 $(OUT)/connhold: tests/tools/connhold.c | $(OUT)
 	$(CC) $(CFLAGS) $< -o $@
+
+# records with names and AS into the IPFIX exporter (tests/net/ipfix_names.sh)
+$(OUT)/ipfixfeed: tests/tools/ipfixfeed.c $(LIB_OBJS) | $(OUT)/tunflow.skel.h
+	$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
 
 # a location database for the tests (libloc's writer)
 $(OUT)/geodb: tests/tools/geodb.c tests/lib/geodb.h | $(OUT)
