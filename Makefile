@@ -42,7 +42,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 TOOLS     := $(OUT)/test_bpf $(OUT)/fuzz_bpf $(OUT)/tunpkt $(OUT)/hookq $(OUT)/other.bpf.o \
 	     $(OUT)/bench $(OUT)/tunrelay $(OUT)/ipfixsplit $(OUT)/connhold $(OUT)/geodb \
-	     $(OUT)/ipfixfeed $(UNIT_BINS)
+	     $(OUT)/ipfixfeed $(OUT)/metricsfeed $(UNIT_BINS)
 
 .PHONY: all clean deps demo test bench fuzz fuzz-build lint
 .DELETE_ON_ERROR:
@@ -101,6 +101,10 @@ $(OUT)/connhold: tests/tools/connhold.c | $(OUT)
 
 # records with names and AS into the IPFIX exporter (tests/net/ipfix_names.sh)
 $(OUT)/ipfixfeed: tests/tools/ipfixfeed.c $(LIB_OBJS) | $(OUT)/tunflow.skel.h
+	$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
+
+# flows with names into /metrics (tests/net/metrics_dest.sh)
+$(OUT)/metricsfeed: tests/tools/metricsfeed.c $(LIB_OBJS) | $(OUT)/tunflow.skel.h
 	$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
 
 # a location database for the tests (libloc's writer)
