@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "config.h"
+#include "names/geo.h"
 #include "sources/input_file.h"
 #include "util/conffile.h"
 #include "util/log.h"
@@ -55,6 +56,12 @@ static const struct opt_word modes[] = {
 static const struct opt_word group_bys[] = {
     W("user", GROUP_USER),
     W("flow", GROUP_FLOW),
+    {0},
+};
+
+static const struct opt_word on_off[] = {
+    W("on", 1),
+    W("off", 0),
     {0},
 };
 
@@ -129,6 +136,10 @@ static const struct opt opts[] = {
      .help = "table with full-width addresses (wider than 80 columns)"},
     {"group-by", 0, "user", OPT_WORD, F(group), .words = group_bys, .group = G_REPORT,
      .help = "per-user totals (bytes each way, flows, top destinations)"},
+    {"geo", 0, "on|off", OPT_WORD, F(geo), .words = on_off, .def = "on", .group = G_REPORT,
+     .help = "AS and country of remote addresses from libloc (default {default})"},
+    {"geo-db", 0, "FILE", OPT_STRING, F(geo_db), .group = G_REPORT,
+     .help = "libloc location database (default " GEO_DB_VAR ", else " GEO_DB_SHARE ")"},
     /* Flow records */
     {"records", 0, NULL, OPT_FLAG, F(records), .group = G_RECORDS,
      .help = "flow records (JSON): both directions in one, with end reason"},

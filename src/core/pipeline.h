@@ -27,6 +27,8 @@ struct pipeline_cfg {
 	size_t max_table_flows; /* flows the table holds; past it the longest idle go */
 	double hold_s;          /* a flow on an interface seen this recently waits (not
 	                         * reported) until its VPN session is known, this long at most */
+	bool geo;               /* AS and country of each flow's far address (names/geo.h) */
+	const char *geo_db;     /* the location database; NULL: Debian's default */
 };
 
 struct pipeline {
@@ -37,6 +39,7 @@ struct pipeline {
 	struct flowtab *ft;
 	struct records *records; /* NULL unless a sink takes records */
 	struct peers *peers;     /* WireGuard peer sessions and the strings naming peers */
+	struct geo *geo;         /* NULL: no AS and country */
 	GPtrArray *sinks;        /* struct sink *, in the order they were added */
 	GPtrArray *shown;        /* the flows of this report: all but the held ones */
 	GHashTable *ifacc;       /* ifindex -> struct iface_total: what tunflow counted on
@@ -51,7 +54,8 @@ struct pipeline {
 	struct report last; /* the scalars of the latest report (no flows) */
 };
 
-/* 0, or -ENOMEM. The pipeline reads dp, w and users; it does not own them. */
+/* 0, or -ENOMEM. The pipeline reads dp, w and users; it does not own them. A location
+ * database that cannot be opened is said in one line, and the pipeline runs without. */
 int pipeline_init(struct pipeline *p, const struct pipeline_cfg *cfg, struct datapath *dp,
                   struct ifwatch *w, struct users *users);
 /* Hand every report (and records, if the sink takes them) to s from now on; the
