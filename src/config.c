@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "config.h"
+#include "core/filter.h"
 #include "sources/input_file.h"
 #include "util/conffile.h"
 #include "util/log.h"
@@ -95,6 +96,17 @@ static int set_sessions(const struct opt *o, const char *v, void *t, char *e, si
 	return 0;
 }
 
+/* A filter expression is parsed here to be checked (a usage error names the column);
+ * the pipeline parses it again for its own. */
+static int check_filter(const struct opt *o, const char *v, void *t, char *e, size_t el)
+{
+	struct filter *f = filter_parse(v, e, el);
+
+	(void)o, (void)t;
+	filter_free(f);
+	return f ? 0 : -EINVAL;
+}
+
 #define F(member) OPT_FIELD(struct config, member)
 
 /* One entry per option. Adding an option is adding one entry (and its man page entry:
@@ -129,6 +141,9 @@ static const struct opt opts[] = {
      .help = "table with full-width addresses (wider than 80 columns)"},
     {"group-by", 0, "user", OPT_WORD, F(group), .words = group_bys, .group = G_REPORT,
      .help = "per-user totals (bytes each way, flows, top destinations)"},
+    {"filter", 'f', "EXPR", OPT_STRING, F(filter), .set = check_filter, .group = G_REPORT,
+     .help = "only flows and records matching EXPR, in every output: 'user alice and "
+             "port 443' (FILTERS in tunflow(8))"},
     /* Flow records */
     {"records", 0, NULL, OPT_FLAG, F(records), .group = G_RECORDS,
      .help = "flow records (JSON): both directions in one, with end reason"},

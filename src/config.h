@@ -36,6 +36,7 @@ struct config {
 	GPtrArray *excludes;
 	struct users_cfg users;
 	enum group_by group;
+	const char *filter;    /* --filter EXPR (core/filter.h); NULL: every flow */
 	const char *config;    /* --config FILE */
 	GPtrArray *interfaces; /* the arguments, else the file's "interface" keys; NULL: none */
 	/* Set before parse_args(): the file read when --config is not given (when it

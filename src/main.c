@@ -141,7 +141,8 @@ static int start(struct app *a, char **args, int nargs)
 	struct pipeline_cfg pc = {.forget_s = IDLE_FORGET_S,
 	                          .rec = a->cfg.rec,
 	                          .max_table_flows = a->cfg.max_table_flows,
-	                          .hold_s = a->cfg.interval > 0.5 ? 2 * a->cfg.interval : 1};
+	                          .hold_s = a->cfg.interval > 0.5 ? 2 * a->cfg.interval : 1,
+	                          .filter = a->cfg.filter};
 	struct ifwatch_cfg wc = watch_cfg(&a->cfg, args, nargs);
 	int err;
 
