@@ -34,6 +34,14 @@ struct sink *sink_table_new(FILE *out, const struct table_opts *o, enum group_by
 /* records: flow records (--records) instead of per-interval flow lines */
 struct sink *sink_json_new(FILE *out, enum group_by g, bool records);
 struct sink *sink_csv_new(FILE *out);
+/* The full-screen view (sinks/tui.c) on the terminal out, keys from in. */
+struct tui_opts {
+	bool records; /* take flow records: the records view (R) has them */
+	int view;     /* the view it starts in: 0 connections, 1 users, 4 records */
+};
+#define TUI_VIEW_USERS 1
+#define TUI_VIEW_RECORDS 4
+struct sink *sink_tui_new(FILE *out, FILE *in, const struct tui_opts *o);
 
 /* "PREFIX name N ..." for every non-zero loss counter, or nothing when none is. */
 void print_losses(FILE *out, const char *prefix, const struct report *r);
