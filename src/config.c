@@ -45,7 +45,8 @@ static const struct opt_word directions[] = {
     {0},
 };
 static const struct opt_word outputs[] = {
-    W("table", OUT_TABLE), W("json", OUT_JSON), W("csv", OUT_CSV), W("none", OUT_NONE), {0},
+    W("tui", OUT_TUI), W("table", OUT_TABLE), W("json", OUT_JSON),
+    W("csv", OUT_CSV), W("none", OUT_NONE),   {0},
 };
 static const struct opt_word modes[] = {
     W("auto", MODE_AUTO),
@@ -134,7 +135,7 @@ static const struct opt opts[] = {
     {"duration", 0, "SEC", OPT_SECONDS, F(duration), .min = 0.05, .max = 1e9, .group = G_REPORT,
      .help = "stop after SEC seconds (default: run until SIGINT/SIGTERM)"},
     {"output", 'o', "FORMAT", OPT_WORD, F(output), .words = outputs, .group = G_REPORT,
-     .help = "table, json, csv or none (default: table on a terminal, else json)"},
+     .help = "tui, table, json, csv or none (default: tui on a terminal, else json)"},
     {"top", 'n', "N", OPT_UINT, F(table.top), .min = 1, .max = 1000000, .group = G_REPORT,
      .help = "table rows at most (default: what fits the terminal)"},
     {"wide", 'w', NULL, OPT_FLAG, F(table.wide), .group = G_REPORT,

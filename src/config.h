@@ -18,7 +18,7 @@ struct config {
 	int dirs; /* bit 1 << DIR_INGRESS | 1 << DIR_EGRESS */
 	double interval;
 	double duration; /* 0: until a signal */
-	enum { OUT_AUTO, OUT_TABLE, OUT_JSON, OUT_CSV, OUT_NONE } output;
+	enum { OUT_AUTO, OUT_TABLE, OUT_JSON, OUT_CSV, OUT_NONE, OUT_TUI } output;
 	bool records;
 	struct record_cfg rec;
 	const char *metrics;

@@ -28,10 +28,17 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_OUTPUT = 3, EXIT_TERMINA
  * none, and nothing else writes to stdout). */
 static struct sink *stdout_sink(struct config *c)
 {
-	struct sink *s = c->output == OUT_TABLE ? sink_table_new(stdout, &c->table, c->group)
-	                 : c->output == OUT_CSV ? sink_csv_new(stdout)
-	                                        : sink_json_new(stdout, c->group, c->records);
+	struct tui_opts to = {.records = c->records,
+	                      .view = c->records               ? TUI_VIEW_RECORDS
+	                              : c->group == GROUP_USER ? TUI_VIEW_USERS
+	                                                       : 0};
+	struct sink *s;
 
+	if (c->output == OUT_TUI) /* says why when it cannot */
+		return sink_tui_new(stdout, stdin, &to);
+	s = c->output == OUT_TABLE ? sink_table_new(stdout, &c->table, c->group)
+	    : c->output == OUT_CSV ? sink_csv_new(stdout)
+	                           : sink_json_new(stdout, c->group, c->records);
 	if (!s)
 		pr_err("out of memory");
 	return s;
@@ -85,15 +92,15 @@ static int check_config(struct config *c, int nargs)
 	if (c->cleanup && nargs)
 		return fail("--cleanup takes one interface and no others");
 	if (c->output == OUT_AUTO)
-		c->output = isatty(STDOUT_FILENO) && !c->records ? OUT_TABLE : OUT_JSON;
+		c->output = isatty(STDOUT_FILENO) ? OUT_TUI : OUT_JSON;
 	c->table.tty = c->output == OUT_TABLE && isatty(STDOUT_FILENO);
 	if (c->output == OUT_CSV)
 		c->records = true;
 	if (c->records && (c->output == OUT_TABLE || c->output == OUT_NONE))
-		return fail("--records needs -o json or -o csv");
+		return fail("--records needs -o tui, -o json or -o csv");
 	if (c->metrics_web_config && !c->metrics)
 		return fail("--metrics-web-config needs --metrics");
-	if (c->records && c->group == GROUP_USER)
+	if (c->records && c->group == GROUP_USER && c->output != OUT_TUI)
 		return fail("--records and --group-by user do not go together");
 	return 0;
 }
