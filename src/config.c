@@ -145,6 +145,9 @@ static const struct opt opts[] = {
     {"filter", 'f', "EXPR", OPT_STRING, F(filter), .set = check_filter, .group = G_REPORT,
      .help = "only flows and records matching EXPR, in every output: 'user alice and "
              "port 443' (FILTERS in tunflow(8))"},
+    {"forget", 0, "SEC", OPT_SECONDS, F(forget), .min = 0.1, .max = 86400, .def = "60",
+     .group = G_REPORT,
+     .help = "live views forget a flow SEC after its last packet (default {default})"},
     /* Flow records */
     {"records", 0, NULL, OPT_FLAG, F(records), .group = G_RECORDS,
      .help = "flow records (JSON): both directions in one, with end reason"},

@@ -18,6 +18,7 @@ struct config {
 	int dirs; /* bit 1 << DIR_INGRESS | 1 << DIR_EGRESS */
 	double interval;
 	double duration; /* 0: until a signal */
+	double forget;   /* the live table forgets a flow this long after its last packet */
 	enum { OUT_AUTO, OUT_TABLE, OUT_JSON, OUT_CSV, OUT_NONE, OUT_TUI } output;
 	bool records;
 	struct record_cfg rec;

@@ -19,8 +19,6 @@
 #include "util/privs.h"
 #include "util/rlimit.h"
 
-#define IDLE_FORGET_S 60 /* the live table forgets a flow this long after its last packet */
-
 /* Exit statuses (documented in the man page). */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_OUTPUT = 3, EXIT_TERMINAL = 4 };
 
@@ -145,7 +143,7 @@ struct app {
  * error. */
 static int start(struct app *a, char **args, int nargs)
 {
-	struct pipeline_cfg pc = {.forget_s = IDLE_FORGET_S,
+	struct pipeline_cfg pc = {.forget_s = a->cfg.forget,
 	                          .rec = a->cfg.rec,
 	                          .max_table_flows = a->cfg.max_table_flows,
 	                          .hold_s = a->cfg.interval > 0.5 ? 2 * a->cfg.interval : 1,
