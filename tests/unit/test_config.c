@@ -276,7 +276,7 @@ static void errors(void)
 	REFUSED("bad word", "direction = sideways\n",
 	        "1: direction wants ingress, egress or both, not 'sideways'");
 	REFUSED("bad output", "output = xml\n",
-	        "1: output wants table, json, csv or none, not 'xml'");
+	        "1: output wants tui, table, json, csv or none, not 'xml'");
 	REFUSED("bad host:port", "metrics = 1.2.3.4:99999\n",
 	        "1: metrics wants PORT, ADDRESS:PORT or [IPV6]:PORT, not '1.2.3.4:99999'");
 	REFUSED("bad flag", "wide = maybe\n",

@@ -122,7 +122,7 @@ static void kinds(void)
 	refused("direction", "sideways",
 		"--direction wants ingress, egress or both, not 'sideways'");
 	refused("direction", "Both", "--direction wants ingress, egress or both, not 'Both'");
-	refused("output", "xml", "--output wants table, json, csv or none, not 'xml'");
+	refused("output", "xml", "--output wants tui, table, json, csv or none, not 'xml'");
 	refused("attach", "xdp", "--attach wants auto, tcx or tc, not 'xdp'");
 	refused("group-by", "host", "--group-by wants user or flow, not 'host'");
 	/* host:port, no DNS: a name is only checked for its characters */
