@@ -98,10 +98,10 @@ enum col_id {
 	C_SENT,
 	C_RECV,
 	C_PKTS,
+	C_DUR,
 	C_R2,
 	C_R10,
 	C_R40,
-	C_DUR,
 	C_MAX
 };
 
@@ -1066,24 +1066,24 @@ static void footer(struct tui *t)
 	fmt_si(t->tot_rate[0], c, sizeof(c));
 	fmt_si(t->tot_rate[1], d, sizeof(d));
 	fmt_si(t->tot_rate[2], e, sizeof(e));
-	n = snprintf(line, sizeof(line), "total sent %s recv %s  bit/s %s %s %s  sort %s%s", a, b,
-	             c, d, e, sort_names[t->sort], t->reverse ? " (reversed)" : "");
+	/* what is shown: paused, sort, filter */
+	n = snprintf(line, sizeof(line), "%ssort: %s%s", t->paused ? "PAUSED  " : "",
+	             sort_names[t->sort], t->reverse ? " (reversed)" : "");
 	if (t->filt)
-		n += snprintf(line + n, sizeof(line) - n, "  filter: %s", filter_text(t->filt));
-	if (t->paused)
-		snprintf(line + n, sizeof(line) - n, "  PAUSED");
+		snprintf(line + n, sizeof(line) - n, "  filter: %s", filter_text(t->filt));
 	attron(A_REVERSE);
 	mvhline(y, 0, ' ', COLS);
 	mvaddnstr(y, 0, line, COLS);
 	attroff(A_REVERSE);
-	/* losses and export */
+	/* totals, losses, export */
 	move(y + 1, 0);
 	clrtoeol();
 	if (r->counters && (f = open_memstream(&loss, &len))) {
-		print_losses(f, "not in flows:", r);
+		print_losses(f, "  not in flows:", r);
 		fclose(f);
 	}
-	snprintf(line, sizeof(line), "%s", loss && len ? loss : "no losses");
+	n = snprintf(line, sizeof(line), "total sent %s recv %s  bit/s %s %s %s%s", a, b, c, d, e,
+	             loss && len ? loss : "");
 	free(loss);
 	line[strcspn(line, "\n")] = 0;
 	n = strlen(line);
@@ -1105,7 +1105,9 @@ static void footer(struct tui *t)
 	} else {
 		pthread_mutex_lock(&t->lock);
 		for (size_t i = t->nmsgs; i > 0; i--)
-			if (t->msgs[i - 1].lvl <= LOG_LVL_WARN) {
+			/* the latest warning; "waiting for an interface" only while none is */
+			if (t->msgs[i - 1].lvl <= LOG_LVL_WARN &&
+			    !(r->nifaces > 0 && strstr(t->msgs[i - 1].text, "; waiting for"))) {
 				mvaddnstr(y + 2, 0, t->msgs[i - 1].text, COLS);
 				break;
 			}
@@ -1451,8 +1453,14 @@ static void resize(struct tui *t)
 {
 	struct winsize ws;
 
-	if (!ioctl(fileno(t->out), TIOCGWINSZ, &ws) && ws.ws_row && ws.ws_col)
-		resize_term(ws.ws_row, ws.ws_col);
+	if (ioctl(fileno(t->out), TIOCGWINSZ, &ws) || !ws.ws_row || !ws.ws_col)
+		return;
+	/* out and in again: ncurses sets the terminal up anew (its scrolling region
+	 * too, which a resize alone leaves at the old height: lines drawn below it then
+	 * end up on the normal screen in tmux) */
+	endwin();
+	resize_term(ws.ws_row, ws.ws_col);
+	refresh();
 }
 
 static int tui_fd(struct sink *s, unsigned *events)
