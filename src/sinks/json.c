@@ -13,6 +13,7 @@
 struct json_sink {
 	struct stream_sink st;
 	enum group_by group;
+	struct user_totals *users; /* --group-by user: totals since start */
 	bool records;
 	__u64 last[CNT_MAX];
 	__u64 last_errors;
@@ -166,7 +167,8 @@ static int json_report(struct sink *s, const struct report *r)
 	fmt_time(r->now_real_ns, now);
 	if (js->group == GROUP_USER) {
 		size_t n;
-		struct user_total *t = group_by_user(r->flows, r->nflows, &n);
+		struct user_total *t =
+		    user_totals_update(js->users, r->flows, r->nflows, r->gen, &n);
 
 		for (size_t i = 0; i < n; i++)
 			user_line(js->st.out, &t[i], now);
@@ -234,6 +236,7 @@ static void json_record(struct sink *s, const struct record *rec, const struct r
 static void json_close(struct sink *s)
 {
 	out_errors_say(&((struct json_sink *)s)->errors, "JSON output");
+	user_totals_free(((struct json_sink *)s)->users);
 	free(s);
 }
 
@@ -247,6 +250,10 @@ struct sink *sink_json_new(FILE *out, enum group_by group, bool records)
 	js->st.s.report = json_report;
 	js->st.s.close = json_close;
 	js->group = group;
+	if (group == GROUP_USER && !(js->users = user_totals_new())) {
+		free(js);
+		return NULL;
+	}
 	js->records = records;
 	if (records)
 		js->st.s.record = json_record;

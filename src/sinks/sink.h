@@ -65,5 +65,16 @@ struct user_total {
 /* Group a report's flows by user, most bytes first. Returns a malloc'd array (free
  * it), or NULL with *n = 0. */
 struct user_total *group_by_user(struct flow *const *flows, size_t nflows, size_t *n);
+/* Per-user totals since tunflow started: each report's deltas (flows of generation gen)
+ * added, so they never fall when flows are forgotten. */
+struct user_totals;
+struct user_totals *user_totals_new(void);
+void user_totals_free(struct user_totals *ut);
+/* Add a report's deltas; then every user seen so far, most bytes first, as
+ * group_by_user() gives them (flows, rate and top remote addresses from the flows in
+ * memory, none when they are all forgotten) with packets and bytes since start.
+ * malloc'd (free it), or NULL with *n = 0. */
+struct user_total *user_totals_update(struct user_totals *ut, struct flow *const *flows,
+                                      size_t nflows, __u64 gen, size_t *n);
 
 #endif

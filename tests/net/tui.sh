@@ -196,4 +196,14 @@ key q
 for _ in $(seq 50); do [ -s "$TMP/rc" ] && break; sleep 0.1; done
 check "the warning said again on stderr after the screen" \
 	"$(grep -c "^tunflow: no interface matches 'vpsn0' yet" "$TMP/err")" 1
+# --group-by user (JSON): the same totals since start, after every flow was forgotten
+tf_start "$NS" "$TMP/grp.json" "$TMP/grp.err" -o json -t 0.2 --forget 0.5 --group-by user \
+	--user-map "$MAP" tun0 || exit 1
+send "v=4,proto=udp,src=192.0.2.10,dst=203.0.113.80,sport=10000,dport=5201,payload=100,count=600,flows=300" \
+	"v=4,proto=tcp,src=192.0.2.200,dst=198.51.100.7,sport=2000,dport=443,payload=1000,count=100,flows=5"
+sleep 1.5
+tf_stop
+check "--group-by user: totals since start once the flows are forgotten" \
+	"$(jq -s -c 'map(select(.type == "user")) | last(.[]) as $l | map(select(.time == $l.time)) | map([.user, .flows, .bytes_in, .packets_in])' "$TMP/grp.json")" \
+	'[["bob",0,104000,100],["alice",0,76800,600]]'
 finish
