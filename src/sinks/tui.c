@@ -657,7 +657,6 @@ static void build_rows(struct tui *t)
 	}
 	for (size_t i = 0; i < t->nrows; i++)
 		t->order[i] = &t->rows[i];
-	/* records stay newest first, unless a sort key was asked for */
 	cmp_t = t;
 	qsort(t->order, t->nrows, sizeof(*t->order), cmp_rows);
 }
@@ -1017,23 +1016,23 @@ static void draw_help(void)
 	static const char *const help[] = {
 	    "tunflow keys",
 	    "",
-	    "q          quit                     h ?        this help",
-	    "1 2 3      sort by 2/10/40 s rate   B K D      sort by bytes, packets, duration",
-	    "U N        sort by user, name       r          reverse the order",
-	    "o          next sort key            P space    pause (counting goes on)",
-	    "/ f l      filter expression        Esc        clear it / back / close",
-	    "u i d      group by user, interface, destination (again: connections)",
-	    "Enter      the selected group's connections    R  records (--records)",
-	    "n          names or addresses       p          ports on or off",
-	    "t          one line per connection or per direction",
-	    "arrows j k PgUp PgDn Home End g G    move and scroll",
+	    "q        quit                   h ?      this help",
+	    "1 2 3    sort by 2/10/40 s rate B K D    sort by bytes, packets, time",
+	    "U N      sort by user, name     r        reverse the order",
+	    "o        next sort key          P space  pause (counting goes on)",
+	    "/ f l    filter expression      Esc      back; clear the filter",
+	    "u i d    by user, interface, destination (again: connections)",
+	    "Enter    the selected group's connections",
+	    "R        records (--records)    t        a line per direction",
+	    "n        names or addresses     p        ports on or off",
+	    "arrows j k PgUp PgDn Home End g G: move and scroll",
 	    "",
-	    "SENT and RECV are from the user's side: ingress on the tunnel is what the user",
-	    "sent. User and interface totals count since tunflow started.",
+	    "SENT and RECV are the user's: ingress on the tunnel is what the",
+	    "user sent. User and interface totals count since tunflow started.",
 	    "",
 	    "any key closes this help",
 	};
-	int n = sizeof(help) / sizeof(*help), w = 82, y0, x0;
+	int n = sizeof(help) / sizeof(*help), w = 74, y0, x0;
 
 	if (w > COLS)
 		w = COLS;
