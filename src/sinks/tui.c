@@ -1081,8 +1081,8 @@ static void footer(struct tui *t)
 		print_losses(f, "  not in flows:", r);
 		fclose(f);
 	}
-	n = snprintf(line, sizeof(line), "total sent %s recv %s  bit/s %s %s %s%s", a, b, c, d, e,
-	             loss && len ? loss : "");
+	snprintf(line, sizeof(line), "total sent %s recv %s  bit/s %s %s %s%s", a, b, c, d, e,
+	         loss && len ? loss : "");
 	free(loss);
 	line[strcspn(line, "\n")] = 0;
 	n = strlen(line);
