@@ -32,7 +32,7 @@ static int cmp_double(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 100000;
-	int reports = argc > 2 ? atoi(argv[2]) : 20;
+	int reports = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 20;
 	static const char *const users[] = {"alice", "bob", "carol", "dave", "erin", "frank"};
 	static const char *const views[] = {"connections", "users"};
 	__u64 counters[CNT_MAX] = {0};
