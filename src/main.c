@@ -27,6 +27,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_OUTPUT = 3, EXIT_TERMINA
 static struct sink *stdout_sink(struct config *c)
 {
 	struct tui_opts to = {.records = c->records,
+	                      .filter = c->filter,
 	                      .view = c->records               ? TUI_VIEW_RECORDS
 	                              : c->group == GROUP_USER ? TUI_VIEW_USERS
 	                                                       : 0};

@@ -36,8 +36,9 @@ struct sink *sink_json_new(FILE *out, enum group_by g, bool records);
 struct sink *sink_csv_new(FILE *out);
 /* The full-screen view (sinks/tui.c) on the terminal out, keys from in. */
 struct tui_opts {
-	bool records; /* take flow records: the records view (R) has them */
-	int view;     /* the view it starts in: 0 connections, 1 users, 4 records */
+	bool records;       /* take flow records: the records view (R) has them */
+	int view;           /* the view it starts in: 0 connections, 1 users, 4 records */
+	const char *filter; /* -f, which the pipeline applies before the view's own */
 };
 #define TUI_VIEW_USERS 1
 #define TUI_VIEW_RECORDS 4

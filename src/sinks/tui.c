@@ -1069,7 +1069,11 @@ static void footer(struct tui *t)
 	n = snprintf(line, sizeof(line), "%ssort: %s%s", t->paused ? "PAUSED  " : "",
 	             sort_names[t->sort], t->reverse ? " (reversed)" : "");
 	if (t->filt)
-		snprintf(line + n, sizeof(line) - n, "  filter: %s", filter_text(t->filt));
+		n += snprintf(line + n, sizeof(line) - n, "  filter: %s", filter_text(t->filt));
+	if (n >= (int)sizeof(line)) /* cut: nothing more fits */
+		n = sizeof(line) - 1;
+	if (t->o.filter && *t->o.filter)
+		snprintf(line + n, sizeof(line) - n, "  -f %s", t->o.filter);
 	attron(A_REVERSE);
 	mvhline(y, 0, ' ', COLS);
 	mvaddnstr(y, 0, line, COLS);
