@@ -695,6 +695,10 @@ struct filter *filter_parse(const char *expr, char *err, size_t errlen)
 			root = NULL;
 		}
 	}
+	if (root && p.failed) { /* an unclosed quote after a whole expression */
+		node_free(root);
+		root = NULL;
+	}
 	if (!root)
 		return NULL;
 	f = g_new0(struct filter, 1);
