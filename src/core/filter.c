@@ -301,7 +301,7 @@ static const struct {
     {"udplite", 136}, {"udpl", 136}, {"gre", 47}, {"esp", 50},   {"ah", 51},
 };
 
-static bool proto_word(const struct tok *t, __u8 *proto)
+static bool proto_of(const struct tok *t, __u8 *proto)
 {
 	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
 		if (is_word(t, protos[i].name)) {
@@ -485,7 +485,7 @@ static struct node *parse_term(struct parser *p)
 		advance(p);
 		return node_new(K_TRUE);
 	}
-	if (proto_word(&kw, &proto)) {
+	if (proto_of(&kw, &proto)) {
 		n = node_new(K_PROTO);
 		n->num = proto;
 		advance(p);
@@ -514,7 +514,7 @@ static struct node *parse_term(struct parser *p)
 	if (is_word(&kw, "proto")) {
 		n = node_new(K_PROTO);
 		advance(p);
-		if (proto_word(&p->t, &proto))
+		if (proto_of(&p->t, &proto))
 			n->num = proto;
 		else if (!parse_num(&p->t, 255, false, &n->num)) {
 			bad_value(
