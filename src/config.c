@@ -113,6 +113,8 @@ static int check_filter(const struct opt *o, const char *v, void *t, char *e, si
  * test_options checks that they match). */
 static const struct opt opts[] = {
     /* Interfaces */
+    {"interface", 'i', "IFACE", OPT_LIST, F(interfaces), .group = G_WATCH,
+     .help = "watch IFACE, as an INTERFACE argument does (repeatable; as iftop -i)"},
     {"exclude", 'x', "PATTERN", OPT_LIST, F(excludes), .group = G_WATCH,
      .help = "never watch interfaces matching PATTERN (repeatable)"},
     {"direction", 'd', "DIR", OPT_WORD, F(dirs), .words = directions, .def = "both",
@@ -227,8 +229,8 @@ void config_usage(FILE *out)
 	fputs("Usage: tunflow [OPTIONS] [INTERFACE ...]\n"
 	      "Show the flows on VPN tunnel (and Ethernet) interfaces, counted by a tc/eBPF "
 	      "program.\n"
-	      "INTERFACE is a name, a glob ('vpns*') or =NAME (NAME literally: '=vpn[1]'); with\n"
-	      "none, every L3 tunnel interface.\n"
+	      "INTERFACE (or -i INTERFACE) is a name, a glob ('vpns*') or =NAME (NAME literally:\n"
+	      "'=vpn[1]'); with none, every L3 tunnel interface.\n"
 	      "Interfaces are followed as they come and go.\n"
 	      "\n",
 	      out);
@@ -500,6 +502,7 @@ int parse_args(int argc, char **argv, struct config *c)
 	struct option *longs = opt_getopt_array(opts, NOPTS);
 	char *shorts = opt_short_string(opts, NOPTS);
 	const struct opt *conf = opt_find(opts, NOPTS, "config");
+	const struct opt *ifs = opt_find(opts, NOPTS, "interface");
 	bool given[NOPTS] = {0};
 	const char *path, *v;
 	char **copy = NULL;
@@ -540,9 +543,13 @@ int parse_args(int argc, char **argv, struct config *c)
 		err = set_one(&opts[i], v, c);
 	}
 	if (!err && optind < argc) {
-		if (c->interfaces)
+		/* after -i's (given here); else they replace the file's */
+		if (c->interfaces && !given[ifs - opts]) {
 			g_ptr_array_free(c->interfaces, TRUE);
-		c->interfaces = g_ptr_array_new();
+			c->interfaces = NULL;
+		}
+		if (!c->interfaces)
+			c->interfaces = g_ptr_array_new();
 		for (int a = optind; a < argc; a++)
 			g_ptr_array_add(c->interfaces, argv[a]);
 	}
@@ -594,17 +601,15 @@ static bool same(const struct opt *o, const struct config *a, const struct confi
 size_t config_changes(const struct config *a, const struct config *b, const char **names,
                       size_t max)
 {
+	const struct opt *ifs = opt_find(opts, NOPTS, "interface");
 	size_t n = 0;
-	guint na = a->interfaces ? a->interfaces->len : 0;
-	guint nb = b->interfaces ? b->interfaces->len : 0;
-	bool ifs = na == nb;
 
+	/* "interface" (-i, and the arguments) last */
 	for (size_t i = 0; i < NOPTS; i++)
-		if (opts[i].kind != OPT_ACTION && !same(&opts[i], a, b) && n < max)
+		if (opts[i].kind != OPT_ACTION && &opts[i] != ifs && !same(&opts[i], a, b) &&
+		    n < max)
 			names[n++] = opts[i].name;
-	for (guint i = 0; ifs && i < na; i++)
-		ifs = !strcmp(a->interfaces->pdata[i], b->interfaces->pdata[i]);
-	if (!ifs && n < max)
+	if (!same(ifs, a, b) && n < max)
 		names[n++] = "interface";
 	return n;
 }
