@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# -f/--filter on real traffic: JSON flow lines, records, CSV rows and --group-by user hold
-# exactly the matching flows; interface totals (iface_gone) and the counters stay whole;
-# an expression that does not parse is a usage error naming its column.
+# -f/--filter on real traffic: JSON flow lines, records, CSV rows, --group-by user,
+# /metrics and IPFIX (through nfcapd) hold exactly the matching flows; interface totals
+# (iface_gone) and the counters stay whole; an expression that does not parse is a usage
+# error naming its column.
 SUITE=filter
 . "$(dirname "$0")/lib.sh"
 need jq
@@ -76,6 +77,44 @@ tf_stop
 check "group-by user: carol's received bytes only" \
 	"$(jq -s -c 'map(select(.type == "user")) | map([.user, .packets_in, .bytes_in, .packets_out]) | unique' "$TMP/g.json")" \
 	'[["carol",4,232,0]]'
+
+# /metrics: the series of the matching flows only
+tun_ns filt5
+tf_start "$NS" "$TMP/m.json" "$TMP/m.err" -o none -t 0.1 --user-map "$MAP" --metrics 9276 \
+	-f 'user bob' tun0 || exit 1
+traffic
+sleep 0.4
+ip netns exec "$NS" timeout 5 busybox wget -q -O - "http://127.0.0.1:9276/metrics" >"$TMP/m.txt"
+tf_stop
+check "metrics: bytes of bob's flows only (his datagrams, the ICMP errors they drew)" \
+	"$(grep '^tunflow_bytes_total{' "$TMP/m.txt" | sort | tr '\n' ' ')" \
+	'tunflow_bytes_total{interface="tun0",direction="egress",user="bob"} 198 tunflow_bytes_total{interface="tun0",direction="ingress",user="bob"} 114 '
+check "metrics: tunflow_flows counts the matching flows" \
+	"$(awk '$1 == "tunflow_flows" {print $2}' "$TMP/m.txt")" 2
+
+# IPFIX, received by nfcapd and read back by nfdump
+if command -v nfcapd >/dev/null && command -v nfdump >/dev/null; then
+	tun_ns filt6
+	mkdir -p "$TMP/nf"
+	bg ip netns exec "$NS" sh -c 'exec nfcapd -w "$0" -p 4740 -b 127.0.0.1 >/dev/null 2>&1' "$TMP/nf"
+	NFCAPD=$BG
+	tf_start "$NS" "$TMP/i.json" "$TMP/i.err" -o json --records -t 0.1 --user-map "$MAP" \
+		--ipfix udp:127.0.0.1:4740 -f 'ip6 and udp' tun0 || exit 1
+	traffic
+	sleep 0.4
+	tf_stop
+	sleep 0.3
+	kill -TERM "$NFCAPD"
+	wait "$NFCAPD" 2>/dev/null
+	check "ipfix: the one matching record reaches the collector" \
+		"$(nfdump -R "$TMP/nf" -q -o csv 2>/dev/null | awk -F, '$8 != "" {print $8, $4, $5, $6, $7, $12, $13}')" \
+		"UDP 2001:db8::9 2001:db8::1 1000 443 4 232"
+	check "ipfix: exported 1, no failure" \
+		"$(jq -s -c 'map(select(.type == "counters" and .final)) | last | [.exported, .export_failures]' "$TMP/i.json")" \
+		'[1,0]'
+else
+	fail "prerequisite" "nfcapd and nfdump are not installed (run 'make deps')"
+fi
 
 # a usage error, on the command line and in a config file
 "$TUNFLOW" -f 'user alice and port x' tun0 >/dev/null 2>"$TMP/u.err"
