@@ -127,6 +127,7 @@ static void fields(void)
 	M("user '*'", "-");
 	M("user *", "ab");
 	M("user \"bob\"", "b");
+	M("not user *", "p");
 	M("iface vpns0", "ap");
 	M("iface vpns*", "ap");
 	M("iface tun[0-9]", "b");
