@@ -246,6 +246,7 @@ void config_usage(FILE *out)
 	      "tunflow-session-hook)\n"
 	      "  tunflow -d egress -t 5 eth0 tun0   egress only, every 5 seconds\n"
 	      "  tunflow --duration 60 tun0 > f.json  one minute of flows, then exit\n"
+	      "  tunflow -f 'user alice and port 443' 'vpns*'  only alice's flows to port 443\n"
 	      "  tunflow --cleanup tun0             after 'kill -9' in tc mode: remove the "
 	      "leftovers\n"
 	      "\n"
