@@ -32,6 +32,7 @@ struct config {
 	enum attach_mode mode;
 	struct table_opts table;
 	bool verbose, quiet;
+	bool numeric;     /* -n: the table and UI show addresses, never destination names */
 	const char *user; /* --user: run as this user after start */
 	const char *cleanup;
 	GPtrArray *excludes;

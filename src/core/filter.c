@@ -54,6 +54,7 @@ struct node {
 	__u8 addr[16];
 	__u64 num;          /* proto, port, dir, asn, bytes, packets */
 	char *text;         /* user, iface, name globs; country */
+	bool literal;       /* text holds no glob character: compared, not matched */
 	struct node **kids; /* K_AND, K_OR: n of them; K_NOT: one */
 	size_t nkids;
 };
@@ -301,7 +302,7 @@ static const struct {
     {"udplite", 136}, {"udpl", 136}, {"gre", 47}, {"esp", 50},   {"ah", 51},
 };
 
-static bool proto_word(const struct tok *t, __u8 *proto)
+static bool proto_of(const struct tok *t, __u8 *proto)
 {
 	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
 		if (is_word(t, protos[i].name)) {
@@ -485,7 +486,7 @@ static struct node *parse_term(struct parser *p)
 		advance(p);
 		return node_new(K_TRUE);
 	}
-	if (proto_word(&kw, &proto)) {
+	if (proto_of(&kw, &proto)) {
 		n = node_new(K_PROTO);
 		n->num = proto;
 		advance(p);
@@ -508,13 +509,14 @@ static struct node *parse_term(struct parser *p)
 		                    : "a destination name or glob (*.example.com)"))
 			goto fail;
 		n->text = tok_text(&p->t);
+		n->literal = !strpbrk(n->text, "*?[\\");
 		advance(p);
 		return n;
 	}
 	if (is_word(&kw, "proto")) {
 		n = node_new(K_PROTO);
 		advance(p);
-		if (proto_word(&p->t, &proto))
+		if (proto_of(&p->t, &proto))
 			n->num = proto;
 		else if (!parse_num(&p->t, 255, false, &n->num)) {
 			bad_value(
@@ -695,6 +697,10 @@ struct filter *filter_parse(const char *expr, char *err, size_t errlen)
 			root = NULL;
 		}
 	}
+	if (root && p.failed) { /* an unclosed quote after a whole expression */
+		node_free(root);
+		root = NULL;
+	}
 	if (!root)
 		return NULL;
 	f = g_new0(struct filter, 1);
@@ -771,9 +777,13 @@ static bool side_is_src(const struct flow_key *k, enum side side, int which)
 	return which == 0;
 }
 
-static bool glob(const char *pat, const char *s, int flags)
+static bool glob(const struct node *n, const char *s, int flags)
 {
-	return s && (!strcmp(pat, s) || !fnmatch(pat, s, flags));
+	if (!s)
+		return false;
+	if (n->literal)
+		return flags & FNM_CASEFOLD ? !strcasecmp(n->text, s) : !strcmp(n->text, s);
+	return !strcmp(n->text, s) || !fnmatch(n->text, s, flags);
 }
 
 static bool eval(const struct node *n, const struct view *v)
@@ -797,14 +807,15 @@ static bool eval(const struct node *n, const struct view *v)
 	case K_NOT:
 		return !eval(n->kids[0], v);
 	case K_USER:
-		return glob(n->text, v->user, 0);
-	case K_IFACE:
-		return glob(n->text, iface_name(k->ifindex), 0) ||
-		       ifwatch_match(n->text, iface_name(k->ifindex));
+		return glob(n, v->user, 0);
+	case K_IFACE: {
+		const char *name = iface_name(k->ifindex);
+
+		/* as on the command line: =NAME is NAME literally */
+		return n->text[0] == '=' ? !strcmp(n->text + 1, name) : glob(n, name, 0);
+	}
 	case K_NAME:
-		return v->dest && v->dest->name &&
-		       (!strcasecmp(n->text, v->dest->name) ||
-		        !fnmatch(n->text, v->dest->name, FNM_CASEFOLD));
+		return v->dest && glob(n, v->dest->name, FNM_CASEFOLD);
 	case K_PROTO:
 		return k->proto == n->num;
 	case K_PORT:

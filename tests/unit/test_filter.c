@@ -127,6 +127,7 @@ static void fields(void)
 	M("user '*'", "-");
 	M("user *", "ab");
 	M("user \"bob\"", "b");
+	M("not user *", "p");
 	M("iface vpns0", "ap");
 	M("iface vpns*", "ap");
 	M("iface tun[0-9]", "b");
@@ -318,6 +319,8 @@ static void errors(void)
 	                         "'(' of column 9, got '('");
 	M("user \"alice", "filter: at column 6: expected a closing '\"' for the string opened "
 	                  "here");
+	M("tcp or \"user", "filter: at column 8: expected a closing '\"' for the string opened "
+	                   "here");
 	M("\"user\" alice", "filter: at column 1: expected a field (user, iface, proto, port, "
 	                    "host, net, dir, ip4, ip6, name, as, country, bytes, packets), 'not' "
 	                    "or '(', got '\"user\"'");
