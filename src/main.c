@@ -28,6 +28,7 @@ static struct sink *stdout_sink(struct config *c)
 {
 	struct tui_opts to = {.records = c->records,
 	                      .filter = c->filter,
+	                      .numeric = c->numeric,
 	                      .view = c->records               ? TUI_VIEW_RECORDS
 	                              : c->group == GROUP_USER ? TUI_VIEW_USERS
 	                                                       : 0};

@@ -39,6 +39,7 @@ struct tui_opts {
 	bool records;       /* take flow records: the records view (R) has them */
 	int view;           /* the view it starts in: 0 connections, 1 users, 4 records */
 	const char *filter; /* -f, which the pipeline applies before the view's own */
+	bool numeric;       /* -n: addresses, not names, until the n key */
 };
 #define TUI_VIEW_USERS 1
 #define TUI_VIEW_RECORDS 4

@@ -1559,7 +1559,8 @@ struct sink *sink_tui_new(FILE *out, FILE *in, const struct tui_opts *o)
 	t->in = in;
 	t->o = *o;
 	t->ep = t->sigfd = -1;
-	t->names = t->ports = true;
+	t->names = !o->numeric;
+	t->ports = true;
 	t->view = o->view;
 	pthread_mutex_init(&t->lock, NULL);
 	t->conns = g_hash_table_new_full(flow_key_hash, flow_key_equal, NULL, g_free);
