@@ -34,7 +34,7 @@
 #define NWIN 3
 static const double win_s[NWIN] = {2, 10, 40};
 #define MAX_RECORDS 2000 /* records the records view keeps, newest first */
-#define MAX_MSGS 16      /* log messages kept for the footer and for stderr at exit */
+#define MAX_MSGS 200     /* log messages kept for the footer and for stderr at exit */
 #define CELL 160         /* bytes of one formatted cell */
 
 enum view { V_FLOWS, V_USERS, V_IFACES, V_DESTS, V_RECORDS, V_MAX };
@@ -82,7 +82,7 @@ struct row {
 
 struct msg {
 	enum log_level lvl;
-	char text[200];
+	char text[400];
 };
 
 enum col_id {
@@ -1521,8 +1521,7 @@ static void tui_close(struct sink *s)
 	reset_fd = -1;
 	/* what the log said while the screen was ours */
 	for (size_t i = 0; i < t->nmsgs; i++)
-		if (t->msgs[i].lvl <= LOG_LVL_WARN)
-			log_msg(t->msgs[i].lvl, "%s", t->msgs[i].text);
+		log_msg(t->msgs[i].lvl, "%s", t->msgs[i].text);
 	if (t->ep >= 0)
 		close(t->ep);
 	if (t->sigfd >= 0)
