@@ -224,10 +224,20 @@ static void on_log(enum log_level lvl, const char *text, void *arg)
 /* ---------------------------------------------------------------------------------- */
 /* counting */
 
-static void ewma(double *rate, double bps, double dt)
+/* How much of the gap to the latest rate each window closes in dt (once a report). */
+static double alpha[NWIN];
+
+static void ewma_step(double dt)
 {
 	for (int w = 0; w < NWIN; w++)
-		rate[w] += (bps - rate[w]) * (1 - exp(-dt / win_s[w]));
+		alpha[w] = 1 - exp(-dt / win_s[w]);
+}
+
+static void ewma(double *rate, double bps, double dt)
+{
+	(void)dt;
+	for (int w = 0; w < NWIN; w++)
+		rate[w] += (bps - rate[w]) * alpha[w];
 }
 
 static struct acc *acc_get(GHashTable *h, gpointer key)
@@ -450,20 +460,27 @@ static void acc_rows(struct tui *t, GHashTable *h, bool users)
 /* Connections now in memory per row of a users or interfaces view. */
 static void count_conns(struct tui *t)
 {
+	GHashTable *idx = g_hash_table_new(g_direct_hash, g_direct_equal);
 	GHashTableIter it;
-	gpointer v;
+	gpointer v, slot;
 
+	for (size_t i = 0; i < t->nrows; i++) {
+		const struct row *r = &t->rows[i];
+		gpointer key = t->view == V_USERS ? (r->user ? (gpointer)r->user : (gpointer)idx)
+		                                  : GINT_TO_POINTER(r->ifindex);
+
+		g_hash_table_insert(idx, key, GSIZE_TO_POINTER(i));
+	}
 	g_hash_table_iter_init(&it, t->conns);
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		const struct conn *cn = v;
+		gpointer key = t->view == V_USERS ? (cn->user ? (gpointer)cn->user : (gpointer)idx)
+		                                  : GINT_TO_POINTER(cn->key.ifindex);
 
-		for (size_t i = 0; i < t->nrows; i++)
-			if (t->view == V_USERS ? t->rows[i].user == cn->user
-			                       : t->rows[i].ifindex == (int)cn->key.ifindex) {
-				t->rows[i].nflows++;
-				break;
-			}
+		if (g_hash_table_lookup_extended(idx, key, NULL, &slot))
+			t->rows[GPOINTER_TO_SIZE(slot)].nflows++;
 	}
+	g_hash_table_destroy(idx);
 }
 
 /* Destinations: a name, or the far address when there is none, over the connections
@@ -1232,6 +1249,7 @@ static int tui_report(struct sink *s, const struct report *r)
 		t->tot_packets[f->key.dir] += f->d_packets;
 		pend += f->d_bytes;
 	}
+	ewma_step(dt);
 	ewma(t->tot_rate, dt > 0 ? pend * 8 / dt : 0, dt);
 	acc_rates(t->users, dt);
 	acc_rates(t->ifaces, dt);
