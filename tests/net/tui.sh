@@ -121,6 +121,27 @@ key Escape
 check "Esc: back to the users" "$(rows 0)" "USER     CONNS   SENT   RECV   PKTS ACTIVE"
 key u # back to connections
 
+# one line per direction: bob's ping is two, sent and received
+key t
+check "t: a line per direction" "$(screen | grep -E '^bob .* 192\.0\.2\.200 ' | awk '{print $2, $5, $6}' | sort | tr '\n' ',')" "recv 0 336,sent 336 0,"
+key t
+# by interface: totals since start
+key i
+check "interfaces view" "$(rows 1)" "$(cat <<'EOF'
+IFACE    CONNS   SENT   RECV   PKTS ACTIVE
+tun0       309 186636    636    734 0s
+EOF
+)"
+key i
+# by destination, most bytes first
+key d
+check "destinations view" "$(rows 1)" "$(cat <<'EOF'
+DESTINATION                         CONNS   SENT   RECV   PKTS DUR
+198.51.100.7                            5   104k      0    100 0s
+EOF
+)"
+key d
+
 # the rate sort: a burst now comes first, whatever the totals
 sleep 2
 send "v=4,proto=udp,src=192.0.2.11,dst=203.0.113.81,sport=999,dport=53,payload=30,count=40"
