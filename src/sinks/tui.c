@@ -99,6 +99,7 @@ enum col_id {
 	C_RECV,
 	C_PKTS,
 	C_DUR,
+	C_FIRST,
 	C_R2,
 	C_R10,
 	C_R40,
@@ -847,6 +848,14 @@ static void cell_text(const struct tui *t, const struct row *r, enum col_id c, b
 	case C_R40:
 		fmt_si(r->rate[c - C_R2], buf, CELL);
 		break;
+	case C_FIRST: {
+		time_t sec = (time_t)((__s64)r->first_ns + t->lastr.mono_to_real_ns) / 1000000000;
+		struct tm tm;
+
+		if (r->first_ns && gmtime_r(&sec, &tm))
+			strftime(buf, CELL, "%H:%M:%S", &tm);
+		break;
+	}
 	case C_DUR:
 		fmt_dur(r->last_ns > r->first_ns ? r->last_ns - r->first_ns : 0, buf);
 		break;
@@ -875,6 +884,7 @@ static int layout(const struct tui *t, struct col *cols, long first, long n, boo
 	    [C_R10] = {"10s", 2, 6, true, false, false, 0},
 	    [C_R40] = {"40s", 1, 6, true, false, false, 0},
 	    [C_DUR] = {"DUR", 4, 6, false, false, false, 0},
+	    [C_FIRST] = {"FIRST", 3, 8, false, false, false, 0},
 	};
 	char buf[CELL];
 	int total, ncol = 0, width = COLS;
@@ -904,6 +914,9 @@ static int layout(const struct tui *t, struct col *cols, long first, long n, boo
 		                                           : "DESTINATION";
 		cols[C_LABEL].addr = t->view == V_DESTS;
 		cols[C_DUR].head = t->view == V_DESTS ? "DUR" : "ACTIVE";
+		/* users and interfaces: when tunflow first saw them (their totals count
+		 * from there) */
+		cols[C_FIRST].on = t->view != V_DESTS;
 		break;
 	}
 	cols[C_SENT].on = cols[C_RECV].on = cols[C_PKTS].on = cols[C_DUR].on = true;

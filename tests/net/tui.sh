@@ -30,12 +30,13 @@ send() { ip netns exec "$NS" "$TUNPKT" tun0 "$@" 2>/dev/null; }
 # screen: the pane without its first line (the clock), trailing blanks cut
 screen() { tm capture-pane -p -t tf | sed 1d | sed 's/ *$//'; }
 # rows N: the header and the first N lines under it, without the rate columns (2s,
-# 10s, 40s: the last ones, right-aligned), which depend on timing
+# 10s, 40s: the last ones, right-aligned) and FIRST (a clock), which depend on timing
 rows() {
 	local n
 	n=$(tm capture-pane -p -t tf | sed -n 2p | grep -oE ' (2s|10s|40s)' | wc -l)
 	tm capture-pane -p -t tf | sed -n "2,$(($1 + 2))p" |
-		sed -E "s/( +([0-9.]+[kMGTPE]?|2s|10s|40s)){$n}\$//; s/ *\$//"
+		sed -E "s/( +([0-9.]+[kMGTPE]?|2s|10s|40s)){$n}\$//; s/ *\$//" |
+		sed -E 's/ +([0-9]{2}:[0-9]{2}:[0-9]{2}|FIRST)$//' # when first seen: a clock
 }
 key() { tm send-keys -t tf "$@"; sleep 0.5; }
 wait_for() { # wait_for TEXT: until the pane shows it (5 s)
