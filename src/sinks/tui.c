@@ -609,6 +609,45 @@ static int cmp_rows(const void *x, const void *y)
 	return c;
 }
 
+static void swap_rows(struct row **a, size_t i, size_t j)
+{
+	struct row *x = a[i];
+
+	a[i] = a[j];
+	a[j] = x;
+}
+
+/* The first k rows in order, the rest after them in none (quickselect, then a sort of
+ * the k): only what can be on screen is sorted. All of them when k is most of n. */
+static void partial_sort(struct row **a, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n;
+
+	if (k >= n / 2) {
+		qsort(a, n, sizeof(*a), cmp_rows);
+		return;
+	}
+	while (hi - lo > 1) {
+		size_t st = lo;
+		struct row *p;
+
+		swap_rows(a, lo + (hi - lo) / 2, hi - 1);
+		p = a[hi - 1];
+		for (size_t i = lo; i < hi - 1; i++)
+			if (cmp_rows(&a[i], &p) < 0)
+				swap_rows(a, i, st++);
+		swap_rows(a, st, hi - 1);
+		/* before st: all before p; after st: none before it */
+		if (st == k)
+			break;
+		if (st > k)
+			hi = st;
+		else
+			lo = st + 1;
+	}
+	qsort(a, k, sizeof(*a), cmp_rows);
+}
+
 static void build_rows(struct tui *t)
 {
 	GHashTableIter it;
@@ -676,7 +715,7 @@ static void build_rows(struct tui *t)
 	for (size_t i = 0; i < t->nrows; i++)
 		t->order[i] = &t->rows[i];
 	cmp_t = t;
-	qsort(t->order, t->nrows, sizeof(*t->order), cmp_rows);
+	partial_sort(t->order, t->nrows, (size_t)(t->top > t->sel ? t->top : t->sel) + LINES + 1);
 }
 
 /* ---------------------------------------------------------------------------------- */

@@ -94,6 +94,13 @@ alice  tun0  udp   192.0.2.10:10001 203.0.113.80:5201    256      0
 EOF
 )"
 key r
+# End: the last row, the fewest bytes and the highest port; Home: back to the top
+key G
+check "End: the last row" "$(tm capture-pane -p -t tf | sed -n 21p | awk '{print $4}')" "192.0.2.10:10299"
+key PPage
+check "PgUp: a page up" "$(tm capture-pane -p -t tf | sed -n 21p | awk '{print $4}')" "192.0.2.10:10280"
+key g
+check "Home: the top again" "$(rows 1 | tail -1 | awk '{print $2}')" "192.0.2.200:2000"
 # a filter: only bob's TCP
 key / ; tm send-keys -t tf -l 'user bob and port 443'; key Enter
 check "filter: bob's TCP only" "$(screen | grep -c '^bob .* tcp ')" 5
