@@ -151,5 +151,24 @@ int main(void)
 	buf[40] = 0;
 	CHECK_STR("users: bob kept", buf, "bob          0   1000      0     10 0s  ");
 	s->close(s);
+
+	/* a name for the far side: shown instead of the address, unless -n */
+	for (int numeric = 0; numeric < 2; numeric++) {
+		struct flow g =
+		    mk("carol", DIR_INGRESS, "192.0.2.7", "198.51.100.9", 4000, 443, 500);
+
+		g.dest.name = "www.example.com";
+		g.dest.name_src = NAME_TLS;
+		o.view = 0;
+		o.numeric = numeric;
+		s = sink_tui_new(out, in, &o);
+		resize_term(24, 120);
+		report(s, &g, 1, 1);
+		line(2, buf);
+		CHECK(numeric ? "-n: the address" : "the name with the port",
+		      strstr(buf, numeric ? " 198.51.100.9:443 " : " www.example.com:443 ") !=
+		          NULL);
+		s->close(s);
+	}
 	return check_done();
 }
