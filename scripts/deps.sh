@@ -10,6 +10,8 @@ PKGS=(
 	libyaml-dev libgnutls28-dev libcrypt-dev
 	# AS and country of remote addresses: libloc and the IPFire location database
 	libloc-dev libloc-database
+	# the full-screen view (-o tui) and its test (tests/net/tui.sh drives it in tmux)
+	libncurses-dev tmux
 	linux-libc-dev
 	iproute2 iputils-ping jq util-linux
 	iperf3 softflowd ethtool

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include "config.h"
 #include "names/geo.h"
+#include "core/filter.h"
 #include "sources/input_file.h"
 #include "util/conffile.h"
 #include "util/log.h"
@@ -45,7 +46,8 @@ static const struct opt_word directions[] = {
     {0},
 };
 static const struct opt_word outputs[] = {
-    W("table", OUT_TABLE), W("json", OUT_JSON), W("csv", OUT_CSV), W("none", OUT_NONE), {0},
+    W("tui", OUT_TUI), W("table", OUT_TABLE), W("json", OUT_JSON),
+    W("csv", OUT_CSV), W("none", OUT_NONE),   {0},
 };
 static const struct opt_word modes[] = {
     W("auto", MODE_AUTO),
@@ -102,12 +104,25 @@ static int set_sessions(const struct opt *o, const char *v, void *t, char *e, si
 	return 0;
 }
 
+/* A filter expression is parsed here to be checked (a usage error names the column);
+ * the pipeline parses it again for its own. */
+static int check_filter(const struct opt *o, const char *v, void *t, char *e, size_t el)
+{
+	struct filter *f = filter_parse(v, e, el);
+
+	(void)o, (void)t;
+	filter_free(f);
+	return f ? 0 : -EINVAL;
+}
+
 #define F(member) OPT_FIELD(struct config, member)
 
 /* One entry per option. Adding an option is adding one entry (and its man page entry:
  * test_options checks that they match). */
 static const struct opt opts[] = {
     /* Interfaces */
+    {"interface", 'i', "IFACE", OPT_LIST, F(interfaces), .group = G_WATCH,
+     .help = "watch IFACE, as an INTERFACE argument does (repeatable; as iftop -i)"},
     {"exclude", 'x', "PATTERN", OPT_LIST, F(excludes), .group = G_WATCH,
      .help = "never watch interfaces matching PATTERN (repeatable)"},
     {"direction", 'd', "DIR", OPT_WORD, F(dirs), .words = directions, .def = "both",
@@ -129,17 +144,25 @@ static const struct opt opts[] = {
     {"duration", 0, "SEC", OPT_SECONDS, F(duration), .min = 0.05, .max = 1e9, .group = G_REPORT,
      .help = "stop after SEC seconds (default: run until SIGINT/SIGTERM)"},
     {"output", 'o', "FORMAT", OPT_WORD, F(output), .words = outputs, .group = G_REPORT,
-     .help = "table, json, csv or none (default: table on a terminal, else json)"},
-    {"top", 'n', "N", OPT_UINT, F(table.top), .min = 1, .max = 1000000, .group = G_REPORT,
+     .help = "tui, table, json, csv or none (default: tui on a terminal, else json)"},
+    {"top", 0, "N", OPT_UINT, F(table.top), .min = 1, .max = 1000000, .group = G_REPORT,
      .help = "table rows at most (default: what fits the terminal)"},
     {"wide", 'w', NULL, OPT_FLAG, F(table.wide), .group = G_REPORT,
      .help = "table with full-width addresses (wider than 80 columns)"},
+    {"numeric", 'n', NULL, OPT_FLAG, F(numeric), .group = G_REPORT,
+     .help = "addresses, never destination names, in the table (as tcpdump -n)"},
     {"group-by", 0, "user", OPT_WORD, F(group), .words = group_bys, .group = G_REPORT,
      .help = "per-user totals (bytes each way, flows, top destinations)"},
     {"geo", 0, "on|off", OPT_WORD, F(geo), .words = on_off, .def = "on", .group = G_REPORT,
      .help = "AS and country of remote addresses from libloc (default {default})"},
     {"geo-db", 0, "FILE", OPT_STRING, F(geo_db), .group = G_REPORT,
      .help = "libloc location database (default " GEO_DB_VAR ", else " GEO_DB_SHARE ")"},
+    {"filter", 'f', "EXPR", OPT_STRING, F(filter), .set = check_filter, .group = G_REPORT,
+     .help = "only flows and records matching EXPR, in every output: 'user alice and "
+             "port 443' (FILTERS in tunflow(8))"},
+    {"forget", 0, "SEC", OPT_SECONDS, F(forget), .min = 0.1, .max = 86400, .def = "60",
+     .group = G_REPORT,
+     .help = "live views forget a flow SEC after its last packet (default {default})"},
     /* Flow records */
     {"records", 0, NULL, OPT_FLAG, F(records), .group = G_RECORDS,
      .help = "flow records (JSON): both directions in one, with end reason"},
@@ -223,8 +246,8 @@ void config_usage(FILE *out)
 	fputs("Usage: tunflow [OPTIONS] [INTERFACE ...]\n"
 	      "Show the flows on VPN tunnel (and Ethernet) interfaces, counted by a tc/eBPF "
 	      "program.\n"
-	      "INTERFACE is a name, a glob ('vpns*') or =NAME (NAME literally: '=vpn[1]'); with\n"
-	      "none, every L3 tunnel interface.\n"
+	      "INTERFACE (or -i INTERFACE) is a name, a glob ('vpns*') or =NAME (NAME literally:\n"
+	      "'=vpn[1]'); with none, every L3 tunnel interface.\n"
 	      "Interfaces are followed as they come and go.\n"
 	      "\n",
 	      out);
@@ -238,6 +261,7 @@ void config_usage(FILE *out)
 	      "tunflow-session-hook)\n"
 	      "  tunflow -d egress -t 5 eth0 tun0   egress only, every 5 seconds\n"
 	      "  tunflow --duration 60 tun0 > f.json  one minute of flows, then exit\n"
+	      "  tunflow -f 'user alice and port 443' 'vpns*'  only alice's flows to port 443\n"
 	      "  tunflow --cleanup tun0             after 'kill -9' in tc mode: remove the "
 	      "leftovers\n"
 	      "\n"
@@ -496,6 +520,7 @@ int parse_args(int argc, char **argv, struct config *c)
 	struct option *longs = opt_getopt_array(opts, NOPTS);
 	char *shorts = opt_short_string(opts, NOPTS);
 	const struct opt *conf = opt_find(opts, NOPTS, "config");
+	const struct opt *ifs = opt_find(opts, NOPTS, "interface");
 	bool given[NOPTS] = {0};
 	const char *path, *v;
 	char **copy = NULL;
@@ -536,9 +561,13 @@ int parse_args(int argc, char **argv, struct config *c)
 		err = set_one(&opts[i], v, c);
 	}
 	if (!err && optind < argc) {
-		if (c->interfaces)
+		/* after -i's (given here); else they replace the file's */
+		if (c->interfaces && !given[ifs - opts]) {
 			g_ptr_array_free(c->interfaces, TRUE);
-		c->interfaces = g_ptr_array_new();
+			c->interfaces = NULL;
+		}
+		if (!c->interfaces)
+			c->interfaces = g_ptr_array_new();
 		for (int a = optind; a < argc; a++)
 			g_ptr_array_add(c->interfaces, argv[a]);
 	}
@@ -590,17 +619,15 @@ static bool same(const struct opt *o, const struct config *a, const struct confi
 size_t config_changes(const struct config *a, const struct config *b, const char **names,
                       size_t max)
 {
+	const struct opt *ifs = opt_find(opts, NOPTS, "interface");
 	size_t n = 0;
-	guint na = a->interfaces ? a->interfaces->len : 0;
-	guint nb = b->interfaces ? b->interfaces->len : 0;
-	bool ifs = na == nb;
 
+	/* "interface" (-i, and the arguments) last */
 	for (size_t i = 0; i < NOPTS; i++)
-		if (opts[i].kind != OPT_ACTION && !same(&opts[i], a, b) && n < max)
+		if (opts[i].kind != OPT_ACTION && &opts[i] != ifs && !same(&opts[i], a, b) &&
+		    n < max)
 			names[n++] = opts[i].name;
-	for (guint i = 0; ifs && i < na; i++)
-		ifs = !strcmp(a->interfaces->pdata[i], b->interfaces->pdata[i]);
-	if (!ifs && n < max)
+	if (!same(ifs, a, b) && n < max)
 		names[n++] = "interface";
 	return n;
 }

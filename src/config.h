@@ -18,7 +18,8 @@ struct config {
 	int dirs; /* bit 1 << DIR_INGRESS | 1 << DIR_EGRESS */
 	double interval;
 	double duration; /* 0: until a signal */
-	enum { OUT_AUTO, OUT_TABLE, OUT_JSON, OUT_CSV, OUT_NONE } output;
+	double forget;   /* the live table forgets a flow this long after its last packet */
+	enum { OUT_AUTO, OUT_TABLE, OUT_JSON, OUT_CSV, OUT_NONE, OUT_TUI } output;
 	bool records;
 	struct record_cfg rec;
 	const char *metrics;
@@ -31,6 +32,7 @@ struct config {
 	enum attach_mode mode;
 	struct table_opts table;
 	bool verbose, quiet;
+	bool numeric;     /* -n: the table and UI show addresses, never destination names */
 	const char *user; /* --user: run as this user after start */
 	const char *cleanup;
 	GPtrArray *excludes;
@@ -38,6 +40,7 @@ struct config {
 	enum group_by group;
 	int geo;               /* --geo: AS and country from libloc (1) or not (0) */
 	const char *geo_db;    /* --geo-db FILE; NULL: Debian's default */
+	const char *filter;    /* --filter EXPR (core/filter.h); NULL: every flow */
 	const char *config;    /* --config FILE */
 	GPtrArray *interfaces; /* the arguments, else the file's "interface" keys; NULL: none */
 	/* Set before parse_args(): the file read when --config is not given (when it

@@ -19,8 +19,6 @@
 #include "util/privs.h"
 #include "util/rlimit.h"
 
-#define IDLE_FORGET_S 60 /* the live table forgets a flow this long after its last packet */
-
 /* Exit statuses (documented in the man page). */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_OUTPUT = 3, EXIT_TERMINAL = 4 };
 
@@ -28,10 +26,19 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_OUTPUT = 3, EXIT_TERMINA
  * none, and nothing else writes to stdout). */
 static struct sink *stdout_sink(struct config *c)
 {
-	struct sink *s = c->output == OUT_TABLE ? sink_table_new(stdout, &c->table, c->group)
-	                 : c->output == OUT_CSV ? sink_csv_new(stdout)
-	                                        : sink_json_new(stdout, c->group, c->records);
+	struct tui_opts to = {.records = c->records,
+	                      .filter = c->filter,
+	                      .numeric = c->numeric,
+	                      .view = c->records               ? TUI_VIEW_RECORDS
+	                              : c->group == GROUP_USER ? TUI_VIEW_USERS
+	                                                       : 0};
+	struct sink *s;
 
+	if (c->output == OUT_TUI) /* says why when it cannot */
+		return sink_tui_new(stdout, stdin, &to);
+	s = c->output == OUT_TABLE ? sink_table_new(stdout, &c->table, c->group)
+	    : c->output == OUT_CSV ? sink_csv_new(stdout)
+	                           : sink_json_new(stdout, c->group, c->records);
 	if (!s)
 		pr_err("out of memory");
 	return s;
@@ -85,15 +92,15 @@ static int check_config(struct config *c, int nargs)
 	if (c->cleanup && nargs)
 		return fail("--cleanup takes one interface and no others");
 	if (c->output == OUT_AUTO)
-		c->output = isatty(STDOUT_FILENO) && !c->records ? OUT_TABLE : OUT_JSON;
+		c->output = isatty(STDOUT_FILENO) ? OUT_TUI : OUT_JSON;
 	c->table.tty = c->output == OUT_TABLE && isatty(STDOUT_FILENO);
 	if (c->output == OUT_CSV)
 		c->records = true;
 	if (c->records && (c->output == OUT_TABLE || c->output == OUT_NONE))
-		return fail("--records needs -o json or -o csv");
+		return fail("--records needs -o tui, -o json or -o csv");
 	if (c->metrics_web_config && !c->metrics)
 		return fail("--metrics-web-config needs --metrics");
-	if (c->records && c->group == GROUP_USER)
+	if (c->records && c->group == GROUP_USER && c->output != OUT_TUI)
 		return fail("--records and --group-by user do not go together");
 	return 0;
 }
@@ -138,12 +145,13 @@ struct app {
  * error. */
 static int start(struct app *a, char **args, int nargs)
 {
-	struct pipeline_cfg pc = {.forget_s = IDLE_FORGET_S,
+	struct pipeline_cfg pc = {.forget_s = a->cfg.forget,
 	                          .rec = a->cfg.rec,
 	                          .max_table_flows = a->cfg.max_table_flows,
 	                          .hold_s = a->cfg.interval > 0.5 ? 2 * a->cfg.interval : 1,
 	                          .geo = a->cfg.geo,
-	                          .geo_db = a->cfg.geo_db};
+	                          .geo_db = a->cfg.geo_db,
+	                          .filter = a->cfg.filter};
 	struct ifwatch_cfg wc = watch_cfg(&a->cfg, args, nargs);
 	int err;
 

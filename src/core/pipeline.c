@@ -4,6 +4,7 @@
 #include <string.h>
 #include "core/clock.h"
 #include "core/datapath.h"
+#include "core/filter.h"
 #include "core/flowtab.h"
 #include "core/peers.h"
 #include "core/pipeline.h"
@@ -31,6 +32,15 @@ int pipeline_init(struct pipeline *p, const struct pipeline_cfg *cfg, struct dat
 
 		if (!(p->geo = geo_open(cfg->geo_db, err, sizeof(err))))
 			pr_warn("%s; running without AS and country", err);
+	}
+	if (cfg->filter && *cfg->filter) {
+		char err[256];
+
+		p->filter = filter_parse(cfg->filter, err, sizeof(err));
+		if (!p->filter) {
+			pr_err("%s", err);
+			return -EINVAL;
+		}
 	}
 	return p->ft ? 0 : -ENOMEM;
 }
@@ -202,6 +212,8 @@ static void on_record(const struct record *rec, void *ctx)
 
 	if (!named.user && x->p->users)
 		named.user = users_lookup(x->p->users, &rec->key, iface_name(rec->key.ifindex));
+	if (!filter_record(x->p->filter, &named))
+		return;
 	if (!named.peer && x->p->users) {
 		const struct wg_peer *wp =
 		    users_wg_peer(x->p->users, &rec->key, iface_name(rec->key.ifindex));
@@ -342,6 +354,17 @@ static void describe(struct pipeline *p, struct report *r, __u64 now, bool final
 	r->users = users_enabled(p->users);
 	r->final = final;
 	follow_peers(p, r, final);
+	/* after the peer sessions took every flow's deltas: the sinks see what matches */
+	if (p->filter) {
+		guint k = 0;
+
+		for (guint i = 0; i < p->shown->len; i++)
+			if (filter_flow(p->filter, p->shown->pdata[i]))
+				p->shown->pdata[k++] = p->shown->pdata[i];
+		g_ptr_array_set_size(p->shown, k);
+		r->flows = (struct flow **)p->shown->pdata;
+		r->nflows = k;
+	}
 }
 
 /* Every sink's prepare, then every sink's report. 0, or the first failure. */
@@ -423,6 +446,7 @@ void pipeline_free(struct pipeline *p)
 	flowtab_free(p->ft);
 	peers_free(p->peers);
 	geo_close(p->geo); /* after the sinks: the AS names are its strings */
+	filter_free(p->filter);
 	if (p->ifacc)
 		g_hash_table_destroy(p->ifacc);
 	memset(p, 0, sizeof(*p));

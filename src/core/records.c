@@ -41,8 +41,7 @@ static __u16 icmp_pair_type(__u8 proto, __u16 type)
 	return type;
 }
 
-/* The key both directions of a connection share: no direction, lower endpoint first. */
-static void canonical(const struct flow_key *k, bool uniflow, struct flow_key *c)
+void flow_key_canonical(const struct flow_key *k, bool uniflow, struct flow_key *c)
 {
 	bool icmp = k->proto == IPPROTO_ICMP || k->proto == IPPROTO_ICMPV6;
 	int cmp;
@@ -123,7 +122,7 @@ int records_add(struct records *rt, const struct flow_key *k, const struct flow_
 	struct record *r;
 	bool fwd;
 
-	canonical(k, rt->cfg.uniflow, &c);
+	flow_key_canonical(k, rt->cfg.uniflow, &c);
 	e = g_hash_table_lookup(rt->h, &c);
 	if (!e) {
 		if (rt->cfg.max && rt->open.n >= rt->cfg.max)

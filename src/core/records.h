@@ -37,6 +37,10 @@ struct record {
 	bool fin_fwd, fin_rev, rst;
 };
 
+/* The key both directions of a connection share (RFC 5103 biflow): no direction, the
+ * lower endpoint first, ICMP echo request and reply as one; with uniflow, k itself. */
+void flow_key_canonical(const struct flow_key *k, bool uniflow, struct flow_key *c);
+
 struct records;
 /* Called for every record that is due; the record is valid during the call only. */
 typedef void (*record_fn)(const struct record *r, void *ctx);

@@ -30,8 +30,8 @@ static void csv_record(struct sink *s, const struct record *rec, const struct re
 	csv_str(out, iface_name(k->ifindex));
 	fputc(',', out);
 	csv_str(out, rec->user ? rec->user : "");
-	fprintf(out, ",%s,%u,%s,%s,%s,", dir_name(k->dir), k->ip_version, proto_name(k->proto, pb),
-	        src, dst);
+	fprintf(out, ",%s,%u,%u,%s,%s,%s,", dir_name(k->dir), k->ip_version, k->proto,
+	        proto_word(k->proto, pb), src, dst);
 	if (ports)
 		fprintf(out, "%u,%u,,", k->sport, k->dport);
 	else if (icmp)
@@ -72,7 +72,8 @@ struct sink *sink_csv_new(FILE *out)
 	cs->st.s.report = csv_report;
 	cs->st.s.record = csv_record;
 	cs->st.s.close = csv_close;
-	fputs("start,end,duration,end_reason,iface,user,dir,ip_version,proto,src,dst,sport,dport,"
+	fputs("start,end,duration,end_reason,iface,user,dir,ip_version,proto,proto_name,src,dst,"
+	      "sport,dport,"
 	      "icmp_type,icmp_code,packets,bytes,rev_packets,rev_bytes,tcp_flags,rev_tcp_flags,"
 	      "peer,endpoint\n",
 	      out);

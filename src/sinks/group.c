@@ -2,7 +2,8 @@
 /* --group-by user: a report's flows summed per user, with each user's top destinations:
  * the name the flows reached the far side of the tunnel by (destination on ingress,
  * source on egress), all its addresses together, or the address where they have no
- * name. */
+ * name; and per-user totals since tunflow started, from each report's deltas, which do
+ * not fall when flows are forgotten. */
 #include <stdlib.h>
 #include <string.h>
 #include <glib.h>
@@ -155,5 +156,85 @@ out:
 		g_hash_table_destroy(accs[i].remote);
 	free(accs);
 	g_hash_table_destroy(by);
+	return out;
+}
+
+/* The totals since start of one user. */
+struct since {
+	const char *user;
+	__u64 packets[2], bytes[2];
+};
+
+struct user_totals {
+	GHashTable *by; /* user (or the table itself for none) -> struct since */
+};
+
+struct user_totals *user_totals_new(void)
+{
+	struct user_totals *ut = calloc(1, sizeof(*ut));
+
+	if (ut)
+		ut->by = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	return ut;
+}
+
+void user_totals_free(struct user_totals *ut)
+{
+	if (!ut)
+		return;
+	g_hash_table_destroy(ut->by);
+	free(ut);
+}
+
+struct user_total *user_totals_update(struct user_totals *ut, struct flow *const *flows,
+                                      size_t nflows, __u64 gen, size_t *n)
+{
+	struct user_total *t, *out;
+	GHashTableIter it;
+	gpointer k, v;
+	size_t nt, m = 0;
+
+	for (size_t i = 0; i < nflows; i++) {
+		const struct flow *f = flows[i];
+		gpointer key = f->user ? (gpointer)f->user : (gpointer)ut->by;
+		struct since *s;
+
+		if (f->gen != gen)
+			continue;
+		if (!(s = g_hash_table_lookup(ut->by, key))) {
+			s = g_new0(struct since, 1);
+			s->user = f->user;
+			g_hash_table_insert(ut->by, key, s);
+		}
+		s->packets[f->key.dir] += f->d_packets;
+		s->bytes[f->key.dir] += f->d_bytes;
+	}
+	t = group_by_user(flows, nflows, &nt);
+	out = calloc(g_hash_table_size(ut->by) + nt + 1, sizeof(*out));
+	if (!t || !out) {
+		free(t);
+		free(out);
+		*n = 0;
+		return NULL;
+	}
+	/* every user seen since start: with the flows in memory when it has some */
+	g_hash_table_iter_init(&it, ut->by);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		const struct since *s = v;
+		size_t j;
+
+		for (j = 0; j < nt && t[j].user != s->user; j++)
+			;
+		if (j < nt)
+			out[m] = t[j];
+		else
+			out[m].user = s->user;
+		memcpy(out[m].packets, s->packets, sizeof(s->packets));
+		memcpy(out[m].bytes, s->bytes, sizeof(s->bytes));
+		m++;
+	}
+	free(t);
+	qsort(out, m, sizeof(*out), cmp_total);
+	*n = m;
 	return out;
 }

@@ -13,6 +13,7 @@
 struct json_sink {
 	struct stream_sink st;
 	enum group_by group;
+	struct user_totals *users; /* --group-by user: totals since start */
 	bool records;
 	__u64 last[CNT_MAX];
 	__u64 last_errors;
@@ -23,17 +24,20 @@ struct json_sink {
 	struct out_errors errors;
 };
 
-/* The opening of a flow or record object: type, interface, user, WireGuard peer and
- * endpoint (each only when known), key fields. */
-static void key_fields(FILE *out, const char *type, const struct flow_key *k, const char *user,
-                       const char *peer, const char *endpoint)
+/* The opening of a flow or record object: type, the harvest's time (flows; NULL: none),
+ * interface, user, WireGuard peer and endpoint (each only when known), key fields. */
+static void key_fields(FILE *out, const char *type, const char *time, const struct flow_key *k,
+                       const char *user, const char *peer, const char *endpoint)
 {
-	char src[ADDR_STRLEN], dst[ADDR_STRLEN];
+	char src[ADDR_STRLEN], dst[ADDR_STRLEN], pb[8];
 	bool ports = proto_has_ports(k->proto);
 
 	fmt_addr(k->src, k->ip_version, src);
 	fmt_addr(k->dst, k->ip_version, dst);
-	fprintf(out, "{\"type\":\"%s\",\"iface\":", type);
+	fprintf(out, "{\"type\":\"%s\",", type);
+	if (time)
+		fprintf(out, "\"time\":\"%s\",", time);
+	fputs("\"iface\":", out);
 	json_str(out, iface_name(k->ifindex));
 	if (user) {
 		fputs(",\"user\":", out);
@@ -47,23 +51,24 @@ static void key_fields(FILE *out, const char *type, const struct flow_key *k, co
 		fputs(",\"endpoint\":", out);
 		json_str(out, endpoint);
 	}
-	fprintf(out,
-	        ",\"ifindex\":%u,\"dir\":\"%s\",\"ip_version\":%u,\"proto\":%u,\"src\":\"%s\","
-	        "\"dst\":\"%s\",\"sport\":%u,\"dport\":%u",
-	        k->ifindex, dir_name(k->dir), k->ip_version, k->proto, src, dst,
-	        ports ? k->sport : 0, ports ? k->dport : 0);
+	fprintf(
+	    out,
+	    ",\"ifindex\":%u,\"dir\":\"%s\",\"ip_version\":%u,\"proto\":%u,\"proto_name\":\"%s\","
+	    "\"src\":\"%s\",\"dst\":\"%s\",\"sport\":%u,\"dport\":%u",
+	    k->ifindex, dir_name(k->dir), k->ip_version, k->proto, proto_word(k->proto, pb), src,
+	    dst, ports ? k->sport : 0, ports ? k->dport : 0);
 	if (proto_is_icmp(k->proto))
 		fprintf(out, ",\"icmp_type\":%u,\"icmp_code\":%u", k->sport, k->dport);
 }
 
-static void flow_line(FILE *out, const struct flow *f, const struct report *r)
+static void flow_line(FILE *out, const struct flow *f, const struct report *r, const char *now)
 {
 	char first[32], last[32];
 	bool fresh = f->gen == r->gen; /* else only its end is news */
 
 	fmt_time(f->first_ns + r->mono_to_real_ns, first);
 	fmt_time(f->last_ns + r->mono_to_real_ns, last);
-	key_fields(out, "flow", &f->key, f->user, f->peer, f->endpoint);
+	key_fields(out, "flow", now, &f->key, f->user, f->peer, f->endpoint);
 	fprintf(out,
 	        ",\"packets\":%llu,\"bytes\":%llu,\"tcp_flags\":%u,\"first_seen\":\"%s\","
 	        "\"last_seen\":\"%s\"",
@@ -166,7 +171,8 @@ static int json_report(struct sink *s, const struct report *r)
 	fmt_time(r->now_real_ns, now);
 	if (js->group == GROUP_USER) {
 		size_t n;
-		struct user_total *t = group_by_user(r->flows, r->nflows, &n);
+		struct user_total *t =
+		    user_totals_update(js->users, r->flows, r->nflows, r->gen, &n);
 
 		for (size_t i = 0; i < n; i++)
 			user_line(js->st.out, &t[i], now);
@@ -174,7 +180,7 @@ static int json_report(struct sink *s, const struct report *r)
 	} else if (!js->records) {
 		for (size_t i = 0; i < r->nflows; i++)
 			if (r->flows[i]->gen == r->gen || r->flows[i]->end)
-				flow_line(js->st.out, r->flows[i], r);
+				flow_line(js->st.out, r->flows[i], r, now);
 	}
 	for (size_t i = 0; i < r->ngone; i++)
 		gone_line(js->st.out, &r->gone[i], r);
@@ -220,7 +226,7 @@ static void json_record(struct sink *s, const struct record *rec, const struct r
 
 	fmt_time(rec->start_ns + r->mono_to_real_ns, start);
 	fmt_time(rec->end_ns + r->mono_to_real_ns, end);
-	key_fields(out, "record", &rec->key, rec->user, rec->peer, rec->endpoint);
+	key_fields(out, "record", NULL, &rec->key, rec->user, rec->peer, rec->endpoint);
 	fprintf(out,
 	        ",\"start\":\"%s\",\"end\":\"%s\",\"duration\":%.3f,\"end_reason\":\"%s\","
 	        "\"packets\":%llu,\"bytes\":%llu,\"tcp_flags\":%u,\"rev_packets\":%llu,"
@@ -234,6 +240,7 @@ static void json_record(struct sink *s, const struct record *rec, const struct r
 static void json_close(struct sink *s)
 {
 	out_errors_say(&((struct json_sink *)s)->errors, "JSON output");
+	user_totals_free(((struct json_sink *)s)->users);
 	free(s);
 }
 
@@ -247,6 +254,10 @@ struct sink *sink_json_new(FILE *out, enum group_by group, bool records)
 	js->st.s.report = json_report;
 	js->st.s.close = json_close;
 	js->group = group;
+	if (group == GROUP_USER && !(js->users = user_totals_new())) {
+		free(js);
+		return NULL;
+	}
 	js->records = records;
 	if (records)
 		js->st.s.record = json_record;

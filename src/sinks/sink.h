@@ -34,6 +34,16 @@ struct sink *sink_table_new(FILE *out, const struct table_opts *o, enum group_by
 /* records: flow records (--records) instead of per-interval flow lines */
 struct sink *sink_json_new(FILE *out, enum group_by g, bool records);
 struct sink *sink_csv_new(FILE *out);
+/* The full-screen view (sinks/tui.c) on the terminal out, keys from in. */
+struct tui_opts {
+	bool records;       /* take flow records: the records view (R) has them */
+	int view;           /* the view it starts in: 0 connections, 1 users, 4 records */
+	const char *filter; /* -f, which the pipeline applies before the view's own */
+	bool numeric;       /* -n: addresses, not names, until the n key */
+};
+#define TUI_VIEW_USERS 1
+#define TUI_VIEW_RECORDS 4
+struct sink *sink_tui_new(FILE *out, FILE *in, const struct tui_opts *o);
 
 /* "PREFIX name N ..." for every non-zero loss counter, or nothing when none is. */
 void print_losses(FILE *out, const char *prefix, const struct report *r);
@@ -61,5 +71,16 @@ struct user_total {
 /* Group a report's flows by user, most bytes first. Returns a malloc'd array (free
  * it), or NULL with *n = 0. */
 struct user_total *group_by_user(struct flow *const *flows, size_t nflows, size_t *n);
+/* Per-user totals since tunflow started: each report's deltas (flows of generation gen)
+ * added, so they never fall when flows are forgotten. */
+struct user_totals;
+struct user_totals *user_totals_new(void);
+void user_totals_free(struct user_totals *ut);
+/* Add a report's deltas; then every user seen so far, most bytes first, as
+ * group_by_user() gives them (flows, rate and top remote addresses from the flows in
+ * memory, none when they are all forgotten) with packets and bytes since start.
+ * malloc'd (free it), or NULL with *n = 0. */
+struct user_total *user_totals_update(struct user_totals *ut, struct flow *const *flows,
+                                      size_t nflows, __u64 gen, size_t *n);
 
 #endif

@@ -17,7 +17,8 @@ struct table_sink {
 	struct stream_sink st;
 	struct table_opts o;
 	enum group_by group;
-	struct flow **top; /* the rows shown, most bytes first */
+	struct user_totals *users; /* --group-by user: totals since start */
+	struct flow **top;         /* the rows shown, most bytes first */
 	size_t cap;
 	struct out_errors errors;
 };
@@ -185,19 +186,20 @@ static void title(struct table_sink *ts, const struct report *r)
 	        r->final ? "  (final)" : "");
 }
 
-/* --group-by user: one row per user, most bytes first. */
+/* --group-by user: one row per user, most bytes first, with totals since start; SENT is
+ * ingress on the tunnel (what the user sent), RECV egress. */
 static void users_report(struct table_sink *ts, const struct report *r)
 {
 	int uw = ts->o.wide ? 24 : 12, rows = rows_available(ts);
 	size_t n, shown;
-	struct user_total *t = group_by_user(r->flows, r->nflows, &n);
+	struct user_total *t = user_totals_update(ts->users, r->flows, r->nflows, r->gen, &n);
 	__u64 pkts = 0, bytes = 0;
 	double rate = 0;
 	char ub[CELL_MAX], ni[8], no[8], nr[8], nf[8], a[ADDR_STRLEN];
 	FILE *out = ts->st.out;
 
 	title(ts, r);
-	fprintf(out, "%-*s %6s %6s %6s %6s  %s\n", uw, "USER", "FLOWS", "IN", "OUT", "BIT/S",
+	fprintf(out, "%-*s %6s %6s %6s %6s  %s\n", uw, "USER", "FLOWS", "SENT", "RECV", "BIT/S",
 	        "TOP REMOTE ADDRESSES");
 	shown = rows < 0 || (size_t)rows > n ? n : (size_t)rows;
 	for (size_t i = 0; i < n; i++) {
@@ -288,6 +290,7 @@ static void table_close(struct sink *s)
 {
 	out_errors_say(&((struct table_sink *)s)->errors, "table output");
 	free(((struct table_sink *)s)->top);
+	user_totals_free(((struct table_sink *)s)->users);
 	free(s);
 }
 
@@ -302,5 +305,9 @@ struct sink *sink_table_new(FILE *out, const struct table_opts *o, enum group_by
 	ts->st.s.close = table_close;
 	ts->o = *o;
 	ts->group = group;
+	if (group == GROUP_USER && !(ts->users = user_totals_new())) {
+		free(ts);
+		return NULL;
+	}
 	return &ts->st.s;
 }

@@ -47,6 +47,11 @@ const char *proto_name(__u8 proto, char *buf)
 	return buf;
 }
 
+const char *proto_word(__u8 proto, char *buf)
+{
+	return proto == IPPROTO_UDPLITE ? "udplite" : proto_name(proto, buf);
+}
+
 void fmt_addr(const __u8 addr[16], int ip_version, char *buf)
 {
 	if (ip_version == 4)

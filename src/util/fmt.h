@@ -18,6 +18,10 @@ bool proto_has_ports(__u8 proto);
 bool proto_is_icmp(__u8 proto);
 /* "tcp", "udp", "icmp", "icmp6", ... or the number. buf holds at least 8 bytes. */
 const char *proto_name(__u8 proto, char *buf);
+/* The protocol's name as JSON and CSV give it beside its number (proto_name), and as
+ * filters take it: "tcp", "udp", "icmp", "icmp6", "sctp", "udplite", "gre", "esp", "ah",
+ * or the number. buf holds at least 8 bytes. */
+const char *proto_word(__u8 proto, char *buf);
 /* Address as text: dotted quad for IPv4 (stored mapped), RFC 5952 for IPv6. */
 void fmt_addr(const __u8 addr[16], int ip_version, char *buf);
 /* Address and port as "a.b.c.d:p" or "[v6]:p"; no port where the protocol has none. */

@@ -11,7 +11,16 @@
 static enum log_level level = LOG_LVL_INFO;
 static int journal = -1; /* -1: not decided yet */
 
+static log_hook_fn hook;
+static void *hook_arg;
+
 void log_set_level(enum log_level lvl) { level = lvl; }
+
+void log_set_hook(log_hook_fn fn, void *arg)
+{
+	hook = fn;
+	hook_arg = arg;
+}
 
 enum log_level log_get_level(void) { return level; }
 
@@ -43,6 +52,11 @@ void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 
 	if (lvl > level)
 		return;
+	if (hook) {
+		vsnprintf(line, sizeof(line), fmt, ap);
+		hook(lvl, line, hook_arg);
+		return;
+	}
 	if (journal < 0)
 		journal = stderr_is_journal();
 	p = journal ? snprintf(line, sizeof(line), "<%d>tunflow: ", lvl)

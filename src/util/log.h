@@ -25,6 +25,12 @@ void log_init(void);
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vmsg(enum log_level lvl, const char *fmt, va_list ap);
 
+/* While a full-screen view owns the terminal: every message that would be shown goes to
+ * fn instead of stderr (from any thread), as text without the "tunflow: " prefix. NULL
+ * restores stderr. Set and cleared while no other thread logs. */
+typedef void (*log_hook_fn)(enum log_level lvl, const char *text, void *arg);
+void log_set_hook(log_hook_fn fn, void *arg);
+
 #define pr_err(...) log_msg(LOG_LVL_ERR, __VA_ARGS__)
 #define pr_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
 #define pr_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)

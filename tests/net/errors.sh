@@ -42,8 +42,8 @@ expect "interval not a number" 2 "tunflow: --interval wants seconds from 0.05 to
 expect "negative duration" 2 "tunflow: --duration wants seconds from 0.05 to 1e+09, not '-3'" "$TUNFLOW" --duration -3 tun0
 expect "max-flows zero" 2 "tunflow: --max-flows wants a whole number from 1 to 16777216, not '0'" "$TUNFLOW" --max-flows 0 tun0
 expect "max-flows negative" 2 "tunflow: --max-flows wants a whole number from 1 to 16777216, not '-5'" "$TUNFLOW" --max-flows -5 tun0
-expect "bad output" 2 "tunflow: --output wants table, json, csv or none, not 'xml'" "$TUNFLOW" -o xml tun0
-expect "records in a table" 2 "tunflow: --records needs -o json or -o csv" "$TUNFLOW" --records -o table tun0
+expect "bad output" 2 "tunflow: --output wants tui, table, json, csv or none, not 'xml'" "$TUNFLOW" -o xml tun0
+expect "records in a table" 2 "tunflow: --records needs -o tui, -o json or -o csv" "$TUNFLOW" --records -o table tun0
 expect "bad idle timeout" 2 "tunflow: --idle-timeout wants seconds from 0.05 to 604800, not '0'" "$TUNFLOW" --idle-timeout 0 tun0
 expect "bad attach mode" 2 "tunflow: --attach wants auto, tcx or tc, not 'xdp'" "$TUNFLOW" --attach xdp tun0
 expect "unknown option" 2 "tunflow: unknown option '--frobnicate' (see --help)" "$TUNFLOW" --frobnicate tun0

@@ -104,7 +104,7 @@ sleep 0.3
 hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$TF/status")
 tf_stop
 check "csv: 29000 records evicted, 1000 open at exit, 30000 packets" \
-	"$(awk -F, 'NR > 1 {n[$4]++; p += $16} END {print n["evicted"] + 0, n["tunflow exit"] + 0, p + 0}' "$TMP/s.csv")" \
+	"$(awk -F, 'NR > 1 {n[$4]++; p += $17} END {print n["evicted"] + 0, n["tunflow exit"] + 0, p + 0}' "$TMP/s.csv")" \
 	"29000 1000 30000"
 check "csv: the counter on stderr at exit" "$(grep -o 'evicted [0-9]*' "$TMP/s.err")" "evicted 58000"
 grown=$(( (hwm - rss0) / 1024 ))

@@ -102,7 +102,7 @@ check "table: final footer totals" "$(echo "$FINAL" | grep '^total')" "total  5 
 check "table: footer shows the loss counter" "$(echo "$FINAL" | grep '^not in flows')" "not in flows: bad_ihl 2"
 
 # --top 1: the biggest flow only, and how many more there are
-tf_start "$NS" "$TMP/top.txt" "$TMP/e5" -o table -n 1 -t 0.2 tun0 || fail "start --top" "$(cat "$TMP/e5")"
+tf_start "$NS" "$TMP/top.txt" "$TMP/e5" -o table --top 1 -t 0.2 tun0 || fail "start --top" "$(cat "$TMP/e5")"
 ip netns exec "$NS" "$TUNPKT" tun0 "v=4,proto=udp,src=192.0.2.2,dst=192.0.2.99,sport=5,dport=6,payload=100,count=3" \
 	"v=4,proto=udp,src=192.0.2.2,dst=192.0.2.99,sport=7,dport=8,payload=10,count=1" 2>/dev/null
 sleep 0.4

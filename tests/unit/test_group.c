@@ -117,5 +117,37 @@ int main(void)
 	CHECK_INT("no flows, no groups", n, 0);
 	free(t);
 	by_name();
+
+	/* totals since start: the deltas of each report's fresh flows, kept when the flows
+	 * are forgotten */
+	{
+		struct user_totals *ut = user_totals_new();
+
+		for (int i = 0; i < 7; i++) {
+			f[i].gen = 1;
+			f[i].d_packets = f[i].packets;
+			f[i].d_bytes = f[i].bytes;
+		}
+		free(user_totals_update(ut, v, 7, 1, &n));
+		/* the next report: alice's first flow sends 10 more bytes; the others idle */
+		f[0].gen = 2;
+		f[0].d_packets = 1;
+		f[0].d_bytes = 10;
+		f[0].bytes += 10;
+		free(user_totals_update(ut, v, 7, 2, &n));
+		/* then every flow is forgotten */
+		t = user_totals_update(ut, v, 0, 3, &n);
+		CHECK_INT("since start: every user still there", n, 3);
+		CHECK_STR("since start: bob first", t[0].user, "bob");
+		CHECK_INT("since start: bob's bytes in", t[0].bytes[DIR_INGRESS], 2000);
+		CHECK_INT("since start: alice's bytes in (idle flows not counted twice)",
+		          t[1].bytes[DIR_INGRESS], 960);
+		CHECK_INT("since start: alice's bytes out", t[1].bytes[DIR_EGRESS], 300);
+		CHECK_INT("since start: alice's packets in", t[1].packets[DIR_INGRESS], 5);
+		CHECK_INT("since start: no flow in memory", t[1].flows, 0);
+		CHECK_INT("since start: the unattributed kept", t[2].bytes[DIR_EGRESS], 10);
+		free(t);
+		user_totals_free(ut);
+	}
 	return check_done();
 }

@@ -122,7 +122,7 @@ static void kinds(void)
 	refused("direction", "sideways",
 		"--direction wants ingress, egress or both, not 'sideways'");
 	refused("direction", "Both", "--direction wants ingress, egress or both, not 'Both'");
-	refused("output", "xml", "--output wants table, json, csv or none, not 'xml'");
+	refused("output", "xml", "--output wants tui, table, json, csv or none, not 'xml'");
 	refused("attach", "xdp", "--attach wants auto, tcx or tc, not 'xdp'");
 	refused("group-by", "host", "--group-by wants user or flow, not 'host'");
 	/* host:port, no DNS: a name is only checked for its characters */
@@ -239,8 +239,8 @@ static void command_lines(void)
 
 	CHECK_INT("many options",
 		  run_args(&c, "", msg, sizeof(msg), "-d", "in", "-t0.5", "-wq", "-x", "a*",
-			   "--exclude=b", "-o", "csv", "--max-flows", "10", "--attach", "tc", "-n",
-			   "7", "--group-by", "user", "--user-map", "/m", "--openvpn-status", "/s",
+			   "--exclude=b", "-o", "csv", "--max-flows", "10", "--attach", "tc",
+			   "--top", "7", "-n", "-i", "tun2", "--group-by", "user", "--user-map", "/m", "--openvpn-status", "/s",
 			   "--sessions", "/e", "--records", "--uniflow", "--idle-timeout", "3",
 			   "--active-timeout", "4", "--tcp-linger", "0", "--metrics", "[::1]:9",
 			   "--metrics-top", "3", "--ipfix", "tcp:192.0.2.9:4739",
@@ -257,7 +257,8 @@ static void command_lines(void)
 	CHECK_INT("-o csv", c.output, OUT_CSV);
 	CHECK_INT("--max-flows", c.max_flows, 10);
 	CHECK_INT("--attach", c.mode, MODE_TC);
-	CHECK_INT("-n", c.table.top, 7);
+	CHECK_INT("--top", c.table.top, 7);
+	CHECK_INT("-n: numeric, a flag", c.numeric, 1);
 	CHECK_INT("--group-by", c.group, GROUP_USER);
 	CHECK_STR("--user-map", c.users.map, "/m");
 	CHECK_STR("--openvpn-status", c.users.openvpn_status, "/s");
@@ -278,7 +279,10 @@ static void command_lines(void)
 	CHECK("--duration", c.duration == 9);
 	CHECK_INT("-v", c.verbose, 1);
 	CHECK_STR("--user", c.user, "nobody");
-	CHECK_INT("interfaces after options", optind, 49);
+	CHECK_INT("interfaces after options", optind, 52);
+	CHECK_INT("-i and the arguments: 3 interfaces", c.interfaces->len, 3);
+	CHECK_STR("-i first", c.interfaces->pdata[0], "tun2");
+	CHECK_STR("then the arguments", c.interfaces->pdata[2], "tun1");
 	g_ptr_array_free(c.excludes, TRUE);
 
 	CHECK_INT("unknown option", run_args(&c, "", msg, sizeof(msg), "--frobnicate", NULL),
