@@ -18,7 +18,7 @@ ARCH    := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 OUT     := build
 
-PKGS    := libbpf glib-2.0 libmnl libcap libmicrohttpd libfixbuf yaml-0.1 gnutls
+PKGS    := libbpf glib-2.0 libmnl libcap libmicrohttpd libfixbuf yaml-0.1 gnutls libloc
 INCS    := -I$(OUT) -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS  ?= -O2 -g
 CFLAGS  += -Wall -Wextra -std=gnu11 -MMD -MP $(INCS)
@@ -41,7 +41,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 TOOLS     := $(OUT)/test_bpf $(OUT)/fuzz_bpf $(OUT)/tunpkt $(OUT)/hookq $(OUT)/other.bpf.o \
-	     $(OUT)/bench $(OUT)/tunrelay $(OUT)/ipfixsplit $(OUT)/connhold $(UNIT_BINS)
+	     $(OUT)/bench $(OUT)/tunrelay $(OUT)/ipfixsplit $(OUT)/connhold $(OUT)/geodb \
+	     $(OUT)/ipfixfeed $(OUT)/metricsfeed $(UNIT_BINS)
 
 .PHONY: all clean deps demo test bench fuzz fuzz-build lint
 .DELETE_ON_ERROR:
@@ -97,6 +98,18 @@ $(OUT)/ipfixsplit: tests/tools/ipfixsplit.c | $(OUT)
 
 $(OUT)/connhold: tests/tools/connhold.c | $(OUT)
 	$(CC) $(CFLAGS) $< -o $@
+
+# records with names and AS into the IPFIX exporter (tests/net/ipfix_names.sh)
+$(OUT)/ipfixfeed: tests/tools/ipfixfeed.c $(LIB_OBJS) | $(OUT)/tunflow.skel.h
+	$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
+
+# flows with names into /metrics (tests/net/metrics_dest.sh)
+$(OUT)/metricsfeed: tests/tools/metricsfeed.c $(LIB_OBJS) | $(OUT)/tunflow.skel.h
+	$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
+
+# a location database for the tests (libloc's writer)
+$(OUT)/geodb: tests/tools/geodb.c tests/lib/geodb.h | $(OUT)
+	$(CC) $(CFLAGS) -Itests/lib $< $(LDLIBS) -o $@
 
 $(OUT)/bench: bench/bench.c $(TEST_LIB) $(LIB_OBJS) $(OUT)/plain.bpf.o
 	$(CC) $(CFLAGS) -Itests/lib $< $(TEST_LIB) $(LIB_OBJS) $(LDLIBS) -o $@

@@ -58,7 +58,7 @@ if [ "$QUICK" != 1 ]; then
 			ip netns add "$ns"; NSES+=("$ns")
 			for i in $(seq 0 $((n - 1))); do echo "tuntap add mode tun name tb$i"; done | ip -n "$ns" -batch -
 			for i in $(seq 0 $((n - 1))); do echo "link set tb$i up"; done | ip -n "$ns" -batch -
-			for mode in tcx tc; do
+			for mode in tcx tc auto; do
 				starts=(); stops=()
 				for trial in 1 2 3; do
 					err=$(mktemp)
@@ -88,6 +88,7 @@ if [ "$QUICK" != 1 ]; then
 		build/bench export || exit 1
 	}
 	bench/throughput.sh || exit 1
+	bench/geo.sh || exit 1
 fi
 exec >&3
 wait $TEE

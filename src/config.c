@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include "config.h"
 #include "core/filter.h"
+#include "names/geo.h"
 #include "sources/input_file.h"
 #include "util/conffile.h"
 #include "util/log.h"
@@ -56,6 +57,12 @@ static const struct opt_word modes[] = {
 static const struct opt_word group_bys[] = {
     W("user", GROUP_USER),
     W("flow", GROUP_FLOW),
+    {0},
+};
+
+static const struct opt_word on_off[] = {
+    W("on", 1),
+    W("off", 0),
     {0},
 };
 
@@ -145,6 +152,10 @@ static const struct opt opts[] = {
      .help = "addresses, never destination names, in the table (as tcpdump -n)"},
     {"group-by", 0, "user", OPT_WORD, F(group), .words = group_bys, .group = G_REPORT,
      .help = "per-user totals (bytes each way, flows, top destinations)"},
+    {"geo", 0, "on|off", OPT_WORD, F(geo), .words = on_off, .def = "on", .group = G_REPORT,
+     .help = "AS and country of remote addresses from libloc (default {default})"},
+    {"geo-db", 0, "FILE", OPT_STRING, F(geo_db), .group = G_REPORT,
+     .help = "libloc location database (default " GEO_DB_VAR ", else " GEO_DB_SHARE ")"},
     {"filter", 'f', "EXPR", OPT_STRING, F(filter), .set = check_filter, .group = G_REPORT,
      .help = "only flows and records matching EXPR, in every output: 'user alice and "
              "port 443' (FILTERS in tunflow(8))"},

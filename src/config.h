@@ -37,6 +37,8 @@ struct config {
 	GPtrArray *excludes;
 	struct users_cfg users;
 	enum group_by group;
+	int geo;               /* --geo: AS and country from libloc (1) or not (0) */
+	const char *geo_db;    /* --geo-db FILE; NULL: Debian's default */
 	const char *filter;    /* --filter EXPR (core/filter.h); NULL: every flow */
 	const char *config;    /* --config FILE */
 	GPtrArray *interfaces; /* the arguments, else the file's "interface" keys; NULL: none */

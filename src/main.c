@@ -142,6 +142,8 @@ static int start(struct app *a, char **args, int nargs)
 	                          .rec = a->cfg.rec,
 	                          .max_table_flows = a->cfg.max_table_flows,
 	                          .hold_s = a->cfg.interval > 0.5 ? 2 * a->cfg.interval : 1,
+	                          .geo = a->cfg.geo,
+	                          .geo_db = a->cfg.geo_db,
 	                          .filter = a->cfg.filter};
 	struct ifwatch_cfg wc = watch_cfg(&a->cfg, args, nargs);
 	int err;

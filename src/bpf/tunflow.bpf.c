@@ -30,6 +30,53 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/* The hot path's clock: CLOCK_MONOTONIC, advanced every TICK_NS by a BPF timer that
+ * user space starts once (tunflow_clock_start). Reading it is one load; the helper it
+ * replaces, bpf_ktime_get_coarse_ns(), cost 18 ns a packet on a VM with retpolines and
+ * ticks only every jiffy (4 ms at HZ=250). A new flow still takes bpf_ktime_get_ns(). */
+#define TICK_NS 1000000
+#define CLOCK_MONOTONIC 1
+
+struct tick {
+	struct bpf_timer timer;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tick);
+} ticker SEC(".maps");
+
+__u64 tick_ns;
+
+static int on_tick(void *map __attribute__((unused)), __u32 *key __attribute__((unused)),
+                   struct tick *t)
+{
+	tick_ns = bpf_ktime_get_ns();
+	bpf_timer_start(&t->timer, TICK_NS, 0);
+	return 0;
+}
+
+/* Run once by user space (BPF_PROG_TEST_RUN) after loading: 0, or which step failed. */
+SEC("tc")
+int tunflow_clock_start(struct __sk_buff *skb __attribute__((unused)))
+{
+	__u32 zero = 0;
+	struct tick *t = bpf_map_lookup_elem(&ticker, &zero);
+
+	if (!t)
+		return 1;
+	tick_ns = bpf_ktime_get_ns();
+	if (bpf_timer_init(&t->timer, &ticker, CLOCK_MONOTONIC))
+		return 2;
+	if (bpf_timer_set_callback(&t->timer, on_tick))
+		return 3;
+	if (bpf_timer_start(&t->timer, TICK_NS, 0))
+		return 4;
+	return 0;
+}
+
 static __always_inline void count(__u32 id)
 {
 	__u64 *c = bpf_map_lookup_elem(&counters, &id);
@@ -72,12 +119,11 @@ static __always_inline void account(struct __sk_buff *skb, struct pkt *p)
 		count(CNT_NO_MAP);
 		return;
 	}
-	/* The hot path stamps last_ns with the tick-granular clock (about 2 ns here against
-	 * about 21 ns for bpf_ktime_get_ns in a VM with mitigations); a new flow gets the
-	 * precise time. Both are CLOCK_MONOTONIC; user space keeps last >= first. */
+	/* The hot path stamps last_ns with the timer's clock (within TICK_NS); a new flow
+	 * gets the precise time. Both are CLOCK_MONOTONIC; user space keeps last >= first. */
 	st = bpf_map_lookup_elem(flows, &p->key);
 	if (st) {
-		add(st, segs, bytes, p->tcp_flags, bpf_ktime_get_coarse_ns());
+		add(st, segs, bytes, p->tcp_flags, tick_ns);
 		return;
 	}
 	now = bpf_ktime_get_ns();

@@ -23,10 +23,10 @@ enum name_source {
 extern const char *const name_source_names[NAME_SRC_MAX];
 
 struct dest_info {
-	const char *name; /* interned and cleaned; NULL: no name */
-	__u8 name_src;    /* enum name_source; NAME_NONE when name is NULL */
-	bool ech;         /* TLS/QUIC with Encrypted Client Hello: name is the outer,
-	                   * client-facing server */
+	const char *name;    /* interned and cleaned; NULL: no name */
+	__u8 name_src;       /* enum name_source; NAME_NONE when name is NULL */
+	bool ech;            /* TLS/QUIC with Encrypted Client Hello: name is the outer,
+	                      * client-facing server */
 	__u32 asn;           /* the far address's autonomous system; 0: unknown */
 	const char *as_name; /* interned; NULL: unknown */
 	char country[3];     /* ISO 3166-1 alpha-2, or "" when unknown */

@@ -94,7 +94,8 @@ __u64 flowtab_begin(struct flowtab *ft)
 }
 
 const char *const name_source_names[NAME_SRC_MAX] = {
-	[NAME_NONE] = "", [NAME_DNS] = "dns", [NAME_HTTP] = "http", [NAME_TLS] = "tls", [NAME_QUIC] = "quic",
+    [NAME_NONE] = "",   [NAME_DNS] = "dns",   [NAME_HTTP] = "http",
+    [NAME_TLS] = "tls", [NAME_QUIC] = "quic",
 };
 
 const char *const end_names[END_MAX] = {

@@ -8,6 +8,7 @@
 #include "core/flowtab.h"
 #include "core/peers.h"
 #include "core/pipeline.h"
+#include "names/geo.h"
 #include "sources/ifwatch.h"
 #include "sources/users.h"
 #include "sources/wireguard.h"
@@ -26,6 +27,12 @@ int pipeline_init(struct pipeline *p, const struct pipeline_cfg *cfg, struct dat
 	p->ifacc = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	p->ft = flowtab_new(cfg->max_table_flows);
 	p->peers = peers_new();
+	if (cfg->geo) {
+		char err[256];
+
+		if (!(p->geo = geo_open(cfg->geo_db, err, sizeof(err))))
+			pr_warn("%s; running without AS and country", err);
+	}
 	if (cfg->filter && *cfg->filter) {
 		char err[256];
 
@@ -112,6 +119,8 @@ static void on_flow(const struct flow_key *key, const struct flow_stats *st, voi
 			f->user_gen = gen;
 		}
 	}
+	if (p->geo && f->packets == st->packets) /* new: its far side's AS, once */
+		geo_fill(p->geo, flow_far(&f->key), &f->dest);
 	if (p->records && records_add(p->records, key, st, f))
 		p->harvest_errors++;
 	p->packets += st->packets;
@@ -436,6 +445,7 @@ void pipeline_free(struct pipeline *p)
 	records_free(p->records);
 	flowtab_free(p->ft);
 	peers_free(p->peers);
+	geo_close(p->geo); /* after the sinks: the AS names are its strings */
 	filter_free(p->filter);
 	if (p->ifacc)
 		g_hash_table_destroy(p->ifacc);

@@ -27,6 +27,8 @@ struct pipeline_cfg {
 	size_t max_table_flows; /* flows the table holds; past it the longest idle go */
 	double hold_s;          /* a flow on an interface seen this recently waits (not
 	                         * reported) until its VPN session is known, this long at most */
+	bool geo;               /* AS and country of each flow's far address (names/geo.h) */
+	const char *geo_db;     /* the location database; NULL: Debian's default */
 	const char *filter;     /* only flows and records matching it go to the sinks
 	                         * (core/filter.h); NULL: all */
 };
@@ -39,6 +41,7 @@ struct pipeline {
 	struct flowtab *ft;
 	struct records *records; /* NULL unless a sink takes records */
 	struct peers *peers;     /* WireGuard peer sessions and the strings naming peers */
+	struct geo *geo;         /* NULL: no AS and country */
 	struct filter *filter;   /* NULL: every flow and record */
 	GPtrArray *sinks;        /* struct sink *, in the order they were added */
 	GPtrArray *shown;        /* the flows of this report: all but the held ones */
@@ -55,7 +58,8 @@ struct pipeline {
 };
 
 /* 0, or -ENOMEM, or -EINVAL for a filter that does not parse (said). The pipeline reads
- * dp, w and users; it does not own them.
+ * dp, w and users; it does not own them. A location database that cannot be opened is
+ * said in one line, and the pipeline runs without.
  * A filter selects what the sinks see: the report's flows and the records. What is
  * counted stays whole: interface totals (iface_gone), WireGuard sessions, loss
  * counters, the totals of the summary at exit. */

@@ -168,7 +168,8 @@ int records_add(struct records *rt, const struct flow_key *k, const struct flow_
 		r->peer = f->peer;
 		r->endpoint = f->endpoint;
 	}
-	if (f && (f->dest.name_src > r->dest.name_src || (f->dest.asn && !r->dest.asn)))
+	if (f && (f->dest.name_src > r->dest.name_src || (f->dest.asn && !r->dest.asn) ||
+	          (f->dest.country[0] && !r->dest.country[0])))
 		r->dest = f->dest;
 	if (r->end != END_EVICTED)
 		lru_touch(&rt->open, &e->lru);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* --group-by user: a report's flows summed per user, with each user's top remote
- * addresses (the far side of the tunnel: destination on ingress, source on egress). */
+/* --group-by user: a report's flows summed per user, with each user's top destinations:
+ * the name the flows reached the far side of the tunnel by (destination on ingress,
+ * source on egress), all its addresses together, or the address where they have no
+ * name. */
 #include <stdlib.h>
 #include <string.h>
 #include <glib.h>
@@ -10,13 +12,33 @@
 
 struct acc {
 	struct user_total t;
-	GHashTable *remote; /* 16-byte address (in the flow) -> __u64 bytes, ip_version */
+	GHashTable *remote; /* struct remote -> itself: one per name, or per address */
 };
 
+/* A destination: a name (addr then that of its flow with most bytes), or an address
+ * without one. */
 struct remote {
-	__u64 bytes;
+	const char *name;
+	__u8 addr[16];
 	int ip_version;
+	__u64 bytes, best;
 };
+
+static guint remote_hash(gconstpointer p)
+{
+	const struct remote *r = p;
+
+	return r->name ? g_str_hash(r->name) : addr16_hash(r->addr);
+}
+
+static gboolean remote_equal(gconstpointer a, gconstpointer b)
+{
+	const struct remote *x = a, *y = b;
+
+	if (x->name || y->name)
+		return x->name && y->name && !strcmp(x->name, y->name);
+	return !memcmp(x->addr, y->addr, 16);
+}
 
 static int cmp_total(const void *a, const void *b)
 {
@@ -32,17 +54,19 @@ static int cmp_total(const void *a, const void *b)
 
 typedef __typeof__(((struct user_total *)0)->top[0]) top_dest;
 
-/* More bytes first, then the lower address. */
+/* More bytes first, then names (in order) before addresses (the lower first). */
 static int dest_cmp(const void *a, const void *b)
 {
 	const top_dest *x = a, *y = b;
 
 	if (x->bytes != y->bytes)
 		return x->bytes > y->bytes ? -1 : 1;
+	if (x->name || y->name)
+		return !x->name ? 1 : !y->name ? -1 : strcmp(x->name, y->name);
 	return memcmp(x->addr, y->addr, 16);
 }
 
-/* Keep the USER_TOP_DESTS remote addresses with most bytes. */
+/* Keep the USER_TOP_DESTS destinations with most bytes. */
 static void keep_top_remotes(struct acc *a)
 {
 	struct topk top;
@@ -53,9 +77,9 @@ static void keep_top_remotes(struct acc *a)
 	g_hash_table_iter_init(&it, a->remote);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		const struct remote *r = v;
-		top_dest d = {.ip_version = r->ip_version, .bytes = r->bytes};
+		top_dest d = {.name = r->name, .ip_version = r->ip_version, .bytes = r->bytes};
 
-		memcpy(d.addr, k, 16);
+		memcpy(d.addr, r->addr, 16);
 		topk_offer(&top, &d);
 	}
 	a->t.ntop = top.n;
@@ -74,7 +98,7 @@ struct user_total *group_by_user(struct flow *const *flows, size_t nflows, size_
 		const __u8 *far = flow_far(&f->key);
 		gpointer slot;
 		struct acc *a;
-		struct remote *r;
+		struct remote rk = {0}, *r;
 
 		/* the unattributed share the NULL key, which GHashTable cannot hold: use the
 		 * table itself as that key */
@@ -92,7 +116,7 @@ struct user_total *group_by_user(struct flow *const *flows, size_t nflows, size_
 			memset(&accs[nacc], 0, sizeof(accs[nacc]));
 			accs[nacc].t.user = f->user;
 			accs[nacc].remote =
-			    g_hash_table_new_full(addr16_hash, addr16_equal, NULL, g_free);
+			    g_hash_table_new_full(remote_hash, remote_equal, NULL, g_free);
 			slot = GSIZE_TO_POINTER(nacc);
 			g_hash_table_insert(by, key, slot);
 			nacc++;
@@ -102,13 +126,20 @@ struct user_total *group_by_user(struct flow *const *flows, size_t nflows, size_
 		a->t.packets[f->key.dir] += f->packets;
 		a->t.bytes[f->key.dir] += f->bytes;
 		a->t.rate_bps += f->rate_bps;
-		r = g_hash_table_lookup(a->remote, far);
-		if (!r) {
-			r = g_new0(struct remote, 1);
+		memcpy(rk.addr, far, 16);
+		rk.name = f->dest.name;
+		if (!(r = g_hash_table_lookup(a->remote, &rk))) {
+			r = g_memdup2(&rk, sizeof(rk));
 			r->ip_version = f->key.ip_version;
-			g_hash_table_insert(a->remote, (gpointer)far, r);
+			g_hash_table_insert(a->remote, r, r);
 		}
 		r->bytes += f->bytes;
+		/* a name's address: that of its biggest flow (the lower one among equals) */
+		if (f->bytes > r->best || (f->bytes == r->best && memcmp(far, r->addr, 16) < 0)) {
+			r->best = f->bytes;
+			memcpy(r->addr, far, 16);
+			r->ip_version = f->key.ip_version;
+		}
 	}
 	out = malloc((nacc ? nacc : 1) * sizeof(*out));
 	if (!out)

@@ -43,6 +43,8 @@
 
 /* Which of the spec's elements a template takes (libfixbuf's spec flags). */
 enum { F_V4 = 1, F_V6 = 2, F_BI = 4, F_INTERNAL = 8, F_ALL = 15 };
+/* the kinds of name, each an element of CERT's and one of ntop's */
+enum { NAME_IE_TLS, NAME_IE_HTTP, NAME_IE_DNS, NAME_IE_KINDS };
 
 /* One record as libfixbuf reads it: the internal template below, field for field,
  * without holes (largest first). IPv4 addresses are in host order. */
@@ -50,12 +52,31 @@ struct xrec {
 	uint64_t start_ms, end_ms;
 	uint64_t octets, packets, rev_octets, rev_packets;
 	fbVarfield_t iface, user;
+	fbVarfield_t name[2][NAME_IE_KINDS]; /* [CERT, ntop][TLS, HTTP, DNS]: one filled */
 	uint8_t src6[16], dst6[16];
-	uint32_t src4, dst4, in_if, out_if, sampling;
+	uint32_t src4, dst4, in_if, out_if, sampling, src_as, dst_as;
 	uint16_t sport, dport, icmp4, icmp6, rev_tcp_flags, tcp_flags;
 	uint8_t proto, dir, end_reason, pad[5];
 };
-_Static_assert(sizeof(struct xrec) == 152, "struct xrec has no holes");
+_Static_assert(sizeof(struct xrec) == 256, "struct xrec has no holes");
+
+/* The name of the far side has no IANA element. It goes in two enterprise elements of
+ * its kind at once: CERT's (PEN 6871, libfixbuf's cert_ipfix.xml: what yaf, super_mediator
+ * and ipfixDump --yaf read) and ntop's (PEN 35632: what nProbe and ntopng write and read,
+ * and Wireshark dissects). The element says where the name came from: TLS or QUIC server
+ * name, HTTP Host, a DNS answer for the address. */
+#define PEN_CERT 6871
+#define PEN_NTOP 35632
+static fbInfoElement_t name_elements[] = {
+    FB_IE_INIT_FULL("sslServerName", PEN_CERT, 294, FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0, FB_STRING,
+                    NULL),
+    FB_IE_INIT_FULL("httpHost", PEN_CERT, 117, FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0, FB_STRING, NULL),
+    FB_IE_INIT_FULL("dnsQName", PEN_CERT, 179, FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0, FB_STRING, NULL),
+    FB_IE_INIT_FULL("SSL_SERVER_NAME", PEN_NTOP, 188, FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0, FB_STRING,
+                    NULL),
+    FB_IE_INIT_FULL("HTTP_HOST", PEN_NTOP, 187, FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0, FB_STRING, NULL),
+    FB_IE_INIT_FULL("DNS_QUERY", PEN_NTOP, 205, FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0, FB_STRING, NULL),
+    FB_IE_NULL};
 
 static fbInfoElementSpec_t spec[] = {
     {"flowStartMilliseconds", 8, 0},
@@ -66,6 +87,12 @@ static fbInfoElementSpec_t spec[] = {
     {"reversePacketDeltaCount", 8, F_BI},
     {"interfaceName", FB_IE_VARLEN, 0},
     {"userName", FB_IE_VARLEN, 0},
+    {"sslServerName", FB_IE_VARLEN, 0},
+    {"httpHost", FB_IE_VARLEN, 0},
+    {"dnsQName", FB_IE_VARLEN, 0},
+    {"SSL_SERVER_NAME", FB_IE_VARLEN, 0},
+    {"HTTP_HOST", FB_IE_VARLEN, 0},
+    {"DNS_QUERY", FB_IE_VARLEN, 0},
     {"sourceIPv6Address", 16, F_V6},
     {"destinationIPv6Address", 16, F_V6},
     {"sourceIPv4Address", 4, F_V4},
@@ -77,6 +104,9 @@ static fbInfoElementSpec_t spec[] = {
      * are read from options records only; in a data record collectors read 34 (Akvorado
      * and goflow2 drop or mis-scale a flow without a sampling rate). */
     {"samplingInterval", 4, 0},
+    /* the AS of whichever end is the far side of the tunnel (names/geo.h); 0: unknown */
+    {"bgpSourceAsNumber", 4, 0},
+    {"bgpDestinationAsNumber", 4, 0},
     {"sourceTransportPort", 2, 0},
     {"destinationTransportPort", 2, 0},
     {"icmpTypeCodeIPv4", 2, F_V4},
@@ -150,6 +180,7 @@ static bool setup_fixbuf(struct ipfix *x, GError **err)
 	fbTemplate_t *t;
 
 	x->model = fbInfoModelAlloc();
+	fbInfoModelAddElementArray(x->model, name_elements);
 	x->session = fbSessionAlloc(x->model);
 	fbSessionSetDomain(x->session, x->cfg.domain);
 	if (!(t = make_template(x->model, F_ALL, err)) ||
@@ -238,11 +269,27 @@ static void ipfix_str(fbVarfield_t *v, const char *s, char **tmp)
 	v->len = len;
 }
 
-/* tmp[2]: copies of the strings o points to, when they needed one (g_free them after
+/* The element kind for a name from src. */
+static int name_kind(__u8 src)
+{
+	switch (src) {
+	case NAME_TLS:
+	case NAME_QUIC:
+		return NAME_IE_TLS;
+	case NAME_HTTP:
+		return NAME_IE_HTTP;
+	case NAME_DNS:
+		return NAME_IE_DNS;
+	}
+	return -1;
+}
+
+/* tmp[3]: copies of the strings o points to, when they needed one (g_free them after
  * the record is appended) */
-static void fill(struct xrec *o, const struct record *r, const char *user, __s64 m2r, char *tmp[2])
+static void fill(struct xrec *o, const struct record *r, const char *user, __s64 m2r, char *tmp[3])
 {
 	const struct flow_key *k = &r->key;
+	int kind = name_kind(r->dest.name_src);
 
 	memset(o, 0, sizeof(*o));
 	o->start_ms = (r->start_ns + m2r) / 1000000;
@@ -254,6 +301,15 @@ static void fill(struct xrec *o, const struct record *r, const char *user, __s64
 	o->sampling = 1;
 	ipfix_str(&o->iface, iface_name(k->ifindex), &tmp[0]);
 	ipfix_str(&o->user, user ? user : "", &tmp[1]);
+	if (r->dest.name && kind >= 0) {
+		ipfix_str(&o->name[0][kind], r->dest.name, &tmp[2]);
+		o->name[1][kind] = o->name[0][kind];
+	}
+	/* the far side's AS goes with whichever address is the far side */
+	if (!memcmp(flow_far(k), k->dst, 16))
+		o->dst_as = r->dest.asn;
+	else
+		o->src_as = r->dest.asn;
 	if (k->ip_version == 4) {
 		memcpy(&o->src4, k->src + 12, 4);
 		memcpy(&o->dst4, k->dst + 12, 4);
@@ -287,7 +343,7 @@ void ipfix_add(struct ipfix *x, const struct record *r, const char *user, __s64 
 {
 	struct xrec o;
 	GError *err = NULL;
-	char *tmp[2] = {NULL, NULL};
+	char *tmp[3] = {NULL, NULL, NULL};
 
 	if (x->finished) { /* the sender is gone: nothing would send it */
 		lost(x, 1);
@@ -316,6 +372,7 @@ void ipfix_add(struct ipfix *x, const struct record *r, const char *user, __s64 
 out:
 	g_free(tmp[0]);
 	g_free(tmp[1]);
+	g_free(tmp[2]);
 }
 
 void ipfix_flush(struct ipfix *x) { emit(x); }

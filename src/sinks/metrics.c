@@ -657,27 +657,47 @@ static void series_lines(struct metrics *m, GString *s, bool bytes)
 		                       (unsigned long long)(bytes ? x->bytes : x->packets));
 	}
 }
+/* One destination: a remote address and the name its flows reached it by. */
 struct dest {
 	__u8 addr[16];
+	const char *name; /* the flows' dest.name (interned), or NULL */
 	int ip_version;
 	__u64 bytes;
 };
 
-/* More bytes first; ties by address, so that the set is stable. */
-static int dest_cmp(const void *a, const void *b)
+static guint dest_hash(gconstpointer p)
+{
+	const struct dest *d = p;
+
+	return addr16_hash(d->addr) ^ (d->name ? g_str_hash(d->name) : 0);
+}
+
+static gboolean dest_equal(gconstpointer a, gconstpointer b)
 {
 	const struct dest *x = a, *y = b;
 
+	return !memcmp(x->addr, y->addr, 16) && !g_strcmp0(x->name, y->name);
+}
+
+/* More bytes first; ties by address, then name, so that the set is stable. */
+static int dest_cmp(const void *a, const void *b)
+{
+	const struct dest *x = a, *y = b;
+	int c;
+
 	if (x->bytes != y->bytes)
 		return x->bytes > y->bytes ? -1 : 1;
-	return memcmp(x->addr, y->addr, 16);
+	c = memcmp(x->addr, y->addr, 16);
+	return c ? c : g_strcmp0(x->name, y->name);
 }
 
 /* The top destinations by bytes over the flows in the table: the far side of the
- * tunnel (destination on ingress, source on egress), as --group-by user counts it. */
+ * tunnel (destination on ingress, source on egress), as --group-by user counts it, with
+ * the name the flows reached it by (an address serves many sites: each name its own
+ * destination). Still top N series in all. */
 static void top_lines(struct metrics *m, GString *s, const struct report *r)
 {
-	GHashTable *by = g_hash_table_new_full(addr16_hash, addr16_equal, NULL, g_free);
+	GHashTable *by = g_hash_table_new_full(dest_hash, dest_equal, NULL, g_free);
 	struct dest *kept = calloc(m->cfg.top, sizeof(*kept));
 	struct topk top;
 	GHashTableIter it;
@@ -685,14 +705,13 @@ static void top_lines(struct metrics *m, GString *s, const struct report *r)
 
 	for (size_t i = 0; kept && i < r->nflows; i++) {
 		const struct flow *f = r->flows[i];
-		const __u8 *far = flow_far(&f->key);
-		struct dest *d = g_hash_table_lookup(by, far);
+		struct dest key = {.name = f->dest.name}, *d;
 
-		if (!d) {
-			d = g_new0(struct dest, 1);
-			memcpy(d->addr, far, 16);
+		memcpy(key.addr, flow_far(&f->key), 16);
+		if (!(d = g_hash_table_lookup(by, &key))) {
+			d = g_memdup2(&key, sizeof(key));
 			d->ip_version = f->key.ip_version;
-			g_hash_table_insert(by, d->addr, d);
+			g_hash_table_insert(by, d, d);
 		}
 		d->bytes += f->bytes;
 	}
@@ -703,15 +722,18 @@ static void top_lines(struct metrics *m, GString *s, const struct report *r)
 	g_string_append_printf(
 	    s,
 	    "# HELP tunflow_top_destination_bytes Bytes of the flows in tunflow's table to "
-	    "each of the %d remote addresses with most (the set changes with the traffic).\n"
+	    "each of the %d remote addresses and names with most (the set changes with the "
+	    "traffic; name is empty when the flows have none).\n"
 	    "# TYPE tunflow_top_destination_bytes gauge\n",
 	    m->cfg.top);
 	for (size_t j = 0; j < top.n; j++) {
 		char a[ADDR_STRLEN];
 
 		fmt_addr(kept[j].addr, kept[j].ip_version, a);
-		g_string_append_printf(s, "tunflow_top_destination_bytes{address=\"%s\"} %llu\n", a,
-		                       (unsigned long long)kept[j].bytes);
+		g_string_append_printf(s, "tunflow_top_destination_bytes{address=\"%s\",name=\"",
+		                       a);
+		label(s, kept[j].name);
+		g_string_append_printf(s, "\"} %llu\n", (unsigned long long)kept[j].bytes);
 	}
 	free(kept);
 	g_hash_table_destroy(by);

@@ -48,10 +48,14 @@ struct user_total {
 	__u64 packets[2], bytes[2]; /* by enum flow_dir */
 	double rate_bps;
 	struct {
-		__u8 addr[16];
+		const char *name; /* the name the flows reached it by (all its addresses
+		                   * together); NULL: an address the flows have no name for */
+		__u8 addr[16];    /* that address; with a name, the far address of its
+		                   * flow with most bytes */
 		int ip_version;
 		__u64 bytes;
-	} top[USER_TOP_DESTS]; /* remote addresses with most bytes, most first */
+	} top[USER_TOP_DESTS]; /* destinations with most bytes, most first: by name where
+	                        * the flows have one, else by remote address */
 	int ntop;
 };
 /* Group a report's flows by user, most bytes first. Returns a malloc'd array (free

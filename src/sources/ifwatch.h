@@ -13,6 +13,8 @@
 
 struct datapath;
 
+#define TCX_BURST_MAX 32 /* --attach auto: more interfaces at start take tc */
+
 struct ifwatch_cfg {
 	char **patterns; /* names, fnmatch globs or "=NAME" (NAME literally); none: every
 	                  * L3 tunnel */
@@ -71,8 +73,11 @@ bool ifwatch_match(const char *pattern, const char *name);
 /* Before anything is attached, with every privilege still held: check the patterns
  * (-EINVAL, said, for a usage error), remove what a killed tunflow left, and in tc mode
  * record this tunflow as the owner of its programs (ifwatch_close() takes that back).
+ * In --attach auto, a start with more than TCX_BURST_MAX interfaces to attach takes tc
+ * for this run (cfg->mode becomes MODE_TC, said in one line): tcx costs an RCU grace
+ * period per hook, serialised under the RTNL lock.
  * 0 or -errno, said. */
-int ifwatch_claim(const struct ifwatch_cfg *cfg, const struct datapath *dp);
+int ifwatch_claim(struct ifwatch_cfg *cfg, const struct datapath *dp);
 /* Subscribe to link events, remove what killed tunflows left (tc filters), then attach
  * to every matching link present. On failure prints one line and returns -errno:
  * -EINVAL means a usage error (a pattern that is no valid glob, a name longer than

@@ -36,7 +36,7 @@ check "bytes out: the echo replies" \
 	"$(metric 'tunflow_bytes_total{interface="tun0",direction="egress",user=""}' "$TMP/m")" 252
 check "flows in the table" "$(metric tunflow_flows "$TMP/m")" 5003
 check "top destination" "$(grep -m1 '^tunflow_top_destination_bytes' "$TMP/m")" \
-	'tunflow_top_destination_bytes{address="203.0.113.200"} 2400'
+	'tunflow_top_destination_bytes{address="203.0.113.200",name=""} 2400'
 check "exactly 10 destinations shown of 5002" "$(grep -c '^tunflow_top_destination_bytes' "$TMP/m")" 10
 check "series: as many with 5000 destinations as before them (bounded)" \
 	"$(grep -vc '^#' "$TMP/m")" "$(( $(grep -vc '^#' "$TMP/small") + 10 - $(grep -c '^tunflow_top_destination_bytes' "$TMP/small") ))"

@@ -20,14 +20,71 @@ static struct flow mk(const char *user, int dir, int remote, __u64 pkts, __u64 b
 	return f;
 }
 
+static struct flow named(const char *user, int dir, int remote, __u64 bytes, const char *name)
+{
+	struct flow f = mk(user, dir, remote, 1, bytes);
+
+	f.dest.name = name;
+	f.dest.name_src = name ? NAME_TLS : NAME_NONE;
+	return f;
+}
+
+/* Destinations by name where the flows have one: a name's addresses together (a CDN
+ * serves it from several), an address's flows by name apart (it serves several sites),
+ * the flows without a name by address. */
+static void by_name(void)
+{
+	const char *carol = "carol", *shop = "shop.example", *blog = "blog.example";
+	struct flow f[] = {
+	    named(carol, DIR_INGRESS, 5, 300, shop),
+	    named(carol, DIR_INGRESS, 6, 500, shop),
+	    named(carol, DIR_EGRESS, 7, 250, shop),
+	    named(carol, DIR_INGRESS, 5, 700, blog),
+	    named(carol, DIR_INGRESS, 5, 600, NULL),
+	    named(carol, DIR_INGRESS, 9, 100, NULL),
+	    named(carol, DIR_INGRESS, 8, 700, "zz.example"),
+	};
+	struct flow *v[7];
+	struct user_total *t;
+	size_t n;
+
+	for (int i = 0; i < 7; i++)
+		v[i] = &f[i];
+	t = group_by_user(v, 7, &n);
+	CHECK_INT("by name: one user", n, 1);
+	CHECK_INT("by name: three top destinations of five", t[0].ntop, USER_TOP_DESTS);
+	CHECK_STR("by name: top 1 is shop.example, its three addresses together", t[0].top[0].name,
+	          "shop.example");
+	CHECK_INT("by name: shop.example's bytes", t[0].top[0].bytes, 1050);
+	CHECK_INT("by name: shop.example's address is its biggest flow's (.6)",
+	          t[0].top[0].addr[15], 6);
+	CHECK_INT("by name: its ip version", t[0].top[0].ip_version, 4);
+	/* blog.example and zz.example at 700: names in order */
+	CHECK_STR("by name: top 2 is blog.example (.5's other site)", t[0].top[1].name,
+	          "blog.example");
+	CHECK_INT("by name: blog.example's bytes", t[0].top[1].bytes, 700);
+	CHECK_INT("by name: blog.example's address", t[0].top[1].addr[15], 5);
+	CHECK_STR("by name: top 3 is zz.example", t[0].top[2].name, "zz.example");
+	free(t);
+	/* the nameless by address, after a name of the same bytes */
+	f[3].bytes = 600;
+	f[6].bytes = 10;
+	t = group_by_user(v, 7, &n);
+	CHECK_STR("by name: a tie: the name first", t[0].top[1].name, "blog.example");
+	CHECK("by name: then .5 without a name", !t[0].top[2].name);
+	CHECK_INT("by name: .5's nameless bytes", t[0].top[2].bytes, 600);
+	CHECK_INT("by name: .5", t[0].top[2].addr[15], 5);
+	free(t);
+}
+
 int main(void)
 {
 	const char *alice = "alice", *bob = "bob";
 	struct flow f[] = {
-		mk(alice, DIR_INGRESS, 5, 1, 100), mk(alice, DIR_EGRESS, 5, 2, 300),
-		mk(alice, DIR_INGRESS, 7, 1, 400), mk(alice, DIR_INGRESS, 6, 1, 400),
-		mk(alice, DIR_INGRESS, 9, 1, 50), mk(bob, DIR_INGRESS, 5, 3, 2000),
-		mk(NULL, DIR_EGRESS, 8, 1, 10),
+	    mk(alice, DIR_INGRESS, 5, 1, 100), mk(alice, DIR_EGRESS, 5, 2, 300),
+	    mk(alice, DIR_INGRESS, 7, 1, 400), mk(alice, DIR_INGRESS, 6, 1, 400),
+	    mk(alice, DIR_INGRESS, 9, 1, 50),  mk(bob, DIR_INGRESS, 5, 3, 2000),
+	    mk(NULL, DIR_EGRESS, 8, 1, 10),
 	};
 	struct flow *v[7];
 	struct user_total *t;
@@ -50,8 +107,8 @@ int main(void)
 	CHECK_INT("alice: top 1 is .5 (lowest of three at 400)", t[1].top[0].addr[15], 5);
 	CHECK_INT("alice: top 2 is .6", t[1].top[1].addr[15], 6);
 	CHECK_INT("alice: top 3 is .7", t[1].top[2].addr[15], 7);
-	CHECK_INT("alice: top bytes",
-		  t[1].top[0].bytes + t[1].top[1].bytes + t[1].top[2].bytes, 1200);
+	CHECK_INT("alice: top bytes", t[1].top[0].bytes + t[1].top[1].bytes + t[1].top[2].bytes,
+	          1200);
 	CHECK_INT("alice: ip version kept", t[1].top[0].ip_version, 4);
 	CHECK_INT("bob: one remote", t[0].ntop, 1);
 	CHECK_INT("bob: its bytes", t[0].top[0].bytes, 2000);
@@ -59,5 +116,6 @@ int main(void)
 	t = group_by_user(v, 0, &n);
 	CHECK_INT("no flows, no groups", n, 0);
 	free(t);
+	by_name();
 	return check_done();
 }

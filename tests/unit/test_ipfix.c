@@ -44,10 +44,7 @@ struct tmpl {
 	__u16 ie[64], len[64];
 };
 
-static __u16 get16(const __u8 *p)
-{
-	return p[0] << 8 | p[1];
-}
+static __u16 get16(const __u8 *p) { return p[0] << 8 | p[1]; }
 
 /* The strings of every data record in the message: "iface|user\n" appended to out. */
 static void decode(const __u8 *m, size_t mlen, struct tmpl *t, GString *out)
@@ -121,7 +118,7 @@ int main(void)
 	struct record rec = {0};
 	struct tmpl t = {0};
 	GString *got = g_string_new(NULL), *want = g_string_new(NULL);
-	char spec[64], longuser[1301];
+	char spec[64], longuser[1301], longname[254];
 	const char *users[] = {"alice", longuser, "J\xc3\xb6rg\xff\x1b[2J", NULL};
 	struct ipfix *x;
 	__u8 buf[65536];
@@ -150,9 +147,18 @@ int main(void)
 	rec.end = END_IDLE;
 	for (int i = 0; users[i]; i++)
 		ipfix_add(x, &rec, users[i], 0);
+	/* the longest name too (in two elements) with the longest user: still one datagram */
+	memset(longname, 'n', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = 0;
+	rec.key.ip_version = 6;
+	rec.dest.name = longname;
+	rec.dest.name_src = NAME_TLS;
+	rec.dest.asn = 4200000000u;
+	ipfix_add(x, &rec, longuser, 0);
 	ipfix_finish(x, 2);
 	ipfix_stats(x, &st);
-	CHECK_INT("every record sent, the one with a 1300-byte user too", st.records, 3);
+	CHECK_INT("every record sent, the one with a 1300-byte user and a 253-byte name too",
+	          st.records, 4);
 	CHECK_INT("no export failure", st.failures, 0);
 	ipfix_close(x);
 
@@ -165,7 +171,7 @@ int main(void)
 	g_string_append(want, "...\n");
 	g_string_append(want, "t\\x1b[2J\\xff|J\xc3\xb6rg\\xff\\x1b[2J\n");
 	CHECK_STR("interfaceName and userName: valid UTF-8, visible escapes, 256 bytes at most",
-		  got->str, want->str);
+	          got->str, want->str);
 	g_string_free(got, TRUE);
 	g_string_free(want, TRUE);
 	close(fd);
