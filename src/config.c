@@ -11,8 +11,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "config.h"
-#include "names/geo.h"
 #include "core/filter.h"
+#include "names/geo.h"
 #include "sources/input_file.h"
 #include "util/conffile.h"
 #include "util/log.h"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # -f/--filter on real traffic: JSON flow lines, records, CSV rows, --group-by user,
-# /metrics and IPFIX (through nfcapd) hold exactly the matching flows; interface totals
+# /metrics and IPFIX (through nfcapd) hold exactly the matching flows (as and country
+# from a test location database too); interface totals
 # (iface_gone) and the counters stay whole; an expression that does not parse is a usage
 # error naming its column.
 SUITE=filter
@@ -115,6 +116,22 @@ if command -v nfcapd >/dev/null && command -v nfdump >/dev/null; then
 else
 	fail "prerequisite" "nfcapd and nfdump are not installed (run 'make deps')"
 fi
+
+# as and country, from a test location database (libloc's writer, build/geodb)
+printf '%s\n' "as 64500 Example Transit" "as 64501 Example Six" \
+	"net 198.51.100.0/24 64500 DE" "net 2001:db8:1::/48 64501 NL" |
+	"$TOP/build/geodb" "$TMP/geo.db" || fail "geodb" "cannot write the test database"
+tun_ns filt7
+tf_start "$NS" "$TMP/geo.json" "$TMP/geo.err" -o json -t 0.1 --geo-db "$TMP/geo.db" \
+	-f 'country de or as 64501' tun0 || exit 1
+send "v=4,proto=udp,src=192.0.2.9,dst=198.51.100.7,sport=5000,dport=443,payload=20,count=2"
+send "v=6,proto=udp,src=2001:db8::9,dst=2001:db8:1::53,sport=5001,dport=53,payload=20"
+send "v=4,proto=udp,src=192.0.2.9,dst=203.0.113.5,sport=5002,dport=9,payload=20"
+sleep 0.4
+tf_stop
+check "geo: the flows to Germany and to AS 64501, not the one to an unknown place" \
+	"$(jq -s -c 'map(select(.type == "flow")) | map([.dst, .dport, .packets]) | sort' "$TMP/geo.json")" \
+	'[["198.51.100.7",443,2],["2001:db8:1::53",53,1]]'
 
 # a usage error, on the command line and in a config file
 "$TUNFLOW" -f 'user alice and port x' tun0 >/dev/null 2>"$TMP/u.err"
