@@ -79,7 +79,7 @@ static int server_name(struct rd e, char name[NAME_BUF])
 	return -ENOENT;
 }
 
-int tls_sni_handshake(const __u8 *hs, size_t len, char name[NAME_BUF], bool *ech)
+static int client_hello(const __u8 *hs, size_t len, char name[NAME_BUF], bool *ech)
 {
 	struct rd r, exts;
 	size_t body;
@@ -129,9 +129,18 @@ int tls_sni_handshake(const __u8 *hs, size_t len, char name[NAME_BUF], bool *ech
 			*ech = true;
 		}
 	}
-	if (found != 1)
-		name[0] = 0;
 	return found;
+}
+
+int tls_sni_handshake(const __u8 *hs, size_t len, char name[NAME_BUF], bool *ech)
+{
+	int r = client_hello(hs, len, name, ech);
+
+	if (r != 1)
+		name[0] = 0; /* a name only with a whole, well-formed ClientHello */
+	if (r == 0 || r == -EPROTO)
+		*ech = false;
+	return r;
 }
 
 /* Whether the first bytes could still start a handshake record: 0 or -EPROTO. */
