@@ -63,7 +63,7 @@ static int target_host(const __u8 *t, size_t n, bool connect, char name[NAME_BUF
 			return -ENOENT; /* origin-form or asterisk-form */
 		while (i < n && t[i] != ':')
 			i++;
-		if (i + 3 > n || memcmp(t + i, "://", 3))
+		if (i + 3 > n || memcmp(t + i, "://", 3) != 0)
 			return -ENOENT;
 		a = t + i + 3;
 	}
@@ -140,7 +140,7 @@ int http_host(const __u8 *buf, size_t len, char name[NAME_BUF])
 			p = e + 1; /* obs-fold: a continuation of a header that is not Host */
 			continue;
 		}
-		if (n < 5 || strncasecmp((const char *)buf + p, "host:", 5)) {
+		if (n < 5 || strncasecmp((const char *)buf + p, "host:", 5) != 0) {
 			p = e + 1;
 			continue;
 		}

@@ -294,7 +294,7 @@ static int initial(struct quic_state *q, const __u8 *pkt, const struct lh *h, __
 
 	if (q->have_dcid) {
 		if (q->k.version != h->version || q->k.dcid_len != q->dcid_len ||
-		    memcmp(q->k.dcid, q->dcid, q->dcid_len))
+		    memcmp(q->k.dcid, q->dcid, q->dcid_len) != 0)
 			derive(&q->k, h->version, q->dcid, q->dcid_len);
 		n = open_initial(&q->k, pkt, h, q->largest_pn, q->any_pn, buf, &pn);
 	}
