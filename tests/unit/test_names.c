@@ -514,6 +514,17 @@ static void test_tls(void)
 	n = records(buf, hs, h, (size_t[]){0});
 	buf[5 + 4 + 2 + 32 + 1 + 32 + 2 + 6 + 2 + 1] ^= 0x01; /* extensions' length, lying */
 	CHECK_INT("tls: extensions' length lying", tls_sni(buf, n, name, &ech), -EBADMSG);
+	/* server_name read, then a malformed extension: no name (found by fuzz_tls) */
+	h = build_ch(hs, "shop.example", false, 32, 0);
+	for (size_t k = 4; k + 1 < h; k++)
+		if (hs[k] == 0x00 && hs[k + 1] == 0x33) { /* key_share, the last: one too long */
+			hs[k + 3]++;
+			break;
+		}
+	n = records(buf, hs, h, (size_t[]){0});
+	CHECK_INT("tls: a malformed extension after server_name", tls_sni(buf, n, name, &ech),
+	          -EBADMSG);
+	CHECK_STR("tls: a malformed extension after server_name: no name", name, "");
 	h = build_ch(hs, NULL, false, 32, 0);
 	n = records(buf, hs, h, (size_t[]){0});
 	CHECK_INT("tls: no server_name", tls_sni(buf, n, name, &ech), -ENOENT);
