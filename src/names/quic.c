@@ -323,7 +323,8 @@ static int initial(struct quic_state *q, const __u8 *pkt, const struct lh *h, __
 
 int quic_feed(struct quic_state *q, const __u8 *dgram, size_t len, char name[NAME_BUF], bool *ech)
 {
-	size_t off = 0;
+	size_t off = 0, first_len = 0;
+	const __u8 *first_dcid = NULL;
 	bool any = false;
 	__u8 *buf;
 	int r = 0;
@@ -346,11 +347,20 @@ int quic_feed(struct quic_state *q, const __u8 *dgram, size_t len, char name[NAM
 			break;
 		}
 		if (h.end > len - off) {
-			r = -EBADMSG;
+			r = off > 0 ? 0 : -EBADMSG;
 			break;
+		}
+		if (off == 0) {
+			first_dcid = h.dcid;
+			first_len = h.dcid_len;
+		} else if (h.dcid_len != first_len || memcmp(h.dcid, first_dcid, first_len) != 0) {
+			break; /* another connection's packets: ignored (RFC 9000 12.2) */
 		}
 		if (h.type == P_INITIAL) {
 			r = initial(q, dgram + off, &h, buf);
+			if (r < 0 && any)
+				r = 0; /* a later packet that does not open: dropped (RFC 9000 12.2)
+				        */
 			if (r < 0)
 				break;
 			any = true;

@@ -642,7 +642,7 @@ static size_t initial(__u8 *out, __u32 version, const __u8 *dcid, size_t dlen, _
 
 static void test_quic(void)
 {
-	static __u8 pkt[1500], want[1500], d[3000], hs[4096], fr[4096], pl[1200];
+	static __u8 pkt[1500], want[1500], d[6000], hs[4096], fr[4096], pl[1200];
 	__u8 dcid[8], dcid2[8] = {9, 8, 7, 6, 5, 4, 3, 2}, rcid[8] = {0xaa, 1, 2, 3, 4, 5, 6, 7};
 	char name[NAME_BUF];
 	bool ech = true;
@@ -756,11 +756,12 @@ static void test_quic(void)
 	l1 = initial(d, QUIC_V2, dcid, 8, 0, fr, f);
 	f = crypto_frame(fr, hs, 300, h - 300);
 	l1 += initial(d + l1, QUIC_V2, dcid, 8, 1, fr, f);
-	l1 +=
-	    msg("f0 6b3343cf 08 0102030405060708 00 4014 000000000000000000000000000000000000000000"
-	        "e0 6b3343cf 08 0102030405060708 00 4004 00000000",
-	        d + l1) -
-	    1;
+	l1 += msg("f0 6b3343cf 08 0102030405060708 00 4014 0000000000000000000000000000000000000000"
+	          "e0 6b3343cf 08 0102030405060708 00 4004 00000000",
+	          d + l1);
+	/* and an Initial of another connection behind them: ignored (RFC 9000 12.2) */
+	l1 += initial(d + l1, QUIC_V2, dcid2, 8, 2, fr, f);
+	CHECK_INT("quic: coalesced: the datagram's length", l1, 3 * 1202 + 37 + 21);
 	q = quic_new();
 	CHECK_INT("quic: coalesced Initials, Handshake and 0-RTT", quic_feed(q, d, l1, name, &ech),
 	          1);
