@@ -357,10 +357,10 @@ int quic_feed(struct quic_state *q, const __u8 *dgram, size_t len, char name[NAM
 			break; /* another connection's packets: ignored (RFC 9000 12.2) */
 		}
 		if (h.type == P_INITIAL) {
+			/* a later packet that does not open is dropped (RFC 9000 12.2) */
 			r = initial(q, dgram + off, &h, buf);
 			if (r < 0 && any)
-				r = 0; /* a later packet that does not open: dropped (RFC 9000 12.2)
-				        */
+				r = 0;
 			if (r < 0)
 				break;
 			any = true;
