@@ -12,6 +12,8 @@ PKGS=(
 	libloc-dev libloc-database
 	# the full-screen view (-o tui) and its test (tests/net/tui.sh drives it in tmux)
 	libncurses-dev tmux
+	# QUIC Initials: HKDF, AES-128 and AES-128-GCM (src/names/quic.c)
+	nettle-dev
 	linux-libc-dev
 	iproute2 iputils-ping jq util-linux
 	iperf3 softflowd ethtool
