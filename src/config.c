@@ -20,10 +20,13 @@
 enum group { G_WATCH, G_REPORT, G_RECORDS, G_EXPORT, G_HISTORY, G_USERS, G_PRIVS, G_GENERAL };
 
 static const char *const groups[] = {
-    [G_WATCH] = "Interfaces",     [G_REPORT] = "Reports",
-    [G_RECORDS] = "Flow records", [G_EXPORT] = "Prometheus and IPFIX",
+    [G_WATCH] = "Interfaces",
+    [G_REPORT] = "Reports",
+    [G_RECORDS] = "Flow records",
+    [G_EXPORT] = "Prometheus and IPFIX",
     [G_HISTORY] = "History (store, ClickHouse)",
-    [G_USERS] = "Users",          [G_PRIVS] = "Privileges",
+    [G_USERS] = "Users",
+    [G_PRIVS] = "Privileges",
     [G_GENERAL] = "General",
 };
 

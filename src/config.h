@@ -43,13 +43,12 @@ struct config {
 	const char *default_config;
 	const char *gateway_id; /* --gateway-id, else the host name (never NULL after
 	                         * parse_args()) */
-	bool no_lookups;  /* --ipfix is checked, not looked up (fuzzing, SIGHUP) */
-	GPtrArray *owned; /* the config file's values, which c points into */
+	bool no_lookups;        /* --ipfix is checked, not looked up (fuzzing, SIGHUP) */
+	GPtrArray *owned;       /* the config file's values, which c points into */
 };
 
 #define GATEWAY_ID_MAX 64
-#define GATEWAY_ID_CHARS                                                                           \
-	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
+#define GATEWAY_ID_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 #define SESSIONS_FILE "/run/tunflow/sessions"
 #define CONFIG_FILE "/etc/tunflow/tunflow.conf"
 
