@@ -185,6 +185,8 @@ static const struct opt opts[] = {
     /* History (store, ClickHouse) */
     {"gateway-id", 0, "ID", OPT_STRING, F(gateway_id), .set = set_gateway_id, .group = G_HISTORY,
      .help = "this gateway's name in stored records (default: the host name)"},
+    {"store", 0, "PATH", OPT_STRING, F(store), .group = G_HISTORY,
+     .help = "keep every flow record in the SQLite store PATH (see tunflow report)"},
     /* Users */
     {"user-map", 0, "FILE", OPT_STRING, F(users.map), .group = G_USERS,
      .help = "interface or address/prefix -> user lines; SIGHUP re-reads"},

@@ -43,6 +43,7 @@ struct config {
 	const char *default_config;
 	const char *gateway_id; /* --gateway-id, else the host name (never NULL after
 	                         * parse_args()) */
+	const char *store;      /* --store PATH: the embedded flow store; NULL: none */
 	bool no_lookups;        /* --ipfix is checked, not looked up (fuzzing, SIGHUP) */
 	GPtrArray *owned;       /* the config file's values, which c points into */
 };
