@@ -187,6 +187,9 @@ static const struct opt opts[] = {
      .help = "this gateway's name in stored records (default: the host name)"},
     {"store", 0, "PATH", OPT_STRING, F(store), .group = G_HISTORY,
      .help = "keep every flow record in the SQLite store PATH (see tunflow report)"},
+    {"store-retention", 0, "DAYS", OPT_UINT, F(store_retention), .min = 0, .max = 100000,
+     .def = "0", .group = G_HISTORY,
+     .help = "--store: delete the days older than DAYS (UTC; default 0: keep all)"},
     /* Users */
     {"user-map", 0, "FILE", OPT_STRING, F(users.map), .group = G_USERS,
      .help = "interface or address/prefix -> user lines; SIGHUP re-reads"},
