@@ -71,13 +71,23 @@ static int write_bench(const char *path, long long n)
 		if (store_begin(st))
 			goto fail;
 		for (long long b = 0; b < BATCH && i < n; b++, i++) {
-			struct store_rec r = {.gateway = "gw1", .user = user, .iface = iface,
-			                      .run = 1, .seq = i + 1, .proto = 6, .end_reason = 2,
-			                      .lport = 40000 + i % 20000, .rport = 443,
-			                      .bytes_in = 1000 + i % 50000, .packets_in = 10 + i % 50,
-			                      .bytes_out = 20000 + i % 90000, .packets_out = 20 + i % 90,
-			                      .tcp_flags = 0x1b, .rev_tcp_flags = 0x1b,
-			                      .name = i % 2 ? name : NULL, .name_src = i % 2 ? 3 : 0};
+			struct store_rec r = {.gateway = "gw1",
+			                      .user = user,
+			                      .iface = iface,
+			                      .run = 1,
+			                      .seq = i + 1,
+			                      .proto = 6,
+			                      .end_reason = 2,
+			                      .lport = 40000 + i % 20000,
+			                      .rport = 443,
+			                      .bytes_in = 1000 + i % 50000,
+			                      .packets_in = 10 + i % 50,
+			                      .bytes_out = 20000 + i % 90000,
+			                      .packets_out = 20 + i % 90,
+			                      .tcp_flags = 0x1b,
+			                      .rev_tcp_flags = 0x1b,
+			                      .name = i % 2 ? name : NULL,
+			                      .name_src = i % 2 ? 3 : 0};
 
 			snprintf(user, sizeof(user), "u%04lld", i % USERS);
 			snprintf(iface, sizeof(iface), "vpns%lld", i % USERS);
@@ -133,14 +143,16 @@ static int gen(const char *path, long long n)
 	store_close(st);
 	if (sqlite3_open(path, &db) != SQLITE_OK)
 		return 1;
-	sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL",
+	sqlite3_prepare_v2(db,
+	                   "SELECT sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL",
 	                   -1, &idx, NULL);
 	while (sqlite3_step(idx) == SQLITE_ROW)
 		g_ptr_array_add(indexes, g_strdup((const char *)sqlite3_column_text(idx, 0)));
 	sqlite3_finalize(idx);
-	if (exec(db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; "
-	             "PRAGMA cache_size = -262144; DROP INDEX records_end; DROP INDEX records_user; "
-	             "DROP INDEX records_raddr; DROP INDEX records_name; BEGIN"))
+	if (exec(db,
+	         "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; "
+	         "PRAGMA cache_size = -262144; DROP INDEX records_end; DROP INDEX records_user; "
+	         "DROP INDEX records_raddr; DROP INDEX records_name; BEGIN"))
 		goto out;
 	/* names: 1 gateway, then users, interfaces, destination names */
 	sqlite3_prepare_v2(db, "INSERT INTO names (id, name) VALUES (?, ?)", -1, &s, NULL);
@@ -197,7 +209,10 @@ static int gen(const char *path, long long n)
 	sqlite3_finalize(s);
 	if (exec(db, "INSERT INTO usage_hour SELECT end_ms - end_ms % 3600000, gateway, "
 	             "coalesce(user, 0), coalesce(iface, 0), sum(bytes_in), sum(packets_in), "
-	             "sum(bytes_out), sum(packets_out), count(*) FROM records GROUP BY 1, 2, 3, 4"))
+	             "sum(bytes_out), sum(packets_out), count(*) FROM records GROUP BY 1, 2, 3, 4; "
+	             "INSERT INTO usage_day SELECT hour_ms - hour_ms % 86400000, gateway, user, "
+	             "iface, sum(bytes_in), sum(packets_in), sum(bytes_out), sum(packets_out), "
+	             "sum(flows) FROM usage_hour GROUP BY 1, 2, 3, 4"))
 		goto out;
 	for (guint i = 0; i < indexes->len; i++)
 		if (strstr(indexes->pdata[i], " records_") && exec(db, indexes->pdata[i]))

@@ -14,6 +14,7 @@
 
 #define MS 1000000LL /* ns per ms */
 #define HOUR_MS 3600000LL
+#define DAY_MS 86400000LL
 
 /* ?1 since, ?2 until (ms), ?3 user, ?4 gateway, ?5 ?6 the prefix's first and last
  * address, ?7 a name, ?8 the limit */
@@ -41,9 +42,9 @@ static void filters(GString *sql, const struct history_query *q)
 		g_string_append(sql, " AND gateway = (SELECT id FROM names WHERE name = ?4)");
 }
 
-/* Usage: the whole hours of the range from the hourly rollup (?9 to ?10), the hours cut
- * by --since and --until from the records (at most an hour at each end): exact, and
- * fast over months. */
+/* Usage: the whole days of the range from the daily rollup (?11 to ?12), the other whole
+ * hours from the hourly one (?9 to ?11, ?12 to ?10), the hours cut by --since and --until
+ * from the records (?1 to ?9, ?10 to ?2): exact, and fast over months. */
 static void usage_sql(GString *sql, const struct history_query *q)
 {
 	const char *key = q->by == BY_IFACE ? "iface" : "user";
@@ -56,9 +57,13 @@ static void usage_sql(GString *sql, const struct history_query *q)
 	                       "key, sum(bytes_in) AS bi, sum(bytes_out) AS bo, sum(packets_in) "
 	                       "AS pi, sum(packets_out) AS po, sum(flows) AS f FROM (",
 	                       q->per ? "y.p, " : "", period, key);
-	g_string_append(sql, "SELECT hour_ms AS t, user, iface, bytes_in, bytes_out, packets_in, "
-	                     "packets_out, flows FROM usage_hour WHERE hour_ms >= ?9 AND hour_ms "
-	                     "< ?10");
+	g_string_append(sql, "SELECT day_ms AS t, user, iface, bytes_in, bytes_out, packets_in, "
+	                     "packets_out, flows FROM usage_day WHERE day_ms >= ?11 AND day_ms < "
+	                     "?12");
+	filters(sql, q);
+	g_string_append(sql, " UNION ALL SELECT hour_ms, user, iface, bytes_in, bytes_out, "
+	                     "packets_in, packets_out, flows FROM usage_hour WHERE ((hour_ms >= ?9 "
+	                     "AND hour_ms < ?11) OR (hour_ms >= ?12 AND hour_ms < ?10))");
 	filters(sql, q);
 	g_string_append(sql, " UNION ALL SELECT end_ms, coalesce(user, 0), coalesce(iface, 0), "
 	                     "bytes_in, bytes_out, packets_in, packets_out, 1 FROM records WHERE "
@@ -164,8 +169,13 @@ int store_query(struct store *st, const struct history_query *q, struct rows *ou
 	__s64 hours_from = (since + HOUR_MS - 1) / HOUR_MS * HOUR_MS,
 	      hours_to = q->until_ns ? until / HOUR_MS * HOUR_MS : INT64_MAX;
 
+	__s64 days_from = (hours_from + DAY_MS - 1) / DAY_MS * DAY_MS,
+	      days_to = q->until_ns ? hours_to / DAY_MS * DAY_MS : INT64_MAX;
+
 	if (hours_from > hours_to) /* within one hour: the records alone */
 		hours_from = hours_to = since;
+	if (days_from > days_to || q->per == PER_HOUR) /* no whole day, or hours wanted */
+		days_from = days_to = hours_from;
 	switch (q->kind) {
 	case REP_USAGE:
 		usage_sql(sql, q);
@@ -191,6 +201,8 @@ int store_query(struct store *st, const struct history_query *q, struct rows *ou
 	sqlite3_bind_int64(s, 2, until);
 	sqlite3_bind_int64(s, 9, hours_from);
 	sqlite3_bind_int64(s, 10, hours_to);
+	sqlite3_bind_int64(s, 11, days_from);
+	sqlite3_bind_int64(s, 12, days_to);
 	if (q->user)
 		sqlite3_bind_text(s, 3, q->user, -1, SQLITE_STATIC);
 	if (q->gateway)
