@@ -80,7 +80,10 @@ int report_parse_time(const char *s, __s64 now_ns, __s64 *ns)
 	if (*s >= '0' && *s <= '9') {
 		errno = 0;
 		n = strtoull(s, &end, 10);
-		if (!errno && *end && !end[1] && (u = strchr(units, *end)) && n < 1000000) {
+		/* an age of 100 years at most */
+		if (!errno && *end && !end[1] && (u = strchr(units, *end)) &&
+		    n <= 100ULL * 366 * 86400 &&
+		    (__s64)n * mult[u - units] <= 100LL * 366 * 86400) {
 			*ns = now_ns - (__s64)n * mult[u - units] * NS;
 			return 0;
 		}
@@ -98,7 +101,8 @@ int report_parse_time(const char *s, __s64 now_ns, __s64 *ns)
 	if (*s == 'Z')
 		s++;
 	if (*s || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
-	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60 || tm.tm_year < 1970)
+	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60 || tm.tm_year < 1970 ||
+	    tm.tm_year > 2200)
 		return -EINVAL;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;

@@ -312,6 +312,9 @@ static void times(void)
 	          T0 + 10 * HOUR);
 	CHECK_INT("time: 1d", report_parse_time("1d", now, &ns) ? -1 : ns / 1000000,
 	          T0 + 12 * HOUR - DAY);
+	CHECK("time: year 4052 refused (ns would overflow)",
+	      report_parse_time("4052-11-14", now, &ns) == -EINVAL);
+	CHECK("time: an age of 10^6 weeks refused", report_parse_time("999999w", now, &ns));
 	CHECK("time: junk refused", report_parse_time("yesterday", now, &ns) == -EINVAL);
 	CHECK("time: month 13 refused", report_parse_time("2026-13-01", now, &ns) == -EINVAL);
 	CHECK("time: trailing junk refused", report_parse_time("2026-11-27T14:00x", now, &ns));
