@@ -149,13 +149,20 @@ check "retention: the day 2 days ago and yesterday in the report" \
 # --- kill -9 during heavy writes
 KDB=$TMP/kill.db
 tf_start "$NS" "$TMP/k.json" "$TMP/k.err" -o none -t 0.1 --idle-timeout 0.1 --store "$KDB" tun0 || exit 1
-for i in $(seq 0 9); do
-	send tun0 "v=4,proto=udp,src=192.0.2.$((20 + i)),dst=203.0.113.9,sport=1000,dport=7,payload=10,count=3000,flows=3000"
-	sleep 0.15
-done
+# new flows all the time, in the background, while the writer commits batch after batch
+heavy() {
+	for i in $(seq 0 29); do
+		ip netns exec "$NS" "$TUNPKT" tun0 "v=4,proto=udp,src=192.0.2.$((20 + i)),dst=203.0.113.9,sport=1000,dport=7,payload=10,count=3000,flows=3000" 2>/dev/null
+		sleep 0.1
+	done
+}
+bg heavy
+HEAVY=$BG
 while [ "$(sq "$KDB" 'SELECT count(*) FROM records' 2>/dev/null || echo 0)" -lt 5000 ]; do sleep 0.05; done
+check "kill -9: killed while records still come" "$(kill -0 "$HEAVY" 2>/dev/null && echo yes)" yes
 kill -KILL "$TF"
 wait "$TF" 2>/dev/null
+wait "$HEAVY" 2>/dev/null
 check "kill -9: integrity_check" "$(sq "$KDB" 'PRAGMA integrity_check')" ok
 check "kill -9: the committed records are the sequence 1..N, none missing" \
 	"$(sq "$KDB" 'SELECT count(*) = max(seq) AND min(seq) = 1 AND count(*) >= 5000 FROM records')" 1
