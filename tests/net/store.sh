@@ -13,6 +13,7 @@ SUITE=store
 need jq
 need sqlite3
 need setpriv
+need curl
 
 MOUNTS=()
 cleanup() {
@@ -204,9 +205,13 @@ check "read-only: exit status 0, all 3 records counted as store_failures" \
 	"$TF_RC $(jq -c -s 'map(select(.type == "counters" and .final)) | last | [.stored, .store_failures]' "$TMP/ro.json")" \
 	"0 [0,3]"
 check "read-only: said once at start" "$(grep -c "^tunflow: store $TMP/ro/f.db: .*counted as store_failures until it can be written" "$TMP/ro.err")" 1
-tf_start "$NS" "$TMP/ro.table" "$TMP/ro.terr" -o table -t 0.1 --idle-timeout 0.1 --store "$TMP/ro/f.db" tun0 || exit 1
+tf_start "$NS" "$TMP/ro.table" "$TMP/ro.terr" -o table -t 0.1 --idle-timeout 0.1 --store "$TMP/ro/f.db" \
+	--metrics 127.0.0.1:9917 tun0 || exit 1
 send tun0 "v=4,proto=udp,src=192.0.2.33,dst=203.0.113.9,sport=1,dport=7,payload=1,count=1"
 sleep 0.5
+check "read-only: /metrics counts it" \
+	"$(ip netns exec "$NS" curl -s http://127.0.0.1:9917/metrics | grep -E '^tunflow_(store|stored)' | paste -sd' ')" \
+	"tunflow_stored_records_total 0 tunflow_store_failures_total 1 tunflow_store_backlog_records 0"
 tf_stop
 check "read-only: the table's footer says it" \
 	"$(grep -c 'store_failures 1 store_backlog 0' "$TMP/ro.table" | grep -c '^[1-9]')" 1
