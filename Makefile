@@ -18,7 +18,7 @@ ARCH    := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 OUT     := build
 
-PKGS    := libbpf glib-2.0 libmnl libcap libmicrohttpd libfixbuf yaml-0.1 gnutls libloc ncursesw nettle
+PKGS    := libbpf glib-2.0 libmnl libcap libmicrohttpd libfixbuf yaml-0.1 gnutls libloc ncursesw nettle sqlite3
 INCS    := -I$(OUT) -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS  ?= -O2 -g
 CFLAGS  += -Wall -Wextra -std=gnu11 -MMD -MP $(INCS)
@@ -41,7 +41,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 TOOLS     := $(OUT)/test_bpf $(OUT)/fuzz_bpf $(OUT)/tunpkt $(OUT)/hookq $(OUT)/other.bpf.o \
-	     $(OUT)/bench $(OUT)/tunrelay $(OUT)/ipfixsplit $(OUT)/connhold $(OUT)/geodb \
+	     $(OUT)/bench $(OUT)/storebench $(OUT)/tunrelay $(OUT)/ipfixsplit $(OUT)/connhold $(OUT)/geodb \
 	     $(OUT)/ipfixfeed $(OUT)/metricsfeed $(OUT)/tuibench $(UNIT_BINS)
 
 .PHONY: all clean deps demo test bench fuzz fuzz-build lint
@@ -89,6 +89,9 @@ $(OUT)/hookq: tests/tools/hookq.c | $(OUT)
 
 $(OUT)/plain.bpf.o: bench/plain.bpf.c src/flow.h | $(OUT)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/storebench: bench/storebench.c $(LIB_OBJS)
+	$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
 
 $(OUT)/tunrelay: bench/tunrelay.c | $(OUT)
 	$(CC) $(CFLAGS) $< -o $@

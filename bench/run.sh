@@ -90,6 +90,7 @@ if [ "$QUICK" != 1 ]; then
 	bench/throughput.sh || exit 1
 	bench/geo.sh || exit 1
 	bench/tui.sh || exit 1
+	bench/store.sh || exit 1
 fi
 exec >&3
 wait $TEE

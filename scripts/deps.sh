@@ -14,6 +14,8 @@ PKGS=(
 	libncurses-dev tmux
 	# QUIC Initials: HKDF, AES-128 and AES-128-GCM (src/names/quic.c)
 	nettle-dev
+	# the embedded flow store (--store) and its CLI for the tests and the benchmark
+	libsqlite3-dev sqlite3
 	linux-libc-dev
 	iproute2 iputils-ping jq util-linux
 	iperf3 softflowd ethtool

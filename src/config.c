@@ -19,12 +19,16 @@
 #include "util/options.h"
 #include "util/text.h"
 
-enum group { G_WATCH, G_REPORT, G_RECORDS, G_EXPORT, G_USERS, G_PRIVS, G_GENERAL };
+enum group { G_WATCH, G_REPORT, G_RECORDS, G_EXPORT, G_HISTORY, G_USERS, G_PRIVS, G_GENERAL };
 
 static const char *const groups[] = {
-    [G_WATCH] = "Interfaces",     [G_REPORT] = "Reports",
-    [G_RECORDS] = "Flow records", [G_EXPORT] = "Prometheus and IPFIX",
-    [G_USERS] = "Users",          [G_PRIVS] = "Privileges",
+    [G_WATCH] = "Interfaces",
+    [G_REPORT] = "Reports",
+    [G_RECORDS] = "Flow records",
+    [G_EXPORT] = "Prometheus and IPFIX",
+    [G_HISTORY] = "History (store, ClickHouse)",
+    [G_USERS] = "Users",
+    [G_PRIVS] = "Privileges",
     [G_GENERAL] = "General",
 };
 
@@ -115,6 +119,20 @@ static int check_filter(const struct opt *o, const char *v, void *t, char *e, si
 	return f ? 0 : -EINVAL;
 }
 
+/* A gateway id: 1 to GATEWAY_ID_MAX letters, digits, '.', '_' or '-'. */
+static int set_gateway_id(const struct opt *o, const char *v, void *t, char *e, size_t el)
+{
+	size_t n = strlen(v);
+
+	(void)o, (void)t;
+	if (!n || n > GATEWAY_ID_MAX || strspn(v, GATEWAY_ID_CHARS) != n) {
+		snprintf(e, el, "--gateway-id: want 1 to %d letters, digits, '.', '_' or '-'",
+		         GATEWAY_ID_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 #define F(member) OPT_FIELD(struct config, member)
 
 /* One entry per option. Adding an option is adding one entry (and its man page entry:
@@ -198,6 +216,14 @@ static const struct opt opts[] = {
     {"ipfix-templates", 0, "SEC", OPT_SECONDS, F(ipfix.template_s), .min = 1, .max = 86400,
      .def = "60", .group = G_EXPORT,
      .help = "UDP: re-send the templates every SEC (default {default})"},
+    /* History (store, ClickHouse) */
+    {"gateway-id", 0, "ID", OPT_STRING, F(gateway_id), .set = set_gateway_id, .group = G_HISTORY,
+     .help = "this gateway's name in stored records (default: the host name)"},
+    {"store", 0, "PATH", OPT_STRING, F(store), .group = G_HISTORY,
+     .help = "keep every flow record in the SQLite store PATH (see tunflow report)"},
+    {"store-retention", 0, "DAYS", OPT_UINT, F(store_retention), .min = 0, .max = 100000,
+     .def = "0", .group = G_HISTORY,
+     .help = "--store: delete the days older than DAYS (UTC; default 0: keep all)"},
     /* Users */
     {"user-map", 0, "FILE", OPT_STRING, F(users.map), .group = G_USERS,
      .help = "interface or address/prefix -> user lines; SIGHUP re-reads"},
@@ -264,6 +290,8 @@ void config_usage(FILE *out)
 	      "  tunflow -f 'user alice and port 443' 'vpns*'  only alice's flows to port 443\n"
 	      "  tunflow --cleanup tun0             after 'kill -9' in tc mode: remove the "
 	      "leftovers\n"
+	      "  tunflow --store /var/lib/tunflow/flows.db 'vpns*'   keep every flow record;\n"
+	      "                                     then 'tunflow report --help'\n"
 	      "\n"
 	      "Needs root, or CAP_BPF, CAP_PERFMON (the verifier) and CAP_NET_ADMIN; after "
 	      "start it\nkeeps only CAP_NET_ADMIN. JSON schema: docs/json.md.\n",
@@ -515,6 +543,20 @@ static int next_opt(int argc, char **argv, const struct option *longs, const cha
 	return i;
 }
 
+/* The host name as a gateway id: what is not allowed in one becomes '_'. */
+static const char *config_host_id(struct config *c)
+{
+	char host[GATEWAY_ID_MAX + 1] = "";
+
+	if (gethostname(host, sizeof(host)) || !*host)
+		snprintf(host, sizeof(host), "gateway");
+	host[GATEWAY_ID_MAX] = 0;
+	for (char *p = host; *p; p++)
+		if (!strchr(GATEWAY_ID_CHARS, *p))
+			*p = '_';
+	return keep(c, host);
+}
+
 int parse_args(int argc, char **argv, struct config *c)
 {
 	struct option *longs = opt_getopt_array(opts, NOPTS);
@@ -578,6 +620,8 @@ int parse_args(int argc, char **argv, struct config *c)
 
 		c->users.sessions = env && *env ? env : SESSIONS_FILE;
 	}
+	if (!c->gateway_id)
+		c->gateway_id = config_host_id(c);
 	if (!c->max_table_flows)
 		c->max_table_flows = 4 * (size_t)c->max_flows;
 	c->rec.max = c->max_table_flows;

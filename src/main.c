@@ -10,9 +10,11 @@
 #include "core/datapath.h"
 #include "core/loop.h"
 #include "core/pipeline.h"
+#include "history/backend.h"
 #include "sinks/ipfix.h"
 #include "sinks/metrics.h"
 #include "sinks/sink.h"
+#include "sinks/store.h"
 #include "sources/ifwatch.h"
 #include "sources/users.h"
 #include "util/log.h"
@@ -71,6 +73,9 @@ static int add_sinks(struct pipeline *p, struct config *c)
 	if (c->ipfix.collector && plug(p, ipfix_sink_new(&c->ipfix)))
 		return -1;
 	if (c->metrics && plug(p, metrics_sink_new(&mc)))
+		return -1;
+	if (c->store && plug(p, store_sink_new(&(struct store_cfg){c->store, c->gateway_id,
+	                                                           c->store_retention})))
 		return -1;
 	return 0;
 }
@@ -245,6 +250,8 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	log_init();
+	if (argc > 1 && !strcmp(argv[1], "report"))
+		return report_main(argc - 1, argv + 1);
 	/* SIGHUP parses the command line again: as given, before getopt reorders it */
 	a.argv = g_memdup2(argv, sizeof(*argv) * (argc + 1));
 	if (parse_args(argc, argv, &a.cfg))

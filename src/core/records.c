@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <glib.h>
 #include <netinet/in.h>
 #include "core/records.h"
@@ -16,6 +18,7 @@ struct records {
 	GHashTable *h;   /* canonical key (owned by the entry) -> struct entry */
 	struct lru open; /* entries not ended, least recently added to first */
 	__u64 evicted;
+	__u64 run, seq; /* record ids: this run's start, the last sequence number given */
 };
 
 struct entry {
@@ -63,6 +66,20 @@ void flow_key_canonical(const struct flow_key *k, bool uniflow, struct flow_key 
 	}
 }
 
+__u64 records_run_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+int record_id(const char *gateway, const struct record *r, char *buf, size_t len)
+{
+	return snprintf(buf, len, "%s:%llu:%llu", gateway, (unsigned long long)r->run,
+	                (unsigned long long)r->seq);
+}
+
 struct records *records_new(const struct record_cfg *cfg)
 {
 	struct records *rt = calloc(1, sizeof(*rt));
@@ -70,6 +87,7 @@ struct records *records_new(const struct record_cfg *cfg)
 	if (!rt)
 		return NULL;
 	rt->cfg = *cfg;
+	rt->run = cfg->run ? cfg->run : records_run_now();
 	rt->h = g_hash_table_new_full(flow_key_hash, flow_key_equal, NULL, g_free);
 	lru_init(&rt->open);
 	return rt;
@@ -220,6 +238,8 @@ static gboolean emit_if_due(gpointer key, gpointer value, gpointer data)
 	else
 		return FALSE;
 	if (has) {
+		r->run = x->rt->run;
+		r->seq = ++x->rt->seq;
 		x->fn(r, x->ctx);
 		x->n++;
 	}

@@ -18,6 +18,7 @@ struct record_cfg {
 	double tcp_linger_s; /* after FIN both ways or RST, quiet this long: ended (default 2) */
 	bool uniflow;        /* one record per direction instead of biflows */
 	size_t max;          /* open records at most; 0: no bound */
+	__u64 run;           /* this run's id in record ids; 0: records_run_now() */
 };
 
 /* One record: the initiator's direction is fwd (key as the initiator sent it). */
@@ -31,6 +32,10 @@ struct record {
 	__u64 rev_packets, rev_bytes;
 	__u8 tcp_flags, rev_tcp_flags;
 	__u8 end; /* enum end_reason */
+	/* Its id, given when records_emit() hands it out: the run (the records' start,
+	 * CLOCK_REALTIME ns) and a sequence number from 1 in that run. With the gateway's id
+	 * (--gateway-id) unique across a fleet: a record sent twice can be collapsed. */
+	__u64 run, seq;
 	/* lifecycle, across the records of one flow */
 	__u64 flow_start_ns; /* the active timeout counts from here */
 	__u64 last_ns;       /* last packet either way */
@@ -40,6 +45,11 @@ struct record {
 /* The key both directions of a connection share (RFC 5103 biflow): no direction, the
  * lower endpoint first, ICMP echo request and reply as one; with uniflow, k itself. */
 void flow_key_canonical(const struct flow_key *k, bool uniflow, struct flow_key *c);
+/* What a run's id is: CLOCK_REALTIME now, in ns. */
+__u64 records_run_now(void);
+#define RECORD_ID_MAX (64 + 2 * 21 + 1)
+/* "GATEWAY:RUN:SEQ" into buf (RECORD_ID_MAX bytes hold any); as snprintf. */
+int record_id(const char *gateway, const struct record *r, char *buf, size_t len);
 
 struct records;
 /* Called for every record that is due; the record is valid during the call only. */

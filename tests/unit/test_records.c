@@ -216,8 +216,34 @@ static void evicted(void)
 	records_free(rt);
 }
 
+/* Record ids: the run given (or now), sequence numbers from 1 in emit order. */
+static void ids(void)
+{
+	struct record_cfg cfg = {.idle_s = 15, .active_s = 60, .tcp_linger_s = 2, .run = 77};
+	struct records *rt = records_new(&cfg);
+	char id[RECORD_ID_MAX];
+
+	add(rt, key(DIR_INGRESS, IPPROTO_UDP, 1, 5000, 2, 53), 1, 60, 1 * S, 1 * S, 0);
+	add(rt, key(DIR_INGRESS, IPPROTO_UDP, 1, 5001, 2, 53), 1, 60, 1 * S, 1 * S, 0);
+	CHECK_INT("ids: two records", emit(rt, 30 * S, NULL, 0, false), 2);
+	CHECK_INT("ids: run as given", got[0].run, 77);
+	CHECK_INT("ids: seqs 1 and 2", got[0].seq + got[1].seq, 3);
+	add(rt, key(DIR_INGRESS, IPPROTO_UDP, 1, 5002, 2, 53), 1, 60, 31 * S, 31 * S, 0);
+	CHECK_INT("ids: one more", emit(rt, 50 * S, NULL, 0, false), 1);
+	CHECK_INT("ids: next seq", got[0].seq, 3);
+	record_id("gw-1", &got[0], id, sizeof(id));
+	CHECK_STR("ids: text", id, "gw-1:77:3");
+	records_free(rt);
+	rt = table(0, false);
+	add(rt, key(DIR_INGRESS, IPPROTO_UDP, 1, 5000, 2, 53), 1, 60, 1 * S, 1 * S, 0);
+	emit(rt, 30 * S, NULL, 0, false);
+	CHECK("ids: a run of now", got[0].run > 1700000000ull * S);
+	records_free(rt);
+}
+
 int main(void)
 {
+	ids();
 	biflow_and_initiator();
 	icmp_echo();
 	end_reasons();
