@@ -87,6 +87,8 @@ static const char *other_value(const struct opt *o, char *buf, size_t len)
 	case OPT_STRING:
 		if (!strcmp(o->name, "filter")) /* an expression, checked */
 			return "user alice";
+		if (!strcmp(o->name, "gateway-id")) /* letters, digits, '.', '_', '-' */
+			return "gw-test.1";
 		snprintf(buf, len, "/tmp/tf-%s", o->name);
 		return buf;
 	case OPT_LIST:
