@@ -66,27 +66,31 @@ static double median(double *v, int n)
 #define TRIALS 7
 
 /* Interleaved trials of the floor and of tunflow; medians, and tunflow's spread. */
-static void datapath_row(const char *name, bool l2, int empty, int prog, const struct pkt_spec *s,
-			 __u32 repeat)
+static void datapath_row(const char *name, bool l2, int empty, int prog, int prog_names,
+			 const struct pkt_spec *s, __u32 repeat)
 {
 	static uint8_t buf[PKT_MAX];
 	struct pkt_layout lay;
 	struct pkt_spec sp = *s;
-	double fl[TRIALS], tf[TRIALS], df[TRIALS], lo = 1e9, hi = 0;
+	double fl[TRIALS], tf[TRIALS], df[TRIALS], nm[TRIALS], dn[TRIALS], lo = 1e9, hi = 0;
 	size_t len;
 
 	sp.l2 = l2;
 	len = pkt_build(&sp, buf, &lay);
 	run_ns(prog, buf, len, repeat / 10); /* warm: flow exists, caches hot */
+	run_ns(prog_names, buf, len, repeat / 10);
 	for (int t = 0; t < TRIALS; t++) {
 		fl[t] = run_ns(empty, buf, len, repeat);
 		tf[t] = run_ns(prog, buf, len, repeat);
+		nm[t] = run_ns(prog_names, buf, len, repeat);
 		df[t] = tf[t] - fl[t];
+		dn[t] = nm[t] - tf[t];
 		if (df[t] < lo) lo = df[t];
 		if (df[t] > hi) hi = df[t];
 	}
-	printf("| %s | %s | %.0f | %.0f | **%.0f** | %.0f..%.0f |\n", l2 ? "L2" : "L3", name,
-	       median(fl, TRIALS), median(tf, TRIALS), median(df, TRIALS), lo, hi);
+	printf("| %s | %s | %.0f | %.0f | **%.0f** | %.0f..%.0f | %.0f | **%+.1f** |\n",
+	       l2 ? "L2" : "L3", name, median(fl, TRIALS), median(tf, TRIALS), median(df, TRIALS),
+	       lo, hi, median(nm, TRIALS), median(dn, TRIALS));
 	fflush(stdout);
 }
 
@@ -137,7 +141,7 @@ static void many_flows(int empty, int tunflow, int plain, __u32 nflows)
 
 static int datapath(bool quick)
 {
-	struct datapath dp;
+	struct datapath dp, dpn;
 	struct bpf_object *po;
 	int empty, plain;
 	__u32 repeat = quick ? 200000 : 1000000;
@@ -158,20 +162,22 @@ static int datapath(bool quick)
 
 	pin_cpu();
 	empty = empty_prog();
-	if (empty < 0 || dp_open(&dp, 131072)) {
+	if (empty < 0 || dp_open(&dp, 131072, false) || dp_open(&dpn, 131072, true)) {
 		fprintf(stderr, "bench: cannot load programs: %s\n", strerror(errno));
 		return 1;
 	}
-	printf("| entry | packet | floor ns | tunflow ns | over floor ns | spread over floor |\n");
-	printf("|---|---|---|---|---|---|\n");
+	printf("| entry | packet | floor ns | tunflow ns | over floor ns | spread over floor | "
+	       "names on ns | names on - off ns |\n");
+	printf("|---|---|---|---|---|---|---|---|\n");
 	for (int l2 = 0; l2 <= 1; l2++)
 		for (size_t i = 0; i < sizeof(cls) / sizeof(cls[0]); i++)
 			if (l2 || !cls[i].l2_only)
 				datapath_row(cls[i].name, l2, empty, dp_prog_fd(&dp, l2, DIR_EGRESS),
-					     &cls[i].s, repeat);
+					     dp_prog_fd(&dpn, l2, DIR_EGRESS), &cls[i].s, repeat);
+	dp_close(&dpn);
 	if (!quick) {
 		dp_close(&dp);
-		if (dp_open(&dp, 131072))
+		if (dp_open(&dp, 131072, false))
 			return 1;
 		po = bpf_object__open_file("build/plain.bpf.o", NULL);
 		if (!po || bpf_object__load(po)) {
@@ -240,7 +246,7 @@ static int fill_from(struct datapath *dp, __u32 n, __u32 first_id)
 			keys[i].sport = 1024 + id % 60000;
 			keys[i].dport = 443;
 			for (int c = 0; c < ncpu; c++)
-				vals[(size_t)i * ncpu + c] = (struct flow_stats){10, 15000, 1, 2, 0x18, {0}};
+				vals[(size_t)i * ncpu + c] = (struct flow_stats){10, 15000, 1, 2, 0x18, 0, {0}};
 		}
 		if (bpf_map_update_batch(dp->maps[dp->active], keys, vals, &cnt, NULL)) {
 			fprintf(stderr, "bench: filling %u flows: %s\n", n, strerror(errno));
@@ -289,7 +295,7 @@ static int harvest_one(__u32 n)
 	double w0, w1, c0, c1, k0, k1;
 	long got;
 
-	if (dp_open(&dp, n) || fill(&dp, n))
+	if (dp_open(&dp, n, false) || fill(&dp, n))
 		return 1;
 	k0 = now_s(CLOCK_MONOTONIC);
 	got = dp_harvest(&dp, noop_flow, NULL);
@@ -359,7 +365,7 @@ static int evict_one(__u32 n, bool records, size_t bound)
 	double c0, c1, k0, k1, u0, u1;
 	long got;
 
-	if (dp_open(&dp, n) || fill_from(&dp, n, 0))
+	if (dp_open(&dp, n, false) || fill_from(&dp, n, 0))
 		return 1;
 	m0 = mallinfo2();
 	flowtab_begin(x.ft);

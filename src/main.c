@@ -145,7 +145,8 @@ static int start(struct app *a, char **args, int nargs)
 	struct ifwatch_cfg wc = watch_cfg(&a->cfg, args, nargs);
 	int err;
 
-	if (!(a->users = users_new(&a->cfg.users)) || dp_open(&a->dp, a->cfg.max_flows))
+	if (!(a->users = users_new(&a->cfg.users)) ||
+	    dp_open(&a->dp, a->cfg.max_flows, a->cfg.names))
 		return -1;
 	a->dp_open = true;
 	/* While every privilege is still held: finding what a killed tunflow left asks the

@@ -89,7 +89,7 @@ static bool harvest(struct datapath *d, __u64 before[CNT_MAX], __u64 delta[CNT_M
 		return failf("harvest: %s", strerror(-n));
 	if (dp_counters(d, now))
 		return failf("counters: %s", strerror(errno));
-	for (int c = 0; c < CNT_MAX; c++) {
+	for (int c = 0; c < CNT_PKT_MAX; c++) {
 		delta[c] = now[c] - before[c];
 		before[c] = now[c];
 	}
@@ -122,7 +122,7 @@ static bool check_flow(const struct pkt_spec *s, bool l2, int dir, int times, __
 			return false;
 	if (!harvest(&dp, base, delta))
 		return false;
-	for (int c = 0; c < CNT_MAX; c++)
+	for (int c = 0; c < CNT_PKT_MAX; c++)
 		if (delta[c])
 			return failf("counter %s = %llu, want 0", counter_names[c],
 				     (unsigned long long)delta[c]);
@@ -169,7 +169,7 @@ static bool check_fail(bool l2, const uint8_t *buf, size_t len, int counter)
 	if (nflows)
 		return failf("%d flows, want none (first: proto %u %u>%u)", nflows,
 			     flows[0].key.proto, flows[0].key.sport, flows[0].key.dport);
-	for (int c = 0; c < CNT_MAX; c++)
+	for (int c = 0; c < CNT_PKT_MAX; c++)
 		if (delta[c] != (c == counter))
 			return failf("counter %s = %llu, want %d", counter_names[c],
 				     (unsigned long long)delta[c], c == counter);
@@ -452,7 +452,7 @@ static void map_full(void)
 	__u64 b[CNT_MAX] = {0}, d[CNT_MAX];
 	bool ok = true;
 
-	if (dp_open(&small, 3)) {
+	if (dp_open(&small, 3, true)) {
 		failf("cannot open a 3-flow datapath");
 		result("map full: 3-entry map, 5 flows -> 3 flows + map_full 2", false);
 		return;
@@ -547,7 +547,7 @@ int main(void)
 {
 	__u64 d[CNT_MAX];
 
-	if (dp_open(&dp, 1024)) {
+	if (dp_open(&dp, 1024, true)) {
 		printf("not ok - load tunflow's BPF programs\n");
 		printf("0 passed, 1 failed\n");
 		return 1;
