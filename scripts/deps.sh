@@ -8,6 +8,8 @@ PKGS=(
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libglib2.0-dev libmnl-dev libcap-dev libmicrohttpd-dev
 	libyaml-dev libgnutls28-dev libcrypt-dev
+	# QUIC Initials: HKDF, AES-128 and AES-128-GCM (src/names/quic.c)
+	nettle-dev
 	linux-libc-dev
 	iproute2 iputils-ping jq util-linux
 	iperf3 softflowd ethtool
