@@ -138,10 +138,13 @@ struct app {
  * error. */
 static int start(struct app *a, char **args, int nargs)
 {
-	struct pipeline_cfg pc = {.forget_s = IDLE_FORGET_S,
-	                          .rec = a->cfg.rec,
-	                          .max_table_flows = a->cfg.max_table_flows,
-	                          .hold_s = a->cfg.interval > 0.5 ? 2 * a->cfg.interval : 1};
+	struct pipeline_cfg pc = {
+	    .forget_s = IDLE_FORGET_S,
+	    .rec = a->cfg.rec,
+	    .max_table_flows = a->cfg.max_table_flows,
+	    .hold_s = a->cfg.interval > 0.5 ? 2 * a->cfg.interval : 1,
+	    .names = a->cfg.names,
+	    .naming = {.dns_cache = a->cfg.dns_cache, .dns_min_ttl = a->cfg.dns_min_ttl}};
 	struct ifwatch_cfg wc = watch_cfg(&a->cfg, args, nargs);
 	int err;
 

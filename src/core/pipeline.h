@@ -14,6 +14,7 @@
 #include "core/records.h"
 #include <stdio.h>
 #include "core/report.h"
+#include "core/naming.h"
 
 struct datapath;
 struct ifwatch;
@@ -27,6 +28,8 @@ struct pipeline_cfg {
 	size_t max_table_flows; /* flows the table holds; past it the longest idle go */
 	double hold_s;          /* a flow on an interface seen this recently waits (not
 	                         * reported) until its VPN session is known, this long at most */
+	bool names;             /* name destinations (the datapath captures for it) */
+	struct naming_cfg naming;
 };
 
 struct pipeline {
@@ -37,6 +40,7 @@ struct pipeline {
 	struct flowtab *ft;
 	struct records *records; /* NULL unless a sink takes records */
 	struct peers *peers;     /* WireGuard peer sessions and the strings naming peers */
+	struct naming *names;    /* NULL: --names off */
 	GPtrArray *sinks;        /* struct sink *, in the order they were added */
 	GPtrArray *shown;        /* the flows of this report: all but the held ones */
 	GHashTable *ifacc;       /* ifindex -> struct iface_total: what tunflow counted on
@@ -48,6 +52,7 @@ struct pipeline {
 	/* since start, for the summary on stderr when the output is gone */
 	__u64 packets, bytes, flows;
 	__u64 counters[CNT_MAX];
+	__u64 name_counters[NCNT_MAX];
 	struct report last; /* the scalars of the latest report (no flows) */
 };
 
