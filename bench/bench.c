@@ -6,6 +6,8 @@
  *   bench evict [N]           a harvest of N new flows into tables already holding N,
  *                             unbounded and bounded at N (every flow evicts one)
  *   bench export              IPFIX export of 100k/1M records over TCP on loopback
+ *   bench names               names capture: ring-buffer events per second that user space
+ *                             (core/naming) reads and names on one core
  * Prints Markdown table rows. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,6 +28,7 @@
 #include "core/flowtab.h"
 #include "core/records.h"
 #include "core/datapath.h"
+#include "core/naming.h"
 #include "sources/ifwatch.h"
 #include "sinks/ipfix.h"
 #include "pkt.h"
@@ -152,6 +155,7 @@ static int datapath(bool quick)
 	} cls[] = {
 		{"IPv4 TCP", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_TCP, .sport = 443, .dport = 50000, .tcp_flags = 0x10, .payload = 64}, false},
 		{"IPv4 UDP", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_UDP, .sport = 53, .dport = 50000, .payload = 64}, false},
+		{"IPv4 UDP 443 (not DNS)", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_UDP, .sport = 443, .dport = 50000, .payload = 64}, false},
 		{"IPv6 TCP", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_TCP, .sport = 443, .dport = 50000, .tcp_flags = 0x10, .payload = 64}, false},
 		{"IPv6 UDP", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP, .sport = 53, .dport = 50000, .payload = 64}, false},
 		{"ICMP", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_ICMP, .sport = 8, .payload = 56}, false},
@@ -503,10 +507,131 @@ static int export(void)
 	return 0;
 }
 
+/* A TLS ClientHello for host into b (about 300 bytes): what a browser's first segment
+ * starts with, minus most extensions. */
+static size_t bench_hello(uint8_t *b, const char *host)
+{
+	size_t hl = strlen(host), o = 0, hs, ext;
+
+	b[o++] = 0x16, b[o++] = 3, b[o++] = 1, o += 2;
+	hs = o;
+	b[o++] = 1, o += 3, b[o++] = 3, b[o++] = 3;
+	memset(b + o, 0x5a, 32), o += 32;
+	b[o++] = 32, memset(b + o, 0x33, 32), o += 32;
+	b[o++] = 0, b[o++] = 2, b[o++] = 0x13, b[o++] = 1, b[o++] = 1, b[o++] = 0;
+	ext = o, o += 2;
+	b[o++] = 0, b[o++] = 0, b[o++] = (hl + 5) >> 8, b[o++] = hl + 5;
+	b[o++] = (hl + 3) >> 8, b[o++] = hl + 3, b[o++] = 0, b[o++] = hl >> 8, b[o++] = hl;
+	memcpy(b + o, host, hl), o += hl;
+	b[o++] = 0, b[o++] = 21, b[o++] = 0, b[o++] = 128, memset(b + o, 0, 128), o += 128;
+	b[ext] = (o - ext - 2) >> 8, b[ext + 1] = o - ext - 2;
+	b[hs + 1] = 0, b[hs + 2] = (o - hs - 4) >> 8, b[hs + 3] = o - hs - 4;
+	b[3] = (o - 5) >> 8, b[4] = o - 5;
+	return o;
+}
+
+/* A DNS response: host IN A addr. */
+static size_t bench_dns(uint8_t *b, const char *host, uint32_t addr)
+{
+	static const uint8_t hdr[] = {0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0};
+	size_t o = sizeof(hdr);
+	const char *p = host;
+
+	memcpy(b, hdr, o);
+	while (*p) {
+		const char *dot = strchr(p, '.');
+		size_t l = dot ? (size_t)(dot - p) : strlen(p);
+
+		b[o++] = l, memcpy(b + o, p, l), o += l, p += l + !!dot;
+	}
+	b[o++] = 0, b[o++] = 0, b[o++] = 1, b[o++] = 0, b[o++] = 1;
+	b[o++] = 0xc0, b[o++] = 12, b[o++] = 0, b[o++] = 1, b[o++] = 0, b[o++] = 1;
+	b[o++] = 0, b[o++] = 0, b[o++] = 0, b[o++] = 60, b[o++] = 0, b[o++] = 4;
+	memcpy(b + o, &addr, 4);
+	return o + 4;
+}
+
+/* Ring-buffer events user space reads and names per second on one core: rounds of
+ * new flows run through the program (a third each TLS ClientHello, DNS response, HTTP
+ * request), which fill the ring; then one timed read of the ring into core/naming. */
+static int names(void)
+{
+	struct naming_cfg cfg = {.dns_cache = 65536, .dns_min_ttl = 300};
+	struct datapath dp;
+	struct naming *n;
+	static uint8_t buf[PKT_MAX];
+	double busy = 0, wall = 0;
+	long events = 0;
+	__u64 c[CNT_MAX];
+	uint32_t id = 0;
+
+	pin_cpu();
+	if (dp_open(&dp, 131072, true) || !(n = naming_new(&cfg, &dp, NULL))) {
+		fprintf(stderr, "bench: cannot load programs: %s\n", strerror(errno));
+		return 1;
+	}
+	for (int round = 0; round < 20; round++) {
+		double t0, c0;
+
+		for (int i = 0; i < 6000; i++, id++) {
+			char src[32], host[64];
+			struct pkt_spec s = {.ipv = 4, .src = src, .dst = V4B, .payload = 0};
+			struct pkt_layout lay;
+			uint8_t pl[600];
+			size_t plen, len, l4len;
+
+			snprintf(src, sizeof(src), "10.%u.%u.%u", id >> 16 & 0xff, id >> 8 & 0xff,
+				 id & 0xff);
+			snprintf(host, sizeof(host), "site%u.example", id);
+			switch (id % 3) {
+			case 0:
+				s.proto = IPPROTO_TCP, s.sport = 1024 + id % 60000, s.dport = 443;
+				s.tcp_flags = 0x18;
+				plen = bench_hello(pl, host);
+				l4len = 20;
+				break;
+			case 1:
+				s.proto = IPPROTO_UDP, s.sport = 53, s.dport = 1024 + id % 60000;
+				plen = bench_dns(pl, host, htonl(0xcb007100 | (id & 0xff)));
+				l4len = 8;
+				break;
+			default:
+				s.proto = IPPROTO_TCP, s.sport = 1024 + id % 60000, s.dport = 80;
+				s.tcp_flags = 0x18;
+				plen = snprintf((char *)pl, sizeof(pl),
+						"GET / HTTP/1.1\r\nHost: %s\r\nUser-Agent: bench\r\n\r\n",
+						host);
+				l4len = 20;
+				break;
+			}
+			s.payload = plen;
+			len = pkt_build(&s, buf, &lay);
+			memcpy(buf + lay.l4 + l4len, pl, plen);
+			run_ns(dp_prog_fd(&dp, false, DIR_EGRESS), buf, len, 1);
+		}
+		t0 = now_s(CLOCK_MONOTONIC);
+		c0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+		events += naming_poll(n);
+		wall += now_s(CLOCK_MONOTONIC) - t0;
+		busy += now_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+		dp_harvest(&dp, noop_flow, NULL);
+	}
+	dp_counters(&dp, c);
+	printf("| events read | name_drops | wall s | CPU s | events/s (CPU) | conns followed |\n");
+	printf("|---|---|---|---|---|---|\n");
+	printf("| %ld | %llu | %.3f | %.3f | **%.0f** | %zu |\n", events,
+	       (unsigned long long)c[CNT_NAME_DROPS], wall, busy, events / busy, naming_conns(n));
+	naming_free(n);
+	dp_close(&dp);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "datapath"))
 		return datapath(argc >= 3 && !strcmp(argv[2], "--quick"));
+	if (argc >= 2 && !strcmp(argv[1], "names"))
+		return names();
 	if (argc >= 2 && !strcmp(argv[1], "harvest"))
 		return harvest();
 	if (argc >= 2 && !strcmp(argv[1], "export"))

@@ -126,12 +126,25 @@ int dp_name_ring_fd(const struct datapath *dp)
 	return dp->names ? bpf_map__fd(dp->skel->maps.name_events) : -1;
 }
 
-void dp_names_done(const struct datapath *dp, const struct flow_key *key)
+void dp_names_done(const struct datapath *dp, const struct flow_key *keys, __u32 n)
 {
-	__u8 zero = 0;
+	static const __u8 zeros[256];
+	int fd;
 
-	if (dp->names)
-		bpf_map_update_elem(bpf_map__fd(dp->skel->maps.cap_state), key, &zero, BPF_ANY);
+	if (!dp->names)
+		return;
+	fd = bpf_map__fd(dp->skel->maps.cap_state);
+	for (__u32 done = 0; done < n;) {
+		__u32 cnt = n - done < sizeof(zeros) ? n - done : sizeof(zeros);
+
+		if (bpf_map_update_batch(fd, keys + done, zeros, &cnt, NULL)) {
+			/* one by one (a kernel without batch updates of LRU maps) */
+			for (__u32 i = done; i < n; i++)
+				bpf_map_update_elem(fd, &keys[i], zeros, BPF_ANY);
+			return;
+		}
+		done += cnt;
+	}
 }
 
 int dp_prog_fd(const struct datapath *dp, bool l2, int dir)

@@ -29,8 +29,8 @@ typedef void (*flow_fn)(const struct flow_key *key, const struct flow_stats *st,
 int dp_open(struct datapath *dp, __u32 max_flows, bool names);
 /* The names ring buffer (struct name_event records), or -1 when names are off. */
 int dp_name_ring_fd(const struct datapath *dp);
-/* Capture nothing more of this flow (named, or hopeless). */
-void dp_names_done(const struct datapath *dp, const struct flow_key *key);
+/* Capture nothing more of these n flows (named, or hopeless). */
+void dp_names_done(const struct datapath *dp, const struct flow_key *keys, __u32 n);
 void dp_close(struct datapath *dp);
 /* The program for a link layer and direction. */
 int dp_prog_fd(const struct datapath *dp, bool l2, int dir);

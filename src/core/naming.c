@@ -80,6 +80,7 @@ struct naming {
 	GHashTable *conns; /* struct conn_key -> struct conn */
 	struct lru lru;
 	GHashTable *names; /* interned names */
+	GArray *done;      /* flow keys to tell the kernel it may stop capturing */
 	__u64 cnt[NCNT_MAX];
 	__u64 now; /* clock_now() of the event being read */
 };
@@ -127,13 +128,13 @@ static void conn_finish(struct naming *n, struct conn *c)
 		memcpy(k.dst, c->key.far, 16);
 		k.sport = c->key.nport;
 		k.dport = c->key.fport;
-		dp_names_done(n->dp, &k);
+		g_array_append_val(n->done, k);
 		k.dir = DIR_EGRESS;
 		memcpy(k.src, c->key.far, 16);
 		memcpy(k.dst, c->key.near, 16);
 		k.sport = c->key.fport;
 		k.dport = c->key.nport;
-		dp_names_done(n->dp, &k);
+		g_array_append_val(n->done, k);
 	}
 }
 
@@ -520,6 +521,7 @@ struct naming *naming_new(const struct naming_cfg *cfg, struct datapath *dp, str
 	n->dns = dnscache_new(cfg->dns_cache, cfg->dns_min_ttl);
 	n->conns = g_hash_table_new_full(conn_hash, conn_equal, NULL, conn_destroy);
 	n->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	n->done = g_array_new(FALSE, FALSE, sizeof(struct flow_key));
 	lru_init(&n->lru);
 	if (!n->dns) {
 		naming_free(n);
@@ -547,6 +549,8 @@ void naming_free(struct naming *n)
 		g_hash_table_destroy(n->conns);
 	if (n->names)
 		g_hash_table_destroy(n->names);
+	if (n->done)
+		g_array_free(n->done, TRUE);
 	g_free(n);
 }
 
@@ -573,6 +577,10 @@ int naming_poll(struct naming *n)
 		return 0;
 	lru_next_epoch(&n->lru);
 	r = ring_buffer__consume(n->rb);
+	if (n->done->len) {
+		dp_names_done(n->dp, (const struct flow_key *)n->done->data, n->done->len);
+		g_array_set_size(n->done, 0);
+	}
 	n->now = clock_now();
 	conn_expire(n);
 	return r;

@@ -654,7 +654,7 @@ static void names_capture(void)
 
 		pkt_addr(tcp.src, k.src);
 		pkt_addr(tcp.dst, k.dst);
-		dp_names_done(&dp, &k);
+		dp_names_done(&dp, &k, 1);
 	}
 	ngot = 0;
 	ok = !send_n(&tcp, false, 2, 1, 100);
