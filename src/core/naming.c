@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/libbpf.h>
@@ -206,12 +207,14 @@ static const char *intern(struct naming *n, const char *name)
 	return s;
 }
 
-/* A name for the connection from source src, if stronger than what it has. */
+/* A name for the connection from source src, if stronger than what it has. An address
+ * (a Host header or DNS question that is an IPv4 literal) names nothing. */
 static void conn_name(struct naming *n, struct conn *c, const char *name, __u8 src, bool ech)
 {
+	struct in_addr a;
 	const char *s;
 
-	if (src <= c->src || !(s = intern(n, name)))
+	if (src <= c->src || inet_pton(AF_INET, name, &a) == 1 || !(s = intern(n, name)))
 		return;
 	c->name = s;
 	c->src = src;

@@ -228,6 +228,17 @@ int main(void)
 	CHECK_STR("then the SNI", f.dest.name, "cdn.example");
 	CHECK_INT("... from tls over dns", f.dest.name_src, NAME_TLS);
 
+	/* a Host header that is an address names nothing: the DNS name stays */
+	struct flow_key hk2 = key(DIR_INGRESS, 6, user, cdn, 40005, 80);
+	static const char req2[] = "GET / HTTP/1.1\r\nHost: 203.0.113.20\r\n\r\n";
+
+	f = flow_of(&hk2, NULL);
+	naming_flow(n, &f, true);
+	feed(n, &hk2, 1, (const __u8 *)req2, sizeof(req2) - 1);
+	naming_flow(n, &f, false);
+	CHECK_STR("Host: an address: the DNS name stays", f.dest.name, "beta.example");
+	CHECK_INT("... from dns", f.dest.name_src, NAME_DNS);
+
 	/* failures are counted */
 	static const __u8 bad_dns[] = {0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, 0xc0, 0x0c};
 	feed(n, &da, 0, bad_dns, sizeof(bad_dns));
