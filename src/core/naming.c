@@ -274,7 +274,7 @@ static int stream_add(struct stream *s, __u32 seq, const __u8 *data, size_t len,
 		size_t oldlen = s->len;
 		__u32 oldstart = s->start;
 
-		if (s->consumed || (size_t)-rel > max)
+		if (s->consumed || (size_t)(s->start - seq) > max)
 			return 0;
 		s->buf = NULL;
 		s->len = s->cap = 0;
