@@ -30,6 +30,7 @@ const char *const naming_counter_names[NCNT_MAX] = {
 #define DNS_STREAM_MAX 70000                  /* DNS over TCP: one message of up to 65535 bytes */
 #define PENDING_MAX 4                         /* segments after a gap, waiting for it to fill */
 #define CONN_IDLE_NS (120ull * 1000000000ull) /* a connection not seen this long goes */
+#define BUFFER_BUDGET (64u << 20)             /* bytes of first segments held for all connections */
 
 /* A connection as both of its directions see it: near is the VPN user's side. */
 struct conn_key {
@@ -58,6 +59,7 @@ struct stream {
 };
 
 struct conn {
+	struct naming *n;
 	struct conn_key key;
 	const char *name; /* interned; NULL: none yet */
 	__u8 src;         /* enum name_source */
@@ -83,7 +85,8 @@ struct naming {
 	GHashTable *names; /* interned names */
 	GArray *done;      /* flow keys to tell the kernel it may stop capturing */
 	__u64 cnt[NCNT_MAX];
-	__u64 now; /* clock_now() of the event being read */
+	__u64 now;       /* clock_now() of the event being read */
+	size_t buffered; /* bytes the streams hold, at most about BUFFER_BUDGET */
 };
 
 static guint conn_hash(gconstpointer p)
@@ -101,8 +104,20 @@ static gboolean conn_equal(gconstpointer a, gconstpointer b)
 	return !memcmp(a, b, sizeof(struct conn_key));
 }
 
-static void stream_free(struct stream *s)
+/* Bytes a stream holds. */
+static size_t stream_bytes(const struct stream *s)
 {
+	size_t b = s->cap;
+
+	for (int i = 0; i < PENDING_MAX; i++)
+		if (s->pending[i].data)
+			b += s->pending[i].len;
+	return b;
+}
+
+static void stream_free(struct naming *n, struct stream *s)
+{
+	n->buffered -= stream_bytes(s);
 	free(s->buf);
 	for (int i = 0; i < PENDING_MAX; i++)
 		free(s->pending[i].data);
@@ -115,8 +130,8 @@ static void conn_finish(struct naming *n, struct conn *c)
 	if (c->done)
 		return;
 	c->done = true;
-	stream_free(&c->st[0]);
-	stream_free(&c->st[1]);
+	stream_free(n, &c->st[0]);
+	stream_free(n, &c->st[1]);
 	quic_free(c->quic);
 	c->quic = NULL;
 	if (n->dp && !c->dns) {
@@ -143,8 +158,8 @@ static void conn_destroy(gpointer p)
 {
 	struct conn *c = p;
 
-	stream_free(&c->st[0]);
-	stream_free(&c->st[1]);
+	stream_free(c->n, &c->st[0]);
+	stream_free(c->n, &c->st[1]);
 	quic_free(c->quic);
 	g_free(c);
 }
@@ -182,6 +197,7 @@ static struct conn *conn_get(struct naming *n, const struct flow_key *k)
 			}
 		}
 		c = g_new0(struct conn, 1);
+		c->n = n;
 		c->key = ck;
 		c->quic_client = -1;
 		c->dns = ck.nport == NAME_DNS_PORT || ck.fport == NAME_DNS_PORT;
@@ -416,13 +432,24 @@ static void tcp_name(struct naming *n, struct conn *c, struct stream *s)
 static void on_tcp(struct naming *n, struct conn *c, const struct name_event *ev, size_t len)
 {
 	struct stream *s = &c->st[ev->key.dir & 1];
-	size_t max = c->dns ? DNS_STREAM_MAX : STREAM_MAX;
+	size_t max = c->dns ? DNS_STREAM_MAX : STREAM_MAX, before;
 
 	if (s->done)
 		return;
+	if (n->buffered > BUFFER_BUDGET) {
+		/* too many connections wait for more of their first bytes at once */
+		n->cnt[NCNT_UNFOLLOWED]++;
+		stream_free(n, s);
+		s->done = true;
+		if (c->st[0].done && c->st[1].done)
+			conn_finish(n, c);
+		return;
+	}
+	before = stream_bytes(s);
 	s->segs++;
 	stream_add(s, ev->seq, ev->data, len, max);
 	stream_settle(s, max);
+	n->buffered = n->buffered - before + stream_bytes(s);
 	if (c->dns) {
 		dns_tcp(n, c, s, &ev->key);
 		if (s->len >= max)

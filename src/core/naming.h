@@ -29,6 +29,8 @@ enum naming_counter {
 	NCNT_HTTP_MALFORMED,    /* HTTP/1.x requests refused */
 	NCNT_DNS_EVICTIONS,     /* DNS answers evicted from the full cache */
 	NCNT_NAMES_UNSTORED,    /* names not kept: the store of names was full */
+	NCNT_UNFOLLOWED,        /* TCP streams given up: the bytes held for connections'
+	                         * first segments reached their budget (64 MiB) */
 	NCNT_MAX,
 };
 

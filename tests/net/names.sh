@@ -128,6 +128,9 @@ in_c 1 ping -c 2 -i 0.2 -q 203.0.113.30 >/dev/null
 in_c 2 ping -c 2 -i 0.2 -q 203.0.113.30 >/dev/null
 in_c 1 ping -c 1 -q 203.0.113.20 >/dev/null
 in_c 2 ping -c 1 -q 198.51.100.53 >/dev/null # an address no answer named
+check "dig: shop.example's AAAA" "$(in_c 1 dig +short +tries=1 +time=2 AAAA shop.example)" "2001:db8:5::10"
+sleep 0.3
+in_c 1 ping -6 -c 1 -q 2001:db8:5::10 >/dev/null
 
 # TLS: curl (OpenSSL) by name, IPv4 and IPv6; gnutls-cli to gnutls-serv on port 4433
 check "curl https IPv4" "$(in_c 1 curl -4 -s -o /dev/null -w '%{http_code}' --cacert "$TMP/ca.pem" \
@@ -174,6 +177,8 @@ check "no name: an address no answer named" "$(rec '.proto == 1 and .dst == "198
 check "one address, two users: each the name they resolved" \
 	"$(rec '.proto == 1 and .dst == "203.0.113.30"')" \
 	'[["alice","alpha.example","dns"],["bob","beta.example","dns"]]'
+check "IPv6: an AAAA answer names the flow" "$(rec '.proto == 58 and .dst == "2001:db8:5::10"')" \
+	'[["alice","shop.example","dns"]]'
 check "CNAME chain: the name the client asked for" \
 	"$(rec '.proto == 1 and .dst == "203.0.113.20"')" '[["alice","www.shop.example","dns"]]'
 check "curl https IPv4: SNI" "$(rec '.dport == 443 and .dst == "203.0.113.10"')" \
