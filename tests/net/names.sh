@@ -26,7 +26,7 @@ need gtlsclient
 TUNRELAY=$TOP/build/tunrelay
 
 ns_new srv; S=$NS
-for a in 198.51.100.53/32 203.0.113.10/32 203.0.113.20/32 203.0.113.30/32; do
+for a in 198.51.100.53/32 203.0.113.10/32 203.0.113.20/32 203.0.113.30/32 203.0.113.40/32; do
 	ip -n "$S" addr add "$a" dev lo
 done
 ip -n "$S" addr add 2001:db8:5::10/128 dev lo nodad
@@ -77,6 +77,7 @@ cname=www.shop.example,shop.cdn.example
 cname=shop.cdn.example,edge.cdn.example
 host-record=alpha.example,203.0.113.30
 host-record=beta.example,203.0.113.30
+host-record=tcp.example,203.0.113.40
 EOF
 bg ip netns exec "$S" dnsmasq -k -u root -C "$TMP/dnsmasq.conf" --pid-file="$TMP/dnsmasq.pid" \
 	--log-facility=- 2>"$TMP/dnsmasq.log"
@@ -128,9 +129,11 @@ in_c 1 ping -c 2 -i 0.2 -q 203.0.113.30 >/dev/null
 in_c 2 ping -c 2 -i 0.2 -q 203.0.113.30 >/dev/null
 in_c 1 ping -c 1 -q 203.0.113.20 >/dev/null
 in_c 2 ping -c 1 -q 198.51.100.53 >/dev/null # an address no answer named
+check "dig over TCP" "$(in_c 1 dig +tcp +short +tries=1 +time=2 tcp.example)" "203.0.113.40"
 check "dig: shop.example's AAAA" "$(in_c 1 dig +short +tries=1 +time=2 AAAA shop.example)" "2001:db8:5::10"
 sleep 0.3
 in_c 1 ping -6 -c 1 -q 2001:db8:5::10 >/dev/null
+in_c 1 ping -c 1 -q 203.0.113.40 >/dev/null
 
 # TLS: curl (OpenSSL) by name, IPv4 and IPv6; gnutls-cli to gnutls-serv on port 4433
 check "curl https IPv4" "$(in_c 1 curl -4 -s -o /dev/null -w '%{http_code}' --cacert "$TMP/ca.pem" \
@@ -177,6 +180,10 @@ check "no name: an address no answer named" "$(rec '.proto == 1 and .dst == "198
 check "one address, two users: each the name they resolved" \
 	"$(rec '.proto == 1 and .dst == "203.0.113.30"')" \
 	'[["alice","alpha.example","dns"],["bob","beta.example","dns"]]'
+check "DNS over TCP: the flow carries its question" \
+	"$(rec '.proto == 6 and .dport == 53')" '[["alice","tcp.example","dns"]]'
+check "DNS over TCP: the answer names the flow to its address" \
+	"$(rec '.proto == 1 and .dst == "203.0.113.40"')" '[["alice","tcp.example","dns"]]'
 check "IPv6: an AAAA answer names the flow" "$(rec '.proto == 58 and .dst == "2001:db8:5::10"')" \
 	'[["alice","shop.example","dns"]]'
 check "CNAME chain: the name the client asked for" \
