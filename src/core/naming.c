@@ -434,8 +434,8 @@ static void on_tcp(struct naming *n, struct conn *c, const struct name_event *ev
 	struct stream *s = &c->st[ev->key.dir & 1];
 	size_t max = c->dns ? DNS_STREAM_MAX : STREAM_MAX, before;
 
-	if (s->done)
-		return;
+	if (c->done || s->done)
+		return; /* (a finished connection's streams are freed: not done, but empty) */
 	if (n->buffered > BUFFER_BUDGET) {
 		/* too many connections wait for more of their first bytes at once */
 		n->cnt[NCNT_UNFOLLOWED]++;

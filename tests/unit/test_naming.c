@@ -182,6 +182,17 @@ int main(void)
 	g = flow_of(&tr, NULL);
 	naming_flow(n, &g, true);
 	CHECK_STR("the other direction carries it", g.dest.name, "shop.example");
+	{
+		/* a named connection reads nothing more: a malformed ClientHello later is not
+		 * even looked at */
+		size_t l = client_hello(buf, "x.example", 10);
+
+		buf[43] = 0xff; /* its session id length lies */
+		feed(n, &tr, 9, buf, l);
+		naming_counters(n, cnt);
+		CHECK_INT("a named connection's later bytes are not parsed",
+		          cnt[NCNT_TLS_MALFORMED], 0);
+	}
 
 	/* DNS: alice and bob resolve different names to one address */
 	struct flow_key da = key(DIR_EGRESS, 17, user, dns, 5000, 53);
