@@ -110,8 +110,9 @@ in_c() { local i=$1; shift; ip netns exec "${C[$i]}" "$@"; }
 tf_start "$S" "$TMP/uni.json" "$TMP/uni.err" -o json -t 0.2 --records --uniflow \
 	--idle-timeout 60 --user-map "$TMP/users" 'tuns*' || exit 1
 TF_UNI=$TF
+# (this one drops to nobody after start: naming needs no privilege)
 tf_start "$S" "$TMP/table.txt" "$TMP/table.err" -o table -n 100 -t 0.2 --user-map "$TMP/users" \
-	'tuns*' || exit 1
+	--user nobody 'tuns*' || exit 1
 TF_TABLE=$TF
 tf_start "$S" "$TMP/wide.txt" "$TMP/wide.err" -o table -w -n 100 -t 0.2 \
 	--user-map "$TMP/users" 'tuns*' || exit 1
