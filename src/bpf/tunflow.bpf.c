@@ -126,8 +126,11 @@ static __noinline int capture(struct __sk_buff *skb, struct pkt *p, __u64 packet
  * flow (one lookup per entry created); else what capture() says. */
 static __always_inline int capture_new(struct __sk_buff *skb, struct pkt *p, __u64 packets)
 {
-	__u8 *left = bpf_map_lookup_elem(&cap_state, &p->key);
+	__u8 *left;
 
+	if (p->key.proto != IPPROTO_TCP && p->key.proto != IPPROTO_UDP)
+		return CAP_DONE;
+	left = bpf_map_lookup_elem(&cap_state, &p->key);
 	if (left && !*left)
 		return CAP_DONE;
 	return capture(skb, p, packets);
