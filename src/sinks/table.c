@@ -116,20 +116,18 @@ static int rows_available(const struct table_sink *ts)
 	return ws.ws_row - 6; /* title, header, footer lines */
 }
 
-void print_losses(FILE *out, const char *prefix, const struct report *r)
+/* Naming's own counters (and the kernel's name_drops): events or parses lost, never
+ * packets. One line "names: ..." when any is non-zero. */
+static void print_name_losses(FILE *out, const struct report *r)
 {
-	bool lost = r->harvest_errors > 0 || r->attach_errors > 0 || r->evicted > 0 ||
-	            r->lost_link_events > 0 || r->malformed_lines > 0 ||
-	            (r->export && r->export->failures > 0);
+	bool lost = r->counters[CNT_NAME_DROPS] > 0;
 
-	for (int c = 0; c < CNT_MAX; c++)
-		lost |= r->counters[c] > 0;
 	for (int c = 0; r->name_counters && c < NCNT_MAX; c++)
 		lost |= r->name_counters[c] > 0;
 	if (!lost)
 		return;
-	fputs(prefix, out);
-	for (int c = 0; c < CNT_MAX; c++)
+	fputs("names:", out);
+	for (int c = CNT_PKT_MAX; c < CNT_MAX; c++)
 		if (r->counters[c])
 			fprintf(out, " %s %llu", counter_names[c],
 			        (unsigned long long)r->counters[c]);
@@ -137,24 +135,44 @@ void print_losses(FILE *out, const char *prefix, const struct report *r)
 		if (r->name_counters[c])
 			fprintf(out, " %s %llu", naming_counter_names[c],
 			        (unsigned long long)r->name_counters[c]);
-	if (r->harvest_errors)
-		fprintf(out, " harvest_errors %llu", (unsigned long long)r->harvest_errors);
-	if (r->attach_errors)
-		fprintf(out, " attach_errors %lu", r->attach_errors);
-	if (r->evicted)
-		fprintf(out, " evicted %llu", (unsigned long long)r->evicted);
-	if (r->lost_link_events)
-		fprintf(out, " lost_link_events %lu", r->lost_link_events);
-	if (r->malformed_lines)
-		fprintf(out, " malformed_lines %lu", r->malformed_lines);
-	if (r->export && r->export->failures)
-		fprintf(out, " export_failures %llu", (unsigned long long)r->export->failures);
 	fputc('\n', out);
+}
+
+void print_losses(FILE *out, const char *prefix, const struct report *r)
+{
+	bool lost = r->harvest_errors > 0 || r->attach_errors > 0 || r->evicted > 0 ||
+	            r->lost_link_events > 0 || r->malformed_lines > 0 ||
+	            (r->export && r->export->failures > 0);
+
+	for (int c = 0; c < CNT_PKT_MAX; c++)
+		lost |= r->counters[c] > 0;
+	if (lost) {
+		fputs(prefix, out);
+		for (int c = 0; c < CNT_PKT_MAX; c++)
+			if (r->counters[c])
+				fprintf(out, " %s %llu", counter_names[c],
+				        (unsigned long long)r->counters[c]);
+		if (r->harvest_errors)
+			fprintf(out, " harvest_errors %llu", (unsigned long long)r->harvest_errors);
+		if (r->attach_errors)
+			fprintf(out, " attach_errors %lu", r->attach_errors);
+		if (r->evicted)
+			fprintf(out, " evicted %llu", (unsigned long long)r->evicted);
+		if (r->lost_link_events)
+			fprintf(out, " lost_link_events %lu", r->lost_link_events);
+		if (r->malformed_lines)
+			fprintf(out, " malformed_lines %lu", r->malformed_lines);
+		if (r->export && r->export->failures)
+			fprintf(out, " export_failures %llu",
+			        (unsigned long long)r->export->failures);
+		fputc('\n', out);
+	}
+	print_name_losses(out, r);
 }
 
 void say_losses(const struct report *r)
 {
-	char *buf = NULL;
+	char *buf = NULL, *line, *save = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
@@ -162,10 +180,8 @@ void say_losses(const struct report *r)
 		return;
 	print_losses(f, "not in flows:", r);
 	fclose(f);
-	if (len) {
-		buf[strcspn(buf, "\n")] = 0;
-		pr_warn("%s", buf);
-	}
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		pr_warn("%s", line);
 	free(buf);
 }
 
