@@ -21,7 +21,7 @@ static size_t put16(__u8 *p, unsigned v)
 
 /* A TLS 1.2-shaped ClientHello record for host, padded with a padding extension to
  * about total bytes. */
-static size_t client_hello(__u8 *b, const char *host, size_t pad)
+static size_t client_hello_ech(__u8 *b, const char *host, size_t pad, bool ech)
 {
 	size_t hl = strlen(host), o = 0, hs, ext;
 
@@ -50,6 +50,14 @@ static size_t client_hello(__u8 *b, const char *host, size_t pad)
 	o += put16(b + o, hl);
 	memcpy(b + o, host, hl);
 	o += hl;
+	if (ech) { /* encrypted_client_hello, outer: type, cipher suite, config id, enc, payload */
+		static const __u8 body[] = {0, 0, 1, 0, 1, 7, 0, 2, 0xaa, 0xbb, 0, 3, 1, 2, 3};
+
+		o += put16(b + o, 0xfe0d);
+		o += put16(b + o, sizeof(body));
+		memcpy(b + o, body, sizeof(body));
+		o += sizeof(body);
+	}
 	o += put16(b + o, 21); /* padding */
 	o += put16(b + o, pad);
 	memset(b + o, 0, pad);
@@ -59,6 +67,11 @@ static size_t client_hello(__u8 *b, const char *host, size_t pad)
 	put16(b + hs + 2, o - hs - 4);
 	put16(b + 3, o - 5);
 	return o;
+}
+
+static size_t client_hello(__u8 *b, const char *host, size_t pad)
+{
+	return client_hello_ech(b, host, pad, false);
 }
 
 /* A DNS response: qname IN A, answered by addr (IPv4) with ttl. */
@@ -238,6 +251,17 @@ int main(void)
 	naming_flow(n, &f, false);
 	CHECK_STR("then the SNI", f.dest.name, "cdn.example");
 	CHECK_INT("... from tls over dns", f.dest.name_src, NAME_TLS);
+
+	/* Encrypted Client Hello: the outer name, marked */
+	struct flow_key ek = key(DIR_INGRESS, 6, user2, web, 40006, 443);
+
+	len = client_hello_ech(buf, "public.example", 10, true);
+	feed(n, &ek, 1, buf, len);
+	f = flow_of(&ek, NULL);
+	naming_flow(n, &f, true);
+	CHECK_STR("ECH: the outer name", f.dest.name, "public.example");
+	CHECK("ECH: marked", f.dest.ech && f.dest.name_src == NAME_TLS);
+	CHECK("no ECH: not marked", !g.dest.ech);
 
 	/* a Host header that is an address names nothing: the DNS name stays */
 	struct flow_key hk2 = key(DIR_INGRESS, 6, user, cdn, 40005, 80);
