@@ -4,10 +4,11 @@
  * protection, AES-128-GCM): none is written here.
  *
  * Keys: from the Destination Connection ID of the client's first Initial (RFC 9001
- * 5.2), or from the Source Connection ID of a server's Retry. The client keeps those
- * keys when it later switches to the server's connection ID; a packet that does not
- * open with them is tried once more with keys from its own DCID (a Retry we did not
- * see, a new connection on the same addresses), which then replace them. */
+ * 5.2), or from the Source Connection ID of a server's Retry whose integrity tag
+ * verifies (RFC 9001 5.8). The client keeps those keys when it later switches to the
+ * server's connection ID; a packet that does not open with them is tried once more with
+ * keys from its own DCID (a Retry we did not see, a new connection on the same
+ * addresses), which then replace them. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,7 @@ struct keys {
 struct quic_state {
 	__u8 dcid[CID_MAX]; /* the keys' connection ID */
 	size_t dcid_len;
-	bool have_dcid, seen_initial;
+	bool have_dcid, seen_initial, retried;
 	struct keys k; /* derived from dcid for k.version */
 	__u64 largest_pn;
 	bool any_pn;
@@ -395,23 +396,68 @@ out:
 	return q->done;
 }
 
+/* A Retry's integrity tag (RFC 9001 5.8, RFC 9369 3.3.3): AES-128-GCM with a fixed key
+ * over the Retry behind the Original Destination Connection ID, the client's first. */
+static bool retry_ok(const struct quic_state *q, const __u8 *d, size_t len, __u32 version)
+{
+	static const __u8 key_v1[16] = {0xbe, 0x0c, 0x69, 0x0b, 0x9f, 0x66, 0x57, 0x5a,
+	                                0x1d, 0x76, 0x6b, 0x54, 0xe3, 0x68, 0xc8, 0x4e};
+	static const __u8 nonce_v1[12] = {0x46, 0x15, 0x99, 0xd3, 0x5d, 0x63,
+	                                  0x2b, 0xf2, 0x23, 0x98, 0x25, 0xbb};
+	static const __u8 key_v2[16] = {0x8f, 0xb4, 0xb0, 0x1b, 0x56, 0xac, 0x48, 0xe2,
+	                                0x60, 0xfb, 0xcb, 0xce, 0xad, 0x7c, 0xcc, 0x92};
+	static const __u8 nonce_v2[12] = {0xd8, 0x69, 0x69, 0xbc, 0x2d, 0x7c,
+	                                  0x6d, 0x99, 0x90, 0xef, 0xb0, 0x4a};
+	struct gcm_aes128_ctx g;
+	__u8 odcid_len = q->dcid_len, tag[TAG];
+	bool v2 = version == QUIC_V2;
+
+	gcm_aes128_set_key(&g, v2 ? key_v2 : key_v1);
+	gcm_aes128_set_iv(&g, 12, v2 ? nonce_v2 : nonce_v1);
+	/* GCM's AAD in pieces: all but the last must be whole blocks, so one buffer */
+	{
+		__u8 *pseudo = malloc(1 + CID_MAX + len);
+		size_t n = 0;
+
+		if (!pseudo)
+			return false;
+		pseudo[n++] = odcid_len;
+		memcpy(pseudo + n, q->dcid, odcid_len);
+		n += odcid_len;
+		memcpy(pseudo + n, d, len - TAG);
+		n += len - TAG;
+		gcm_aes128_update(&g, n, pseudo);
+		free(pseudo);
+	}
+	gcm_aes128_digest(&g, TAG, tag);
+	return memeql_sec(tag, d + len - TAG, TAG);
+}
+
 int quic_feed_server(struct quic_state *q, const __u8 *dgram, size_t len)
 {
 	struct lh h;
 	int r = long_header(dgram, len, &h);
+	size_t token;
 
 	if (r == -EPROTO && len >= 5 && dgram[0] & 0x80 && !dgram[1] && !dgram[2] && !dgram[3] &&
 	    !dgram[4])
 		return 0; /* Version Negotiation */
 	if (r < 0)
 		return (len && !(dgram[0] & 0x80) && q->seen_initial) ? 0 : -EPROTO;
-	if (h.type == P_RETRY && !q->done && h.scid_len) {
-		/* the client's next Initials: keys from the Retry's Source Connection ID */
-		memcpy(q->dcid, h.scid, h.scid_len);
-		q->dcid_len = h.scid_len;
-		q->have_dcid = true;
-		crypto_reset(q);
-	}
+	if (h.type != P_RETRY || q->done || q->retried || !q->have_dcid)
+		return 0;
+	/* a client takes one Retry, with a token, a new connection ID and a valid tag
+	 * (RFC 9000 17.2.5.2) */
+	token = len - (h.scid + h.scid_len - dgram);
+	if (token <= TAG || h.scid_len == 0 ||
+	    (h.scid_len == q->dcid_len && !memcmp(h.scid, q->dcid, h.scid_len)) ||
+	    !retry_ok(q, dgram, len, h.version))
+		return 0;
+	/* the client's next Initials: keys from the Retry's Source Connection ID */
+	memcpy(q->dcid, h.scid, h.scid_len);
+	q->dcid_len = h.scid_len;
+	q->retried = true;
+	crypto_reset(q);
 	return 0;
 }
 

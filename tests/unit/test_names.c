@@ -787,20 +787,60 @@ static void test_quic(void)
 	          quic_feed(q, d, l1, name, &ech), 1);
 	CHECK_STR("quic: DCID change: name", name, "switch.example");
 	quic_free(q);
-	/* a Retry: the client's next Initials use keys from the Retry's SCID */
+	/* a Retry (RFC 9001 A.4, RFC 9369 A.4: for DCID 8394c8f03e515708, new SCID
+	 * f067a5502a4262b5): the client's next Initials use keys from the Retry's SCID, even
+	 * when their header names yet another DCID (the server's Initial's) */
 	h = build_ch(hs, "retry.example", false, 1216, 0);
+	for (int v = 0; v < 2; v++) {
+		__u32 ver = v ? QUIC_V2 : QUIC_V1;
+		__u8 scid[8], other[8] = {0x5e, 0x4e, 1, 2, 3, 4, 5, 6};
+		size_t rn = msg(
+		    v ? "cf6b3343cf0008f067a5502a4262b5746f6b656ec8646ce8bfe33952d955543665dcc7b6"
+		      : "ff000000010008f067a5502a4262b5746f6b656e04a265ba2eff4d829058fb3f0f2496ba",
+		    want);
+		char what[80];
+
+		unhex("f067a5502a4262b5", scid);
+		for (int forged = 0; forged < 2; forged++) {
+			q = quic_new();
+			f = crypto_frame(fr, hs, 0, 1000);
+			l1 = initial(d, ver, dcid, 8, 0, fr, f);
+			quic_feed(q, d, l1, name, &ech);
+			want[rn - 1] ^= forged; /* a tag that does not verify */
+			snprintf(what, sizeof(what), "quic: %s Retry, v%d",
+			         forged ? "forged" : "RFC", v + 1);
+			CHECK_INT(what, quic_feed_server(q, want, rn), 0);
+			want[rn - 1] ^= forged;
+			f = crypto_frame(fr, hs, 0, h);
+			memset(fr + f, 0, 1000);
+			l1 = quic_seal_initial(&(struct quic_seal){.version = ver,
+			                                           .dcid = other,
+			                                           .dcid_len = 8,
+			                                           .key_cid = scid,
+			                                           .key_cid_len = 8,
+			                                           .pn_len = 2},
+			                       fr, f + 1000, d, sizeof(d));
+			snprintf(what, sizeof(what), "quic: %s Retry, v%d: the Initial after it",
+			         forged ? "forged" : "RFC", v + 1);
+			CHECK_INT(what, quic_feed(q, d, l1, name, &ech), forged ? -EBADMSG : 1);
+			CHECK_STR(what, name, forged ? "" : "retry.example");
+			quic_free(q);
+		}
+	}
+	/* a forged Retry does not throw away what came before */
 	q = quic_new();
 	f = crypto_frame(fr, hs, 0, 1000);
 	l1 = initial(d, QUIC_V1, dcid, 8, 0, fr, f);
-	CHECK_INT("quic: Retry: first Initial", quic_feed(q, d, l1, name, &ech), 0);
+	quic_feed(q, d, l1, name, &ech);
 	n = msg("f0 00000001 04 01020304 08 aa01020304050607 746f6b656e"
 	        " 00112233445566778899aabbccddeeff",
 	        want);
-	CHECK_INT("quic: Retry from the server", quic_feed_server(q, want, n), 0);
-	f = crypto_frame(fr, hs, 0, h);
-	l1 = initial(d, QUIC_V1, rcid, 8, 0, fr, f);
-	CHECK_INT("quic: Retry: the Initial after it", quic_feed(q, d, l1, name, &ech), 1);
-	CHECK_STR("quic: Retry: name", name, "retry.example");
+	CHECK_INT("quic: a forged Retry", quic_feed_server(q, want, n), 0);
+	f = crypto_frame(fr, hs, 1000, h - 1000);
+	l1 = initial(d, QUIC_V1, dcid, 8, 1, fr, f);
+	CHECK_INT("quic: a forged Retry: the rest of the ClientHello",
+	          quic_feed(q, d, l1, name, &ech), 1);
+	CHECK_STR("quic: a forged Retry: name", name, "retry.example");
 	quic_free(q);
 	/* the same without seeing the Retry: the new keys are found from the packet's DCID */
 	q = quic_new();
