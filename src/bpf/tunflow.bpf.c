@@ -71,7 +71,7 @@ static __noinline int capture(struct __sk_buff *skb, struct pkt *p, __u64 packet
 {
 	__u32 zero = 0, pay_off, pay_len, len;
 	struct name_event *ev;
-	__u8 th[9], *left, init = NAME_CAP_PKTS;
+	__u8 th[4], *left, init = NAME_CAP_PKTS;
 	bool dns;
 
 	if (p->key.proto != IPPROTO_TCP && p->key.proto != IPPROTO_UDP)
@@ -81,6 +81,15 @@ static __noinline int capture(struct __sk_buff *skb, struct pkt *p, __u64 packet
 		return CAP_DONE;
 	if (!p->l4_off)
 		return CAP_UNKNOWN; /* a later fragment */
+	/* hdr_len holds the IP headers and the TCP header with its options (or UDP's 8
+	 * bytes): what is left of the IP packet is payload. No payload (a handshake, an
+	 * ACK): nothing to name yet, and nothing read. */
+	if (p->l3_len <= p->hdr_len)
+		return CAP_UNKNOWN;
+	pay_len = p->l3_len - p->hdr_len;
+	if (pay_len > p->l4_end - p->l4_off)
+		return CAP_UNKNOWN;
+	pay_off = p->l4_end - pay_len;
 	ev = bpf_map_lookup_elem(&name_scratch, &zero);
 	if (!ev)
 		return CAP_UNKNOWN;
@@ -89,13 +98,7 @@ static __noinline int capture(struct __sk_buff *skb, struct pkt *p, __u64 packet
 		if (bpf_skb_load_bytes(skb, p->l4_off + 4, th, sizeof(th)))
 			return CAP_UNKNOWN;
 		ev->seq = (__u32)th[0] << 24 | (__u32)th[1] << 16 | (__u32)th[2] << 8 | th[3];
-		pay_off = p->l4_off + (th[8] >> 4) * 4;
-	} else {
-		pay_off = p->l4_off + 8;
 	}
-	if (p->l4_end <= pay_off)
-		return CAP_UNKNOWN; /* no payload: nothing to name yet */
-	pay_len = p->l4_end - pay_off;
 	if (!dns) {
 		left = bpf_map_lookup_elem(&cap_state, &p->key);
 		if (!left) {
