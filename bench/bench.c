@@ -6,6 +6,8 @@
  *   bench evict [N]           a harvest of N new flows into tables already holding N,
  *                             unbounded and bounded at N (every flow evicts one)
  *   bench export              IPFIX export of 100k/1M records over TCP on loopback
+ *   bench names               names capture: ring-buffer events per second that user space
+ *                             (core/naming) reads and names on one core
  * Prints Markdown table rows. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,6 +28,7 @@
 #include "core/flowtab.h"
 #include "core/records.h"
 #include "core/datapath.h"
+#include "core/naming.h"
 #include "sources/ifwatch.h"
 #include "sinks/ipfix.h"
 #include "pkt.h"
@@ -65,34 +68,39 @@ static double median(double *v, int n)
 
 #define TRIALS 7
 
-/* Interleaved trials of the floor, of tunflow and of the plain per-CPU hash reference
- * (one lookup and one update on a key read at fixed offsets: on a packet that is not
- * IPv4 at the L3 entry its key is nonsense, its cost the same); medians, and tunflow's
- * spread. */
-static void datapath_row(const char *name, bool l2, int empty, int prog, int plain,
+/* Interleaved trials of the floor, of tunflow, of tunflow with naming on, and of the
+ * plain per-CPU hash reference (one lookup and one update on a key read at fixed
+ * offsets: on a packet that is not IPv4 at the L3 entry its key is nonsense, its cost
+ * the same); medians, and tunflow's spread. */
+static void datapath_row(const char *name, bool l2, int empty, int prog, int prog_names,
+			 int plain,
 			 const struct pkt_spec *s, __u32 repeat)
 {
 	static uint8_t buf[PKT_MAX];
 	struct pkt_layout lay;
 	struct pkt_spec sp = *s;
-	double fl[TRIALS], tf[TRIALS], df[TRIALS], pl[TRIALS], lo = 1e9, hi = 0;
+	double fl[TRIALS], tf[TRIALS], df[TRIALS], nm[TRIALS], dn[TRIALS], pl[TRIALS];
+	double lo = 1e9, hi = 0;
 	size_t len;
 
 	sp.l2 = l2;
 	len = pkt_build(&sp, buf, &lay);
 	run_ns(prog, buf, len, repeat / 10); /* warm: flow exists, caches hot */
+	run_ns(prog_names, buf, len, repeat / 10);
 	run_ns(plain, buf, len, repeat / 10);
 	for (int t = 0; t < TRIALS; t++) {
 		fl[t] = run_ns(empty, buf, len, repeat);
 		tf[t] = run_ns(prog, buf, len, repeat);
+		nm[t] = run_ns(prog_names, buf, len, repeat);
 		pl[t] = run_ns(plain, buf, len, repeat) - fl[t];
 		df[t] = tf[t] - fl[t];
+		dn[t] = nm[t] - tf[t];
 		if (df[t] < lo) lo = df[t];
 		if (df[t] > hi) hi = df[t];
 	}
-	printf("| %s | %s | %.0f | %.0f | **%.0f** | %.0f..%.0f | %.0f |\n", l2 ? "L2" : "L3", name,
-	       median(fl, TRIALS), median(tf, TRIALS), median(df, TRIALS), lo, hi,
-	       median(pl, TRIALS));
+	printf("| %s | %s | %.0f | %.0f | **%.0f** | %.0f..%.0f | %.0f | **%+.1f** | %.0f |\n",
+	       l2 ? "L2" : "L3", name, median(fl, TRIALS), median(tf, TRIALS), median(df, TRIALS),
+	       lo, hi, median(nm, TRIALS), median(dn, TRIALS), median(pl, TRIALS));
 	fflush(stdout);
 }
 
@@ -143,7 +151,7 @@ static void many_flows(int empty, int tunflow, int plain, __u32 nflows)
 
 static int datapath(bool quick)
 {
-	struct datapath dp;
+	struct datapath dp, dpn;
 	struct bpf_object *po;
 	int empty, plain;
 	__u32 repeat = quick ? 200000 : 1000000;
@@ -154,6 +162,7 @@ static int datapath(bool quick)
 	} cls[] = {
 		{"IPv4 TCP", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_TCP, .sport = 443, .dport = 50000, .tcp_flags = 0x10, .payload = 64}, false},
 		{"IPv4 UDP", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_UDP, .sport = 53, .dport = 50000, .payload = 64}, false},
+		{"IPv4 UDP 443 (not DNS)", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_UDP, .sport = 443, .dport = 50000, .payload = 64}, false},
 		{"IPv6 TCP", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_TCP, .sport = 443, .dport = 50000, .tcp_flags = 0x10, .payload = 64}, false},
 		{"IPv6 UDP", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP, .sport = 53, .dport = 50000, .payload = 64}, false},
 		{"ICMP", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_ICMP, .sport = 8, .payload = 56}, false},
@@ -164,7 +173,7 @@ static int datapath(bool quick)
 
 	pin_cpu();
 	empty = empty_prog();
-	if (empty < 0 || dp_open(&dp, 131072)) {
+	if (empty < 0 || dp_open(&dp, 131072, false) || dp_open(&dpn, 131072, true)) {
 		fprintf(stderr, "bench: cannot load programs: %s\n", strerror(errno));
 		return 1;
 	}
@@ -174,17 +183,19 @@ static int datapath(bool quick)
 		return 1;
 	}
 	plain = bpf_program__fd(bpf_object__find_program_by_name(po, "plain_l3"));
-	printf("| entry | packet | floor ns | tunflow ns | over floor ns | spread over floor | plain hash over floor ns |\n");
-	printf("|---|---|---|---|---|---|---|\n");
+	printf("| entry | packet | floor ns | tunflow ns | over floor ns | spread over floor | "
+	       "names on ns | names on - off ns | plain hash over floor ns |\n");
+	printf("|---|---|---|---|---|---|---|---|---|\n");
 	for (int l2 = 0; l2 <= 1; l2++)
 		for (size_t i = 0; i < sizeof(cls) / sizeof(cls[0]); i++)
 			if (l2 || !cls[i].l2_only)
 				datapath_row(cls[i].name, l2, empty, dp_prog_fd(&dp, l2, DIR_EGRESS),
-					     plain, &cls[i].s, repeat);
+					     dp_prog_fd(&dpn, l2, DIR_EGRESS), plain, &cls[i].s, repeat);
+	dp_close(&dpn);
 	bpf_object__close(po);
 	if (!quick) {
 		dp_close(&dp);
-		if (dp_open(&dp, 131072))
+		if (dp_open(&dp, 131072, false))
 			return 1;
 		po = bpf_object__open_file("build/plain.bpf.o", NULL);
 		if (!po || bpf_object__load(po)) {
@@ -253,7 +264,7 @@ static int fill_from(struct datapath *dp, __u32 n, __u32 first_id)
 			keys[i].sport = 1024 + id % 60000;
 			keys[i].dport = 443;
 			for (int c = 0; c < ncpu; c++)
-				vals[(size_t)i * ncpu + c] = (struct flow_stats){10, 15000, 1, 2, 0x18, {0}};
+				vals[(size_t)i * ncpu + c] = (struct flow_stats){10, 15000, 1, 2, 0x18, 0, {0}};
 		}
 		if (bpf_map_update_batch(dp->maps[dp->active], keys, vals, &cnt, NULL)) {
 			fprintf(stderr, "bench: filling %u flows: %s\n", n, strerror(errno));
@@ -302,7 +313,7 @@ static int harvest_one(__u32 n)
 	double w0, w1, c0, c1, k0, k1;
 	long got;
 
-	if (dp_open(&dp, n) || fill(&dp, n))
+	if (dp_open(&dp, n, false) || fill(&dp, n))
 		return 1;
 	k0 = now_s(CLOCK_MONOTONIC);
 	got = dp_harvest(&dp, noop_flow, NULL);
@@ -372,7 +383,7 @@ static int evict_one(__u32 n, bool records, size_t bound)
 	double c0, c1, k0, k1, u0, u1;
 	long got;
 
-	if (dp_open(&dp, n) || fill_from(&dp, n, 0))
+	if (dp_open(&dp, n, false) || fill_from(&dp, n, 0))
 		return 1;
 	m0 = mallinfo2();
 	flowtab_begin(x.ft);
@@ -510,10 +521,131 @@ static int export(void)
 	return 0;
 }
 
+/* A TLS ClientHello for host into b (about 300 bytes): what a browser's first segment
+ * starts with, minus most extensions. */
+static size_t bench_hello(uint8_t *b, const char *host)
+{
+	size_t hl = strlen(host), o = 0, hs, ext;
+
+	b[o++] = 0x16, b[o++] = 3, b[o++] = 1, o += 2;
+	hs = o;
+	b[o++] = 1, o += 3, b[o++] = 3, b[o++] = 3;
+	memset(b + o, 0x5a, 32), o += 32;
+	b[o++] = 32, memset(b + o, 0x33, 32), o += 32;
+	b[o++] = 0, b[o++] = 2, b[o++] = 0x13, b[o++] = 1, b[o++] = 1, b[o++] = 0;
+	ext = o, o += 2;
+	b[o++] = 0, b[o++] = 0, b[o++] = (hl + 5) >> 8, b[o++] = hl + 5;
+	b[o++] = (hl + 3) >> 8, b[o++] = hl + 3, b[o++] = 0, b[o++] = hl >> 8, b[o++] = hl;
+	memcpy(b + o, host, hl), o += hl;
+	b[o++] = 0, b[o++] = 21, b[o++] = 0, b[o++] = 128, memset(b + o, 0, 128), o += 128;
+	b[ext] = (o - ext - 2) >> 8, b[ext + 1] = o - ext - 2;
+	b[hs + 1] = 0, b[hs + 2] = (o - hs - 4) >> 8, b[hs + 3] = o - hs - 4;
+	b[3] = (o - 5) >> 8, b[4] = o - 5;
+	return o;
+}
+
+/* A DNS response: host IN A addr. */
+static size_t bench_dns(uint8_t *b, const char *host, uint32_t addr)
+{
+	static const uint8_t hdr[] = {0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0};
+	size_t o = sizeof(hdr);
+	const char *p = host;
+
+	memcpy(b, hdr, o);
+	while (*p) {
+		const char *dot = strchr(p, '.');
+		size_t l = dot ? (size_t)(dot - p) : strlen(p);
+
+		b[o++] = l, memcpy(b + o, p, l), o += l, p += l + !!dot;
+	}
+	b[o++] = 0, b[o++] = 0, b[o++] = 1, b[o++] = 0, b[o++] = 1;
+	b[o++] = 0xc0, b[o++] = 12, b[o++] = 0, b[o++] = 1, b[o++] = 0, b[o++] = 1;
+	b[o++] = 0, b[o++] = 0, b[o++] = 0, b[o++] = 60, b[o++] = 0, b[o++] = 4;
+	memcpy(b + o, &addr, 4);
+	return o + 4;
+}
+
+/* Ring-buffer events user space reads and names per second on one core: rounds of
+ * new flows run through the program (a third each TLS ClientHello, DNS response, HTTP
+ * request), which fill the ring; then one timed read of the ring into core/naming. */
+static int names(void)
+{
+	struct naming_cfg cfg = {.dns_cache = 65536, .dns_min_ttl = 300};
+	struct datapath dp;
+	struct naming *n;
+	static uint8_t buf[PKT_MAX];
+	double busy = 0, wall = 0;
+	long events = 0;
+	__u64 c[CNT_MAX];
+	uint32_t id = 0;
+
+	pin_cpu();
+	if (dp_open(&dp, 131072, true) || !(n = naming_new(&cfg, &dp, NULL))) {
+		fprintf(stderr, "bench: cannot load programs: %s\n", strerror(errno));
+		return 1;
+	}
+	for (int round = 0; round < 20; round++) {
+		double t0, c0;
+
+		for (int i = 0; i < 6000; i++, id++) {
+			char src[32], host[64];
+			struct pkt_spec s = {.ipv = 4, .src = src, .dst = V4B, .payload = 0};
+			struct pkt_layout lay;
+			uint8_t pl[600];
+			size_t plen, len, l4len;
+
+			snprintf(src, sizeof(src), "10.%u.%u.%u", id >> 16 & 0xff, id >> 8 & 0xff,
+				 id & 0xff);
+			snprintf(host, sizeof(host), "site%u.example", id);
+			switch (id % 3) {
+			case 0:
+				s.proto = IPPROTO_TCP, s.sport = 1024 + id % 60000, s.dport = 443;
+				s.tcp_flags = 0x18;
+				plen = bench_hello(pl, host);
+				l4len = 20;
+				break;
+			case 1:
+				s.proto = IPPROTO_UDP, s.sport = 53, s.dport = 1024 + id % 60000;
+				plen = bench_dns(pl, host, htonl(0xcb007100 | (id & 0xff)));
+				l4len = 8;
+				break;
+			default:
+				s.proto = IPPROTO_TCP, s.sport = 1024 + id % 60000, s.dport = 80;
+				s.tcp_flags = 0x18;
+				plen = snprintf((char *)pl, sizeof(pl),
+						"GET / HTTP/1.1\r\nHost: %s\r\nUser-Agent: bench\r\n\r\n",
+						host);
+				l4len = 20;
+				break;
+			}
+			s.payload = plen;
+			len = pkt_build(&s, buf, &lay);
+			memcpy(buf + lay.l4 + l4len, pl, plen);
+			run_ns(dp_prog_fd(&dp, false, DIR_EGRESS), buf, len, 1);
+		}
+		t0 = now_s(CLOCK_MONOTONIC);
+		c0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+		events += naming_poll(n);
+		wall += now_s(CLOCK_MONOTONIC) - t0;
+		busy += now_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+		dp_harvest(&dp, noop_flow, NULL);
+	}
+	dp_counters(&dp, c);
+	printf("| events read | name_drops | wall s | CPU s | events/s (CPU) | conns followed |\n");
+	printf("|---|---|---|---|---|---|\n");
+	printf("| %ld | %llu | %.3f | %.3f | **%.0f** | %zu |\n", events,
+	       (unsigned long long)c[CNT_NAME_DROPS], wall, busy, events / busy, naming_conns(n));
+	naming_free(n);
+	dp_close(&dp);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "datapath"))
 		return datapath(argc >= 3 && !strcmp(argv[2], "--quick"));
+	if (argc >= 2 && !strcmp(argv[1], "names"))
+		return names();
 	if (argc >= 2 && !strcmp(argv[1], "harvest"))
 		return harvest();
 	if (argc >= 2 && !strcmp(argv[1], "export"))

@@ -91,6 +91,7 @@ if [ "$QUICK" != 1 ]; then
 	bench/geo.sh || exit 1
 	bench/tui.sh || exit 1
 	bench/store.sh || exit 1
+	bench/names.sh || exit 1
 fi
 exec >&3
 wait $TEE

@@ -22,6 +22,12 @@ PKGS=(
 	ocserv openconnect openvpn gnutls-bin busybox prometheus
 	libfixbuf-dev libfixbuf-tools nfdump pmacct tshark xxd netcat-openbsd
 	wireguard-go wireguard-tools
+	# destination names end to end (tests/net/names.sh): a DNS server, dig, a QUIC client
+	# and server
+	dnsmasq-base
+	bind9-dnsutils
+	ngtcp2-client
+	ngtcp2-server
 	# make deb and its test (tests/e2e/package.sh), make install's (systemd-analyze)
 	debhelper dpkg-dev fakeroot lintian git systemd man-db curl
 )

@@ -59,15 +59,14 @@ static const struct opt_word modes[] = {
     W("tc", MODE_TC),
     {0},
 };
-static const struct opt_word group_bys[] = {
-    W("user", GROUP_USER),
-    W("flow", GROUP_FLOW),
-    {0},
-};
-
 static const struct opt_word on_off[] = {
     W("on", 1),
     W("off", 0),
+    {0},
+};
+static const struct opt_word group_bys[] = {
+    W("user", GROUP_USER),
+    W("flow", GROUP_FLOW),
     {0},
 };
 
@@ -155,6 +154,13 @@ static const struct opt opts[] = {
              "idle end as \"evicted\" (default 4 x --max-flows)"},
     {"cleanup", 0, "IFACE", OPT_STRING, F(cleanup), .group = G_WATCH,
      .help = "remove what a killed tunflow left on IFACE (tc mode), then exit"},
+    {"names", 0, "on|off", OPT_WORD, F(names), .words = on_off, .def = "on", .group = G_WATCH,
+     .help = "name destinations from DNS answers, TLS SNI, QUIC and HTTP Host (default "
+             "{default})"},
+    {"dns-cache", 0, "N", OPT_UINT, F(dns_cache), .min = 16, .max = 1 << 24, .def = "65536",
+     .group = G_WATCH, .help = "DNS answers (address -> name) kept (default {default})"},
+    {"dns-min-ttl", 0, "SEC", OPT_UINT, F(dns_min_ttl), .min = 0, .max = 86400 * 7, .def = "300",
+     .group = G_WATCH, .help = "keep a DNS answer at least SEC seconds (default {default})"},
     /* Reports */
     {"interval", 't', "SEC", OPT_SECONDS, F(interval), .min = 0.05, .max = 3600, .def = "1",
      .group = G_REPORT,

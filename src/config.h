@@ -28,6 +28,9 @@ struct config {
 	double metrics_user_idle;
 	struct ipfix_cfg ipfix; /* ipfix.collector NULL: no export */
 	__u32 max_flows;
+	bool names;             /* --names on|off */
+	__u32 dns_cache;        /* DNS answers kept */
+	__u32 dns_min_ttl;      /* seconds a DNS answer is kept at least */
 	size_t max_table_flows; /* flows, and records, user space holds at most */
 	enum attach_mode mode;
 	struct table_opts table;

@@ -37,8 +37,15 @@ struct flow_stats {
 	__u64 first_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) of the first packet */
 	__u64 last_ns;  /* ... of the last packet */
 	__u8 tcp_flags; /* OR of the TCP flags seen */
-	__u8 pad[7];
+	__u8 cap;       /* names capture state of this CPU's slot: CAP_UNKNOWN or CAP_DONE
+	                 * (the kernel's own; user space ignores it) */
+	__u8 pad[6];
 };
+
+/* flow_stats.cap: the hot path of an established flow pays one compare against
+ * CAP_DONE; anything else goes to the capture code, which asks the cap_state map. */
+#define CAP_UNKNOWN 0
+#define CAP_DONE 1
 
 /* Per-CPU failure counters, one slot each. Every packet the program sees either
  * lands in a flow or in exactly one of these. */
@@ -50,8 +57,13 @@ enum counter_id {
 	CNT_EXT_LIMIT,  /* more than TUNFLOW_MAX_EXT_HDRS IPv6 extension (IPv4 AH) headers */
 	CNT_MAP_FULL,   /* flow map full: packet counted here instead of in a flow */
 	CNT_NO_MAP,     /* no active flow map installed (never expected) */
+	/* Not packet outcomes: the packet was counted in its flow as well. */
+	CNT_NAME_DROPS, /* names capture: ring buffer full, an event was dropped */
 	CNT_MAX,
 };
+
+/* The counters a packet lands in (one each), before the ones that count something else. */
+#define CNT_PKT_MAX CNT_NAME_DROPS
 
 /* sport and dport of a protocol 1 or 58 flow whose ICMP header was not read: fragments
  * after the first, ICMP (1) over IPv6, ICMPv6 (58) over IPv4. No ICMP type is above 255. */
@@ -60,7 +72,30 @@ enum counter_id {
 #define TUNFLOW_MAX_EXT_HDRS 8 /* IPv6 extension headers (IPv4 AH headers) followed */
 #define TUNFLOW_MAX_VLAN 2     /* 802.1Q / 802.1ad tags skipped on L2 links */
 
+/* Names capture (--names on): the payload start of a flow's first NAME_CAP_PKTS packets
+ * that carry payload, in each direction, and every packet of UDP or TCP port 53, go to
+ * user space through the name_events ring buffer. cap_state (LRU, keyed by flow key)
+ * holds how many packets a flow may still give across harvests; user space sets it to
+ * 0 once a connection is named or hopeless. A flow is not captured beyond its first
+ * NAME_CAP_WINDOW packets in one harvest (pure ACKs of a download). */
+#define NAME_CAP_PKTS 3
+#define NAME_CAP_BYTES 2048
+#define NAME_CAP_WINDOW 32
+#define NAME_DNS_PORT 53
+
+/* One ring-buffer event: a header, then len bytes of payload (the event is cut there). */
+struct name_event {
+	struct flow_key key;
+	__u32 seq;     /* TCP: sequence number of the first payload byte; UDP: 0 */
+	__u32 pay_len; /* the packet's payload length (len may be less) */
+	__u16 len;     /* bytes of data[] that follow */
+	__u16 pad;     /* always zero */
+	__u8 data[NAME_CAP_BYTES];
+};
+#define NAME_EVENT_HDR 56 /* offsetof(struct name_event, data) */
+
 #ifndef __BPF__
+_Static_assert(offsetof(struct name_event, data) == NAME_EVENT_HDR, "name_event header");
 _Static_assert(sizeof(struct flow_key) == 44, "flow_key layout");
 _Static_assert(offsetof(struct flow_key, src) == 8, "flow_key.src offset");
 _Static_assert(offsetof(struct flow_key, sport) == 40, "flow_key.sport offset");

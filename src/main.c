@@ -150,17 +150,21 @@ struct app {
  * error. */
 static int start(struct app *a, char **args, int nargs)
 {
-	struct pipeline_cfg pc = {.forget_s = a->cfg.forget,
-	                          .rec = a->cfg.rec,
-	                          .max_table_flows = a->cfg.max_table_flows,
-	                          .hold_s = a->cfg.interval > 0.5 ? 2 * a->cfg.interval : 1,
-	                          .geo = a->cfg.geo,
-	                          .geo_db = a->cfg.geo_db,
-	                          .filter = a->cfg.filter};
+	struct pipeline_cfg pc = {
+	    .forget_s = a->cfg.forget,
+	    .rec = a->cfg.rec,
+	    .max_table_flows = a->cfg.max_table_flows,
+	    .hold_s = a->cfg.interval > 0.5 ? 2 * a->cfg.interval : 1,
+	    .geo = a->cfg.geo,
+	    .geo_db = a->cfg.geo_db,
+	    .filter = a->cfg.filter,
+	    .names = a->cfg.names,
+	    .naming = {.dns_cache = a->cfg.dns_cache, .dns_min_ttl = a->cfg.dns_min_ttl}};
 	struct ifwatch_cfg wc = watch_cfg(&a->cfg, args, nargs);
 	int err;
 
-	if (!(a->users = users_new(&a->cfg.users)) || dp_open(&a->dp, a->cfg.max_flows))
+	if (!(a->users = users_new(&a->cfg.users)) ||
+	    dp_open(&a->dp, a->cfg.max_flows, a->cfg.names))
 		return -1;
 	a->dp_open = true;
 	/* While every privilege is still held: finding what a killed tunflow left asks the

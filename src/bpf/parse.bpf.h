@@ -45,6 +45,8 @@ struct pkt {
 	struct flow_key key;
 	__u32 l3_len;  /* IP total length of this skb's packet */
 	__u32 hdr_len; /* IP header(s) + L4 header: what each GSO segment repeats */
+	__u32 l4_off;  /* TCP/UDP/UDP-Lite/SCTP: where the L4 header starts, from skb->data */
+	__u32 l4_end;  /* ... and where the IP packet ends (names capture) */
 	__u8 tcp_flags;
 };
 
@@ -135,6 +137,8 @@ static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, __u32 l4_e
 	}
 	p->key.sport = (__u16)h[0] << 8 | h[1];
 	p->key.dport = (__u16)h[2] << 8 | h[3];
+	p->l4_off = off;
+	p->l4_end = l4_end;
 	if (need == 20) {
 		__u32 doff = (h[12] >> 4) * 4;
 

@@ -85,6 +85,107 @@ static __always_inline void count(__u32 id)
 		*c += 1;
 }
 
+/* --names: set by user space before load. Off, the verifier prunes the capture code and
+ * the hot path is today's. */
+const volatile bool names_on = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22); /* set from user space; a page when names are off */
+} name_events SEC(".maps");
+
+/* flow key -> packets with payload it may still give (NAME_CAP_PKTS at first); kept
+ * across map swaps; 0: done (named, hopeless, or all given). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536); /* set from user space */
+	__type(key, struct flow_key);
+	__type(value, __u8);
+} cap_state SEC(".maps");
+
+/* One event being built (bpf_ringbuf_output then copies only what was filled). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct name_event);
+} name_scratch SEC(".maps");
+
+/* The capture code, off the hot path: called for a flow's new entry and while its
+ * slot's cap is not CAP_DONE. Returns the slot's new cap. packets: what the slot holds
+ * with this packet. */
+static __noinline int capture(struct __sk_buff *skb, struct pkt *p, __u64 packets)
+{
+	__u32 zero = 0, pay_off, pay_len, len;
+	struct name_event *ev;
+	__u8 th[4], *left, init = NAME_CAP_PKTS;
+	bool dns;
+
+	if (p->key.proto != IPPROTO_TCP && p->key.proto != IPPROTO_UDP)
+		return CAP_DONE;
+	dns = p->key.sport == NAME_DNS_PORT || p->key.dport == NAME_DNS_PORT;
+	if (!dns && packets > NAME_CAP_WINDOW)
+		return CAP_DONE;
+	if (!p->l4_off)
+		return CAP_UNKNOWN; /* a later fragment */
+	/* hdr_len holds the IP headers and the TCP header with its options (or UDP's 8
+	 * bytes): what is left of the IP packet is payload. No payload (a handshake, an
+	 * ACK): nothing to name yet, and nothing read. */
+	if (p->l3_len <= p->hdr_len)
+		return CAP_UNKNOWN;
+	pay_len = p->l3_len - p->hdr_len;
+	if (pay_len > p->l4_end - p->l4_off)
+		return CAP_UNKNOWN;
+	pay_off = p->l4_end - pay_len;
+	ev = bpf_map_lookup_elem(&name_scratch, &zero);
+	if (!ev)
+		return CAP_UNKNOWN;
+	ev->seq = 0;
+	if (p->key.proto == IPPROTO_TCP) {
+		if (bpf_skb_load_bytes(skb, p->l4_off + 4, th, sizeof(th)))
+			return CAP_UNKNOWN;
+		ev->seq = (__u32)th[0] << 24 | (__u32)th[1] << 16 | (__u32)th[2] << 8 | th[3];
+	}
+	if (!dns) {
+		left = bpf_map_lookup_elem(&cap_state, &p->key);
+		if (!left) {
+			bpf_map_update_elem(&cap_state, &p->key, &init, BPF_NOEXIST);
+			left = bpf_map_lookup_elem(&cap_state, &p->key);
+			if (!left)
+				return CAP_UNKNOWN;
+		}
+		if (!*left)
+			return CAP_DONE;
+		*left -= 1;
+	}
+	len = pay_len < NAME_CAP_BYTES ? pay_len : NAME_CAP_BYTES;
+	/* len is 1..NAME_CAP_BYTES (a power of two): the mask shows the verifier so */
+	len = ((len - 1) & (NAME_CAP_BYTES - 1)) + 1;
+	if (bpf_skb_load_bytes(skb, pay_off, ev->data, len))
+		return CAP_UNKNOWN;
+	ev->key = p->key;
+	ev->pay_len = pay_len;
+	ev->len = len;
+	ev->pad = 0;
+	if (bpf_ringbuf_output(&name_events, ev, NAME_EVENT_HDR + len, 0))
+		count(CNT_NAME_DROPS);
+	return dns || *left ? CAP_UNKNOWN : CAP_DONE;
+}
+
+/* A new entry's first cap: done at once when user space or earlier packets finished the
+ * flow (one lookup per entry created); else what capture() says. */
+static __always_inline int capture_new(struct __sk_buff *skb, struct pkt *p, __u64 packets)
+{
+	__u8 *left;
+
+	if (p->key.proto != IPPROTO_TCP && p->key.proto != IPPROTO_UDP)
+		return CAP_DONE;
+	left = bpf_map_lookup_elem(&cap_state, &p->key);
+	if (left && !*left)
+		return CAP_DONE;
+	return capture(skb, p, packets);
+}
+
 static __always_inline void add(struct flow_stats *st, __u64 segs, __u64 bytes, __u8 flags,
                                 __u64 now)
 {
@@ -124,6 +225,8 @@ static __always_inline void account(struct __sk_buff *skb, struct pkt *p)
 	st = bpf_map_lookup_elem(flows, &p->key);
 	if (st) {
 		add(st, segs, bytes, p->tcp_flags, tick_ns);
+		if (names_on && st->cap != CAP_DONE)
+			st->cap = capture(skb, p, st->packets);
 		return;
 	}
 	now = bpf_ktime_get_ns();
@@ -135,6 +238,8 @@ static __always_inline void account(struct __sk_buff *skb, struct pkt *p)
 	    .last_ns = now,
 	    .tcp_flags = p->tcp_flags,
 	};
+	if (names_on)
+		init.cap = capture_new(skb, p, segs);
 	long err = bpf_map_update_elem(flows, &p->key, &init, BPF_NOEXIST);
 
 	if (!err)

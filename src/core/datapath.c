@@ -11,10 +11,12 @@
 #include "tunflow.skel.h"
 
 const char *const counter_names[CNT_MAX] = {
-    [CNT_NON_IP] = "non_ip",   [CNT_TRUNCATED] = "truncated", [CNT_BAD_IHL] = "bad_ihl",
-    [CNT_BAD_LEN] = "bad_len", [CNT_EXT_LIMIT] = "ext_limit", [CNT_MAP_FULL] = "map_full",
-    [CNT_NO_MAP] = "no_map",
+    [CNT_NON_IP] = "non_ip",   [CNT_TRUNCATED] = "truncated",   [CNT_BAD_IHL] = "bad_ihl",
+    [CNT_BAD_LEN] = "bad_len", [CNT_EXT_LIMIT] = "ext_limit",   [CNT_MAP_FULL] = "map_full",
+    [CNT_NO_MAP] = "no_map",   [CNT_NAME_DROPS] = "name_drops",
 };
+
+#define NAME_RING_BYTES (4u << 20)
 
 #define DRAIN_BATCH 16384
 
@@ -56,7 +58,7 @@ static int start_clock(struct datapath *dp)
 	return err;
 }
 
-int dp_open(struct datapath *dp, __u32 max_flows)
+int dp_open(struct datapath *dp, __u32 max_flows, bool names)
 {
 	int err, i;
 
@@ -83,7 +85,19 @@ int dp_open(struct datapath *dp, __u32 max_flows)
 		pr_err("cannot open the BPF object: %s", strerror(-err));
 		goto fail;
 	}
+	dp->skel->rodata->names_on = names;
+	dp->names = names;
 	err = bpf_map__set_inner_map_fd(dp->skel->maps.flow_maps, dp->maps[0]);
+	/* names off: the ring and the state map stay, at their smallest */
+	if (!err)
+		err = bpf_map__set_max_entries(dp->skel->maps.name_events,
+		                               names ? NAME_RING_BYTES : (__u32)getpagesize());
+	if (!err)
+		err = bpf_map__set_max_entries(dp->skel->maps.cap_state, !names              ? 1
+		                                                         : max_flows < 65536 ? 65536
+		                                                         : max_flows > 262144
+		                                                             ? 262144
+		                                                             : max_flows);
 	if (!err)
 		err = tunflow_bpf__load(dp->skel);
 	if (err) {
@@ -125,6 +139,32 @@ void dp_close(struct datapath *dp)
 	free(dp->keys);
 	free(dp->vals);
 	dp->keys = dp->vals = NULL;
+}
+
+int dp_name_ring_fd(const struct datapath *dp)
+{
+	return dp->names ? bpf_map__fd(dp->skel->maps.name_events) : -1;
+}
+
+void dp_names_done(const struct datapath *dp, const struct flow_key *keys, __u32 n)
+{
+	static const __u8 zeros[256];
+	int fd;
+
+	if (!dp->names)
+		return;
+	fd = bpf_map__fd(dp->skel->maps.cap_state);
+	for (__u32 done = 0; done < n;) {
+		__u32 cnt = n - done < sizeof(zeros) ? n - done : sizeof(zeros);
+
+		if (bpf_map_update_batch(fd, keys + done, zeros, &cnt, NULL)) {
+			/* one by one (a kernel without batch updates of LRU maps) */
+			for (__u32 i = done; i < n; i++)
+				bpf_map_update_elem(fd, &keys[i], zeros, BPF_ANY);
+			return;
+		}
+		done += cnt;
+	}
 }
 
 int dp_prog_fd(const struct datapath *dp, bool l2, int dir)

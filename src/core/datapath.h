@@ -14,6 +14,7 @@ struct datapath {
 	int maps[2]; /* the two inner flow maps */
 	int active;  /* index into maps[] of the one installed in the kernel */
 	int ncpus;   /* possible CPUs: per-CPU values come in this many slots */
+	bool names;  /* the names capture is on */
 	/* drain buffers, sized for one batch */
 	void *keys, *vals;
 	__u32 batch;
@@ -22,9 +23,14 @@ struct datapath {
 /* Called once per flow with the per-CPU values already merged. */
 typedef void (*flow_fn)(const struct flow_key *key, const struct flow_stats *st, void *ctx);
 
-/* Open, size, load; installs the first flow map. Negative errno on failure, with a
+/* Open, size, load; installs the first flow map. names: capture what naming needs
+ * (off: the capture code is not even loaded). Negative errno on failure, with a
  * one-line message already printed. */
-int dp_open(struct datapath *dp, __u32 max_flows);
+int dp_open(struct datapath *dp, __u32 max_flows, bool names);
+/* The names ring buffer (struct name_event records), or -1 when names are off. */
+int dp_name_ring_fd(const struct datapath *dp);
+/* Capture nothing more of these n flows (named, or hopeless). */
+void dp_names_done(const struct datapath *dp, const struct flow_key *keys, __u32 n);
 void dp_close(struct datapath *dp);
 /* The program for a link layer and direction. */
 int dp_prog_fd(const struct datapath *dp, bool l2, int dir);

@@ -70,7 +70,7 @@ static bool terminal_gone(const bool was_tty[3])
 struct loop {
 	struct pipeline *p;
 	const struct loop_cfg *cfg;
-	int ep, sig, tick, stop, links;
+	int ep, sig, tick, stop, links, names;
 	double interval; /* the harvest timer's, which SIGHUP may change */
 	bool was_tty[3];
 	bool running;
@@ -95,7 +95,8 @@ static int setup(struct loop *l)
 	if (l->ep < 0 || l->sig < 0 || l->tick < 0 || (l->cfg->duration > 0 && l->stop < 0) ||
 	    watch(l->ep, l->sig, NULL, EPOLLIN) || watch(l->ep, l->tick, NULL, EPOLLIN) ||
 	    (l->stop >= 0 && watch(l->ep, l->stop, NULL, EPOLLIN)) ||
-	    watch(l->ep, l->links, NULL, EPOLLIN)) {
+	    watch(l->ep, l->links, NULL, EPOLLIN) ||
+	    (l->names >= 0 && watch(l->ep, l->names, NULL, EPOLLIN))) {
 		pr_err("cannot set up the event loop: %s", strerror(errno));
 		return -errno;
 	}
@@ -173,6 +174,8 @@ static int handle(struct loop *l, const struct epoll_event *ev)
 		if (n)
 			e = pipeline_harvest(l->p, false, gone, n, l->failed);
 		free(gone);
+	} else if (fd == l->names) {
+		naming_poll(l->p->names); /* between harvests: the ring buffer never fills up */
 	} else if (fd == l->stop) {
 		l->running = false;
 	} else if (fd == l->sig) {
@@ -192,6 +195,7 @@ enum loop_stop loop_run(struct pipeline *p, const struct loop_cfg *cfg, struct s
 	                 .tick = -1,
 	                 .stop = -1,
 	                 .links = ifwatch_fd(p->w),
+	                 .names = naming_fd(p->names),
 	                 .running = true,
 	                 .why = STOP_SIGNAL,
 	                 .failed = failed,

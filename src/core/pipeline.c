@@ -6,6 +6,7 @@
 #include "core/datapath.h"
 #include "core/filter.h"
 #include "core/flowtab.h"
+#include "core/naming.h"
 #include "core/peers.h"
 #include "core/pipeline.h"
 #include "names/geo.h"
@@ -42,6 +43,8 @@ int pipeline_init(struct pipeline *p, const struct pipeline_cfg *cfg, struct dat
 			return -EINVAL;
 		}
 	}
+	if (cfg->names && !(p->names = naming_new(&cfg->naming, dp, users)))
+		return -ENOMEM;
 	return p->ft ? 0 : -ENOMEM;
 }
 
@@ -121,6 +124,8 @@ static void on_flow(const struct flow_key *key, const struct flow_stats *st, voi
 	}
 	if (p->geo && f->packets == st->packets) /* new: its far side's AS, once */
 		geo_fill(p->geo, flow_far(&f->key), &f->dest);
+	if (p->names)
+		naming_flow(p->names, f, f->packets == st->packets);
 	if (p->records && records_add(p->records, key, st, f))
 		p->harvest_errors++;
 	p->packets += st->packets;
@@ -254,6 +259,10 @@ static void drain(struct pipeline *p, struct report *r)
 	__u64 start = now_ns(CLOCK_MONOTONIC);
 	long n;
 
+	/* what was captured for names before the swap: a flow's first harvest finds the
+	 * DNS answers and first packets that came with or before it */
+	if (p->names && naming_poll(p->names) < 0)
+		p->harvest_errors++;
 	r->gen = flowtab_begin(p->ft);
 	n = dp_harvest(p->dp, on_flow, p);
 	r->harvest_s = (now_ns(CLOCK_MONOTONIC) - start) / 1e9;
@@ -345,6 +354,10 @@ static void describe(struct pipeline *p, struct report *r, __u64 now, bool final
 	r->mono_to_real_ns = clock_real_offset();
 	r->now_real_ns = now + r->mono_to_real_ns;
 	r->counters = p->counters;
+	if (p->names) {
+		naming_counters(p->names, p->name_counters);
+		r->name_counters = p->name_counters;
+	}
 	r->harvest_errors = p->harvest_errors;
 	r->evicted = flowtab_evicted(p->ft) + (p->records ? records_evicted(p->records) : 0);
 	r->nifaces = final ? p->nifaces_at_exit : ifwatch_count(p->w);
@@ -444,6 +457,7 @@ void pipeline_free(struct pipeline *p)
 		g_ptr_array_free(p->shown, TRUE);
 	records_free(p->records);
 	flowtab_free(p->ft);
+	naming_free(p->names); /* after the sinks: flows and records point to its names */
 	peers_free(p->peers);
 	geo_close(p->geo); /* after the sinks: the AS names are its strings */
 	filter_free(p->filter);

@@ -14,6 +14,7 @@
 #include "core/records.h"
 #include <stdio.h>
 #include "core/report.h"
+#include "core/naming.h"
 
 struct datapath;
 struct ifwatch;
@@ -31,6 +32,8 @@ struct pipeline_cfg {
 	const char *geo_db;     /* the location database; NULL: Debian's default */
 	const char *filter;     /* only flows and records matching it go to the sinks
 	                         * (core/filter.h); NULL: all */
+	bool names;             /* name destinations (the datapath captures for it) */
+	struct naming_cfg naming;
 };
 
 struct pipeline {
@@ -43,6 +46,7 @@ struct pipeline {
 	struct peers *peers;     /* WireGuard peer sessions and the strings naming peers */
 	struct geo *geo;         /* NULL: no AS and country */
 	struct filter *filter;   /* NULL: every flow and record */
+	struct naming *names;    /* NULL: --names off */
 	GPtrArray *sinks;        /* struct sink *, in the order they were added */
 	GPtrArray *shown;        /* the flows of this report: all but the held ones */
 	GHashTable *ifacc;       /* ifindex -> struct iface_total: what tunflow counted on
@@ -54,6 +58,7 @@ struct pipeline {
 	/* since start, for the summary on stderr when the output is gone */
 	__u64 packets, bytes, flows;
 	__u64 counters[CNT_MAX];
+	__u64 name_counters[NCNT_MAX];
 	struct report last; /* the scalars of the latest report (no flows) */
 };
 

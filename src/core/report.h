@@ -38,9 +38,11 @@ struct report {
 	double interval_s;     /* time this harvest covers */
 	__s64 mono_to_real_ns; /* CLOCK_MONOTONIC + this = CLOCK_REALTIME */
 	__u64 now_real_ns;
-	const __u64 *counters; /* CNT_MAX cumulative kernel failure counters */
-	__u64 harvest_errors;  /* user-space failures: drain errors, flows not stored */
-	__u64 evicted;         /* flows and flow records ended early: their table was full */
+	const __u64 *counters;      /* CNT_MAX cumulative kernel failure counters */
+	const __u64 *name_counters; /* NCNT_MAX naming counters (core/naming.h); NULL:
+	                             * --names off */
+	__u64 harvest_errors;       /* user-space failures: drain errors, flows not stored */
+	__u64 evicted;              /* flows and flow records ended early: their table was full */
 	unsigned long lost_link_events; /* link-event overflows (recovered by a full dump) */
 	unsigned long malformed_lines;  /* lines of the user files that were refused */
 	int nifaces;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* CSV (RFC 4180) for spreadsheets: a header row, then one row per flow record (peer and
- * endpoint last, empty unless the flow is a WireGuard peer's). Loss
+ * endpoint, empty unless the flow is a WireGuard peer's; then the destination's name, its
+ * source, ECH, AS number and name, country, empty when unknown). Loss
  * counters do not fit the rows: they go to stderr, once at exit. */
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,16 @@ static void csv_record(struct sink *s, const struct record *rec, const struct re
 	csv_str(out, rec->peer ? rec->peer : "");
 	fputc(',', out);
 	csv_str(out, rec->endpoint ? rec->endpoint : "");
+	fputc(',', out);
+	csv_str(out, rec->dest.name ? rec->dest.name : "");
+	fprintf(out, ",%s,%s,", name_source_names[rec->dest.name_src],
+	        rec->dest.name && rec->dest.ech ? "true" : "");
+	if (rec->dest.asn)
+		fprintf(out, "%u", rec->dest.asn);
+	fputc(',', out);
+	csv_str(out, rec->dest.as_name ? rec->dest.as_name : "");
+	fputc(',', out);
+	csv_str(out, rec->dest.country);
 	fputc('\n', out);
 }
 
@@ -75,7 +86,7 @@ struct sink *sink_csv_new(FILE *out)
 	fputs("start,end,duration,end_reason,iface,user,dir,ip_version,proto,proto_name,src,dst,"
 	      "sport,dport,"
 	      "icmp_type,icmp_code,packets,bytes,rev_packets,rev_bytes,tcp_flags,rev_tcp_flags,"
-	      "peer,endpoint\n",
+	      "peer,endpoint,name,name_source,ech,asn,as_name,country\n",
 	      out);
 	return &cs->st.s;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "util/fmt.h"
 #include "core/datapath.h"
+#include "core/naming.h"
 #include "core/records.h"
 #include "sinks/sink.h"
 
@@ -16,6 +17,7 @@ struct json_sink {
 	struct user_totals *users; /* --group-by user: totals since start */
 	bool records;
 	__u64 last[CNT_MAX];
+	__u64 last_names[NCNT_MAX];
 	__u64 last_errors;
 	unsigned long last_attach_errors;
 	__u64 last_export_failures;
@@ -62,6 +64,28 @@ static void key_fields(FILE *out, const char *type, const char *time, const stru
 		fprintf(out, ",\"icmp_type\":%u,\"icmp_code\":%u", k->sport, k->dport);
 }
 
+/* The far side's name, AS and country: each only when known. */
+static void dest_fields(FILE *out, const struct dest_info *d)
+{
+	if (d->name) {
+		fputs(",\"name\":", out);
+		json_str(out, d->name);
+		fprintf(out, ",\"name_source\":\"%s\"", name_source_names[d->name_src]);
+		if (d->ech)
+			fputs(",\"ech\":true", out);
+	}
+	if (d->asn)
+		fprintf(out, ",\"asn\":%u", d->asn);
+	if (d->as_name) {
+		fputs(",\"as_name\":", out);
+		json_str(out, d->as_name);
+	}
+	if (d->country[0]) {
+		fputs(",\"country\":", out);
+		json_str(out, d->country);
+	}
+}
+
 static void flow_line(FILE *out, const struct flow *f, const struct report *r, const char *now)
 {
 	char first[32], last[32];
@@ -70,6 +94,7 @@ static void flow_line(FILE *out, const struct flow *f, const struct report *r, c
 	fmt_time(f->first_ns + r->mono_to_real_ns, first);
 	fmt_time(f->last_ns + r->mono_to_real_ns, last);
 	key_fields(out, "flow", now, &f->key, f->user, f->peer, f->endpoint);
+	dest_fields(out, &f->dest);
 	fprintf(out,
 	        ",\"packets\":%llu,\"bytes\":%llu,\"tcp_flags\":%u,\"first_seen\":\"%s\","
 	        "\"last_seen\":\"%s\"",
@@ -190,6 +215,8 @@ static int json_report(struct sink *s, const struct report *r)
 		session_line(js->st.out, &r->sessions[i]);
 	for (int c = 0; c < CNT_MAX; c++)
 		changed |= r->counters[c] != js->last[c];
+	for (int c = 0; r->name_counters && c < NCNT_MAX; c++)
+		changed |= r->name_counters[c] != js->last_names[c];
 	if (changed) {
 		fprintf(js->st.out, "{\"type\":\"counters\",\"time\":\"%s\"", now);
 		for (int c = 0; c < CNT_MAX; c++)
@@ -200,6 +227,11 @@ static int json_report(struct sink *s, const struct report *r)
 		        "\"lost_link_events\":%lu,\"malformed_lines\":%lu",
 		        (unsigned long long)r->harvest_errors, r->attach_errors,
 		        (unsigned long long)r->evicted, r->lost_link_events, r->malformed_lines);
+		for (int c = 0; r->name_counters && c < NCNT_MAX; c++)
+			fprintf(js->st.out, ",\"%s\":%llu", naming_counter_names[c],
+			        (unsigned long long)r->name_counters[c]);
+		if (r->name_counters)
+			memcpy(js->last_names, r->name_counters, sizeof(js->last_names));
 		if (r->export) {
 			fprintf(
 			    js->st.out,
@@ -237,6 +269,7 @@ static void json_record(struct sink *s, const struct record *rec, const struct r
 	fmt_time(rec->start_ns + r->mono_to_real_ns, start);
 	fmt_time(rec->end_ns + r->mono_to_real_ns, end);
 	key_fields(out, "record", NULL, &rec->key, rec->user, rec->peer, rec->endpoint);
+	dest_fields(out, &rec->dest);
 	fprintf(out,
 	        ",\"start\":\"%s\",\"end\":\"%s\",\"duration\":%.3f,\"end_reason\":\"%s\","
 	        "\"packets\":%llu,\"bytes\":%llu,\"tcp_flags\":%u,\"rev_packets\":%llu,"

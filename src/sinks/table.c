@@ -10,6 +10,7 @@
 #include "util/log.h"
 #include "util/text.h"
 #include "core/datapath.h"
+#include "core/naming.h"
 #include "sinks/sink.h"
 #include "util/topk.h"
 
@@ -116,43 +117,67 @@ static int rows_available(const struct table_sink *ts)
 	return ws.ws_row - 6; /* title, header, footer lines */
 }
 
+/* Naming's own counters (and the kernel's name_drops): events or parses lost, never
+ * packets. One line "names: ..." when any is non-zero. */
+static void print_name_losses(FILE *out, const struct report *r)
+{
+	bool lost = r->counters[CNT_NAME_DROPS] > 0;
+
+	for (int c = 0; r->name_counters && c < NCNT_MAX; c++)
+		lost |= r->name_counters[c] > 0;
+	if (!lost)
+		return;
+	fputs("names:", out);
+	for (int c = CNT_PKT_MAX; c < CNT_MAX; c++)
+		if (r->counters[c])
+			fprintf(out, " %s %llu", counter_names[c],
+			        (unsigned long long)r->counters[c]);
+	for (int c = 0; r->name_counters && c < NCNT_MAX; c++)
+		if (r->name_counters[c])
+			fprintf(out, " %s %llu", naming_counter_names[c],
+			        (unsigned long long)r->name_counters[c]);
+	fputc('\n', out);
+}
+
 void print_losses(FILE *out, const char *prefix, const struct report *r)
 {
 	bool lost = r->harvest_errors > 0 || r->attach_errors > 0 || r->evicted > 0 ||
 	            r->lost_link_events > 0 || r->malformed_lines > 0 ||
 	            (r->export && r->export->failures > 0) || (r->store && r->store->failures > 0);
 
-	for (int c = 0; c < CNT_MAX; c++)
+	for (int c = 0; c < CNT_PKT_MAX; c++)
 		lost |= r->counters[c] > 0;
-	if (!lost)
-		return;
-	fputs(prefix, out);
-	for (int c = 0; c < CNT_MAX; c++)
-		if (r->counters[c])
-			fprintf(out, " %s %llu", counter_names[c],
-			        (unsigned long long)r->counters[c]);
-	if (r->harvest_errors)
-		fprintf(out, " harvest_errors %llu", (unsigned long long)r->harvest_errors);
-	if (r->attach_errors)
-		fprintf(out, " attach_errors %lu", r->attach_errors);
-	if (r->evicted)
-		fprintf(out, " evicted %llu", (unsigned long long)r->evicted);
-	if (r->lost_link_events)
-		fprintf(out, " lost_link_events %lu", r->lost_link_events);
-	if (r->malformed_lines)
-		fprintf(out, " malformed_lines %lu", r->malformed_lines);
-	if (r->export && r->export->failures)
-		fprintf(out, " export_failures %llu", (unsigned long long)r->export->failures);
-	if (r->store && r->store->failures)
-		fprintf(out, " store_failures %llu store_backlog %llu",
-		        (unsigned long long)r->store->failures,
-		        (unsigned long long)r->store->backlog);
-	fputc('\n', out);
+	if (lost) {
+		fputs(prefix, out);
+		for (int c = 0; c < CNT_PKT_MAX; c++)
+			if (r->counters[c])
+				fprintf(out, " %s %llu", counter_names[c],
+				        (unsigned long long)r->counters[c]);
+		if (r->harvest_errors)
+			fprintf(out, " harvest_errors %llu", (unsigned long long)r->harvest_errors);
+		if (r->attach_errors)
+			fprintf(out, " attach_errors %lu", r->attach_errors);
+		if (r->evicted)
+			fprintf(out, " evicted %llu", (unsigned long long)r->evicted);
+		if (r->lost_link_events)
+			fprintf(out, " lost_link_events %lu", r->lost_link_events);
+		if (r->malformed_lines)
+			fprintf(out, " malformed_lines %lu", r->malformed_lines);
+		if (r->export && r->export->failures)
+			fprintf(out, " export_failures %llu",
+			        (unsigned long long)r->export->failures);
+		if (r->store && r->store->failures)
+			fprintf(out, " store_failures %llu store_backlog %llu",
+			        (unsigned long long)r->store->failures,
+			        (unsigned long long)r->store->backlog);
+		fputc('\n', out);
+	}
+	print_name_losses(out, r);
 }
 
 void say_losses(const struct report *r)
 {
-	char *buf = NULL;
+	char *buf = NULL, *line, *save = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
@@ -160,10 +185,8 @@ void say_losses(const struct report *r)
 		return;
 	print_losses(f, "not in flows:", r);
 	fclose(f);
-	if (len) {
-		buf[strcspn(buf, "\n")] = 0;
-		pr_warn("%s", buf);
-	}
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		pr_warn("%s", line);
 	free(buf);
 }
 
@@ -234,6 +257,17 @@ static void users_report(struct table_sink *ts, const struct report *r)
 	free(t);
 }
 
+/* An endpoint shown by the far side's name: "name:port" (just the name without ports). */
+static void far_name(const struct flow_key *k, const char *name, char out[ENDPOINT_STRLEN])
+{
+	__u16 port = k->dir == DIR_INGRESS ? k->dport : k->sport;
+
+	if (proto_has_ports(k->proto))
+		snprintf(out, ENDPOINT_STRLEN, "%.*s:%u", ENDPOINT_STRLEN - 7, name, port);
+	else
+		snprintf(out, ENDPOINT_STRLEN, "%.*s", ENDPOINT_STRLEN - 1, name);
+}
+
 static int table_report(struct sink *s, const struct report *r)
 {
 	struct table_sink *ts = (struct table_sink *)s;
@@ -257,8 +291,8 @@ static int table_report(struct sink *s, const struct report *r)
 	fprintf(out, "%-*s %-3s %-5s ", w.ifc, "IFACE", "DIR", "PROTO");
 	if (w.user)
 		fprintf(out, "%-*s ", w.user, "USER");
-	fprintf(out, "%-*s %-*s %6s %6s %6s\n", w.ep, "SOURCE", w.ep, "DESTINATION", "PKTS",
-	        "BYTES", "BIT/S");
+	fprintf(out, "%-*s %-*s %6s %6s %6s%s\n", w.ep, "SOURCE", w.ep, "DESTINATION", "PKTS",
+	        "BYTES", "BIT/S", ts->o.wide ? "  NAME" : "");
 	for (size_t i = 0; i < r->nflows; i++) {
 		tot_pkts += r->flows[i]->packets;
 		tot_bytes += r->flows[i]->bytes;
@@ -270,6 +304,8 @@ static int table_report(struct sink *s, const struct report *r)
 
 		fmt_endpoint(&f->key, true, a);
 		fmt_endpoint(&f->key, false, b);
+		if (f->dest.name && !ts->o.wide) /* the far side's name instead of its address */
+			far_name(&f->key, f->dest.name, f->key.dir == DIR_INGRESS ? b : a);
 		fmt_si(f->packets, np, sizeof(np));
 		fmt_si(f->bytes, nb, sizeof(nb));
 		fmt_si(f->rate_bps, nr, sizeof(nr));
@@ -277,8 +313,11 @@ static int table_report(struct sink *s, const struct report *r)
 		        dir_short(f->key.dir), proto_name(f->key.proto, pb));
 		if (w.user)
 			fprintf(out, "%s ", cell(f->user ? f->user : "-", w.user, ub));
-		fprintf(out, "%s %s %6s %6s %6s\n", cell(a, w.ep, fa), cell(b, w.ep, fb), np, nb,
-		        nr);
+		fprintf(out, "%s %s %6s %6s %6s", cell(a, w.ep, fa), cell(b, w.ep, fb), np, nb, nr);
+		if (ts->o.wide && f->dest.name)
+			fprintf(out, "  %s (%s)", f->dest.name, /* names are [a-z0-9._-] */
+			        name_source_names[f->dest.name_src]);
+		fputc('\n', out);
 	}
 	if (shown < r->nflows)
 		fprintf(out, "... %zu more flow%s\n", r->nflows - shown,

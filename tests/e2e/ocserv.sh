@@ -5,8 +5,10 @@
 # own, with a web server behind the VPN server. tunflow watches 'vpns*' on the server
 # and tun0 on each client. Asserts: each user's flows to the web server under the right
 # user with exact packets and bytes, the same flows on the client side, per-interface
-# totals equal to the interface counters, --group-by user totals, and, after the users
-# disconnect, their interfaces gone with their final records and nothing left attached.
+# totals equal to the interface counters, --group-by user totals, each user's flows to
+# the web server named by what that user resolved through the VPN (a dnsmasq next to the
+# web server gives the one address two names), and, after the users disconnect, their
+# interfaces gone with their final records and nothing left attached.
 SUITE=ocserv
 . "$(dirname "$0")/../net/lib.sh"
 . "$(dirname "$0")/lib.sh"
@@ -16,6 +18,8 @@ need openconnect
 need certtool
 need busybox
 need jq
+need dnsmasq
+need dig
 
 D=$TMP/oc
 mkdir -p "$D/www"
@@ -84,6 +88,19 @@ chmod +x "$D/client-script"
 vpn_topology alice bob
 
 bg ip netns exec "$WEB" busybox httpd -f -p 203.0.113.80:80 -h "$D/www"
+# a DNS server behind the VPN: two names for the web server's address
+cat >"$D/dnsmasq.conf" <<EOF
+no-resolv
+no-hosts
+no-poll
+bind-interfaces
+listen-address=203.0.113.80
+local-ttl=5
+host-record=alpha.example,203.0.113.80
+host-record=beta.example,203.0.113.80
+EOF
+bg ip netns exec "$WEB" dnsmasq -k -u root -C "$D/dnsmasq.conf" --pid-file="$D/dnsmasq.pid" \
+	--log-facility=- 2>"$D/dnsmasq.log"
 tf_start "$SRV" "$TMP/srv.json" "$TMP/srv.err" -o json -t 0.2 --sessions "$D/sessions" 'vpns*' ||
 	exit 1
 TFS=$TF
@@ -122,6 +139,12 @@ ok "alice and bob connected"
 VPN_ADDR[1]=$(ip -n "${C[1]}" -4 -o addr show dev tun0 | awk '{print $4}' | cut -d/ -f1)
 VPN_ADDR[2]=$(ip -n "${C[2]}" -4 -o addr show dev tun0 | awk '{print $4}' | cut -d/ -f1)
 
+# names: alice resolves alpha.example, bob beta.example, both the web server
+check "alice resolves alpha.example through the VPN" \
+	"$(ip netns exec "${C[1]}" dig +short +tries=1 +time=2 @203.0.113.80 alpha.example)" 203.0.113.80
+check "bob resolves beta.example through the VPN" \
+	"$(ip netns exec "${C[2]}" dig +short +tries=1 +time=2 @203.0.113.80 beta.example)" 203.0.113.80
+sleep 0.3
 # traffic: alice 5 pings of 128 bytes and a 20000-byte page; bob 3 pings of 228 bytes
 ip netns exec "${C[1]}" ping -q -c 5 -i 0.05 -s 100 203.0.113.80 >/dev/null
 ip netns exec "${C[2]}" ping -q -c 3 -i 0.05 -s 200 203.0.113.80 >/dev/null
@@ -158,6 +181,17 @@ check "server: bytes from port 80 to alice cover the page" \
 	"$(jq -s "map(select(.type == \"flow\" and .user == \"alice\" and .sport == 80) | .bytes) | add > 20000" "$TMP/srv.json")" true
 check "server: no flow of bob's interface under another user" \
 	"$(jq -s "map(select(.type == \"flow\" and .iface == \"${DEV[2]}\") | .user) | unique | join(\",\")" -r "$TMP/srv.json")" bob
+# names: each user's flows to the web server carry the name that user resolved (the
+# page was fetched by address: its Host header names nothing), the DNS flows their question
+names_of() { jq -s -c "map(select(.type == \"flow\" and .user == \"$1\" and $2) | [.name, .name_source]) | unique" "$TMP/srv.json"; }
+to_web='((.dir == "ingress" and .dst == "203.0.113.80") or (.dir == "egress" and .src == "203.0.113.80"))'
+check "server: alice's echo and web flows, both ways, named by her answer" \
+	"$(names_of alice "(.proto == 1 or .proto == 6) and $to_web")" '[["alpha.example","dns"]]'
+check "server: bob's echo flows, both ways, named by his answer" \
+	"$(names_of bob "(.proto == 1) and $to_web")" '[["beta.example","dns"]]'
+check "server: the DNS flows carry their question" \
+	"$(jq -s -c 'map(select(.type == "flow" and .proto == 17 and (.dport == 53 or .sport == 53)) | [.user, .name]) | unique' "$TMP/srv.json")" \
+	'[["alice","alpha.example"],["bob","beta.example"]]'
 # client side: the same flows on tun0
 flow_is "$TMP/c1.json" "client alice: echo requests out of tun0" \
 	".iface == \"tun0\" and .dir == \"egress\" and .dst == \"203.0.113.80\" and .proto == 1" 5 640

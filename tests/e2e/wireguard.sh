@@ -254,10 +254,10 @@ check "records: alice's echo to the web server, a biflow per burst (idle timeout
 check "records: bob's UDP, under his short key" \
 	"$(jq -s -c "map(select(.type == \"record\" and .proto == 17 and .dport == 5002)) | map([.user, .peer, .endpoint, .packets, .bytes])" "$rec")" \
 	"[[\"${PUB[2]:0:8}\",\"${PUB[2]}\",\"198.51.100.18:51002\",2,256]]"
-check "csv: header ends with peer,endpoint" "$(head -1 "$TMP/srv.csv" | cut -d, -f21-)" \
-	"tcp_flags,rev_tcp_flags,peer,endpoint"
-check "csv: alice's UDP row: user, then peer and endpoint last" \
+check "csv: header ends with peer,endpoint, then the destination's" "$(head -1 "$TMP/srv.csv" | cut -d, -f21-)" \
+	"tcp_flags,rev_tcp_flags,peer,endpoint,name,name_source,ech,asn,as_name,country"
+check "csv: alice's UDP row: user, then peer and endpoint, then the destination's" \
 	"$(grep ',udp,' "$TMP/srv.csv" | grep ',5001,' | cut -d, -f5-)" \
-	"wg0,alice,ingress,4,17,udp,192.0.2.10,203.0.113.80,$(grep ',5001,' "$TMP/srv.csv" | cut -d, -f13),5001,,,3,234,0,0,0,0,${PUB[1]},198.51.100.2:51001"
+	"wg0,alice,ingress,4,17,udp,192.0.2.10,203.0.113.80,$(grep ',5001,' "$TMP/srv.csv" | cut -d, -f13),5001,,,3,234,0,0,0,0,${PUB[1]},198.51.100.2:51001,,,,,,"
 check "the host's /run/wireguard untouched" "$(ls -la /run/wireguard 2>&1)" "$HOST_RUN_WG"
 finish

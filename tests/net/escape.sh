@@ -60,9 +60,9 @@ check "csv: exit status" "$TF_RC" 0
 check "csv: no control byte, valid UTF-8" "$(inert "$TMP/out.csv")" "0 utf8"
 check "csv: rows (after the times), formula cell quoted with a leading '" \
 	"$(tail -n +2 "$TMP/out.csv" | cut -d, -f5- | sort)" \
-	"$IFV,\"\"\"q\"\"\\d,x\",ingress,4,1,icmp,192.0.2.11,192.0.2.1,,,8,0,1,84,1,84,0,0,,
-$IFV,\"'=HYPERLINK(\"\"http://x\"\")\",ingress,4,1,icmp,192.0.2.10,192.0.2.1,,,8,0,2,168,2,168,0,0,,
-$IFV,eve\\x1b]0;pwned\\x07,ingress,4,1,icmp,192.0.2.9,192.0.2.1,,,8,0,3,252,3,252,0,0,,"
+	"$IFV,\"\"\"q\"\"\\d,x\",ingress,4,1,icmp,192.0.2.11,192.0.2.1,,,8,0,1,84,1,84,0,0,,,,,,,,
+$IFV,\"'=HYPERLINK(\"\"http://x\"\")\",ingress,4,1,icmp,192.0.2.10,192.0.2.1,,,8,0,2,168,2,168,0,0,,,,,,,,
+$IFV,eve\\x1b]0;pwned\\x07,ingress,4,1,icmp,192.0.2.9,192.0.2.1,,,8,0,3,252,3,252,0,0,,,,,,,,"
 
 # The table, wide (user column 16)
 tf_start "$NS" "$TMP/table.txt" "$TMP/table.err" -o table --wide --user-map "$TMP/users" \

@@ -66,7 +66,7 @@ sleep 0.4
 tf_stop
 check "csv: the header and bob's UDP record only" \
 	"$(cut -d, -f4- "$TMP/f.csv" | sed 1d)" \
-	"tunflow exit,tun0,bob,ingress,4,17,udp,192.0.2.10,192.0.2.1,1000,53,,,3,114,0,0,0,0,,"
+	"tunflow exit,tun0,bob,ingress,4,17,udp,192.0.2.10,192.0.2.1,1000,53,,,3,114,0,0,0,0,,,,,,,,"
 
 # --group-by user over the matching flows
 tun_ns filt4

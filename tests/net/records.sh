@@ -58,10 +58,10 @@ send "v=4,proto=udp,src=192.0.2.13,dst=192.0.2.1,sport=5353,dport=9,payload=20,c
 sleep 0.3
 tf_stop
 check "csv: header" "$(head -1 "$TMP/out.csv")" \
-	"start,end,duration,end_reason,iface,user,dir,ip_version,proto,proto_name,src,dst,sport,dport,icmp_type,icmp_code,packets,bytes,rev_packets,rev_bytes,tcp_flags,rev_tcp_flags,peer,endpoint"
+	"start,end,duration,end_reason,iface,user,dir,ip_version,proto,proto_name,src,dst,sport,dport,icmp_type,icmp_code,packets,bytes,rev_packets,rev_bytes,tcp_flags,rev_tcp_flags,peer,endpoint,name,name_source,ech,asn,as_name,country"
 check "csv: the UDP record (ICMP errors answer it: a flow of its own)" \
 	"$(grep ',udp,' "$TMP/out.csv" | cut -d, -f4-)" \
-	"tunflow exit,tun0,,ingress,4,17,udp,192.0.2.13,192.0.2.1,5353,9,,,2,96,0,0,0,0,,"
+	"tunflow exit,tun0,,ingress,4,17,udp,192.0.2.13,192.0.2.1,5353,9,,,2,96,0,0,0,0,,,,,,,,"
 
 # interface gone, and FIN both ways over a real TCP connection (veth)
 ns_new a; A=$NS

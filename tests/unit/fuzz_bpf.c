@@ -473,7 +473,7 @@ static int sample_phase(uint64_t seed, uint64_t n, struct totals *t, uint64_t *m
 		dp_counters(&dp, c1);
 		if (r.outcome == REF_FLOW)
 			key_totals(&r.key, &p1, &b1);
-		for (int c = 0; c < CNT_MAX; c++)
+		for (int c = 0; c < CNT_PKT_MAX; c++)
 			if (c1[c] - c0[c] != (__u64)(c == r.outcome))
 				snprintf(why, sizeof(why), "counter %s +%llu", counter_names[c],
 					 (unsigned long long)(c1[c] - c0[c]));
@@ -573,7 +573,7 @@ int main(void)
 	printf("# seed %" PRIu64 " (FUZZ_BPF_SEED=%" PRIu64 " reproduces), %" PRIu64
 	       " runs, %" PRIu64 " checked one by one\n",
 	       seed, seed, runs, sample);
-	if (dp_open(&dp, MAX_FLOWS)) {
+	if (dp_open(&dp, MAX_FLOWS, true)) {
 		printf("not ok - fuzz_bpf: load tunflow's BPF programs\n");
 		return 1;
 	}
@@ -620,7 +620,7 @@ int main(void)
 		all.refused += w[i].tot.refused;
 		all.flow_packets += w[i].tot.flow_packets;
 		all.flow_bytes += w[i].tot.flow_bytes;
-		for (int c = 0; c < CNT_MAX; c++)
+		for (int c = 0; c < CNT_PKT_MAX; c++)
 			all.counters[c] += w[i].tot.counters[c];
 		if (w[i].err)
 			printf("# worker %d: test run failed: %s\n", i, strerror(-w[i].err));
@@ -628,12 +628,12 @@ int main(void)
 	printf("# %" PRIu64 " runs (%" PRIu64 " refused by the test run) in %.1f s; kernel: %" PRIu64
 	       " packets in flows",
 	       all.runs, all.refused, now_s() - t0, harvested_packets);
-	for (int c = 0; c < CNT_MAX; c++)
+	for (int c = 0; c < CNT_PKT_MAX; c++)
 		printf(", %s %llu", counter_names[c], (unsigned long long)(c_end[c] - c_start[c]));
 	printf("\n");
 
 	uint64_t landed = harvested_packets;
-	for (int c = 0; c < CNT_MAX; c++)
+	for (int c = 0; c < CNT_PKT_MAX; c++)
 		landed += c_end[c] - c_start[c];
 	snprintf(why, sizeof(why), "flows %" PRIu64 " + counters %" PRIu64 " != runs %" PRIu64,
 		 harvested_packets, landed - harvested_packets, all.runs);
@@ -646,7 +646,7 @@ int main(void)
 
 	ok = true;
 	why[0] = 0;
-	for (int c = 0; c < CNT_MAX; c++) {
+	for (int c = 0; c < CNT_PKT_MAX; c++) {
 		uint64_t got = c_end[c] - c_start[c];
 
 		if (c == CNT_MAP_FULL)

@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "core/datapath.h"
+#include "tunflow.skel.h"
 #include "pkt.h"
 
 #define LO_IFINDEX 1 /* BPF_PROG_TEST_RUN runs packets on the namespace's loopback */
@@ -89,7 +90,7 @@ static bool harvest(struct datapath *d, __u64 before[CNT_MAX], __u64 delta[CNT_M
 		return failf("harvest: %s", strerror(-n));
 	if (dp_counters(d, now))
 		return failf("counters: %s", strerror(errno));
-	for (int c = 0; c < CNT_MAX; c++) {
+	for (int c = 0; c < CNT_PKT_MAX; c++) {
 		delta[c] = now[c] - before[c];
 		before[c] = now[c];
 	}
@@ -122,7 +123,7 @@ static bool check_flow(const struct pkt_spec *s, bool l2, int dir, int times, __
 			return false;
 	if (!harvest(&dp, base, delta))
 		return false;
-	for (int c = 0; c < CNT_MAX; c++)
+	for (int c = 0; c < CNT_PKT_MAX; c++)
 		if (delta[c])
 			return failf("counter %s = %llu, want 0", counter_names[c],
 				     (unsigned long long)delta[c]);
@@ -169,7 +170,7 @@ static bool check_fail(bool l2, const uint8_t *buf, size_t len, int counter)
 	if (nflows)
 		return failf("%d flows, want none (first: proto %u %u>%u)", nflows,
 			     flows[0].key.proto, flows[0].key.sport, flows[0].key.dport);
-	for (int c = 0; c < CNT_MAX; c++)
+	for (int c = 0; c < CNT_PKT_MAX; c++)
 		if (delta[c] != (c == counter))
 			return failf("counter %s = %llu, want %d", counter_names[c],
 				     (unsigned long long)delta[c], c == counter);
@@ -452,7 +453,7 @@ static void map_full(void)
 	__u64 b[CNT_MAX] = {0}, d[CNT_MAX];
 	bool ok = true;
 
-	if (dp_open(&small, 3)) {
+	if (dp_open(&small, 3, true)) {
 		failf("cannot open a 3-flow datapath");
 		result("map full: 3-entry map, 5 flows -> 3 flows + map_full 2", false);
 		return;
@@ -543,11 +544,188 @@ static void concurrent_harvest(void)
 	       ok);
 }
 
+/* Names capture: what reaches the ring buffer. */
+static struct name_event got_ev[8];
+static int ngot;
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	if (ngot < 8 && size >= NAME_EVENT_HDR)
+		memcpy(&got_ev[ngot], data, size < sizeof(got_ev[0]) ? size : sizeof(got_ev[0]));
+	ngot++;
+	return 0;
+}
+
+static int send_dir(struct pkt_spec *sp, bool l2, int dir, int n, __u32 seq0, __u32 step)
+{
+	static uint8_t buf[PKT_MAX];
+	struct pkt_layout lay;
+	size_t len;
+
+	sp->l2 = l2;
+	len = pkt_build(sp, buf, &lay);
+	for (int i = 0; i < n; i++) {
+		__u32 seq = seq0 + i * step;
+
+		if (sp->proto == IPPROTO_TCP) {
+			buf[lay.l4 + 4] = seq >> 24;
+			buf[lay.l4 + 5] = seq >> 16;
+			buf[lay.l4 + 6] = seq >> 8;
+			buf[lay.l4 + 7] = seq;
+		}
+		if (!run(&dp, l2, dir, buf, len, 0, 0))
+			return -1;
+	}
+	return 0;
+}
+
+static int send_n(struct pkt_spec *sp, bool l2, int n, __u32 seq0, __u32 step)
+{
+	return send_dir(sp, l2, DIR_INGRESS, n, seq0, step);
+}
+
+static void names_capture(void)
+{
+	struct ring_buffer *rb = ring_buffer__new(dp_name_ring_fd(&dp), on_event, NULL, NULL);
+	struct pkt_spec tcp = {.ipv = 4, .src = "192.0.2.77", .dst = "198.51.100.77",
+			       .proto = IPPROTO_TCP, .sport = 61001, .dport = 8443,
+			       .tcp_flags = 0x18, .payload = 100};
+	struct pkt_spec ack = tcp, dns = {.ipv = 6, .src = "2001:db8::77", .dst = "2001:db8::53",
+					  .proto = IPPROTO_UDP, .sport = 61002, .dport = 53,
+					  .payload = 40};
+	__u64 b[CNT_MAX], c[CNT_MAX], d[CNT_MAX];
+	bool ok;
+
+	if (!rb) {
+		result("names capture: ring buffer", false);
+		return;
+	}
+	ring_buffer__consume(rb); /* what the tests before left */
+	dp_counters(&dp, b);
+	ack.payload = 0;
+	ack.tcp_flags = 0x10;
+	for (int l2 = 0; l2 <= 1; l2++) {
+		char name[160];
+
+		tcp.sport = 61001 + l2 * 10;
+		ack.sport = tcp.sport;
+		dns.sport = 61002 + l2 * 10;
+		ngot = 0;
+		ok = !send_n(&ack, l2, 2, 1, 0) && !send_n(&tcp, l2, 5, 1000, 100);
+		ring_buffer__consume(rb);
+		ok = ok && ngot == 3;
+		for (int i = 0; ok && i < 3; i++) {
+			const struct name_event *e = &got_ev[i];
+
+			ok = e->key.proto == IPPROTO_TCP && e->key.sport == tcp.sport &&
+			     e->key.dport == 8443 && e->key.dir == DIR_INGRESS &&
+			     e->seq == 1000 + 100u * i && e->len == 100 && e->pay_len == 100 &&
+			     e->data[0] == 0 && e->data[99] == 99;
+		}
+		snprintf(name, sizeof(name),
+			 "names capture (%s): 2 ACKs and 5 TCP packets with 100 bytes -> the 3 "
+			 "first payloads, with key, sequence and bytes (got %d)",
+			 l2 ? "L2" : "L3", ngot);
+		result(name, ok);
+
+		ngot = 0;
+		ok = !send_dir(&dns, l2, DIR_EGRESS, 5, 0, 0);
+		ring_buffer__consume(rb);
+		snprintf(name, sizeof(name),
+			 "names capture (%s): every packet of port 53, on egress (5 of 5, got %d)",
+			 l2 ? "L2" : "L3", ngot);
+		result(name, ok && ngot == 5 && got_ev[4].len == 40 &&
+				 got_ev[4].key.ip_version == 6 && got_ev[4].key.dir == DIR_EGRESS);
+	}
+	/* across a harvest: the flow's state is in the LRU map, nothing more to capture */
+	harvest(&dp, base, d);
+	ngot = 0;
+	tcp.sport = 61001;
+	ok = !send_n(&tcp, false, 2, 5000, 100);
+	ring_buffer__consume(rb);
+	result("names capture: a flow that gave its 3 payloads gives none after a harvest",
+	       ok && ngot == 0);
+	/* user space says done: a fresh flow gives nothing */
+	tcp.sport = 61003;
+	{
+		struct flow_key k = {.ifindex = LO_IFINDEX, .dir = DIR_INGRESS, .ip_version = 4,
+				     .proto = IPPROTO_TCP, .sport = 61003, .dport = 8443};
+
+		pkt_addr(tcp.src, k.src);
+		pkt_addr(tcp.dst, k.dst);
+		dp_names_done(&dp, &k, 1);
+	}
+	ngot = 0;
+	ok = !send_n(&tcp, false, 2, 1, 100);
+	ring_buffer__consume(rb);
+	result("names capture: a flow user space marked done gives nothing", ok && ngot == 0);
+
+	/* the ring full: counted in name_drops, every packet still in its flow */
+	harvest(&dp, base, d);
+	dp_counters(&dp, b);
+	ngot = 0;
+	tcp.payload = 1400;
+	ok = true;
+	total_packets = 0;
+	for (int i = 0; ok && i < 4000; i++) {
+		tcp.sport = 1000 + i;
+		ok = !send_n(&tcp, false, 1, 1, 0);
+		if (i % 1000 == 999) /* the flow map holds 1024 */
+			harvest(&dp, base, d);
+	}
+	dp_counters(&dp, c);
+	ring_buffer__consume(rb);
+	{
+		char name[200];
+		__u64 drops = c[CNT_NAME_DROPS] - b[CNT_NAME_DROPS];
+
+		snprintf(name, sizeof(name),
+			 "names capture: 4000 new flows into a full ring: events %d + name_drops "
+			 "%llu == 4000, drops > 0, 4000 packets in flows (%llu)",
+			 ngot, (unsigned long long)drops, (unsigned long long)total_packets);
+		result(name, ok && ngot + drops == 4000 && drops > 0 && total_packets == 4000);
+	}
+	ring_buffer__free(rb);
+}
+
+/* --names off: no ring to read, no capture. */
+static void names_off(void)
+{
+	struct datapath off;
+	struct pkt_spec tcp = {.ipv = 4, .src = "192.0.2.78", .dst = "198.51.100.78",
+			       .proto = IPPROTO_TCP, .sport = 61100, .dport = 443,
+			       .tcp_flags = 0x18, .payload = 100};
+	static uint8_t buf[PKT_MAX];
+	struct pkt_layout lay;
+	size_t len = pkt_build(&tcp, buf, &lay);
+	int fd;
+	bool ok;
+
+	if (dp_open(&off, 1024, false)) {
+		result("names off: load", false);
+		return;
+	}
+	ok = dp_name_ring_fd(&off) == -1 && run(&off, false, DIR_INGRESS, buf, len, 0, 0);
+	/* the ring exists at its smallest, and nothing was written to it */
+	fd = bpf_map__fd(off.skel->maps.name_events);
+	{
+		struct ring_buffer *rb = ring_buffer__new(fd, on_event, NULL, NULL);
+
+		ngot = 0;
+		if (rb)
+			ring_buffer__consume(rb);
+		ring_buffer__free(rb);
+	}
+	result("names off: no ring buffer for user space, no event written", ok && ngot == 0);
+	dp_close(&off);
+}
+
 int main(void)
 {
 	__u64 d[CNT_MAX];
 
-	if (dp_open(&dp, 1024)) {
+	if (dp_open(&dp, 1024, true)) {
 		printf("not ok - load tunflow's BPF programs\n");
 		printf("0 passed, 1 failed\n");
 		return 1;
@@ -561,6 +739,8 @@ int main(void)
 	vlans();
 	map_full();
 	concurrent_harvest();
+	names_capture();
+	names_off();
 	dp_close(&dp);
 	printf("# bpf unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

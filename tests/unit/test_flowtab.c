@@ -23,7 +23,7 @@ static struct flow_key key(__u32 ifindex, int host, __u16 sport)
 static struct flow *add(struct flowtab *ft, struct flow_key k, __u64 pkts, __u64 bytes,
 			__u64 first, __u64 last, __u8 flags)
 {
-	struct flow_stats st = {pkts, bytes, first, last, flags, {0}};
+	struct flow_stats st = {pkts, bytes, first, last, flags, 0, {0}};
 
 	return flowtab_add(ft, &k, &st);
 }

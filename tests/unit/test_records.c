@@ -26,7 +26,7 @@ static struct flow_key key(int dir, __u8 proto, int a, __u16 sport, int b, __u16
 static int add(struct records *rt, struct flow_key k, __u64 pkts, __u64 bytes, __u64 first,
 	       __u64 last, __u8 flags)
 {
-	struct flow_stats st = {pkts, bytes, first, last, flags, {0}};
+	struct flow_stats st = {pkts, bytes, first, last, flags, 0, {0}};
 
 	return records_add(rt, &k, &st, NULL);
 }
