@@ -14,6 +14,8 @@ PKGS=(
 	ocserv openconnect openvpn gnutls-bin busybox prometheus
 	libfixbuf-dev libfixbuf-tools nfdump pmacct tshark xxd netcat-openbsd
 	wireguard-go wireguard-tools
+	# --clickhouse (libcurl) and its test and bench (tests/net/clickhouse.sh)
+	libcurl4-gnutls-dev clickhouse-server clickhouse-client
 	# make deb and its test (tests/e2e/package.sh), make install's (systemd-analyze)
 	debhelper dpkg-dev fakeroot lintian git systemd man-db curl
 )

@@ -22,7 +22,7 @@ struct iface_total {
 	__u64 seen_ns;           /* when tunflow first harvested a flow of it */
 };
 
-/* IPFIX exporter health (--ipfix). */
+/* Exporter health: IPFIX (--ipfix), ClickHouse (--clickhouse). */
 struct export_stats {
 	__u64 records;  /* records handed to the collector's socket */
 	__u64 failures; /* records that could not be sent: backlog full, refused, or
@@ -54,6 +54,8 @@ struct report {
 	double harvest_s;                  /* how long the map swap and drain took */
 	bool final;                        /* the last report before exit */
 	const struct export_stats *export; /* NULL without --ipfix */
+	/* NULL without --clickhouse */
+	const struct export_stats *clickhouse;
 };
 
 struct record;
