@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <glib.h>
 #include "core/records.h"
+#include "sinks/clickhouse.h"
 #include "sinks/ipfix.h"
 #include "sinks/sink.h"
 #include "sources/attach.h"
@@ -26,6 +27,8 @@ struct config {
 	const char *metrics_web_config;
 	double metrics_user_idle;
 	struct ipfix_cfg ipfix; /* ipfix.collector NULL: no export */
+	/* clickhouse.url NULL: none */
+	struct clickhouse_cfg clickhouse;
 	__u32 max_flows;
 	size_t max_table_flows; /* flows, and records, user space holds at most */
 	enum attach_mode mode;
