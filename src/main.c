@@ -10,6 +10,7 @@
 #include "core/datapath.h"
 #include "core/loop.h"
 #include "core/pipeline.h"
+#include "sinks/clickhouse.h"
 #include "sinks/ipfix.h"
 #include "sinks/metrics.h"
 #include "sinks/sink.h"
@@ -64,6 +65,8 @@ static int add_sinks(struct pipeline *p, struct config *c)
 	if (c->ipfix.collector && plug(p, ipfix_sink_new(&c->ipfix)))
 		return -1;
 	if (c->metrics && plug(p, metrics_sink_new(&mc)))
+		return -1;
+	if (c->clickhouse.url && plug(p, clickhouse_sink_new(&c->clickhouse, c->gateway_id)))
 		return -1;
 	return 0;
 }

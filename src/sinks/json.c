@@ -17,7 +17,7 @@ struct json_sink {
 	__u64 last[CNT_MAX];
 	__u64 last_errors;
 	unsigned long last_attach_errors;
-	__u64 last_export_failures;
+	__u64 last_export_failures, last_ch_failures;
 	__u64 last_evicted;
 	unsigned long last_lost_link_events, last_malformed_lines;
 	struct out_errors errors;
@@ -160,7 +160,8 @@ static int json_report(struct sink *s, const struct report *r)
 	               r->evicted != js->last_evicted ||
 	               r->lost_link_events != js->last_lost_link_events ||
 	               r->malformed_lines != js->last_malformed_lines ||
-	               (r->export && r->export->failures != js->last_export_failures);
+	               (r->export && r->export->failures != js->last_export_failures) ||
+	               (r->clickhouse && r->clickhouse->failures != js->last_ch_failures);
 	char now[32];
 
 	fmt_time(r->now_real_ns, now);
@@ -200,6 +201,15 @@ static int json_report(struct sink *s, const struct report *r)
 			    (unsigned long long)r->export->failures,
 			    (unsigned long long)r->export->backlog);
 			js->last_export_failures = r->export->failures;
+		}
+		if (r->clickhouse) {
+			fprintf(js->st.out,
+			        ",\"clickhouse_sent\":%llu,\"clickhouse_failures\":%llu,"
+			        "\"clickhouse_backlog\":%llu",
+			        (unsigned long long)r->clickhouse->records,
+			        (unsigned long long)r->clickhouse->failures,
+			        (unsigned long long)r->clickhouse->backlog);
+			js->last_ch_failures = r->clickhouse->failures;
 		}
 		fprintf(js->st.out, ",\"interfaces\":%d,\"final\":%s}\n", r->nifaces,
 		        r->final ? "true" : "false");

@@ -119,7 +119,8 @@ void print_losses(FILE *out, const char *prefix, const struct report *r)
 {
 	bool lost = r->harvest_errors > 0 || r->attach_errors > 0 || r->evicted > 0 ||
 	            r->lost_link_events > 0 || r->malformed_lines > 0 ||
-	            (r->export && r->export->failures > 0);
+	            (r->export && r->export->failures > 0) ||
+	            (r->clickhouse && r->clickhouse->failures > 0);
 
 	for (int c = 0; c < CNT_MAX; c++)
 		lost |= r->counters[c] > 0;
@@ -142,6 +143,9 @@ void print_losses(FILE *out, const char *prefix, const struct report *r)
 		fprintf(out, " malformed_lines %lu", r->malformed_lines);
 	if (r->export && r->export->failures)
 		fprintf(out, " export_failures %llu", (unsigned long long)r->export->failures);
+	if (r->clickhouse && r->clickhouse->failures)
+		fprintf(out, " clickhouse_failures %llu",
+		        (unsigned long long)r->clickhouse->failures);
 	fputc('\n', out);
 }
 
