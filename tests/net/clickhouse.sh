@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# --clickhouse against Debian's clickhouse-server (18.16), started on the loopback of the
+# test's own namespace with a config this test writes and its data under $TMP: records
+# of known traffic through a tun (two users from a user map) arrive with exact totals
+# (clickhouse-client, and tunflow report --clickhouse); the server stopped mid-run and
+# started again: every record there once after the collapse (FINAL), none lost, backlog
+# and failure counters as expected; a full backlog counts exactly what it dropped; a
+# wrong password and an unknown database are one-line errors at start.
+SUITE=clickhouse
+. "$(dirname "$0")/lib.sh"
+need jq
+need clickhouse-client
+need curl
+CH_SERVER=/usr/sbin/clickhouse-server
+[ -x "$CH_SERVER" ] || { fail prerequisite "clickhouse-server is not installed (run 'make deps')"; exit 1; }
+
+tun_ns ch
+CH=$TMP/ch
+mkdir -p "$CH"
+cat >"$CH/config.xml" <<EOF
+<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>$CH/server.log</log><errorlog>$CH/error.log</errorlog><console>0</console></logger>
+  <http_port>8123</http_port>
+  <tcp_port>9000</tcp_port>
+  <listen_host>127.0.0.1</listen_host>
+  <path>$CH/data/</path>
+  <tmp_path>$CH/tmp/</tmp_path>
+  <user_files_path>$CH/user_files/</user_files_path>
+  <format_schema_path>$CH/format_schemas/</format_schema_path>
+  <users_config>$CH/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <mark_cache_size>268435456</mark_cache_size>
+  <mlock_executable>false</mlock_executable>
+</yandex>
+EOF
+cat >"$CH/users.xml" <<'EOF'
+<?xml version="1.0"?>
+<yandex>
+  <profiles><default></default></profiles>
+  <users>
+    <default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default>
+    <tf><password>s3cret</password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></tf>
+  </users>
+  <quotas><default></default></quotas>
+</yandex>
+EOF
+printf 's3cret\n' >"$TMP/pw"
+printf 'wrong\n' >"$TMP/badpw"
+URL=http://127.0.0.1:8123
+
+# ch_start: the server in the namespace, until it answers; its PID in $CH_PID
+ch_start() {
+	local t0 t1
+	t0=$(date +%s%N)
+	bg ip netns exec "$NS" "$CH_SERVER" --config-file="$CH/config.xml" >>"$CH/console" 2>&1
+	CH_PID=$BG
+	for _ in $(seq 400); do
+		ip netns exec "$NS" curl -sf "$URL/ping" >/dev/null 2>&1 && break
+		sleep 0.025
+	done
+	t1=$(date +%s%N)
+	CH_START_MS=$(((t1 - t0) / 1000000))
+}
+# ch_stop: SIGTERM, wait for it to be gone
+ch_stop() {
+	kill -TERM "$CH_PID"
+	wait "$CH_PID" 2>/dev/null
+}
+chq() { ip netns exec "$NS" clickhouse-client --port 9000 --user tf --password s3cret -q "$1"; }
+
+ch_start
+version=$(chq "SELECT version()")
+echo "# clickhouse-server $version started in $CH_START_MS ms"
+check "the server answers" "$version" 18.16.1
+chq "CREATE DATABASE tfdb"
+
+MAP=$TMP/users
+printf '192.0.2.9 alice\n192.0.2.10 bob\n' >"$MAP"
+CHOPTS=(--clickhouse "$URL" --clickhouse-user tf --clickhouse-password-file "$TMP/pw"
+	--clickhouse-database tfdb --gateway-id gw-test)
+send() { ip netns exec "$NS" "$TUNPKT" tun0 "$@" 2>/dev/null; }
+
+# -- refused at start: one line naming the server and the cause, exit status 1
+ip netns exec "$NS" "$TUNFLOW" -o none "${CHOPTS[@]}" --clickhouse-password-file "$TMP/badpw" \
+	tun0 >/dev/null 2>"$TMP/err.pw"
+check "wrong password: exit status" $? 1
+check "wrong password: one line" "$(cat "$TMP/err.pw")" \
+	"tunflow: ClickHouse $URL/: Wrong password for user tf (HTTP 401)"
+ip netns exec "$NS" "$TUNFLOW" -o none "${CHOPTS[@]}" --clickhouse-database nodb \
+	tun0 >/dev/null 2>"$TMP/err.db"
+check "unknown database: exit status" $? 1
+check "unknown database: one line" "$(cat "$TMP/err.db")" \
+	"tunflow: ClickHouse $URL/: Database nodb doesn't exist (HTTP 404)"
+
+# -- known traffic: alice 3 flows (2+3+4 packets), bob 2 flows (5+6); UDP with 10 bytes
+# of payload: 38 bytes a packet
+tf_start "$NS" "$TMP/out.json" "$TMP/err" -o json --records -t 0.1 -d ingress \
+	--user-map "$MAP" "${CHOPTS[@]}" tun0 || exit 1
+for i in 2 3 4; do send "v=4,proto=udp,src=192.0.2.9,dst=192.0.2.1,sport=100$i,dport=7,payload=10,count=$i"; done
+for i in 5 6; do send "v=4,proto=udp,src=192.0.2.10,dst=192.0.2.1,sport=100$i,dport=7,payload=10,count=$i"; done
+sleep 0.3
+tf_stop
+check "tunflow exit status" "$TF_RC" 0
+check "table made" "$(chq "EXISTS TABLE tfdb.tunflow_flows")" 1
+check "per-user totals (clickhouse-client)" \
+	"$(chq "SELECT user, count(), sum(packets), sum(bytes) FROM tfdb.tunflow_flows FINAL GROUP BY user ORDER BY user FORMAT CSV")" \
+	"$(printf '"alice",3,9,342\n"bob",2,11,418')"
+check "the records tunflow printed, there too" \
+	"$(jq -s -r '[map(select(.type == "record")) | length, (map(select(.type == "record") | .bytes) | add)] | @tsv' "$TMP/out.json")" \
+	"$(chq "SELECT count(), sum(bytes) FROM tfdb.tunflow_flows FINAL FORMAT TSV")"
+check "fields of a row" \
+	"$(chq "SELECT gateway, iface, dir, ip_version, proto, src, dst, sport, dport, end_reason FROM tfdb.tunflow_flows WHERE user = 'bob' AND sport = 1005 FORMAT TSV")" \
+	"$(printf 'gw-test\ttun0\tingress\t4\t17\t192.0.2.10\t192.0.2.1\t1005\t7\ttunflow exit')"
+check "record ids: one run, sequences 1 to 5" \
+	"$(chq "SELECT uniqExact(run), min(seq), max(seq), uniqExact(seq) FROM tfdb.tunflow_flows FORMAT CSV")" "1,1,5,5"
+check "counters: sent, no failure, no backlog" \
+	"$(jq -s -c 'map(select(.type == "counters" and .final)) | last | [.clickhouse_sent, .clickhouse_failures, .clickhouse_backlog]' "$TMP/out.json")" \
+	"[5,0,0]"
+
+# -- the server goes away mid-run and comes back: records wait and arrive, each once
+chq "DROP TABLE tfdb.tunflow_flows"
+tf_start "$NS" "$TMP/out2.json" "$TMP/err2" -o json --records -t 0.1 -d ingress \
+	--idle-timeout 0.3 --metrics 127.0.0.1:9101 --user-map "$MAP" "${CHOPTS[@]}" tun0 || exit 1
+send "v=4,proto=udp,src=192.0.2.9,dst=192.0.2.1,sport=2001,dport=7,payload=10,count=7"
+for _ in $(seq 50); do
+	[ "$(chq "SELECT count() FROM tfdb.tunflow_flows" 2>/dev/null)" = 1 ] && break
+	sleep 0.1
+done
+check "before the outage: the first record arrived" "$(chq "SELECT count() FROM tfdb.tunflow_flows")" 1
+ch_stop
+for i in 1 2 3 4 5 6; do
+	send "v=4,proto=udp,src=192.0.2.10,dst=192.0.2.1,sport=300$i,dport=7,payload=10,count=$i"
+	sleep 0.15
+done
+sleep 0.8 # the last record's idle timeout and a harvest
+# (the JSON counters object is written when a failure count changes; /metrics always)
+check "during the outage: six records wait, none failed (/metrics)" \
+	"$(ip netns exec "$NS" curl -s http://127.0.0.1:9101/metrics | grep '^tunflow_clickhouse_' | tr '\n' ' ')" \
+	"tunflow_clickhouse_records_total 1 tunflow_clickhouse_failures_total 0 tunflow_clickhouse_backlog_records 6 "
+check "the outage said once" "$(grep -c "ClickHouse $URL/: .*records wait for it" "$TMP/err2")" 1
+ch_start
+echo "# clickhouse-server restarted in $CH_START_MS ms"
+for _ in $(seq 150); do
+	ip netns exec "$NS" curl -s http://127.0.0.1:9101/metrics |
+		grep -q '^tunflow_clickhouse_backlog_records 0$' && break
+	sleep 0.1
+done
+tf_stop
+check "after the outage: delivering again, said" "$(grep -c "ClickHouse $URL/: delivering again" "$TMP/err2")" 1
+check "after the outage: counters" \
+	"$(jq -s -c 'map(select(.type == "counters" and .final)) | last | [.clickhouse_sent, .clickhouse_failures, .clickhouse_backlog]' "$TMP/out2.json")" \
+	"[7,0,0]"
+# a batch sent twice (as after a lost answer) collapses: the same rows inserted again
+chq "INSERT INTO tfdb.tunflow_flows SELECT * FROM tfdb.tunflow_flows WHERE user = 'bob'"
+check "a re-sent batch is there twice before the collapse" "$(chq "SELECT count() FROM tfdb.tunflow_flows")" 13
+check "every record once after the collapse (FINAL)" \
+	"$(chq "SELECT user, count(), sum(packets), sum(bytes) FROM tfdb.tunflow_flows FINAL GROUP BY user ORDER BY user FORMAT CSV")" \
+	"$(printf '"alice",1,7,266\n"bob",6,21,798')"
+chq "OPTIMIZE TABLE tfdb.tunflow_flows FINAL"
+check "every record once after OPTIMIZE ... FINAL" "$(chq "SELECT count() FROM tfdb.tunflow_flows")" 7
+check "no record lost: ids 1 to 7" \
+	"$(chq "SELECT min(seq), max(seq), uniqExact(seq) FROM tfdb.tunflow_flows FORMAT CSV")" "1,7,7"
+
+# -- a full backlog: the batch that does not fit is counted, exactly (the server killed)
+kill -KILL "$CH_PID"
+wait "$CH_PID" 2>/dev/null
+tf_start "$NS" "$TMP/out3.json" "$TMP/err3" -o json --records -t 0.2 -d ingress \
+	--idle-timeout 0.3 --clickhouse-backlog 4 --user-map "$MAP" "${CHOPTS[@]}" tun0 || exit 1
+p="v=4,proto=udp,src=192.0.2.9,dst=192.0.2.1,dport=7,payload=10,count=1"
+send "$p,sport=4001" "$p,sport=4002" "$p,sport=4003" "$p,sport=4004"
+sleep 1
+send "$p,sport=4005" "$p,sport=4006"
+sleep 1
+check "full backlog: four wait, the two that did not fit failed" \
+	"$(jq -s -c 'map(select(.type == "counters")) | last | [.clickhouse_sent, .clickhouse_failures, .clickhouse_backlog]' "$TMP/out3.json")" \
+	"[0,2,4]"
+tf_stop
+check "full backlog: at exit the four waiting are failures too" \
+	"$(jq -s -c 'map(select(.type == "counters" and .final)) | last | [.clickhouse_sent, .clickhouse_failures, .clickhouse_backlog]' "$TMP/out3.json")" \
+	"[0,6,0]"
+finish
