@@ -8,6 +8,8 @@ PKGS=(
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libglib2.0-dev libmnl-dev libcap-dev libmicrohttpd-dev
 	libyaml-dev libgnutls28-dev libcrypt-dev
+	# the embedded flow store (--store) and its CLI for the tests and the benchmark
+	libsqlite3-dev sqlite3
 	linux-libc-dev
 	iproute2 iputils-ping jq util-linux
 	iperf3 softflowd ethtool

@@ -185,6 +185,11 @@ static const struct opt opts[] = {
     /* History (store, ClickHouse) */
     {"gateway-id", 0, "ID", OPT_STRING, F(gateway_id), .set = set_gateway_id, .group = G_HISTORY,
      .help = "this gateway's name in stored records (default: the host name)"},
+    {"store", 0, "PATH", OPT_STRING, F(store), .group = G_HISTORY,
+     .help = "keep every flow record in the SQLite store PATH (see tunflow report)"},
+    {"store-retention", 0, "DAYS", OPT_UINT, F(store_retention), .min = 0, .max = 100000,
+     .def = "0", .group = G_HISTORY,
+     .help = "--store: delete the days older than DAYS (UTC; default 0: keep all)"},
     {"clickhouse", 0, "URL", OPT_STRING, F(clickhouse.url), .group = G_HISTORY,
      .help = "insert flow records into ClickHouse over HTTP(S), e.g. http://127.0.0.1:8123"},
     {"clickhouse-user", 0, "NAME", OPT_STRING, F(clickhouse.user), .group = G_HISTORY,

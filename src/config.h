@@ -44,10 +44,12 @@ struct config {
 	/* Set before parse_args(): the file read when --config is not given (when it
 	 * exists; $TUNFLOW_CONFIG names another, "" none). NULL: none (tests). */
 	const char *default_config;
-	const char *gateway_id; /* --gateway-id, else the host name (never NULL after
-	                         * parse_args()) */
-	bool no_lookups;        /* --ipfix is checked, not looked up (fuzzing, SIGHUP) */
-	GPtrArray *owned;       /* the config file's values, which c points into */
+	const char *gateway_id;   /* --gateway-id, else the host name (never NULL after
+	                           * parse_args()) */
+	const char *store;        /* --store PATH: the embedded flow store; NULL: none */
+	unsigned store_retention; /* --store-retention DAYS; 0: keep everything */
+	bool no_lookups;          /* --ipfix is checked, not looked up (fuzzing, SIGHUP) */
+	GPtrArray *owned;         /* the config file's values, which c points into */
 };
 
 #define GATEWAY_ID_MAX 64

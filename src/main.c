@@ -10,6 +10,7 @@
 #include "core/datapath.h"
 #include "core/loop.h"
 #include "core/pipeline.h"
+#include "history/backend.h"
 #include "sinks/clickhouse.h"
 #include "sinks/ipfix.h"
 #include "sinks/metrics.h"
@@ -238,6 +239,8 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	log_init();
+	if (argc > 1 && !strcmp(argv[1], "report"))
+		return report_main(argc - 1, argv + 1);
 	/* SIGHUP parses the command line again: as given, before getopt reorders it */
 	a.argv = g_memdup2(argv, sizeof(*argv) * (argc + 1));
 	if (parse_args(argc, argv, &a.cfg))
