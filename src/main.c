@@ -15,6 +15,7 @@
 #include "sinks/ipfix.h"
 #include "sinks/metrics.h"
 #include "sinks/sink.h"
+#include "sinks/store.h"
 #include "sources/ifwatch.h"
 #include "sources/users.h"
 #include "util/log.h"
@@ -66,6 +67,9 @@ static int add_sinks(struct pipeline *p, struct config *c)
 	if (c->ipfix.collector && plug(p, ipfix_sink_new(&c->ipfix)))
 		return -1;
 	if (c->metrics && plug(p, metrics_sink_new(&mc)))
+		return -1;
+	if (c->store && plug(p, store_sink_new(&(struct store_cfg){c->store, c->gateway_id,
+	                                                           c->store_retention})))
 		return -1;
 	if (c->clickhouse.url && plug(p, clickhouse_sink_new(&c->clickhouse, c->gateway_id)))
 		return -1;

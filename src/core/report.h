@@ -54,6 +54,7 @@ struct report {
 	double harvest_s;                  /* how long the map swap and drain took */
 	bool final;                        /* the last report before exit */
 	const struct export_stats *export; /* NULL without --ipfix */
+	const struct export_stats *store;  /* NULL without --store: written, failed, waiting */
 	/* NULL without --clickhouse */
 	const struct export_stats *clickhouse;
 };

@@ -203,9 +203,13 @@ struct store *store_open(const char *path, bool readonly, char *err, size_t errl
 	sqlite3_extended_result_codes(st->db, 1);
 	/* a reader waits for a checkpoint; the writer for a report's read lock */
 	sqlite3_busy_timeout(st->db, 5000);
-	if (!readonly &&
-	    (exec(st, "PRAGMA journal_mode = WAL") || exec(st, "PRAGMA synchronous = NORMAL")))
-		goto fail_msg;
+	/* the -wal and -shm files stay after close (whoever closes last): readers without
+	 * write access to the directory (tunflow report as another user) can open it */
+	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &(int){1});
+	if (!readonly) {
+		if (exec(st, "PRAGMA journal_mode = WAL") || exec(st, "PRAGMA synchronous = NORMAL"))
+			goto fail_msg;
+	}
 	if (check_schema(st, readonly))
 		goto fail_msg;
 	for (int i = 0; i < ST_MAX && !readonly; i++)

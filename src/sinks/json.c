@@ -18,6 +18,7 @@ struct json_sink {
 	__u64 last_errors;
 	unsigned long last_attach_errors;
 	__u64 last_export_failures, last_ch_failures;
+	__u64 last_store_failures;
 	__u64 last_evicted;
 	unsigned long last_lost_link_events, last_malformed_lines;
 	struct out_errors errors;
@@ -161,6 +162,7 @@ static int json_report(struct sink *s, const struct report *r)
 	               r->lost_link_events != js->last_lost_link_events ||
 	               r->malformed_lines != js->last_malformed_lines ||
 	               (r->export && r->export->failures != js->last_export_failures) ||
+	               (r->store && r->store->failures != js->last_store_failures) ||
 	               (r->clickhouse && r->clickhouse->failures != js->last_ch_failures);
 	char now[32];
 
@@ -201,6 +203,14 @@ static int json_report(struct sink *s, const struct report *r)
 			    (unsigned long long)r->export->failures,
 			    (unsigned long long)r->export->backlog);
 			js->last_export_failures = r->export->failures;
+		}
+		if (r->store) {
+			fprintf(js->st.out,
+			        ",\"stored\":%llu,\"store_failures\":%llu,\"store_backlog\":%llu",
+			        (unsigned long long)r->store->records,
+			        (unsigned long long)r->store->failures,
+			        (unsigned long long)r->store->backlog);
+			js->last_store_failures = r->store->failures;
 		}
 		if (r->clickhouse) {
 			fprintf(js->st.out,

@@ -791,6 +791,20 @@ void metrics_update(struct metrics *m, const struct report *r)
 		    (unsigned long long)e->records, (unsigned long long)e->failures,
 		    (unsigned long long)e->backlog);
 	}
+	if (r->store)
+		g_string_append_printf(
+		    s,
+		    "# HELP tunflow_stored_records_total Flow records written to the store.\n"
+		    "# TYPE tunflow_stored_records_total counter\ntunflow_stored_records_total "
+		    "%llu\n"
+		    "# HELP tunflow_store_failures_total Flow records that could not be written to "
+		    "the store.\n# TYPE tunflow_store_failures_total counter\n"
+		    "tunflow_store_failures_total %llu\n"
+		    "# HELP tunflow_store_backlog_records Flow records waiting for the store's "
+		    "writer.\n# TYPE tunflow_store_backlog_records gauge\n"
+		    "tunflow_store_backlog_records %llu\n",
+		    (unsigned long long)r->store->records, (unsigned long long)r->store->failures,
+		    (unsigned long long)r->store->backlog);
 	if (r->clickhouse)
 		g_string_append_printf(
 		    s,

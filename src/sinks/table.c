@@ -120,6 +120,7 @@ void print_losses(FILE *out, const char *prefix, const struct report *r)
 	bool lost = r->harvest_errors > 0 || r->attach_errors > 0 || r->evicted > 0 ||
 	            r->lost_link_events > 0 || r->malformed_lines > 0 ||
 	            (r->export && r->export->failures > 0) ||
+	            (r->store && r->store->failures > 0) ||
 	            (r->clickhouse && r->clickhouse->failures > 0);
 
 	for (int c = 0; c < CNT_MAX; c++)
@@ -143,9 +144,14 @@ void print_losses(FILE *out, const char *prefix, const struct report *r)
 		fprintf(out, " malformed_lines %lu", r->malformed_lines);
 	if (r->export && r->export->failures)
 		fprintf(out, " export_failures %llu", (unsigned long long)r->export->failures);
+	if (r->store && r->store->failures)
+		fprintf(out, " store_failures %llu store_backlog %llu",
+		        (unsigned long long)r->store->failures,
+		        (unsigned long long)r->store->backlog);
 	if (r->clickhouse && r->clickhouse->failures)
-		fprintf(out, " clickhouse_failures %llu",
-		        (unsigned long long)r->clickhouse->failures);
+		fprintf(out, " clickhouse_failures %llu clickhouse_backlog %llu",
+		        (unsigned long long)r->clickhouse->failures,
+		        (unsigned long long)r->clickhouse->backlog);
 	fputc('\n', out);
 }
 
