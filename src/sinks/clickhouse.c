@@ -138,36 +138,50 @@ void ch_conn_free(struct ch_conn *c)
 
 struct ch_conn *ch_conn_new(const struct clickhouse_cfg *cfg)
 {
+	char err[512];
+	struct ch_conn *c = ch_conn_open(cfg, err, sizeof(err));
+
+	if (!c)
+		pr_err("%s", err);
+	return c;
+}
+
+struct ch_conn *ch_conn_open(const struct clickhouse_cfg *cfg, char *err, size_t errlen)
+{
 	struct ch_conn *c = calloc(1, sizeof(*c));
 	bool has_user = false;
 	char *shown = NULL;
 
 	pthread_once(&curl_once, curl_init_once);
 	if (!c) {
-		pr_err("out of memory");
+		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	c->base = normal_url(cfg->url, &shown, &has_user);
 	c->server = shown;
 	if (has_user) {
-		pr_err("--clickhouse: give the user with --clickhouse-user and the password in "
-		       "--clickhouse-password-file, not in the URL");
+		snprintf(err, errlen,
+		         "--clickhouse: give the user with --clickhouse-user and the password in "
+		         "--clickhouse-password-file, not in the URL");
 		goto fail;
 	}
 	if (!c->base) {
-		pr_err("--clickhouse wants an http or https URL (e.g. http://127.0.0.1:8123), "
-		       "not '%s'",
-		       cfg->url);
+		snprintf(err, errlen,
+		         "--clickhouse wants an http or https URL (e.g. http://127.0.0.1:8123), "
+		         "not '%s'",
+		         cfg->url);
 		goto fail;
 	}
 	if (!ch_ident_ok(cfg->database) || !ch_ident_ok(cfg->table)) {
-		pr_err("--clickhouse-database and --clickhouse-table want letters, digits and "
-		       "'_' (not starting with a digit), not '%s' and '%s'",
-		       cfg->database, cfg->table);
+		snprintf(err, errlen,
+		         "--clickhouse-database and --clickhouse-table want letters, digits and "
+		         "'_' (not starting with a digit), not '%s' and '%s'",
+		         cfg->database, cfg->table);
 		goto fail;
 	}
 	if (cfg->password_file && !(c->password = read_password(cfg->password_file))) {
-		pr_err("--clickhouse-password-file %s: %s", cfg->password_file, strerror(errno));
+		snprintf(err, errlen, "--clickhouse-password-file %s: %s", cfg->password_file,
+		         strerror(errno));
 		goto fail;
 	}
 	c->database = g_strdup(cfg->database);
@@ -175,7 +189,7 @@ struct ch_conn *ch_conn_new(const struct clickhouse_cfg *cfg)
 	c->resp = g_string_new(NULL);
 	c->curl = curl_easy_init();
 	if (!c->curl) {
-		pr_err("ClickHouse: cannot set up libcurl");
+		snprintf(err, errlen, "ClickHouse: cannot set up libcurl");
 		goto fail;
 	}
 	/* no "Expect: 100-continue" round trip before a large body */

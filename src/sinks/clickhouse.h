@@ -34,6 +34,8 @@ bool ch_ident_ok(const char *s);
 struct ch_conn;
 /* NULL with a one-line error printed (a bad URL or name, an unreadable password file). */
 struct ch_conn *ch_conn_new(const struct clickhouse_cfg *cfg);
+/* The same, with the error in err instead. */
+struct ch_conn *ch_conn_open(const struct clickhouse_cfg *cfg, char *err, size_t errlen);
 void ch_conn_free(struct ch_conn *c);
 /* The server as messages name it: the URL without credentials. */
 const char *ch_server(const struct ch_conn *c);

@@ -98,7 +98,7 @@ check "unknown database: one line" "$(cat "$TMP/err.db")" \
 # -- known traffic: alice 3 flows (2+3+4 packets), bob 2 flows (5+6); UDP with 10 bytes
 # of payload: 38 bytes a packet
 tf_start "$NS" "$TMP/out.json" "$TMP/err" -o json --records -t 0.1 -d ingress \
-	--user-map "$MAP" "${CHOPTS[@]}" tun0 || exit 1
+	--user-map "$MAP" --store "$TMP/flows.db" "${CHOPTS[@]}" tun0 || exit 1
 for i in 2 3 4; do send "v=4,proto=udp,src=192.0.2.9,dst=192.0.2.1,sport=100$i,dport=7,payload=10,count=$i"; done
 for i in 5 6; do send "v=4,proto=udp,src=192.0.2.10,dst=192.0.2.1,sport=100$i,dport=7,payload=10,count=$i"; done
 sleep 0.3
@@ -119,6 +119,30 @@ check "record ids: one run, sequences 1 to 5" \
 check "counters: sent, no failure, no backlog" \
 	"$(jq -s -c 'map(select(.type == "counters" and .final)) | last | [.clickhouse_sent, .clickhouse_failures, .clickhouse_backlog]' "$TMP/out.json")" \
 	"[5,0,0]"
+
+# -- tunflow report --clickhouse: the numbers above, and the same rows as the store's
+RCH=(--clickhouse "$URL" --clickhouse-user tf --clickhouse-password-file "$TMP/pw"
+	--clickhouse-database tfdb)
+report() { ip netns exec "$NS" "$TUNFLOW" report "$@"; }
+check "report usage --clickhouse" "$(report usage "${RCH[@]}" -o json)" \
+	"$(printf '%s\n' '{"user":"alice","bytes_in":342,"bytes_out":0,"packets_in":9,"packets_out":0,"flows":3}' \
+		'{"user":"bob","bytes_in":418,"bytes_out":0,"packets_in":11,"packets_out":0,"flows":2}')"
+check "report top --user bob --clickhouse" "$(report top --user bob "${RCH[@]}" -o json | jq -c '[.user, .address, .bytes_in, .flows]')" \
+	'["bob","192.0.2.1",418,2]'
+check "report who 192.0.2.1 --clickhouse" "$(report who 192.0.2.1 "${RCH[@]}" -o json | jq -c '[.user, .addresses, .bytes_in, .flows]' | tr '\n' ' ')" \
+	'["bob",1,418,2] ["alice",1,342,3] '
+check "report who 198.51.100.0/24 --clickhouse: nobody" "$(report who 198.51.100.0/24 "${RCH[@]}" -o json)" ""
+for r in "usage" "usage --per day" "usage --per hour --by iface" "top" "top --user alice -n 1" \
+	"who 192.0.2.0/24" "who 192.0.2.1" "usage --since 1h" "usage --until 2020-01-01"; do
+	for o in json table csv; do
+		# shellcheck disable=SC2086 # $r is words
+		check "report $r -o $o: the same as the store's" "$(report $r "${RCH[@]}" -o $o 2>&1)" \
+			"$(report $r --store "$TMP/flows.db" -o $o 2>&1)"
+	done
+done
+check "report with a wrong password: one line" \
+	"$(report usage "${RCH[@]}" --clickhouse-password-file "$TMP/badpw" 2>&1; echo "status $?")" \
+	"$(printf 'tunflow: ClickHouse %s/: Wrong password for user tf (HTTP 401)\nstatus 1' "$URL")"
 
 # -- the server goes away mid-run and comes back: records wait and arrive, each once
 chq "DROP TABLE tfdb.tunflow_flows"
