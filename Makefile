@@ -41,7 +41,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 TOOLS     := $(OUT)/test_bpf $(OUT)/fuzz_bpf $(OUT)/tunpkt $(OUT)/hookq $(OUT)/other.bpf.o \
-	     $(OUT)/bench $(OUT)/tunrelay $(OUT)/ipfixsplit $(OUT)/connhold $(UNIT_BINS)
+	     $(OUT)/bench $(OUT)/tunrelay $(OUT)/ipfixsplit $(OUT)/connhold $(OUT)/chbench \
+	     $(UNIT_BINS)
 
 .PHONY: all clean deps demo test bench fuzz fuzz-build lint
 .DELETE_ON_ERROR:
@@ -100,6 +101,9 @@ $(OUT)/connhold: tests/tools/connhold.c | $(OUT)
 
 $(OUT)/bench: bench/bench.c $(TEST_LIB) $(LIB_OBJS) $(OUT)/plain.bpf.o
 	$(CC) $(CFLAGS) -Itests/lib $< $(TEST_LIB) $(LIB_OBJS) $(LDLIBS) -o $@
+
+$(OUT)/chbench: bench/chbench.c $(LIB_OBJS)
+	$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
 
 # libFuzzer targets (clang, ASan, UBSan) over the same sources
 $(OUT)/fuzz/obj/%.o: src/%.c | $(OUT)/tunflow.skel.h
