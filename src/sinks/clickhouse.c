@@ -318,6 +318,37 @@ GString *ch_create_sql(const struct clickhouse_cfg *cfg, int version)
 	return q;
 }
 
+/* The columns a row fills (ch_row), all of which the table must have. */
+static const char *const row_columns[] = {
+    "gateway",    "run",       "seq",         "start",     "end",       "start_ms",
+    "end_ms",     "user",      "iface",       "peer",      "endpoint",  "dir",
+    "ip_version", "proto",     "src",         "dst",       "sport",     "dport",
+    "packets",    "bytes",     "rev_packets", "rev_bytes", "tcp_flags", "rev_tcp_flags",
+    "end_reason", "dest_name", "name_src",    "ech",       "asn",       "as_name",
+    "country"};
+
+/* have: the table's column names, a line each. CH_OK, or CH_REFUSED naming what lacks. */
+static int check_columns(const char *have, const struct clickhouse_cfg *cfg, char *err,
+                         size_t errlen)
+{
+	GString *missing = g_string_new(NULL);
+	char **names = g_strsplit(have, "\n", -1);
+	int rc = CH_OK;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(row_columns); i++)
+		if (!g_strv_contains((const char *const *)names, row_columns[i]))
+			g_string_append_printf(missing, "%s%s", missing->len ? ", " : "",
+			                       row_columns[i]);
+	if (missing->len) {
+		snprintf(err, errlen, "table %s.%s has no column %s (see docs/clickhouse.md)",
+		         cfg->database, cfg->table, missing->str);
+		rc = CH_REFUSED;
+	}
+	g_strfreev(names);
+	g_string_free(missing, TRUE);
+	return rc;
+}
+
 int ch_setup(struct ch_conn *c, const struct clickhouse_cfg *cfg, int *version, char *err,
              size_t errlen)
 {
@@ -331,6 +362,15 @@ int ch_setup(struct ch_conn *c, const struct clickhouse_cfg *cfg, int *version, 
 		*version = v;
 	q = ch_create_sql(cfg, v);
 	rc = ch_query(c, q->str, NULL, 0, SETUP_TIMEOUT_MS, NULL, err, errlen);
+	if (!rc) { /* a table the operator made must take every field of a row */
+		g_string_printf(q,
+		                "SELECT name FROM system.columns WHERE database = '%s' AND "
+		                "table = '%s' FORMAT TabSeparated",
+		                cfg->database, cfg->table);
+		rc = ch_query(c, q->str, NULL, 0, SETUP_TIMEOUT_MS, &out, err, errlen);
+	}
+	if (!rc)
+		rc = check_columns(out->str, cfg, err, errlen);
 	g_string_free(q, TRUE);
 	return rc;
 }

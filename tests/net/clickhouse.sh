@@ -94,6 +94,12 @@ ip netns exec "$NS" "$TUNFLOW" -o none "${CHOPTS[@]}" --clickhouse-database nodb
 check "unknown database: exit status" $? 1
 check "unknown database: one line" "$(cat "$TMP/err.db")" \
 	"tunflow: ClickHouse $URL/: Database nodb doesn't exist (HTTP 404)"
+# an operator's table without some of the columns: said at start, not at every insert
+chq "CREATE TABLE tfdb.mine (gateway String, run UInt64, seq UInt64, start DateTime) ENGINE = MergeTree ORDER BY (gateway, run, seq)"
+ip netns exec "$NS" "$TUNFLOW" -o none "${CHOPTS[@]}" --clickhouse-table mine \
+	tun0 >/dev/null 2>"$TMP/err.cols"
+check "an operator's table that lacks columns: one line" "$(cat "$TMP/err.cols")" \
+	"tunflow: ClickHouse $URL/: table tfdb.mine has no column end, start_ms, end_ms, user, iface, peer, endpoint, dir, ip_version, proto, src, dst, sport, dport, packets, bytes, rev_packets, rev_bytes, tcp_flags, rev_tcp_flags, end_reason, dest_name, name_src, ech, asn, as_name, country (see docs/clickhouse.md)"
 
 # -- known traffic: alice 3 flows (2+3+4 packets), bob 2 flows (5+6); UDP with 10 bytes
 # of payload: 38 bytes a packet
