@@ -186,12 +186,60 @@ static int check_schema(struct store *st, bool readonly)
 	return 0;
 }
 
+static void code_set(int *code, int v)
+{
+	if (code)
+		*code = v;
+}
+
+/* Reading: no -wal file beside the store means no writer has it open (the writer keeps
+ * it while it runs, and after: SQLITE_FCNTL_PERSIST_WAL); then it can be opened as an
+ * immutable file, which needs no -shm. Whether that was done. */
+static bool reopen_immutable(struct store *st)
+{
+	char *wal = g_strconcat(st->path, "-wal", NULL);
+	bool writer = g_file_test(wal, G_FILE_TEST_EXISTS);
+	GString *uri = g_string_new("file:");
+	bool ok;
+
+	g_free(wal);
+	if (writer) {
+		g_string_free(uri, TRUE);
+		return false;
+	}
+	for (const char *p = st->path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#')
+			g_string_append_printf(uri, "%%%02X", (unsigned char)*p);
+		else
+			g_string_append_c(uri, *p);
+	}
+	g_string_append(uri, "?immutable=1");
+	sqlite3_close(st->db);
+	st->db = NULL;
+	ok = sqlite3_open_v2(uri->str, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) ==
+	     SQLITE_OK;
+	g_string_free(uri, TRUE);
+	return ok;
+}
+
 struct store *store_open(const char *path, bool readonly, char *err, size_t errlen)
+{
+	return store_open_ex(path, readonly, NULL, err, errlen);
+}
+
+struct store *store_open_ex(const char *path, bool readonly, int *code, char *err, size_t errlen)
 {
 	struct store *st = g_new0(struct store, 1);
 	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	int ret = -EIO;
 
 	st->path = g_strdup(path);
+	if (readonly && !g_file_test(path, G_FILE_TEST_EXISTS)) {
+		snprintf(err, errlen, "store %s: no such file (tunflow --store %s writes it)", path,
+		         path);
+		code_set(code, -EIO);
+		goto fail;
+	}
 	if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		if (!st->db) {
 			snprintf(err, errlen, "store %s: out of memory", path);
@@ -207,11 +255,24 @@ struct store *store_open(const char *path, bool readonly, char *err, size_t errl
 	 * write access to the directory (tunflow report as another user) can open it */
 	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &(int){1});
 	if (!readonly) {
-		if (exec(st, "PRAGMA journal_mode = WAL") || exec(st, "PRAGMA synchronous = NORMAL"))
+		if (exec(st, "PRAGMA journal_mode = WAL") ||
+		    exec(st, "PRAGMA synchronous = NORMAL"))
 			goto fail_msg;
+		if (sqlite3_db_readonly(st->db, "main") == 1) {
+			snprintf(st->err, sizeof(st->err), "store %s: read only: cannot write it",
+			         path);
+			goto fail_msg;
+		}
 	}
-	if (check_schema(st, readonly))
+	ret = check_schema(st, readonly);
+	if (ret == -EIO && readonly && reopen_immutable(st)) {
+		/* a store nobody writes now, without its -shm file, in a directory this user
+		 * cannot write: read as it is (SQLite would have to create the -shm) */
+		ret = check_schema(st, readonly);
+	}
+	if (ret)
 		goto fail_msg;
+	ret = -EIO;
 	for (int i = 0; i < ST_MAX && !readonly; i++)
 		if (sqlite3_prepare_v3(st->db, statements[i], -1, SQLITE_PREPARE_PERSISTENT,
 		                       &st->st[i], NULL) != SQLITE_OK) {
@@ -223,6 +284,7 @@ struct store *store_open(const char *path, bool readonly, char *err, size_t errl
 	return st;
 fail_msg:
 	snprintf(err, errlen, "%s", st->err);
+	code_set(code, ret);
 fail:
 	store_close(st);
 	return NULL;

@@ -46,6 +46,10 @@ struct store;
  * queries only, no root needed. NULL with a one-line reason in err: not a tunflow
  * store, a newer schema, a file that cannot be opened or read. */
 struct store *store_open(const char *path, bool readonly, char *err, size_t errlen);
+/* The same, with *code -EINVAL when the file is refused (another program's, a newer or
+ * unknown schema, empty when read only) and -EIO when it cannot be opened, created or
+ * written now (permissions, a read-only or full file system): worth trying again. */
+struct store *store_open_ex(const char *path, bool readonly, int *code, char *err, size_t errlen);
 void store_close(struct store *st);
 /* A transaction around puts: begin, then commit (the batch's usage rollup is written
  * with it) or rollback. 0 or -EIO, with the error in store_error(). */

@@ -23,6 +23,7 @@
 #define RETENTION_EVERY_S 60 /* how often retention looks for old days */
 #define SAY_EVERY_S 60       /* a lasting write failure is said this often */
 #define DAY_MS 86400000LL
+#define EXIT_WAIT_S 10 /* the final report waits this long at most for the backlog */
 
 enum item_kind { IT_RECORD, IT_SESSION };
 
@@ -45,6 +46,7 @@ struct store_sink {
 	bool started;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	pthread_cond_t written; /* the writer finished a batch */
 	/* under lock */
 	struct item *head, *tail;
 	struct export_stats stats; /* records written, failed, waiting (queued + in flight) */
@@ -56,7 +58,11 @@ struct store_sink {
 	time_t said_at;      /* a failure was said then */
 	__u64 unsaid;        /* failures since */
 	bool failing;
+	char err[512];    /* the last failure, one line */
+	time_t reopen_at; /* the store could not be opened: the next try */
 };
+
+#define REOPEN_EVERY_S 60 /* a store that could not be opened is tried again this often */
 
 static __s64 ms(__u64 real_ns) { return (__s64)(real_ns / 1000000); }
 
@@ -201,17 +207,37 @@ static void failed(struct store_sink *ss, __u64 n)
 	ss->unsaid += n;
 	if (ss->failing && now - ss->said_at < SAY_EVERY_S)
 		return;
-	pr_warn("%s; %llu record%s lost (store_failures), tunflow goes on", store_error(ss->st),
+	pr_warn("%s; %llu record%s lost (store_failures), tunflow goes on", ss->err,
 	        (unsigned long long)ss->unsaid, ss->unsaid == 1 ? "" : "s");
 	ss->failing = true;
 	ss->said_at = now;
 	ss->unsaid = 0;
 }
 
+/* The store, opened again if it could not be before (every REOPEN_EVERY_S). */
+static bool have_store(struct store_sink *ss)
+{
+	time_t now = time(NULL);
+
+	if (ss->st)
+		return true;
+	if (now < ss->reopen_at)
+		return false;
+	ss->reopen_at = now + REOPEN_EVERY_S;
+	ss->st = store_open(ss->cfg.path, false, ss->err, sizeof(ss->err));
+	return ss->st != NULL;
+}
+
 /* One batch in one transaction: the number written (n, or 0 when it failed). */
 static __u64 write_batch(struct store_sink *ss, struct item *batch, __u64 n)
 {
-	int err = store_begin(ss->st);
+	int err;
+
+	if (!have_store(ss)) {
+		failed(ss, n);
+		return 0;
+	}
+	err = store_begin(ss->st);
 
 	for (struct item *it = batch; it && !err; it = it->next)
 		err = it->kind == IT_RECORD ? store_put_record(ss->st, &it->r)
@@ -221,6 +247,7 @@ static __u64 write_batch(struct store_sink *ss, struct item *batch, __u64 n)
 	else
 		store_rollback(ss->st);
 	if (err) {
+		snprintf(ss->err, sizeof(ss->err), "%s", store_error(ss->st));
 		failed(ss, n);
 		return 0;
 	}
@@ -236,7 +263,7 @@ static void retention(struct store_sink *ss)
 	time_t now = time(NULL);
 	long n;
 
-	if (!ss->cfg.retention_days) {
+	if (!ss->cfg.retention_days || !ss->st) {
 		ss->retention_more = false;
 		return;
 	}
@@ -299,6 +326,7 @@ static void *writer(void *arg)
 		ss->stats.backlog -= n;
 		ss->stats.records += ok;
 		ss->stats.failures += n - ok;
+		pthread_cond_broadcast(&ss->written);
 	}
 	pthread_mutex_unlock(&ss->lock);
 	return NULL;
@@ -311,6 +339,12 @@ static void store_prepare(struct sink *s, struct report *r)
 	sessions(ss, r);
 	pthread_mutex_lock(&ss->lock);
 	pthread_cond_signal(&ss->cond); /* a harvest's records are in: a batch */
+	/* the last report: what waits is written first (a few seconds at most), so that
+	 * the final counters are the final word */
+	for (time_t until = time(NULL) + EXIT_WAIT_S; r->final && ss->stats.backlog;)
+		if (pthread_cond_timedwait(&ss->written, &ss->lock,
+		                           &(struct timespec){.tv_sec = until}) == ETIMEDOUT)
+			break;
 	ss->snap = ss->stats;
 	pthread_mutex_unlock(&ss->lock);
 	r->store = &ss->snap;
@@ -339,13 +373,14 @@ static void store_close_sink(struct sink *s)
 	store_close(ss->st);
 	pthread_mutex_destroy(&ss->lock);
 	pthread_cond_destroy(&ss->cond);
+	pthread_cond_destroy(&ss->written);
 	free(ss);
 }
 
 struct sink *store_sink_new(const struct store_cfg *cfg)
 {
 	struct store_sink *ss = calloc(1, sizeof(*ss));
-	char err[512];
+	int code = 0;
 
 	if (!ss) {
 		pr_err("out of memory");
@@ -354,15 +389,26 @@ struct sink *store_sink_new(const struct store_cfg *cfg)
 	ss->cfg = *cfg;
 	pthread_mutex_init(&ss->lock, NULL);
 	pthread_cond_init(&ss->cond, NULL);
+	pthread_cond_init(&ss->written, NULL);
 	ss->s = (struct sink){.name = "the store",
 	                      .record = store_record,
 	                      .prepare = store_prepare,
 	                      .report = store_report,
 	                      .close = store_close_sink};
-	if (!(ss->st = store_open(cfg->path, false, err, sizeof(err)))) {
-		pr_err("%s", err);
-		store_close_sink(&ss->s);
-		return NULL;
+	if (!(ss->st = store_open_ex(cfg->path, false, &code, ss->err, sizeof(ss->err)))) {
+		if (code == -EINVAL) { /* refused: never written by this tunflow */
+			pr_err("%s", ss->err);
+			store_close_sink(&ss->s);
+			return NULL;
+		}
+		/* cannot be written now (permissions, a read-only or full file system): the
+		 * live view goes on, records are counted as lost until it can be */
+		pr_warn("%s; records are counted as store_failures until it can be written "
+		        "(tried again every %d s)",
+		        ss->err, REOPEN_EVERY_S);
+		ss->failing = true;
+		ss->said_at = time(NULL);
+		ss->reopen_at = time(NULL) + REOPEN_EVERY_S;
 	}
 	ss->retention_more = true; /* a first look at start */
 	if (pthread_create(&ss->thread, NULL, writer, ss)) {
