@@ -3,7 +3,8 @@
  * store's (history/store_report.c), over the table --clickhouse fills (its schema:
  * docs/clickhouse.md), read over HTTP as TabSeparated. A record belongs to the time it
  * ended; "in" is what the user sent (the initiator's bytes when it came in on the
- * tunnel, the responder's otherwise). FINAL collapses records sent twice. SQL that
+ * tunnel, the responder's otherwise); sessions are in TABLE_sessions, by their
+ * disconnect. FINAL collapses records sent twice. SQL that
  * ClickHouse 18.16 runs, as every later version. */
 #include <errno.h>
 #include <stdio.h>
@@ -48,13 +49,14 @@ static void hex(GString *sql, const __u8 a[16])
 	g_string_append(sql, "')");
 }
 
-static void where(GString *sql, const struct history_query *q)
+/* tcol: the time a row belongs to (records: their end; sessions: the disconnect) */
+static void where_t(GString *sql, const struct history_query *q, const char *tcol)
 {
 	g_string_append(sql, " WHERE 1");
 	if (q->since_ns)
-		g_string_append_printf(sql, " AND end_ms >= %lld", (long long)(q->since_ns / MS));
+		g_string_append_printf(sql, " AND %s >= %lld", tcol, (long long)(q->since_ns / MS));
 	if (q->until_ns)
-		g_string_append_printf(sql, " AND end_ms < %lld", (long long)(q->until_ns / MS));
+		g_string_append_printf(sql, " AND %s < %lld", tcol, (long long)(q->until_ns / MS));
 	if (q->user) {
 		g_string_append(sql, " AND user = ");
 		quote(sql, q->user);
@@ -64,6 +66,8 @@ static void where(GString *sql, const struct history_query *q)
 		quote(sql, q->gateway);
 	}
 }
+
+static void where(GString *sql, const struct history_query *q) { where_t(sql, q, "end_ms"); }
 
 static void from(GString *sql, const char *db, const char *table)
 {
@@ -125,6 +129,14 @@ static void build(GString *sql, const struct history_query *q, const char *db, c
 		g_string_append(sql, " GROUP BY user ORDER BY " TOTAL " DESC, user");
 		break;
 	default:
+		g_string_append_printf(
+		    sql,
+		    "SELECT user, iface, connect_ms, disconnect_ms, disconnect_ms - "
+		    "connect_ms, bytes_in, bytes_out, packets_in, packets_out, "
+		    "end_reason, gateway FROM %s.%s_sessions FINAL",
+		    db, t);
+		where_t(sql, q, "disconnect_ms");
+		g_string_append(sql, " ORDER BY connect_ms, user");
 		break;
 	}
 	g_string_append(sql, " FORMAT TabSeparated");
@@ -225,13 +237,6 @@ static int chb_query(struct history_backend *b, const struct history_query *q, s
 	char why[512];
 	int rc;
 
-	if (q->kind == REP_SESSIONS) {
-		snprintf(err, errlen,
-		         "ClickHouse %s: sessions are not sent to ClickHouse; ask the gateway's "
-		         "store (tunflow report sessions --store PATH)",
-		         ch_server(cb->conn));
-		return -EOPNOTSUPP;
-	}
 	sql = g_string_new(NULL);
 	build(sql, q, cb->cfg.database, cb->cfg.table);
 	rc = ch_query(cb->conn, sql->str, NULL, 0, QUERY_TIMEOUT_MS, &ans, why, sizeof(why));

@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 #include "core/clock.h"
 #include "core/dest.h"
+#include "core/peers.h"
 #include "sinks/clickhouse.h"
 #include "sources/ifwatch.h"
 #include "util/fmt.h"
@@ -293,6 +294,24 @@ int ch_version_num(const char *v)
 	return (int)(major * 1000 + minor);
 }
 
+GString *ch_sessions_sql(const struct clickhouse_cfg *cfg, int version)
+{
+	GString *q = g_string_new(NULL);
+
+	g_string_printf(q,
+	                "CREATE TABLE IF NOT EXISTS %s.%s_sessions ("
+	                "gateway String, connect DateTime, disconnect DateTime, "
+	                "connect_ms UInt64, disconnect_ms UInt64, user String, iface String, "
+	                "peer String, end_reason String, bytes_in UInt64, packets_in UInt64, "
+	                "bytes_out UInt64, packets_out UInt64"
+	                ") ENGINE = ReplacingMergeTree PARTITION BY toDate(disconnect) "
+	                "ORDER BY (user, connect_ms, gateway, iface, peer)",
+	                cfg->database, cfg->table);
+	if (cfg->ttl_days && version >= TTL_VERSION)
+		g_string_append_printf(q, " TTL disconnect + INTERVAL %lu DAY", cfg->ttl_days);
+	return q;
+}
+
 GString *ch_create_sql(const struct clickhouse_cfg *cfg, int version)
 {
 	GString *q = g_string_new(NULL);
@@ -362,6 +381,11 @@ int ch_setup(struct ch_conn *c, const struct clickhouse_cfg *cfg, int *version, 
 		*version = v;
 	q = ch_create_sql(cfg, v);
 	rc = ch_query(c, q->str, NULL, 0, SETUP_TIMEOUT_MS, NULL, err, errlen);
+	if (!rc) {
+		g_string_free(q, TRUE);
+		q = ch_sessions_sql(cfg, v);
+		rc = ch_query(c, q->str, NULL, 0, SETUP_TIMEOUT_MS, NULL, err, errlen);
+	}
 	if (!rc) { /* a table the operator made must take every field of a row */
 		g_string_printf(q,
 		                "SELECT name FROM system.columns WHERE database = '%s' AND "
@@ -420,6 +444,30 @@ void ch_row(FILE *out, const struct record *r, const char *gateway, __s64 m2r)
 	fputs("}\n", out);
 }
 
+void ch_session_row(FILE *out, const char *gateway, const struct ch_session *x)
+{
+	fputs("{\"gateway\":", out);
+	json_str(out, gateway);
+	fprintf(out,
+	        ",\"connect\":%llu,\"disconnect\":%llu,\"connect_ms\":%llu,\"disconnect_ms\":%llu",
+	        (unsigned long long)(x->connect_ms / 1000),
+	        (unsigned long long)(x->disconnect_ms / 1000), (unsigned long long)x->connect_ms,
+	        (unsigned long long)x->disconnect_ms);
+	fputs(",\"user\":", out);
+	json_str(out, x->user ? x->user : "");
+	fputs(",\"iface\":", out);
+	json_str(out, x->iface ? x->iface : "");
+	fputs(",\"peer\":", out);
+	json_str(out, x->peer ? x->peer : "");
+	fputs(",\"end_reason\":", out);
+	json_str(out, x->end ? x->end : "");
+	fprintf(
+	    out,
+	    ",\"bytes_in\":%llu,\"packets_in\":%llu,\"bytes_out\":%llu,\"packets_out\":%llu}\n",
+	    (unsigned long long)x->bytes[DIR_INGRESS], (unsigned long long)x->packets[DIR_INGRESS],
+	    (unsigned long long)x->bytes[DIR_EGRESS], (unsigned long long)x->packets[DIR_EGRESS]);
+}
+
 /* ---- the sink ---- */
 
 #define CH_EXIT_WAIT_S 3 /* at exit, the server has this long to take the backlog */
@@ -428,6 +476,8 @@ struct batch {
 	struct batch *next;
 	size_t nrec, len;
 	char *data;
+	size_t nsess, sess_len; /* sessions ended in the same harvests */
+	char *sess;
 };
 
 struct ch_sink {
@@ -435,10 +485,14 @@ struct ch_sink {
 	struct clickhouse_cfg cfg;
 	const char *gateway; /* --gateway-id, in every row */
 	char *insert;        /* the INSERT statement */
+	char *insert_sess;   /* the sessions' */
 	/* building, on the harvest's thread */
 	FILE *mem;
 	char *membuf;
 	size_t memlen, building;
+	FILE *smem; /* sessions */
+	char *smembuf;
+	size_t smemlen, sbuilding;
 	bool finished;
 	struct export_stats shown; /* what the last report showed */
 	/* shared with the sender, under lock */
@@ -461,7 +515,10 @@ static int open_mem(struct ch_sink *k)
 	k->membuf = NULL;
 	k->memlen = 0;
 	k->mem = open_memstream(&k->membuf, &k->memlen);
-	return k->mem ? 0 : -ENOMEM;
+	k->smembuf = NULL;
+	k->smemlen = 0;
+	k->smem = open_memstream(&k->smembuf, &k->smemlen);
+	return k->mem && k->smem ? 0 : -ENOMEM;
 }
 
 /* The rows built so far go to the sender as one batch, or are counted lost when the
@@ -470,17 +527,24 @@ static void emit(struct ch_sink *k)
 {
 	struct batch *b;
 
-	if (!k->building || !k->mem)
+	if ((!k->building && !k->sbuilding) || !k->mem || !k->smem)
 		return;
 	fclose(k->mem);
+	fclose(k->smem);
 	b = malloc(sizeof(*b));
 	pthread_mutex_lock(&k->lock);
-	if (!b || !k->membuf || k->st.backlog + k->building > k->cfg.backlog) {
+	if (!b || !k->membuf || !k->smembuf || k->st.backlog + k->building > k->cfg.backlog) {
 		k->st.failures += k->building;
 		free(b);
 		free(k->membuf);
+		free(k->smembuf);
 	} else {
-		*b = (struct batch){.nrec = k->building, .len = k->memlen, .data = k->membuf};
+		*b = (struct batch){.nrec = k->building,
+		                    .len = k->memlen,
+		                    .data = k->membuf,
+		                    .nsess = k->sbuilding,
+		                    .sess_len = k->smemlen,
+		                    .sess = k->smembuf};
 		if (k->tail)
 			k->tail->next = b;
 		else
@@ -490,9 +554,17 @@ static void emit(struct ch_sink *k)
 		pthread_cond_signal(&k->cond);
 	}
 	pthread_mutex_unlock(&k->lock);
-	k->building = 0;
-	if (open_mem(k))
-		k->mem = NULL; /* every later record counts as lost (below) */
+	k->building = k->sbuilding = 0;
+	if (open_mem(k)) { /* every later record counts as lost (below) */
+		if (k->mem)
+			fclose(k->mem);
+		if (k->smem)
+			fclose(k->smem);
+		free(k->membuf);
+		free(k->smembuf);
+		k->mem = k->smem = NULL;
+		k->membuf = k->smembuf = NULL;
+	}
 }
 
 static void ch_sink_record(struct sink *s, const struct record *rec, const struct report *r)
@@ -524,12 +596,12 @@ static void pop(struct ch_sink *k, bool sent)
 	if (!k->head)
 		k->tail = NULL;
 	free(b->data);
+	free(b->sess);
 	free(b);
 }
 
 /* One try at the first batch: CH_OK, CH_UNREACHABLE or CH_REFUSED (err says why). */
-static int deliver(struct ch_sink *k, const struct batch *b, long timeout_ms, char *err,
-                   size_t errlen)
+static int deliver(struct ch_sink *k, struct batch *b, long timeout_ms, char *err, size_t errlen)
 {
 	int rc;
 
@@ -538,6 +610,18 @@ static int deliver(struct ch_sink *k, const struct batch *b, long timeout_ms, ch
 			return rc;
 		k->ready = true;
 	}
+	if (b->nsess) { /* first, and once: a retry sends only what is left */
+		rc = ch_query(k->conn, k->insert_sess, b->sess, b->sess_len, timeout_ms, NULL, err,
+		              errlen);
+		if (rc) {
+			if (rc == CH_REFUSED)
+				k->ready = false;
+			return rc;
+		}
+		b->nsess = 0;
+	}
+	if (!b->nrec)
+		return CH_OK;
 	rc = ch_query(k->conn, k->insert, b->data, b->len, timeout_ms, NULL, err, errlen);
 	if (rc == CH_REFUSED)
 		k->ready = false; /* the table may be gone: make it again before the next try */
@@ -624,10 +708,50 @@ static void finish(struct ch_sink *k, double wait_s)
 	k->started = false;
 }
 
+/* The sessions that ended in this harvest (as the store keeps them): interfaces that
+ * went, and WireGuard peer sessions. */
+static void add_sessions(struct ch_sink *k, const struct report *r)
+{
+	if (k->finished || !k->smem)
+		return;
+	for (size_t i = 0; i < r->ngone; i++) {
+		const struct iface_total *t = &r->gone[i];
+		struct ch_session x = {
+		    .user = t->user,
+		    .iface = iface_name(t->ifindex),
+		    .end = r->final ? "tunflow exit" : "interface gone",
+		    .connect_ms = (t->first_ns + r->mono_to_real_ns) / 1000000,
+		    .disconnect_ms =
+		        ((t->last_ns ? t->last_ns : t->first_ns) + r->mono_to_real_ns) / 1000000};
+
+		if (!t->first_ns)
+			continue;
+		memcpy(x.bytes, t->bytes, sizeof(x.bytes));
+		memcpy(x.packets, t->packets, sizeof(x.packets));
+		ch_session_row(k->smem, k->gateway, &x);
+		k->sbuilding++;
+	}
+	for (size_t i = 0; i < r->nsessions; i++) {
+		const struct peer_session *p = &r->sessions[i];
+		struct ch_session x = {.user = p->user,
+		                       .iface = p->ifname,
+		                       .peer = p->peer,
+		                       .end = session_end_names[p->end],
+		                       .connect_ms = p->start_ns / 1000000,
+		                       .disconnect_ms = p->end_ns / 1000000};
+
+		memcpy(x.bytes, p->bytes, sizeof(x.bytes));
+		memcpy(x.packets, p->packets, sizeof(x.packets));
+		ch_session_row(k->smem, k->gateway, &x);
+		k->sbuilding++;
+	}
+}
+
 static void ch_sink_prepare(struct sink *s, struct report *r)
 {
 	struct ch_sink *k = (struct ch_sink *)s;
 
+	add_sessions(k, r);
 	if (r->final)
 		finish(k, CH_EXIT_WAIT_S);
 	else
@@ -651,9 +775,13 @@ static void ch_sink_close(struct sink *s)
 	finish(k, 0);
 	if (k->mem)
 		fclose(k->mem);
+	if (k->smem)
+		fclose(k->smem);
 	free(k->membuf);
+	free(k->smembuf);
 	ch_conn_free(k->conn);
 	g_free(k->insert);
+	g_free(k->insert_sess);
 	pthread_mutex_destroy(&k->lock);
 	pthread_cond_destroy(&k->cond);
 	free(k);
@@ -685,6 +813,8 @@ struct sink *clickhouse_sink_new(const struct clickhouse_cfg *cfg, const char *g
 	                     .close = ch_sink_close};
 	k->insert =
 	    g_strdup_printf("INSERT INTO %s.%s FORMAT JSONEachRow", cfg->database, cfg->table);
+	k->insert_sess = g_strdup_printf("INSERT INTO %s.%s_sessions FORMAT JSONEachRow",
+	                                 cfg->database, cfg->table);
 	if (!(k->conn = ch_conn_new(cfg)) || open_mem(k))
 		goto fail;
 	/* A server that answers must take us now: a wrong password or database is an

@@ -62,6 +62,18 @@ int ch_setup(struct ch_conn *c, const struct clickhouse_cfg *cfg, int *version, 
 /* CREATE TABLE IF NOT EXISTS for a server of that version, into a new GString. */
 GString *ch_create_sql(const struct clickhouse_cfg *cfg, int version);
 
+/* CREATE TABLE IF NOT EXISTS for the sessions (TABLE_sessions), as ch_create_sql(). */
+GString *ch_sessions_sql(const struct clickhouse_cfg *cfg, int version);
+
+/* A session that ended: an interface that went, a WireGuard peer's. Times in ms since
+ * the epoch; NULL strings are unknown. */
+struct ch_session {
+	const char *user, *iface, *peer, *end;
+	__u64 connect_ms, disconnect_ms;
+	__u64 packets[2], bytes[2]; /* by enum flow_dir */
+};
+void ch_session_row(FILE *out, const char *gateway, const struct ch_session *x);
+
 /* One record as a JSONEachRow line (with its newline) onto out. */
 void ch_row(FILE *out, const struct record *r, const char *gateway, __s64 mono_to_real_ns);
 

@@ -3,7 +3,8 @@
 # --clickhouse against Debian's clickhouse-server (18.16), started on the loopback of the
 # test's own namespace with a config this test writes and its data under $TMP: records
 # of known traffic through a tun (two users from a user map) arrive with exact totals
-# (clickhouse-client, and tunflow report --clickhouse); the server stopped mid-run and
+# (clickhouse-client, and tunflow report --clickhouse: every report the same as the
+# store's); an interface that goes is a session there too; the server stopped mid-run and
 # started again: every record there once after the collapse (FINAL), none lost, backlog
 # and failure counters as expected; a full backlog counts exactly what it dropped; a
 # wrong password and an unknown database are one-line errors at start.
@@ -78,7 +79,7 @@ check "the server answers" "$version" 18.16.1
 chq "CREATE DATABASE tfdb"
 
 MAP=$TMP/users
-printf '192.0.2.9 alice\n192.0.2.10 bob\n' >"$MAP"
+printf '192.0.2.9 alice\n192.0.2.10 bob\ntun1 carol\n' >"$MAP"
 CHOPTS=(--clickhouse "$URL" --clickhouse-user tf --clickhouse-password-file "$TMP/pw"
 	--clickhouse-database tfdb --gateway-id gw-test)
 send() { ip netns exec "$NS" "$TUNPKT" tun0 "$@" 2>/dev/null; }
@@ -101,19 +102,24 @@ ip netns exec "$NS" "$TUNFLOW" -o none "${CHOPTS[@]}" --clickhouse-table mine \
 check "an operator's table that lacks columns: one line" "$(cat "$TMP/err.cols")" \
 	"tunflow: ClickHouse $URL/: table tfdb.mine has no column end, start_ms, end_ms, user, iface, peer, endpoint, dir, ip_version, proto, src, dst, sport, dport, packets, bytes, rev_packets, rev_bytes, tcp_flags, rev_tcp_flags, end_reason, dest_name, name_src, ech, asn, as_name, country (see docs/clickhouse.md)"
 
-# -- known traffic: alice 3 flows (2+3+4 packets), bob 2 flows (5+6); UDP with 10 bytes
-# of payload: 38 bytes a packet
+# -- known traffic: alice 3 flows (2+3+4 packets), bob 2 flows (5+6), carol 1 (3) on tun1,
+# which then goes (a session); UDP with 10 bytes of payload: 38 bytes a packet
+ip -n "$NS" tuntap add mode tun name tun1
+ip -n "$NS" link set tun1 up
 tf_start "$NS" "$TMP/out.json" "$TMP/err" -o json --records -t 0.1 -d ingress \
-	--user-map "$MAP" --store "$TMP/flows.db" "${CHOPTS[@]}" tun0 || exit 1
+	--user-map "$MAP" --store "$TMP/flows.db" "${CHOPTS[@]}" tun0 tun1 || exit 1
 for i in 2 3 4; do send "v=4,proto=udp,src=192.0.2.9,dst=192.0.2.1,sport=100$i,dport=7,payload=10,count=$i"; done
 for i in 5 6; do send "v=4,proto=udp,src=192.0.2.10,dst=192.0.2.1,sport=100$i,dport=7,payload=10,count=$i"; done
+ip netns exec "$NS" "$TUNPKT" tun1 "v=4,proto=udp,src=198.51.100.9,dst=192.0.2.1,sport=1007,dport=7,payload=10,count=3" 2>/dev/null
+sleep 0.3
+ip -n "$NS" link del tun1
 sleep 0.3
 tf_stop
 check "tunflow exit status" "$TF_RC" 0
 check "table made" "$(chq "EXISTS TABLE tfdb.tunflow_flows")" 1
 check "per-user totals (clickhouse-client)" \
 	"$(chq "SELECT user, count(), sum(packets), sum(bytes) FROM tfdb.tunflow_flows FINAL GROUP BY user ORDER BY user FORMAT CSV")" \
-	"$(printf '"alice",3,9,342\n"bob",2,11,418')"
+	"$(printf '"alice",3,9,342\n"bob",2,11,418\n"carol",1,3,114')"
 check "the records tunflow printed, there too" \
 	"$(jq -s -r '[map(select(.type == "record")) | length, (map(select(.type == "record") | .bytes) | add)] | @tsv' "$TMP/out.json")" \
 	"$(chq "SELECT count(), sum(bytes) FROM tfdb.tunflow_flows FINAL FORMAT TSV")"
@@ -121,10 +127,10 @@ check "fields of a row" \
 	"$(chq "SELECT gateway, iface, dir, ip_version, proto, src, dst, sport, dport, end_reason FROM tfdb.tunflow_flows WHERE user = 'bob' AND sport = 1005 FORMAT TSV")" \
 	"$(printf 'gw-test\ttun0\tingress\t4\t17\t192.0.2.10\t192.0.2.1\t1005\t7\ttunflow exit')"
 check "record ids: one run, sequences 1 to 5" \
-	"$(chq "SELECT uniqExact(run), min(seq), max(seq), uniqExact(seq) FROM tfdb.tunflow_flows FORMAT CSV")" "1,1,5,5"
+	"$(chq "SELECT uniqExact(run), min(seq), max(seq), uniqExact(seq) FROM tfdb.tunflow_flows FORMAT CSV")" "1,1,6,6"
 check "counters: sent, no failure, no backlog" \
 	"$(jq -s -c 'map(select(.type == "counters" and .final)) | last | [.clickhouse_sent, .clickhouse_failures, .clickhouse_backlog]' "$TMP/out.json")" \
-	"[5,0,0]"
+	"[6,0,0]"
 
 # -- tunflow report --clickhouse: the numbers above, and the same rows as the store's
 RCH=(--clickhouse "$URL" --clickhouse-user tf --clickhouse-password-file "$TMP/pw"
@@ -132,13 +138,17 @@ RCH=(--clickhouse "$URL" --clickhouse-user tf --clickhouse-password-file "$TMP/p
 report() { ip netns exec "$NS" "$TUNFLOW" report "$@"; }
 check "report usage --clickhouse" "$(report usage "${RCH[@]}" -o json)" \
 	"$(printf '%s\n' '{"user":"alice","bytes_in":342,"bytes_out":0,"packets_in":9,"packets_out":0,"flows":3}' \
-		'{"user":"bob","bytes_in":418,"bytes_out":0,"packets_in":11,"packets_out":0,"flows":2}')"
+		'{"user":"bob","bytes_in":418,"bytes_out":0,"packets_in":11,"packets_out":0,"flows":2}' \
+		'{"user":"carol","bytes_in":114,"bytes_out":0,"packets_in":3,"packets_out":0,"flows":1}')"
 check "report top --user bob --clickhouse" "$(report top --user bob "${RCH[@]}" -o json | jq -c '[.user, .address, .bytes_in, .flows]')" \
 	'["bob","192.0.2.1",418,2]'
 check "report who 192.0.2.1 --clickhouse" "$(report who 192.0.2.1 "${RCH[@]}" -o json | jq -c '[.user, .addresses, .bytes_in, .flows]' | tr '\n' ' ')" \
-	'["bob",1,418,2] ["alice",1,342,3] '
+	'["bob",1,418,2] ["alice",1,342,3] ["carol",1,114,1] '
 check "report who 198.51.100.0/24 --clickhouse: nobody" "$(report who 198.51.100.0/24 "${RCH[@]}" -o json)" ""
-for r in "usage" "usage --per day" "usage --per hour --by iface" "top" "top --user alice -n 1" \
+check "report sessions --clickhouse: tun1's, gone" \
+	"$(report sessions "${RCH[@]}" -o json | jq -c '[.iface, .end, .gateway, .packets_in, .bytes_in]')" \
+	'["tun1","interface gone","gw-test",3,114]'
+for r in "sessions" "usage" "usage --per day" "usage --per hour --by iface" "top" "top --user alice -n 1" \
 	"who 192.0.2.0/24" "who 192.0.2.1" "usage --since 1h" "usage --until 2020-01-01"; do
 	for o in json table csv; do
 		# shellcheck disable=SC2086 # $r is words
