@@ -12,6 +12,7 @@
 #include <string.h>
 #include <glib.h>
 #include "history/backend.h"
+#include "history/clickhouse_report.h"
 #include "sinks/clickhouse.h"
 
 #define MS 1000000LL /* ns per ms */
@@ -179,8 +180,7 @@ static char *unescape(char *s)
 	return s;
 }
 
-/* The answer's lines into out's rows, by the column types. */
-static int parse(char *body, struct rows *out, char *err, size_t errlen, const char *server)
+int ch_rows_parse(char *body, struct rows *out, char *err, size_t errlen, const char *server)
 {
 	struct cell *cells = g_new0(struct cell, out->ncols);
 	char *line, *next;
@@ -207,8 +207,13 @@ static int parse(char *body, struct rows *out, char *err, size_t errlen, const c
 				          : NULL; /* "": not known, as the store's NULL */
 			} else {
 				c->i = strtoll(f, NULL, 10);
-				if (out->cols[i].type != COL_INT && out->cols[i].type != COL_BYTES)
-					c->i *= MS; /* times: ms in the table */
+				/* times: ms in the table; one past what ns hold is unknown */
+				if (out->cols[i].type != COL_INT &&
+				    out->cols[i].type != COL_BYTES &&
+				    __builtin_mul_overflow(c->i, MS, &c->i)) {
+					c->i = 0;
+					c->null = true;
+				}
 			}
 		}
 		if (i != out->ncols || f) {
@@ -245,7 +250,7 @@ static int chb_query(struct history_backend *b, const struct history_query *q, s
 		snprintf(err, errlen, "ClickHouse %s: %s", ch_server(cb->conn), why);
 		return -EIO;
 	}
-	return parse(ans->str, out, err, errlen, ch_server(cb->conn));
+	return ch_rows_parse(ans->str, out, err, errlen, ch_server(cb->conn));
 }
 
 static void chb_close(struct history_backend *b)
