@@ -64,7 +64,7 @@ version=$(q "SELECT version()")
 echo
 echo "## ClickHouse (--clickhouse)"
 echo
-echo "Debian's clickhouse-server $version on loopback in a namespace, pinned to CPU $LAST (started in $(((t1 - t0) / 1000000)) ms, an empty data directory); tunflow's ClickHouse sink (build/chbench: N biflow records of 1,000 users, a batch every 10,000 records as after a harvest; JSON encoding on the calling thread, a sender thread posting \`INSERT ... FORMAT JSONEachRow\` over HTTP with libcurl) pinned to CPU 0, so encoding and sending share one core. Delivered: until the server accepted the last batch (HTTP 200). Shared machine: other work may have run at the same time."
+echo "Debian's clickhouse-server $version on loopback in a namespace, pinned to CPU $LAST (started in $(((t1 - t0) / 1000000)) ms, an empty data directory); tunflow's ClickHouse sink (build/chbench: N biflow records of 1,000 users, a batch every 10,000 records as after a harvest; RowBinary encoding on the calling thread, a sender thread posting \`INSERT ... FORMAT RowBinary\` over HTTP with libcurl) pinned to CPU 0, so encoding and sending share one core. Delivered: until the server accepted the last batch (HTTP 200). Shared machine: other work may have run at the same time."
 echo
 echo "| records | harvest thread CPU ns/record | all delivered after s | records/s delivered | request bytes/record | failures |"
 echo "|---|---|---|---|---|---|"

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* ClickHouse over HTTP: the client (one curl handle per thread that talks to the
  * server) and the sink. The harvest only writes rows into a memory buffer and hands
- * each harvest's rows to the sender as one batch; the sender POSTs them as
- * "INSERT ... FORMAT JSONEachRow", keeps a batch first in line while the server is away
- * (backing off from 0.25 s to 30 s), and counts every record that never arrived: the
- * backlog was full, the server refused the batch as malformed, or it still waited at
- * exit. A batch whose answer was lost is sent again; the table's ReplacingMergeTree
- * collapses the copies (docs/clickhouse.md). */
+ * each harvest's rows to the sender as one batch; the sender POSTs them as "INSERT ...
+ * FORMAT RowBinary" (sessions, rare, as JSONEachRow), keeps a batch first in line while
+ * the server is away (backing off from 0.25 s to 30 s), and counts every record that
+ * never arrived: the backlog was full, the server refused the batch as malformed, or it
+ * still waited at exit. A batch whose answer was lost is sent again; the table's
+ * ReplacingMergeTree collapses the copies (docs/clickhouse.md). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -312,59 +312,95 @@ GString *ch_sessions_sql(const struct clickhouse_cfg *cfg, int version)
 	return q;
 }
 
+/* The columns of a record's row, in the order RowBinary writes them (ch_row). Types
+ * that Debian's 18.16 has, and every version since: DateTime, not DateTime64 (20.1+);
+ * no LowCardinality or IPv6 type (19.x). */
+static const struct {
+	const char *name, *type;
+} columns[] = {
+    {"gateway", "String"},    {"run", "UInt64"},       {"seq", "UInt64"},
+    {"start", "DateTime"},    {"end", "DateTime"},     {"start_ms", "UInt64"},
+    {"end_ms", "UInt64"},     {"user", "String"},      {"iface", "String"},
+    {"peer", "String"},       {"endpoint", "String"},  {"dir", "String"},
+    {"ip_version", "UInt8"},  {"proto", "UInt8"},      {"src", "String"},
+    {"dst", "String"},        {"sport", "UInt16"},     {"dport", "UInt16"},
+    {"packets", "UInt64"},    {"bytes", "UInt64"},     {"rev_packets", "UInt64"},
+    {"rev_bytes", "UInt64"},  {"tcp_flags", "UInt8"},  {"rev_tcp_flags", "UInt8"},
+    {"end_reason", "String"}, {"dest_name", "String"}, {"name_src", "String"},
+    {"ech", "UInt8"},         {"asn", "UInt32"},       {"as_name", "String"},
+    {"country", "String"},
+};
+
 GString *ch_create_sql(const struct clickhouse_cfg *cfg, int version)
 {
 	GString *q = g_string_new(NULL);
 
-	/* DateTime, not DateTime64 (20.1+); no LowCardinality, no IPv6 type (19.x):
-	 * what Debian's 18.16 has, and every version since */
-	g_string_printf(q,
-	                "CREATE TABLE IF NOT EXISTS %s.%s ("
-	                "gateway String, run UInt64, seq UInt64, "
-	                "start DateTime, end DateTime, start_ms UInt64, end_ms UInt64, "
-	                "user String, iface String, peer String, endpoint String, "
-	                "dir String, ip_version UInt8, proto UInt8, src String, dst String, "
-	                "sport UInt16, dport UInt16, "
-	                "packets UInt64, bytes UInt64, rev_packets UInt64, rev_bytes UInt64, "
-	                "tcp_flags UInt8, rev_tcp_flags UInt8, end_reason String, "
-	                "dest_name String, name_src String, ech UInt8, asn UInt32, "
-	                "as_name String, country String"
-	                ") ENGINE = ReplacingMergeTree PARTITION BY toDate(start) "
-	                "ORDER BY (user, start, gateway, run, seq)",
-	                cfg->database, cfg->table);
+	g_string_printf(q, "CREATE TABLE IF NOT EXISTS %s.%s (", cfg->database, cfg->table);
+	for (size_t i = 0; i < G_N_ELEMENTS(columns); i++)
+		g_string_append_printf(q, "%s%s %s", i ? ", " : "", columns[i].name,
+		                       columns[i].type);
+	g_string_append(q, ") ENGINE = ReplacingMergeTree PARTITION BY toDate(start) "
+	                   "ORDER BY (user, start, gateway, run, seq)");
 	if (cfg->ttl_days && version >= TTL_VERSION)
 		g_string_append_printf(q, " TTL start + INTERVAL %lu DAY", cfg->ttl_days);
 	return q;
 }
 
-/* The columns a row fills (ch_row), all of which the table must have. */
-static const char *const row_columns[] = {
-    "gateway",    "run",       "seq",         "start",     "end",       "start_ms",
-    "end_ms",     "user",      "iface",       "peer",      "endpoint",  "dir",
-    "ip_version", "proto",     "src",         "dst",       "sport",     "dport",
-    "packets",    "bytes",     "rev_packets", "rev_bytes", "tcp_flags", "rev_tcp_flags",
-    "end_reason", "dest_name", "name_src",    "ech",       "asn",       "as_name",
-    "country"};
+GString *ch_insert_sql(const struct clickhouse_cfg *cfg)
+{
+	GString *q = g_string_new(NULL);
 
-/* have: the table's column names, a line each. CH_OK, or CH_REFUSED naming what lacks. */
+	g_string_printf(q, "INSERT INTO %s.%s (", cfg->database, cfg->table);
+	for (size_t i = 0; i < G_N_ELEMENTS(columns); i++)
+		g_string_append_printf(q, "%s%s", i ? ", " : "", columns[i].name);
+	g_string_append(q, ") FORMAT RowBinary");
+	return q;
+}
+
+/* have: the table's columns, "NAME\tTYPE" a line. A row is written in exactly these
+ * types (RowBinary), so a table the operator made must have each, of that type (or its
+ * LowCardinality). CH_OK, or CH_REFUSED naming what lacks or differs. */
 static int check_columns(const char *have, const struct clickhouse_cfg *cfg, char *err,
                          size_t errlen)
 {
-	GString *missing = g_string_new(NULL);
-	char **names = g_strsplit(have, "\n", -1);
+	GString *missing = g_string_new(NULL), *wrong = g_string_new(NULL);
+	char **lines = g_strsplit(have, "\n", -1);
 	int rc = CH_OK;
 
-	for (size_t i = 0; i < G_N_ELEMENTS(row_columns); i++)
-		if (!g_strv_contains((const char *const *)names, row_columns[i]))
+	for (size_t i = 0; i < G_N_ELEMENTS(columns); i++) {
+		const char *type = NULL;
+		char lc[64];
+
+		for (char **l = lines; *l && !type; l++) {
+			size_t n = strlen(columns[i].name);
+
+			if (!strncmp(*l, columns[i].name, n) && (*l)[n] == '\t')
+				type = *l + n + 1;
+		}
+		snprintf(lc, sizeof(lc), "LowCardinality(%s)", columns[i].type);
+		if (!type)
 			g_string_append_printf(missing, "%s%s", missing->len ? ", " : "",
-			                       row_columns[i]);
-	if (missing->len) {
-		snprintf(err, errlen, "table %s.%s has no column %s (see docs/clickhouse.md)",
-		         cfg->database, cfg->table, missing->str);
+			                       columns[i].name);
+		else if (strcmp(type, columns[i].type) != 0 && strcmp(type, lc) != 0)
+			g_string_append_printf(wrong, "%s%s %s (not %s)", wrong->len ? ", " : "",
+			                       columns[i].name, type, columns[i].type);
+	}
+	if (missing->len || wrong->len) {
+		char *shown;
+
+		g_string_prepend(missing, missing->len ? "has no column " : "");
+		if (wrong->len)
+			g_string_append_printf(missing, "%shas %s", missing->len ? "; " : "",
+			                       wrong->str);
+		shown = text_clean(missing->str, missing->len, 400);
+		snprintf(err, errlen, "table %s.%s %s (see docs/clickhouse.md)", cfg->database,
+		         cfg->table, shown);
+		g_free(shown);
 		rc = CH_REFUSED;
 	}
-	g_strfreev(names);
+	g_strfreev(lines);
 	g_string_free(missing, TRUE);
+	g_string_free(wrong, TRUE);
 	return rc;
 }
 
@@ -388,7 +424,7 @@ int ch_setup(struct ch_conn *c, const struct clickhouse_cfg *cfg, int *version, 
 	}
 	if (!rc) { /* a table the operator made must take every field of a row */
 		g_string_printf(q,
-		                "SELECT name FROM system.columns WHERE database = '%s' AND "
+		                "SELECT name, type FROM system.columns WHERE database = '%s' AND "
 		                "table = '%s' FORMAT TabSeparated",
 		                cfg->database, cfg->table);
 		rc = ch_query(c, q->str, NULL, 0, SETUP_TIMEOUT_MS, &out, err, errlen);
@@ -399,49 +435,69 @@ int ch_setup(struct ch_conn *c, const struct clickhouse_cfg *cfg, int *version, 
 	return rc;
 }
 
+/* RowBinary: numbers little-endian in their width, strings as a LEB128 length and the
+ * bytes. */
+static void put_u(FILE *out, __u64 v, int bytes)
+{
+	for (int i = 0; i < bytes; i++, v >>= 8)
+		fputc((int)(v & 0xff), out);
+}
+
+static void put_s(FILE *out, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	for (size_t v = n;; v >>= 7) {
+		fputc((int)((v & 0x7f) | (v > 0x7f ? 0x80 : 0)), out);
+		if (v <= 0x7f)
+			break;
+	}
+	fwrite(s ? s : "", 1, n, out);
+}
+
 void ch_row(FILE *out, const struct record *r, const char *gateway, __s64 m2r)
 {
 	const struct flow_key *k = &r->key;
 	const struct dest_info *d = &r->dest;
 	__u64 start_ms = (r->start_ns + m2r) / 1000000, end_ms = (r->end_ns + m2r) / 1000000;
 	char src[ADDR_STRLEN], dst[ADDR_STRLEN];
+	/* ICMP: type and code in sport and dport, as in the JSON records */
 	bool ports = proto_has_ports(k->proto) || proto_is_icmp(k->proto);
 
 	fmt_addr(k->src, k->ip_version, src);
 	fmt_addr(k->dst, k->ip_version, dst);
-	fputs("{\"gateway\":", out);
-	json_str(out, gateway);
-	fprintf(out,
-	        ",\"run\":%llu,\"seq\":%llu,\"start\":%llu,\"end\":%llu,\"start_ms\":%llu,"
-	        "\"end_ms\":%llu,\"user\":",
-	        (unsigned long long)r->run, (unsigned long long)r->seq,
-	        (unsigned long long)(start_ms / 1000), (unsigned long long)(end_ms / 1000),
-	        (unsigned long long)start_ms, (unsigned long long)end_ms);
-	json_str(out, r->user ? r->user : "");
-	fputs(",\"iface\":", out);
-	json_str(out, iface_name(k->ifindex));
-	fputs(",\"peer\":", out);
-	json_str(out, r->peer ? r->peer : "");
-	fputs(",\"endpoint\":", out);
-	json_str(out, r->endpoint ? r->endpoint : "");
-	/* ICMP: type and code in sport and dport, as in the JSON records */
-	fprintf(out,
-	        ",\"dir\":\"%s\",\"ip_version\":%u,\"proto\":%u,\"src\":\"%s\",\"dst\":\"%s\","
-	        "\"sport\":%u,\"dport\":%u,\"packets\":%llu,\"bytes\":%llu,\"rev_packets\":%llu,"
-	        "\"rev_bytes\":%llu,\"tcp_flags\":%u,\"rev_tcp_flags\":%u,\"end_reason\":\"%s\","
-	        "\"dest_name\":",
-	        dir_name(k->dir), k->ip_version, k->proto, src, dst, ports ? k->sport : 0,
-	        ports ? k->dport : 0, (unsigned long long)r->packets, (unsigned long long)r->bytes,
-	        (unsigned long long)r->rev_packets, (unsigned long long)r->rev_bytes, r->tcp_flags,
-	        r->rev_tcp_flags, r->end < END_MAX ? end_names[r->end] : "");
-	json_str(out, d->name ? d->name : "");
-	fprintf(out, ",\"name_src\":\"%s\",\"ech\":%u,\"asn\":%u,\"as_name\":",
-	        d->name_src < NAME_SRC_MAX ? name_source_names[d->name_src] : "", d->ech ? 1 : 0,
-	        d->asn);
-	json_str(out, d->as_name ? d->as_name : "");
-	fputs(",\"country\":", out);
-	json_str(out, d->country);
-	fputs("}\n", out);
+	/* in the order of columns[] */
+	put_s(out, gateway);
+	put_u(out, r->run, 8);
+	put_u(out, r->seq, 8);
+	put_u(out, start_ms / 1000, 4);
+	put_u(out, end_ms / 1000, 4);
+	put_u(out, start_ms, 8);
+	put_u(out, end_ms, 8);
+	put_s(out, r->user);
+	put_s(out, iface_name(k->ifindex));
+	put_s(out, r->peer);
+	put_s(out, r->endpoint);
+	put_s(out, dir_name(k->dir));
+	put_u(out, k->ip_version, 1);
+	put_u(out, k->proto, 1);
+	put_s(out, src);
+	put_s(out, dst);
+	put_u(out, ports ? k->sport : 0, 2);
+	put_u(out, ports ? k->dport : 0, 2);
+	put_u(out, r->packets, 8);
+	put_u(out, r->bytes, 8);
+	put_u(out, r->rev_packets, 8);
+	put_u(out, r->rev_bytes, 8);
+	put_u(out, r->tcp_flags, 1);
+	put_u(out, r->rev_tcp_flags, 1);
+	put_s(out, r->end < END_MAX ? end_names[r->end] : "");
+	put_s(out, d->name);
+	put_s(out, d->name_src < NAME_SRC_MAX ? name_source_names[d->name_src] : "");
+	put_u(out, d->ech ? 1 : 0, 1);
+	put_u(out, d->asn, 4);
+	put_s(out, d->as_name);
+	put_s(out, d->country);
 }
 
 void ch_session_row(FILE *out, const char *gateway, const struct ch_session *x)
@@ -811,8 +867,7 @@ struct sink *clickhouse_sink_new(const struct clickhouse_cfg *cfg, const char *g
 	                     .prepare = ch_sink_prepare,
 	                     .report = ch_sink_report,
 	                     .close = ch_sink_close};
-	k->insert =
-	    g_strdup_printf("INSERT INTO %s.%s FORMAT JSONEachRow", cfg->database, cfg->table);
+	k->insert = g_string_free(ch_insert_sql(cfg), FALSE);
 	k->insert_sess = g_strdup_printf("INSERT INTO %s.%s_sessions FORMAT JSONEachRow",
 	                                 cfg->database, cfg->table);
 	if (!(k->conn = ch_conn_new(cfg)) || open_mem(k))

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* ClickHouse: flow records inserted over its HTTP interface (libcurl), as JSONEachRow,
+/* ClickHouse: flow records inserted over its HTTP interface (libcurl), as RowBinary,
  * by a sender thread of tunflow's own with a bounded backlog, retries with backoff and
  * every record that never arrived counted (struct export_stats, as IPFIX's). The table
  * is a ReplacingMergeTree ordered by user, time and the record's id, so a batch sent
@@ -74,7 +74,9 @@ struct ch_session {
 };
 void ch_session_row(FILE *out, const char *gateway, const struct ch_session *x);
 
-/* One record as a JSONEachRow line (with its newline) onto out. */
+/* "INSERT INTO db.table (every column of a row) FORMAT RowBinary", into a new GString. */
+GString *ch_insert_sql(const struct clickhouse_cfg *cfg);
+/* One record as a RowBinary row, in the columns of ch_insert_sql(), onto out. */
 void ch_row(FILE *out, const struct record *r, const char *gateway, __s64 mono_to_real_ns);
 
 /* The sender as a sink of the pipeline. NULL with a one-line error printed: a bad

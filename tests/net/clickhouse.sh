@@ -132,6 +132,25 @@ check "counters: sent, no failure, no backlog" \
 	"$(jq -s -c 'map(select(.type == "counters" and .final)) | last | [.clickhouse_sent, .clickhouse_failures, .clickhouse_backlog]' "$TMP/out.json")" \
 	"[6,0,0]"
 
+# -- an operator's table: the columns in another order and one more of its own: taken;
+# one column of another type: said at start (rows are RowBinary, typed)
+cols=$(chq "SELECT arrayStringConcat(groupArray(concat(name, ' ', type)), ', ') FROM (SELECT name, type FROM system.columns WHERE database = 'tfdb' AND table = 'tunflow_flows' ORDER BY name DESC)")
+chq "CREATE TABLE tfdb.mine2 (note String DEFAULT 'operator', $cols) ENGINE = MergeTree ORDER BY (gateway, run, seq)"
+tf_start "$NS" /dev/null "$TMP/err.mine2" -o none -t 0.1 -d ingress --user-map "$MAP" \
+	"${CHOPTS[@]}" --clickhouse-table mine2 tun0 || exit 1
+send "v=4,proto=udp,src=192.0.2.9,dst=192.0.2.1,sport=1099,dport=7,payload=10,count=2"
+sleep 0.3
+tf_stop
+check "an operator's table, columns in another order and one more" \
+	"$(chq "SELECT user, sum(packets), sum(bytes), any(note), any(end_reason) FROM tfdb.mine2 GROUP BY user FORMAT CSV")" \
+	'"alice",2,76,"operator","tunflow exit"'
+chq "CREATE TABLE tfdb.mine3 AS tfdb.tunflow_flows"
+chq "ALTER TABLE tfdb.mine3 MODIFY COLUMN bytes UInt32"
+ip netns exec "$NS" "$TUNFLOW" -o none "${CHOPTS[@]}" --clickhouse-table mine3 \
+	tun0 >/dev/null 2>"$TMP/err.type"
+check "an operator's table with a column of another type: one line" "$(cat "$TMP/err.type")" \
+	"tunflow: ClickHouse $URL/: table tfdb.mine3 has bytes UInt32 (not UInt64) (see docs/clickhouse.md)"
+
 # -- tunflow report --clickhouse: the numbers above, and the same rows as the store's
 RCH=(--clickhouse "$URL" --clickhouse-user tf --clickhouse-password-file "$TMP/pw"
 	--clickhouse-database tfdb)

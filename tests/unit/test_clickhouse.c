@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The ClickHouse client's pieces that need no server: the cause taken from an error
  * answer (18.x and current forms), versions, identifiers, the table's SQL (TTL only
- * from 19.6), a JSONEachRow row, and a URL given wrong. */
+ * from 19.6), a RowBinary row, and a URL given wrong. */
 #define CHECK_SUITE "clickhouse"
 #include <stdlib.h>
 #include <string.h>
@@ -103,16 +103,30 @@ static void row(void)
 	memcpy(r.dest.country, "NL", 3);
 	ch_row(f, &r, "gw1", 1700000000000000000ll);
 	fclose(f);
-	CHECK_STR(
-	    "a row", buf,
-	    "{\"gateway\":\"gw1\",\"run\":77,\"seq\":5,\"start\":1700000001,\"end\":1700000002,"
-	    "\"start_ms\":1700000001500,\"end_ms\":1700000002999,\"user\":\"al\\\"ice\","
-	    "\"iface\":\"if0\",\"peer\":\"\",\"endpoint\":\"\",\"dir\":\"ingress\","
-	    "\"ip_version\":4,\"proto\":17,\"src\":\"192.0.2.9\",\"dst\":\"198.51.100.7\","
-	    "\"sport\":1000,\"dport\":53,\"packets\":3,\"bytes\":114,\"rev_packets\":1,"
-	    "\"rev_bytes\":38,\"tcp_flags\":0,\"rev_tcp_flags\":0,\"end_reason\":\"idle "
-	    "timeout\",\"dest_name\":\"example.org\",\"name_src\":\"dns\",\"ech\":0,"
-	    "\"asn\":64496,\"as_name\":\"\",\"country\":\"NL\"}\n");
+	/* RowBinary in the columns of the INSERT */
+	CHECK_INT("row length", len,
+	          4 + 8 + 8 + 4 + 4 + 8 + 8 + 7 + 4 + 1 + 1 + 8 + 1 + 1 + 10 + 13 + 2 + 2 + 8 * 4 +
+	              1 + 1 + 13 + 12 + 4 + 1 + 4 + 1 + 3);
+	CHECK("gateway: length, then the bytes", len > 4 && !memcmp(buf, "\x03gw1", 4));
+	CHECK("run and seq, little-endian", len > 20 && buf[4] == 77 && buf[12] == 5);
+	CHECK("start, end: seconds as UInt32", len > 28 &&
+	                                           !memcmp(buf + 20, "\x01\xf1\x53\x65", 4) &&
+	                                           !memcmp(buf + 24, "\x02\xf1\x53\x65", 4));
+	CHECK("user: cleaned text as it is", len > 52 && !memcmp(buf + 44,
+	                                                         "\x06"
+	                                                         "al\"ice",
+	                                                         7));
+	CHECK("country last", len > 3 && !memcmp(buf + len - 3, "\x02NL", 3));
+	{
+		struct clickhouse_cfg c = {.database = "db", .table = "t"};
+		GString *q = ch_insert_sql(&c);
+
+		CHECK(
+		    "INSERT names every column",
+		    g_str_has_prefix(q->str, "INSERT INTO db.t (gateway, run, seq, start, end, ") &&
+		        g_str_has_suffix(q->str, "as_name, country) FORMAT RowBinary"));
+		g_string_free(q, TRUE);
+	}
 	free(buf);
 }
 
