@@ -7,7 +7,7 @@
 # JSONEachRow and as RowBinary, inserted with curl, to see what the server's parsing costs
 # each. Prints a Markdown section for docs/BENCHMARKS.md.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 CH_SERVER=/usr/sbin/clickhouse-server
 [ -x "$CH_SERVER" ] || { echo "bench: clickhouse-server is not installed (make deps)" >&2; exit 1; }
 [ -x build/chbench ] || { echo "bench: build/chbench is missing (make all)" >&2; exit 1; }

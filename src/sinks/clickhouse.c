@@ -267,7 +267,11 @@ int ch_query(struct ch_conn *c, const char *sql, const char *data, size_t len, l
 		*out = c->resp;
 	if (rc != CURLE_OK) {
 		snprintf(err, errlen, "%s", c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
-		return CH_UNREACHABLE;
+		/* a certificate that does not check out is the configuration's, not an outage */
+		return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+		               rc == CURLE_SSL_CERTPROBLEM
+		           ? CH_REFUSED
+		           : CH_UNREACHABLE;
 	}
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200) {

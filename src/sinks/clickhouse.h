@@ -44,8 +44,9 @@ enum { CH_OK = 0, CH_UNREACHABLE = -1, CH_REFUSED = -2 };
 /* Run sql (the whole request body, or with data: the statement in the URL and data as
  * the body) with the connection's database as the default one. CH_OK with the answer in
  * *out (owned by c, valid until the next query); CH_UNREACHABLE (no answer: connect,
- * TLS, timeout) or CH_REFUSED (an HTTP error: the cause from ClickHouse's answer,
- * cleaned) with one line in err. */
+ * timeout, a TLS handshake cut) or CH_REFUSED (an HTTP error: the cause from
+ * ClickHouse's answer, cleaned; or a server certificate that does not check out) with
+ * one line in err. */
 int ch_query(struct ch_conn *c, const char *sql, const char *data, size_t len, long timeout_ms,
              GString **out, char *err, size_t errlen);
 /* "Code: 193, e.displayText() = DB::Exception: Wrong password for user tf, e.what() =

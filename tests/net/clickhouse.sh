@@ -24,6 +24,8 @@ cat >"$CH/config.xml" <<EOF
 <yandex>
   <logger><level>warning</level><log>$CH/server.log</log><errorlog>$CH/error.log</errorlog><console>0</console></logger>
   <http_port>8123</http_port>
+  <https_port>8443</https_port>
+  <openSSL><server><certificateFile>$CH/cert.pem</certificateFile><privateKeyFile>$CH/key.pem</privateKeyFile><verificationMode>none</verificationMode><loadDefaultCAFile>false</loadDefaultCAFile></server></openSSL>
   <tcp_port>9000</tcp_port>
   <listen_host>127.0.0.1</listen_host>
   <path>$CH/data/</path>
@@ -48,6 +50,8 @@ cat >"$CH/users.xml" <<'EOF'
   <quotas><default></default></quotas>
 </yandex>
 EOF
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$CH/key.pem" -out "$CH/cert.pem" -days 2 \
+	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
 printf 's3cret\n' >"$TMP/pw"
 printf 'wrong\n' >"$TMP/badpw"
 URL=http://127.0.0.1:8123
@@ -175,6 +179,21 @@ for r in "sessions" "usage" "usage --per day" "usage --per hour --by iface" "top
 			"$(report $r --store "$TMP/flows.db" -o $o 2>&1)"
 	done
 done
+# over https: the test's own CA, or no check at all; the system's CAs do not know it
+HTTPS=(--clickhouse https://127.0.0.1:8443 --clickhouse-user tf --clickhouse-password-file
+	"$TMP/pw" --clickhouse-database tfdb)
+check "report over https (--clickhouse-ca)" \
+	"$(report usage "${HTTPS[@]}" --clickhouse-ca "$CH/cert.pem" -o csv 2>&1)" "$(report usage "${RCH[@]}" -o csv)"
+check "report over https (--clickhouse-insecure)" \
+	"$(report usage "${HTTPS[@]}" --clickhouse-insecure -o csv 2>&1)" "$(report usage "${RCH[@]}" -o csv)"
+check "report over https, a certificate nobody vouches for: one line" \
+	"$(report usage "${HTTPS[@]}" 2>&1 | sed 's/: SSL certificate problem.*\|: server certificate verification failed.*/: CERT/'; echo "status ${PIPESTATUS[0]}")" \
+	"$(printf 'tunflow: ClickHouse https://127.0.0.1:8443/: CERT\nstatus 1')"
+ip netns exec "$NS" "$TUNFLOW" -o none "${HTTPS[@]}" tun0 >/dev/null 2>"$TMP/err.tls"
+rc=$?
+check "tunflow over https, a certificate nobody vouches for: an error at start" \
+	"$(sed 's/: SSL certificate problem.*\|: server certificate verification failed.*/: CERT/' "$TMP/err.tls"; echo "status $rc")" \
+	"$(printf 'tunflow: ClickHouse https://127.0.0.1:8443/: CERT\nstatus 1')"
 check "report with a wrong password: one line" \
 	"$(report usage "${RCH[@]}" --clickhouse-password-file "$TMP/badpw" 2>&1; echo "status $?")" \
 	"$(printf 'tunflow: ClickHouse %s/: Wrong password for user tf (HTTP 401)\nstatus 1' "$URL")"
