@@ -32,10 +32,8 @@ int main(int argc, char **argv)
 	double w0, w1, c0, c1;
 	unsigned long n;
 	__u64 failures;
+	GString *mem = g_string_new(NULL);
 	size_t bytes = 0;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mem;
 
 	if (argc != 5) {
 		fprintf(stderr, "usage: chbench URL DATABASE TABLE N\n");
@@ -58,8 +56,6 @@ int main(int argc, char **argv)
 	r.tcp_flags = 0x1b, r.rev_tcp_flags = 0x1b;
 	r.run = 1;
 	rep.mono_to_real_ns = 1795000000000000000ll;
-	/* the request size: the same rows, written once more into memory */
-	mem = open_memstream(&buf, &len);
 	if (!(s = clickhouse_sink_new(&cfg, "bench")))
 		return 1;
 	w0 = now_s(CLOCK_MONOTONIC);
@@ -86,8 +82,7 @@ int main(int argc, char **argv)
 		r.user = users[i % 1000];
 		ch_row(mem, &r, "bench", rep.mono_to_real_ns);
 	}
-	fclose(mem);
-	bytes = len;
+	bytes = mem->len; /* the request size: the same rows, written once more */
 	printf("| %lu | %.0f | %.2f | %.0f | %.0f | %llu |\n", n, (c1 - c0) * 1e9 / n, w1 - w0,
 	       n / (w1 - w0), (double)bytes / (n < 10000 ? n : 10000),
 	       (unsigned long long)rep.clickhouse->failures);
@@ -95,6 +90,6 @@ int main(int argc, char **argv)
 	rep.final = true;
 	s->prepare(s, &rep);
 	s->close(s);
-	free(buf);
+	g_string_free(mem, TRUE);
 	return failures ? 1 : 0;
 }

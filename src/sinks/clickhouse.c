@@ -441,25 +441,28 @@ int ch_setup(struct ch_conn *c, const struct clickhouse_cfg *cfg, int *version, 
 
 /* RowBinary: numbers little-endian in their width, strings as a LEB128 length and the
  * bytes. */
-static void put_u(FILE *out, __u64 v, int bytes)
+static void put_u(GString *out, __u64 v, int bytes)
 {
+	char b[8];
+
 	for (int i = 0; i < bytes; i++, v >>= 8)
-		fputc((int)(v & 0xff), out);
+		b[i] = (char)(v & 0xff);
+	g_string_append_len(out, b, bytes);
 }
 
-static void put_s(FILE *out, const char *s)
+static void put_s(GString *out, const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 
 	for (size_t v = n;; v >>= 7) {
-		fputc((int)((v & 0x7f) | (v > 0x7f ? 0x80 : 0)), out);
+		g_string_append_c(out, (char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0)));
 		if (v <= 0x7f)
 			break;
 	}
-	fwrite(s ? s : "", 1, n, out);
+	g_string_append_len(out, s ? s : "", (gssize)n);
 }
 
-void ch_row(FILE *out, const struct record *r, const char *gateway, __s64 m2r)
+void ch_row(GString *out, const struct record *r, const char *gateway, __s64 m2r)
 {
 	const struct flow_key *k = &r->key;
 	const struct dest_info *d = &r->dest;
@@ -547,9 +550,8 @@ struct ch_sink {
 	char *insert;        /* the INSERT statement */
 	char *insert_sess;   /* the sessions' */
 	/* building, on the harvest's thread */
-	FILE *mem;
-	char *membuf;
-	size_t memlen, building;
+	GString *rows; /* RowBinary */
+	size_t building;
 	FILE *smem; /* sessions */
 	char *smembuf;
 	size_t smemlen, sbuilding;
@@ -572,13 +574,11 @@ struct ch_sink {
 
 static int open_mem(struct ch_sink *k)
 {
-	k->membuf = NULL;
-	k->memlen = 0;
-	k->mem = open_memstream(&k->membuf, &k->memlen);
+	k->rows = g_string_sized_new(1 << 16);
 	k->smembuf = NULL;
 	k->smemlen = 0;
 	k->smem = open_memstream(&k->smembuf, &k->smemlen);
-	return k->mem && k->smem ? 0 : -ENOMEM;
+	return k->smem ? 0 : -ENOMEM;
 }
 
 /* The rows built so far go to the sender as one batch, or are counted lost when the
@@ -586,22 +586,23 @@ static int open_mem(struct ch_sink *k)
 static void emit(struct ch_sink *k)
 {
 	struct batch *b;
+	size_t len;
 
-	if ((!k->building && !k->sbuilding) || !k->mem || !k->smem)
+	if ((!k->building && !k->sbuilding) || !k->rows || !k->smem)
 		return;
-	fclose(k->mem);
 	fclose(k->smem);
+	len = k->rows->len;
 	b = malloc(sizeof(*b));
 	pthread_mutex_lock(&k->lock);
-	if (!b || !k->membuf || !k->smembuf || k->st.backlog + k->building > k->cfg.backlog) {
+	if (!b || !k->smembuf || k->st.backlog + k->building > k->cfg.backlog) {
 		k->st.failures += k->building;
 		free(b);
-		free(k->membuf);
+		g_string_free(k->rows, TRUE);
 		free(k->smembuf);
 	} else {
 		*b = (struct batch){.nrec = k->building,
-		                    .len = k->memlen,
-		                    .data = k->membuf,
+		                    .len = len,
+		                    .data = g_string_free(k->rows, FALSE),
 		                    .nsess = k->sbuilding,
 		                    .sess_len = k->smemlen,
 		                    .sess = k->smembuf};
@@ -616,14 +617,8 @@ static void emit(struct ch_sink *k)
 	pthread_mutex_unlock(&k->lock);
 	k->building = k->sbuilding = 0;
 	if (open_mem(k)) { /* every later record counts as lost (below) */
-		if (k->mem)
-			fclose(k->mem);
-		if (k->smem)
-			fclose(k->smem);
-		free(k->membuf);
-		free(k->smembuf);
-		k->mem = k->smem = NULL;
-		k->membuf = k->smembuf = NULL;
+		g_string_free(k->rows, TRUE);
+		k->rows = NULL;
 	}
 }
 
@@ -631,13 +626,13 @@ static void ch_sink_record(struct sink *s, const struct record *rec, const struc
 {
 	struct ch_sink *k = (struct ch_sink *)s;
 
-	if (k->finished || !k->mem) {
+	if (k->finished || !k->rows) {
 		pthread_mutex_lock(&k->lock);
 		k->st.failures++;
 		pthread_mutex_unlock(&k->lock);
 		return;
 	}
-	ch_row(k->mem, rec, k->gateway, r->mono_to_real_ns);
+	ch_row(k->rows, rec, k->gateway, r->mono_to_real_ns);
 	if (++k->building >= BATCH_MAX)
 		emit(k);
 }
@@ -655,7 +650,7 @@ static void pop(struct ch_sink *k, bool sent)
 	k->head = b->next;
 	if (!k->head)
 		k->tail = NULL;
-	free(b->data);
+	g_free(b->data);
 	free(b->sess);
 	free(b);
 }
@@ -833,11 +828,10 @@ static void ch_sink_close(struct sink *s)
 	struct ch_sink *k = (struct ch_sink *)s;
 
 	finish(k, 0);
-	if (k->mem)
-		fclose(k->mem);
+	if (k->rows)
+		g_string_free(k->rows, TRUE);
 	if (k->smem)
 		fclose(k->smem);
-	free(k->membuf);
 	free(k->smembuf);
 	ch_conn_free(k->conn);
 	g_free(k->insert);

@@ -78,7 +78,7 @@ void ch_session_row(FILE *out, const char *gateway, const struct ch_session *x);
 /* "INSERT INTO db.table (every column of a row) FORMAT RowBinary", into a new GString. */
 GString *ch_insert_sql(const struct clickhouse_cfg *cfg);
 /* One record as a RowBinary row, in the columns of ch_insert_sql(), onto out. */
-void ch_row(FILE *out, const struct record *r, const char *gateway, __s64 mono_to_real_ns);
+void ch_row(GString *out, const struct record *r, const char *gateway, __s64 mono_to_real_ns);
 
 /* The sender as a sink of the pipeline. NULL with a one-line error printed: a bad
  * option, or a server that answers but refuses (wrong password, unknown database). A

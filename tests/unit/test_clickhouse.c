@@ -85,9 +85,9 @@ static void row(void)
 	                   .end = END_IDLE,
 	                   .run = 77,
 	                   .seq = 5};
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	GString *out = g_string_new(NULL);
+	const char *buf;
+	size_t len;
 
 	r.key.ip_version = 4;
 	r.key.proto = 17;
@@ -101,8 +101,9 @@ static void row(void)
 	r.dest.name_src = NAME_DNS;
 	r.dest.asn = 64496;
 	memcpy(r.dest.country, "NL", 3);
-	ch_row(f, &r, "gw1", 1700000000000000000ll);
-	fclose(f);
+	ch_row(out, &r, "gw1", 1700000000000000000ll);
+	buf = out->str;
+	len = out->len;
 	/* RowBinary in the columns of the INSERT */
 	CHECK_INT("row length", len,
 	          4 + 8 + 8 + 4 + 4 + 8 + 8 + 7 + 4 + 1 + 1 + 8 + 1 + 1 + 10 + 13 + 2 + 2 + 8 * 4 +
@@ -127,7 +128,7 @@ static void row(void)
 		        g_str_has_suffix(q->str, "as_name, country) FORMAT RowBinary"));
 		g_string_free(q, TRUE);
 	}
-	free(buf);
+	g_string_free(out, TRUE);
 }
 
 static void bad_url(void)
