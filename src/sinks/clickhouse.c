@@ -655,6 +655,47 @@ static void pop(struct ch_sink *k, bool sent)
 	free(b);
 }
 
+/* Under the lock: the batches behind the first join it, up to BATCH_MAX rows, so a
+ * server that was away gets one insert for many harvests (each insert makes a part,
+ * and a table with too many parts refuses inserts). */
+static void coalesce(struct ch_sink *k)
+{
+	struct batch *h = k->head, *n;
+
+	while (h && (n = h->next) && h->nrec + n->nrec <= BATCH_MAX) {
+		char *d = g_try_realloc(h->data, h->len + n->len);
+
+		if (!d)
+			break;
+		h->data = d;
+		if (n->nsess && h->nsess) {
+			char *x = realloc(h->sess, h->sess_len + n->sess_len);
+
+			if (!x)
+				break;
+			memcpy(x + h->sess_len, n->sess, n->sess_len);
+			h->sess = x;
+			h->sess_len += n->sess_len;
+			h->nsess += n->nsess;
+		} else if (n->nsess) { /* the first's sessions were sent already, or none */
+			free(h->sess);
+			h->sess = n->sess;
+			h->sess_len = n->sess_len;
+			h->nsess = n->nsess;
+			n->sess = NULL;
+		}
+		memcpy(h->data + h->len, n->data, n->len);
+		h->len += n->len;
+		h->nrec += n->nrec;
+		h->next = n->next;
+		if (k->tail == n)
+			k->tail = h;
+		g_free(n->data);
+		free(n->sess);
+		free(n);
+	}
+}
+
 /* One try at the first batch: CH_OK, CH_UNREACHABLE or CH_REFUSED (err says why). */
 static int deliver(struct ch_sink *k, struct batch *b, long timeout_ms, char *err, size_t errlen)
 {
@@ -713,6 +754,7 @@ static void *sender(void *arg)
 		}
 		if (k->stop && (k->deadline_ns - now) / 1000000 < (__u64)timeout_ms)
 			timeout_ms = (k->deadline_ns - now) / 1000000 + 1;
+		coalesce(k);
 		pthread_mutex_unlock(&k->lock);
 		rc = deliver(k, k->head, timeout_ms, err, sizeof(err)); /* only we take the head */
 		if (rc && !k->reported) {
