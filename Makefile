@@ -41,8 +41,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 TOOLS     := $(OUT)/test_bpf $(OUT)/fuzz_bpf $(OUT)/tunpkt $(OUT)/hookq $(OUT)/other.bpf.o \
-	     $(OUT)/bench $(OUT)/tunrelay $(OUT)/ipfixsplit $(OUT)/connhold $(OUT)/chbench \
-	     $(UNIT_BINS)
+	     $(OUT)/bench $(OUT)/storebench $(OUT)/tunrelay $(OUT)/ipfixsplit $(OUT)/connhold \
+	     $(OUT)/chbench $(UNIT_BINS)
 
 .PHONY: all clean deps demo test bench fuzz fuzz-build lint
 .DELETE_ON_ERROR:
@@ -89,6 +89,9 @@ $(OUT)/hookq: tests/tools/hookq.c | $(OUT)
 
 $(OUT)/plain.bpf.o: bench/plain.bpf.c src/flow.h | $(OUT)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/storebench: bench/storebench.c $(LIB_OBJS)
+	$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
 
 $(OUT)/tunrelay: bench/tunrelay.c | $(OUT)
 	$(CC) $(CFLAGS) $< -o $@

@@ -275,6 +275,8 @@ void config_usage(FILE *out)
 	      "  tunflow --duration 60 tun0 > f.json  one minute of flows, then exit\n"
 	      "  tunflow --cleanup tun0             after 'kill -9' in tc mode: remove the "
 	      "leftovers\n"
+	      "  tunflow --store /var/lib/tunflow/flows.db 'vpns*'   keep every flow record;\n"
+	      "                                     then 'tunflow report --help'\n"
 	      "\n"
 	      "Needs root, or CAP_BPF, CAP_PERFMON (the verifier) and CAP_NET_ADMIN; after "
 	      "start it\nkeeps only CAP_NET_ADMIN. JSON schema: docs/json.md.\n",

@@ -50,40 +50,62 @@ static void usage(FILE *out)
 	      out);
 }
 
+/* Exactly n decimal digits at *p into *v, *p moved past them. 0 or -EINVAL. */
+static int digits(const char **p, int n, int *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++, (*p)++) {
+		if (**p < '0' || **p > '9')
+			return -EINVAL;
+		*v = *v * 10 + (**p - '0');
+	}
+	return 0;
+}
+
+/* "c" at *p: 0 and *p moved past it, or -EINVAL. */
+static int sep(const char **p, char c)
+{
+	if (**p != c)
+		return -EINVAL;
+	(*p)++;
+	return 0;
+}
+
 int report_parse_time(const char *s, __s64 now_ns, __s64 *ns)
 {
+	static const char units[] = "smhdw";
+	static const __s64 mult[] = {1, 60, 3600, 86400, 7 * 86400};
 	struct tm tm = {0};
-	char unit = 0, z = 0, end = 0;
+	const char *u;
+	char *end;
 	unsigned long long n;
-	int len = 0;
 
-	if (sscanf(s, "%llu%c%c", &n, &unit, &end) == 2 && strchr("smhdw", unit) && n < 1000000) {
-		static const char units[] = "smhdw";
-		static const __s64 mult[] = {1, 60, 3600, 86400, 7 * 86400};
-
-		*ns = now_ns - (__s64)n * mult[strchr(units, unit) - units] * NS;
-		return 0;
+	if (*s >= '0' && *s <= '9') {
+		errno = 0;
+		n = strtoull(s, &end, 10);
+		/* an age of 100 years at most */
+		if (!errno && *end && !end[1] && (u = strchr(units, *end)) &&
+		    n <= 100ULL * 366 * 86400 &&
+		    (__s64)n * mult[u - units] <= 100LL * 366 * 86400) {
+			*ns = now_ns - (__s64)n * mult[u - units] * NS;
+			return 0;
+		}
 	}
-	if (sscanf(s, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &len) != 3 ||
-	    len != 10)
+	if (digits(&s, 4, &tm.tm_year) || sep(&s, '-') || digits(&s, 2, &tm.tm_mon) ||
+	    sep(&s, '-') || digits(&s, 2, &tm.tm_mday))
 		return -EINVAL;
-	s += len;
 	if (*s == 'T' || *s == ' ') {
-		int l2 = 0, l3 = 0;
-
-		if (sscanf(s + 1, "%2d:%2d%n", &tm.tm_hour, &tm.tm_min, &l2) != 2 || l2 != 5)
+		s++;
+		if (digits(&s, 2, &tm.tm_hour) || sep(&s, ':') || digits(&s, 2, &tm.tm_min))
 			return -EINVAL;
-		s += 1 + l2;
-		if (*s == ':' && (sscanf(s + 1, "%2d%n", &tm.tm_sec, &l3) != 1 || l3 != 2))
+		if (*s == ':' && (sep(&s, ':') || digits(&s, 2, &tm.tm_sec)))
 			return -EINVAL;
-		if (*s == ':')
-			s += 1 + l3;
 	}
 	if (*s == 'Z')
-		z = *s++;
-	(void)z;
+		s++;
 	if (*s || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
-	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60 || tm.tm_year < 1970)
+	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60 || tm.tm_year < 1970 ||
+	    tm.tm_year > 2200)
 		return -EINVAL;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
@@ -100,7 +122,7 @@ int report_parse_target(const char *s, struct report_target *t)
 
 	memset(t, 0, sizeof(*t));
 	if (strlen(s) < sizeof(buf)) {
-		strcpy(buf, s);
+		snprintf(buf, sizeof(buf), "%s", s);
 		if ((slash = strchr(buf, '/'))) {
 			char *e;
 

@@ -40,6 +40,12 @@ static const char schema_v1[] =
     "  bytes_in INTEGER NOT NULL, packets_in INTEGER NOT NULL,\n"
     "  bytes_out INTEGER NOT NULL, packets_out INTEGER NOT NULL, flows INTEGER NOT NULL,\n"
     "  PRIMARY KEY (hour_ms, gateway, user, iface)) WITHOUT ROWID;\n"
+    "CREATE TABLE usage_day (\n"
+    "  day_ms INTEGER NOT NULL, gateway INTEGER NOT NULL, user INTEGER NOT NULL,\n"
+    "  iface INTEGER NOT NULL,\n"
+    "  bytes_in INTEGER NOT NULL, packets_in INTEGER NOT NULL,\n"
+    "  bytes_out INTEGER NOT NULL, packets_out INTEGER NOT NULL, flows INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (day_ms, gateway, user, iface)) WITHOUT ROWID;\n"
     "CREATE TABLE sessions (\n"
     "  connect_ms INTEGER NOT NULL, disconnect_ms INTEGER NOT NULL,\n"
     "  gateway INTEGER NOT NULL, user INTEGER, iface INTEGER, peer INTEGER, end TEXT,\n"
@@ -52,6 +58,7 @@ enum {
 	ST_NAME_PUT,
 	ST_RECORD,
 	ST_USAGE,
+	ST_USAGE_DAY,
 	ST_SESSION,
 	ST_BEGIN,
 	ST_COMMIT,
@@ -69,6 +76,11 @@ static const char *const statements[ST_MAX] = {
                  "excluded.packets_in, bytes_out = bytes_out + excluded.bytes_out, "
                  "packets_out = packets_out + excluded.packets_out, flows = flows + "
                  "excluded.flows",
+    [ST_USAGE_DAY] = "INSERT INTO usage_day VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE "
+                     "SET bytes_in = bytes_in + excluded.bytes_in, packets_in = packets_in + "
+                     "excluded.packets_in, bytes_out = bytes_out + excluded.bytes_out, "
+                     "packets_out = packets_out + excluded.packets_out, flows = flows + "
+                     "excluded.flows",
     [ST_SESSION] = "INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?)",
     [ST_BEGIN] = "BEGIN",
     [ST_COMMIT] = "COMMIT",
@@ -273,6 +285,8 @@ struct store *store_open_ex(const char *path, bool readonly, int *code, char *er
 	if (ret)
 		goto fail_msg;
 	ret = -EIO;
+	/* reports group and sort in memory, not in temporary files */
+	sqlite3_exec(st->db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
 	for (int i = 0; i < ST_MAX && !readonly; i++)
 		if (sqlite3_prepare_v3(st->db, statements[i], -1, SQLITE_PREPARE_PERSISTENT,
 		                       &st->st[i], NULL) != SQLITE_OK) {
@@ -322,6 +336,23 @@ int store_begin(struct store *st)
 	return run(st, ST_BEGIN);
 }
 
+static int put_usage(struct store *st, int which, const struct usage_val *u, __s64 t)
+{
+	sqlite3_stmt *s = st->st[which];
+
+	sqlite3_bind_int64(s, 1, t);
+	sqlite3_bind_int64(s, 2, u->k.gateway);
+	sqlite3_bind_int64(s, 3, u->k.user);
+	sqlite3_bind_int64(s, 4, u->k.iface);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)u->bytes_in);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)u->packets_in);
+	sqlite3_bind_int64(s, 7, (sqlite3_int64)u->bytes_out);
+	sqlite3_bind_int64(s, 8, (sqlite3_int64)u->packets_out);
+	sqlite3_bind_int64(s, 9, (sqlite3_int64)u->flows);
+	return run(st, which);
+}
+
+/* The batch's usage into the hourly and the daily rollup (an hour lies in one day). */
 static int flush_usage(struct store *st)
 {
 	GHashTableIter it;
@@ -329,19 +360,10 @@ static int flush_usage(struct store *st)
 
 	g_hash_table_iter_init(&it, st->usage);
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
-		struct usage_val *u = v;
-		sqlite3_stmt *s = st->st[ST_USAGE];
+		const struct usage_val *u = v;
 
-		sqlite3_bind_int64(s, 1, u->k.hour_ms);
-		sqlite3_bind_int64(s, 2, u->k.gateway);
-		sqlite3_bind_int64(s, 3, u->k.user);
-		sqlite3_bind_int64(s, 4, u->k.iface);
-		sqlite3_bind_int64(s, 5, (sqlite3_int64)u->bytes_in);
-		sqlite3_bind_int64(s, 6, (sqlite3_int64)u->packets_in);
-		sqlite3_bind_int64(s, 7, (sqlite3_int64)u->bytes_out);
-		sqlite3_bind_int64(s, 8, (sqlite3_int64)u->packets_out);
-		sqlite3_bind_int64(s, 9, (sqlite3_int64)u->flows);
-		if (run(st, ST_USAGE))
+		if (put_usage(st, ST_USAGE, u, u->k.hour_ms) ||
+		    put_usage(st, ST_USAGE_DAY, u, u->k.hour_ms - u->k.hour_ms % DAY_MS))
 			return -EIO;
 	}
 	g_hash_table_remove_all(st->usage);
@@ -495,9 +517,12 @@ long store_retention(struct store *st, __s64 cutoff_ms, int limit)
 	    "LIMIT ?2)",
 	    "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE "
 	    "disconnect_ms < ?1 LIMIT ?2)",
-	    /* an hour goes with the records that ended in it */
+	    /* an hour (a day) goes with the records that ended in it: cutoff_ms is a day's
+	     * start */
 	    "DELETE FROM usage_hour WHERE (hour_ms, gateway, user, iface) IN (SELECT hour_ms, "
 	    "gateway, user, iface FROM usage_hour WHERE hour_ms < ?1 LIMIT ?2)",
+	    "DELETE FROM usage_day WHERE (day_ms, gateway, user, iface) IN (SELECT day_ms, "
+	    "gateway, user, iface FROM usage_day WHERE day_ms < ?1 LIMIT ?2)",
 	};
 	long n = 0;
 

@@ -4,6 +4,7 @@
  * --since and --until select on its end. Usage reads the hourly rollup when the range is
  * whole hours, else the records. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <glib.h>
@@ -12,7 +13,8 @@
 #include "util/fmt.h"
 
 #define MS 1000000LL /* ns per ms */
-#define HOUR_NS 3600000000000LL
+#define HOUR_MS 3600000LL
+#define DAY_MS 86400000LL
 
 /* ?1 since, ?2 until (ms), ?3 user, ?4 gateway, ?5 ?6 the prefix's first and last
  * address, ?7 a name, ?8 the limit */
@@ -31,25 +33,46 @@ static void where(GString *sql, const struct history_query *q, const char *tcol,
 		    sql, " AND %s.gateway = (SELECT id FROM names WHERE name = ?4)", t);
 }
 
+/* --user and --gateway */
+static void filters(GString *sql, const struct history_query *q)
+{
+	if (q->user)
+		g_string_append(sql, " AND user = (SELECT id FROM names WHERE name = ?3)");
+	if (q->gateway)
+		g_string_append(sql, " AND gateway = (SELECT id FROM names WHERE name = ?4)");
+}
+
+/* Usage: the whole days of the range from the daily rollup (?11 to ?12), the other whole
+ * hours from the hourly one (?9 to ?11, ?12 to ?10), the hours cut by --since and --until
+ * from the records (?1 to ?9, ?10 to ?2): exact, and fast over months. */
 static void usage_sql(GString *sql, const struct history_query *q)
 {
-	bool rollup = q->since_ns % HOUR_NS == 0 && q->until_ns % HOUR_NS == 0;
-	const char *tcol = rollup ? "hour_ms" : "end_ms";
 	const char *key = q->by == BY_IFACE ? "iface" : "user";
+	const char *period = q->per == PER_DAY    ? "t - t % 86400000 AS p, "
+	                     : q->per == PER_HOUR ? "t - t % 3600000 AS p, "
+	                                          : "";
 
-	g_string_append(sql, "SELECT ");
-	if (q->per == PER_DAY)
-		g_string_append_printf(sql, "x.%s - x.%s %% 86400000 AS p, ", tcol, tcol);
-	else if (q->per == PER_HOUR)
-		g_string_append_printf(sql, "x.%s - x.%s %% 3600000 AS p, ", tcol, tcol);
 	g_string_append_printf(sql,
-	                       "k.name, sum(x.bytes_in), sum(x.bytes_out), sum(x.packets_in), "
-	                       "sum(x.packets_out), %s FROM %s x LEFT JOIN names k ON k.id = x.%s",
-	                       rollup ? "sum(x.flows)" : "count(*)",
-	                       rollup ? "usage_hour" : "records", key);
-	where(sql, q, tcol, "x");
-	g_string_append_printf(sql, " GROUP BY %sx.%s ORDER BY %sk.name", q->per ? "p, " : "", key,
-	                       q->per ? "p, " : "");
+	                       "SELECT %sk.name, y.bi, y.bo, y.pi, y.po, y.f FROM (SELECT %s%s AS "
+	                       "key, sum(bytes_in) AS bi, sum(bytes_out) AS bo, sum(packets_in) "
+	                       "AS pi, sum(packets_out) AS po, sum(flows) AS f FROM (",
+	                       q->per ? "y.p, " : "", period, key);
+	g_string_append(sql, "SELECT day_ms AS t, user, iface, bytes_in, bytes_out, packets_in, "
+	                     "packets_out, flows FROM usage_day WHERE day_ms >= ?11 AND day_ms < "
+	                     "?12");
+	filters(sql, q);
+	g_string_append(sql, " UNION ALL SELECT hour_ms, user, iface, bytes_in, bytes_out, "
+	                     "packets_in, packets_out, flows FROM usage_hour WHERE ((hour_ms >= ?9 "
+	                     "AND hour_ms < ?11) OR (hour_ms >= ?12 AND hour_ms < ?10))");
+	filters(sql, q);
+	g_string_append(sql, " UNION ALL SELECT end_ms, coalesce(user, 0), coalesce(iface, 0), "
+	                     "bytes_in, bytes_out, packets_in, packets_out, 1 FROM records WHERE "
+	                     "((end_ms >= ?1 AND end_ms < ?9) OR (end_ms >= ?10 AND end_ms < ?2))");
+	filters(sql, q);
+	g_string_append_printf(sql,
+	                       ") GROUP BY %skey) y LEFT JOIN names k ON k.id = y.key ORDER BY "
+	                       "%sk.name",
+	                       q->per ? "p, " : "", q->per ? "y.p, " : "");
 }
 
 static void top_sql(GString *sql, const struct history_query *q)
@@ -141,7 +164,18 @@ int store_query(struct store *st, const struct history_query *q, struct rows *ou
 	struct cell *cells = g_new0(struct cell, out->ncols);
 	sqlite3_stmt *s = NULL;
 	int rc, ret = 0;
+	/* ms; the whole hours in [since, until): [hours_from, hours_to) */
+	__s64 since = q->since_ns / MS, until = q->until_ns ? q->until_ns / MS : INT64_MAX;
+	__s64 hours_from = (since + HOUR_MS - 1) / HOUR_MS * HOUR_MS,
+	      hours_to = q->until_ns ? until / HOUR_MS * HOUR_MS : INT64_MAX;
 
+	__s64 days_from = (hours_from + DAY_MS - 1) / DAY_MS * DAY_MS,
+	      days_to = q->until_ns ? hours_to / DAY_MS * DAY_MS : INT64_MAX;
+
+	if (hours_from > hours_to) /* within one hour: the records alone */
+		hours_from = hours_to = since;
+	if (days_from > days_to || q->per == PER_HOUR) /* no whole day, or hours wanted */
+		days_from = days_to = hours_from;
 	switch (q->kind) {
 	case REP_USAGE:
 		usage_sql(sql, q);
@@ -163,8 +197,12 @@ int store_query(struct store *st, const struct history_query *q, struct rows *ou
 		goto out;
 	}
 	/* not every statement has every parameter: SQLITE_RANGE is fine */
-	sqlite3_bind_int64(s, 1, q->since_ns / MS);
-	sqlite3_bind_int64(s, 2, q->until_ns / MS);
+	sqlite3_bind_int64(s, 1, since);
+	sqlite3_bind_int64(s, 2, until);
+	sqlite3_bind_int64(s, 9, hours_from);
+	sqlite3_bind_int64(s, 10, hours_to);
+	sqlite3_bind_int64(s, 11, days_from);
+	sqlite3_bind_int64(s, 12, days_to);
 	if (q->user)
 		sqlite3_bind_text(s, 3, q->user, -1, SQLITE_STATIC);
 	if (q->gateway)

@@ -131,6 +131,7 @@ day=86400000
 for e in $((midnight - 5 * day)) $((midnight - 2 * day - 1)) $((midnight - 2 * day)) $((midnight - day + 5)); do
 	sq "$RDB" "INSERT INTO records SELECT $e - 1000, $e, gateway, 7, $e, user, iface, peer, dir, proto, laddr, lport, raddr, rport, 100, 1, 0, 0, 0, 0, 2, NULL, 0, 0, 0, NULL, NULL FROM records WHERE user = (SELECT id FROM names WHERE name = 'alice') LIMIT 1;
 		INSERT INTO usage_hour SELECT $e - $e % 3600000, gateway, user, iface, 100, 1, 0, 0, 1 FROM records WHERE end_ms = $e;
+		INSERT INTO usage_day SELECT $e - $e % $day, gateway, user, iface, 100, 1, 0, 0, 1 FROM records WHERE end_ms = $e;
 		INSERT INTO sessions VALUES ($e - 1000, $e, 1, NULL, NULL, NULL, 'old', 0, 0, 0, 0);"
 done
 before=$(sq "$RDB" 'SELECT count(*) FROM records')
@@ -139,8 +140,8 @@ sleep 0.5
 tf_stop
 check "retention: the records of the days older than 2 went, the rest stayed" \
 	"$(sq "$RDB" "SELECT count(*), sum(end_ms < $midnight - 2 * $day) FROM records")" "$((before - 2))|0"
-check "retention: usage hours and sessions of those days too" \
-	"$(sq "$RDB" "SELECT (SELECT count(*) FROM usage_hour WHERE hour_ms < $midnight - 2 * $day), (SELECT count(*) FROM sessions WHERE end = 'old')")" "0|2"
+check "retention: usage hours, days and sessions of those days too" \
+	"$(sq "$RDB" "SELECT (SELECT count(*) FROM usage_hour WHERE hour_ms < $midnight - 2 * $day), (SELECT count(*) FROM usage_day WHERE day_ms < $midnight - 2 * $day), (SELECT count(*) FROM sessions WHERE end = 'old')")" "0|0|2"
 check "retention: the day 2 days ago and yesterday in the report" \
 	"$(report usage --per day --user alice --store "$RDB" -o json | jq -c '[.day, .flows]' | head -2)" \
 	"$(printf '["%s",1]\n["%s",1]' "$(date -u -d "$today - 2 days" +%F)" "$(date -u -d "$today - 1 day" +%F)")"

@@ -128,6 +128,24 @@ static void reports(const char *p)
 	          "{\"user\":\"bob\",\"bytes_in\":300,\"bytes_out\":700,\"packets_in\":3,"
 	          "\"packets_out\":7,\"flows\":1}\n");
 	g_free(s);
+	/* from 00:30 on day 1 to 00:35 on day 2: a cut hour, whole hours, a whole day would
+	 * be none here; the records of day 2 before 00:35 only */
+	s = report(p, (struct history_query){.kind = REP_USAGE,
+	                                     .user = "alice",
+	                                     .since_ns = (T0 + 30 * 60000) * 1000000,
+	                                     .until_ns = (T0 + DAY + 35 * 60000) * 1000000});
+	CHECK_STR("usage across a day, cut hours at both ends", s,
+	          "{\"user\":\"alice\",\"bytes_in\":1100,\"bytes_out\":5200,\"packets_in\":11,"
+	          "\"packets_out\":52,\"flows\":3}\n");
+	g_free(s);
+	s = report(p, (struct history_query){.kind = REP_USAGE,
+	                                     .user = "alice",
+	                                     .since_ns = (T0 + 90 * 60000) * 1000000,
+	                                     .until_ns = (T0 + 2 * DAY) * 1000000});
+	CHECK_STR("usage from 01:30 day 1 on: the 01:00 record is out", s,
+	          "{\"user\":\"alice\",\"bytes_in\":500,\"bytes_out\":2200,\"packets_in\":5,"
+	          "\"packets_out\":22,\"flows\":2}\n");
+	g_free(s);
 	s = report(p, (struct history_query){.kind = REP_USAGE, .by = BY_IFACE, .per = PER_HOUR,
 	                                     .user = "alice"});
 	CHECK_STR("usage per iface and hour, alice", s,
@@ -235,14 +253,16 @@ static void retention(const char *p)
 	while ((n = store_retention(st, T0 + DAY, 1)) > 0)
 		total += n;
 	CHECK_INT("retention: no error", n, 0);
-	/* 3 records, 1 session, 3 usage hours of day 1 */
-	CHECK_INT("retention: rows deleted", total, 7);
+	/* 3 records, 1 session, 3 usage hours and 2 usage days (alice, bob) of day 1 */
+	CHECK_INT("retention: rows deleted", total, 9);
 	CHECK_INT("retention: day 2's records stay", count(p, "SELECT count(*) FROM records"), 2);
 	CHECK_INT("retention: none of day 1", count(p, "SELECT count(*) FROM records WHERE end_ms "
 	                                               "< 1795824000000"),
 	          0);
 	CHECK_INT("retention: day 2's usage hours stay",
 	          count(p, "SELECT count(*) FROM usage_hour"), 2);
+	CHECK_INT("retention: day 2's usage days stay", count(p, "SELECT count(*) FROM usage_day"),
+	          2);
 	store_close(st);
 }
 
@@ -292,6 +312,9 @@ static void times(void)
 	          T0 + 10 * HOUR);
 	CHECK_INT("time: 1d", report_parse_time("1d", now, &ns) ? -1 : ns / 1000000,
 	          T0 + 12 * HOUR - DAY);
+	CHECK("time: year 4052 refused (ns would overflow)",
+	      report_parse_time("4052-11-14", now, &ns) == -EINVAL);
+	CHECK("time: an age of 10^6 weeks refused", report_parse_time("999999w", now, &ns));
 	CHECK("time: junk refused", report_parse_time("yesterday", now, &ns) == -EINVAL);
 	CHECK("time: month 13 refused", report_parse_time("2026-13-01", now, &ns) == -EINVAL);
 	CHECK("time: trailing junk refused", report_parse_time("2026-11-27T14:00x", now, &ns));
