@@ -111,7 +111,7 @@ check "an operator's table that lacks columns: one line" "$(cat "$TMP/err.cols")
 ip -n "$NS" tuntap add mode tun name tun1
 ip -n "$NS" link set tun1 up
 tf_start "$NS" "$TMP/out.json" "$TMP/err" -o json --records -t 0.1 -d ingress \
-	--user-map "$MAP" --store "$TMP/flows.db" "${CHOPTS[@]}" tun0 tun1 || exit 1
+	--user-map "$MAP" --store "$TMP/flows.db" --clickhouse-ttl 30 "${CHOPTS[@]}" tun0 tun1 || exit 1
 for i in 2 3 4; do send "v=4,proto=udp,src=192.0.2.9,dst=192.0.2.1,sport=100$i,dport=7,payload=10,count=$i"; done
 for i in 5 6; do send "v=4,proto=udp,src=192.0.2.10,dst=192.0.2.1,sport=100$i,dport=7,payload=10,count=$i"; done
 ip netns exec "$NS" "$TUNPKT" tun1 "v=4,proto=udp,src=198.51.100.9,dst=192.0.2.1,sport=1007,dport=7,payload=10,count=3" 2>/dev/null
@@ -121,6 +121,12 @@ sleep 0.3
 tf_stop
 check "tunflow exit status" "$TF_RC" 0
 check "table made" "$(chq "EXISTS TABLE tfdb.tunflow_flows")" 1
+check "the server's version said, and that 18.16 has no TTL" \
+	"$(grep -c "^tunflow: ClickHouse $URL/: server 18.16, table tfdb.tunflow_flows (a new table gets no TTL before ClickHouse 19.6)$" "$TMP/err")" 1
+check "no TTL in the table on 18.16" "$(chq "SHOW CREATE TABLE tfdb.tunflow_flows" | grep -c TTL)" 0
+check "a partition per day" \
+	"$(chq "SELECT groupUniqArray(partition) FROM system.parts WHERE database = 'tfdb' AND table = 'tunflow_flows' AND active")" \
+	"$(chq "SELECT [toString(today())]")"
 check "per-user totals (clickhouse-client)" \
 	"$(chq "SELECT user, count(), sum(packets), sum(bytes) FROM tfdb.tunflow_flows FINAL GROUP BY user ORDER BY user FORMAT CSV")" \
 	"$(printf '"alice",3,9,342\n"bob",2,11,418\n"carol",1,3,114')"
