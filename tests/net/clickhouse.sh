@@ -6,8 +6,11 @@
 # (clickhouse-client, and tunflow report --clickhouse: every report the same as the
 # store's); an interface that goes is a session there too; the server stopped mid-run and
 # started again: every record there once after the collapse (FINAL), none lost, backlog
-# and failure counters as expected; a full backlog counts exactly what it dropped; a
-# wrong password and an unknown database are one-line errors at start.
+# and failure counters as expected; a batch whose answer was lost (a proxy drops it) is
+# sent again and collapses; a full backlog counts exactly what it dropped; a wrong
+# password, an unknown database, an operator's table without a row's columns or types
+# and a certificate nobody vouches for are one-line errors at start; https works with
+# --clickhouse-ca or --clickhouse-insecure.
 SUITE=clickhouse
 . "$(dirname "$0")/lib.sh"
 need jq
@@ -247,6 +250,69 @@ chq "OPTIMIZE TABLE tfdb.tunflow_flows FINAL"
 check "every record once after OPTIMIZE ... FINAL" "$(chq "SELECT count() FROM tfdb.tunflow_flows")" 7
 check "no record lost: ids 1 to 7" \
 	"$(chq "SELECT min(seq), max(seq), uniqExact(seq) FROM tfdb.tunflow_flows FORMAT CSV")" "1,7,7"
+
+# -- an answer lost: a proxy passes the first INSERT to the server and closes the
+# connection instead of answering; tunflow sends the batch again; the copies collapse
+cat >"$TMP/loser.py" <<'PYEOF'
+import socket, sys
+lst = socket.socket()
+lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+lst.bind(("127.0.0.1", int(sys.argv[1])))
+lst.listen(8)
+lost = 0
+while True:
+    c, _ = lst.accept()
+    while True:
+        req = b""
+        while b"\r\n\r\n" not in req:
+            d = c.recv(65536)
+            if not d:
+                break
+            req += d
+        if not req:
+            break
+        head, _, body = req.partition(b"\r\n\r\n")
+        n = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                n = int(line.split(b":")[1])
+        while len(body) < n:
+            body += c.recv(65536)
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
+        s.sendall(head + b"\r\nConnection: close\r\n\r\n" + body)
+        ans = b""
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            ans += d
+        s.close()
+        if b"INSERT" in head and b"RowBinary" in head and lost == 0:
+            lost = 1
+            print("lost the answer to an insert", flush=True)
+            break
+        c.sendall(ans)
+    c.close()
+PYEOF
+chq "TRUNCATE TABLE tfdb.tunflow_flows" 2>/dev/null || chq "DROP TABLE tfdb.tunflow_flows"
+bg ip netns exec "$NS" python3 "$TMP/loser.py" 8124 8123 >"$TMP/loser.out" 2>&1
+for _ in $(seq 100); do ip netns exec "$NS" curl -s http://127.0.0.1:8124/ping >/dev/null 2>&1 && break; sleep 0.05; done
+tf_start "$NS" "$TMP/out4.json" "$TMP/err4" -o json --records -t 0.1 -d ingress --user-map "$MAP" \
+	--clickhouse http://127.0.0.1:8124 --clickhouse-user tf --clickhouse-password-file "$TMP/pw" \
+	--clickhouse-database tfdb --gateway-id gw-test tun0 || exit 1
+p="v=4,proto=udp,src=192.0.2.9,dst=192.0.2.1,dport=7,payload=10,count=2"
+send "$p,sport=5001" "$p,sport=5002" "$p,sport=5003"
+sleep 0.3
+tf_stop
+check "the proxy lost an answer" "$(cat "$TMP/loser.out")" "lost the answer to an insert"
+check "lost answer: said, and the retry" \
+	"$(grep -c "^tunflow: ClickHouse http://127.0.0.1:8124/: .*; records wait for it\|^tunflow: ClickHouse http://127.0.0.1:8124/: delivering again$" "$TMP/err4")" 2
+check "lost answer: the batch is there twice" "$(chq "SELECT count(), uniqExact(run, seq) FROM tfdb.tunflow_flows FORMAT CSV")" "6,3"
+check "lost answer: once after the collapse (FINAL)" \
+	"$(chq "SELECT count(), sum(packets), sum(bytes) FROM tfdb.tunflow_flows FINAL FORMAT CSV")" "3,6,228"
+check "lost answer: counted as sent once, no failure" \
+	"$(jq -s -c 'map(select(.type == "counters" and .final)) | last | [.clickhouse_sent, .clickhouse_failures, .clickhouse_backlog]' "$TMP/out4.json")" \
+	"[3,0,0]"
 
 # -- a full backlog: the batch that does not fit is counted, exactly (the server killed)
 kill -KILL "$CH_PID"
