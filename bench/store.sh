@@ -16,7 +16,7 @@ trap 'exit 130' INT TERM
 cpu=$(($(nproc) - 1))
 
 taskset -c "$cpu" build/storebench write "$W/w.db" "$WN" >"$W/write" || exit 1
-read -r rps bpr <"$W/write"
+read -r rps rpc bpr <"$W/write"
 rm -f "$W"/w.db*
 t0=$(date +%s%N)
 build/storebench gen "$W/g.db" "$N" || exit 1
@@ -40,7 +40,7 @@ R="build/tunflow report --store $W/g.db -o csv"
 echo
 echo "## Embedded store (--store)"
 echo
-echo "Writer: $WN records through the store's writer code (batches of 10,000 in one transaction each, WAL, synchronous=NORMAL, prepared statements, 4 indexes and the hourly and daily rollups), pinned to one CPU: **$rps records/s**, $bpr bytes per record on disk (WAL included)."
+echo "Writer: $WN records through the store's writer code (batches of 10,000 in one transaction each, WAL, synchronous=NORMAL, prepared statements, 4 indexes and the hourly and daily rollups), pinned to one CPU: **$rps records/s** of wall-clock time, $rpc per CPU second (user + system: what the writer costs whatever else runs), $bpr bytes per record on disk (WAL included)."
 echo
 echo "Reports over a store of $(printf "%'d" "$N") records (30 days, 1,000 users, 100,000 far addresses; generated in $gen_s s): **$((size / N)) bytes per record**, $((size / 1048576)) MiB. Time of the whole \`tunflow report\` command (wall clock / CPU, user + system), best of 3, pinned to one CPU:"
 echo

@@ -2,7 +2,7 @@
 /* storebench: the embedded store's numbers (bench/store.sh).
  *   storebench write PATH N   N records through the store's writer code (batches of 10,000
  *                             in a transaction each, as the --store writer thread does);
- *                             prints "records_per_s BYTES_PER_RECORD"
+ *                             prints "RECORDS_PER_WALL_S RECORDS_PER_CPU_S BYTES_PER_RECORD"
  *   storebench gen PATH N     a store of N records over 30 days, 1,000 users, 100,000
  *                             far addresses (half with a name), written straight into
  *                             SQLite without indexes, then the rollup and the indexes:
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sqlite3.h>
 #include "history/store_db.h"
@@ -27,6 +28,16 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds (user + system) of this process so far */
+static double cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
 }
 
 static long long end_of(long long i, long long n, long long t_end)
@@ -60,13 +71,14 @@ static int write_bench(const char *path, long long n)
 	char err[512], user[16], iface[16], name[32];
 	struct store *st = store_open(path, false, err, sizeof(err));
 	long long t_end = (long long)time(NULL) * 1000;
-	double t0;
+	double t0, c0;
 
 	if (!st) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
 	t0 = now_s();
+	c0 = cpu_s();
 	for (long long i = 0; i < n;) {
 		if (store_begin(st))
 			goto fail;
@@ -103,10 +115,10 @@ static int write_bench(const char *path, long long n)
 			goto fail;
 	}
 	{
-		double dt = now_s() - t0;
+		double dt = now_s() - t0, dc = cpu_s() - c0;
 
 		store_close(st);
-		printf("%.0f %.1f\n", n / dt, (double)file_bytes(path) / n);
+		printf("%.0f %.0f %.1f\n", n / dt, n / dc, (double)file_bytes(path) / n);
 	}
 	return 0;
 fail:

@@ -13,6 +13,7 @@ SUITE=store
 need jq
 need sqlite3
 need setpriv
+need curl
 
 MOUNTS=()
 cleanup() {
@@ -149,13 +150,20 @@ check "retention: the day 2 days ago and yesterday in the report" \
 # --- kill -9 during heavy writes
 KDB=$TMP/kill.db
 tf_start "$NS" "$TMP/k.json" "$TMP/k.err" -o none -t 0.1 --idle-timeout 0.1 --store "$KDB" tun0 || exit 1
-for i in $(seq 0 9); do
-	send tun0 "v=4,proto=udp,src=192.0.2.$((20 + i)),dst=203.0.113.9,sport=1000,dport=7,payload=10,count=3000,flows=3000"
-	sleep 0.15
-done
+# new flows all the time, in the background, while the writer commits batch after batch
+heavy() {
+	for i in $(seq 0 29); do
+		ip netns exec "$NS" "$TUNPKT" tun0 "v=4,proto=udp,src=192.0.2.$((20 + i)),dst=203.0.113.9,sport=1000,dport=7,payload=10,count=3000,flows=3000" 2>/dev/null
+		sleep 0.1
+	done
+}
+bg heavy
+HEAVY=$BG
 while [ "$(sq "$KDB" 'SELECT count(*) FROM records' 2>/dev/null || echo 0)" -lt 5000 ]; do sleep 0.05; done
+check "kill -9: killed while records still come" "$(kill -0 "$HEAVY" 2>/dev/null && echo yes)" yes
 kill -KILL "$TF"
 wait "$TF" 2>/dev/null
+wait "$HEAVY" 2>/dev/null
 check "kill -9: integrity_check" "$(sq "$KDB" 'PRAGMA integrity_check')" ok
 check "kill -9: the committed records are the sequence 1..N, none missing" \
 	"$(sq "$KDB" 'SELECT count(*) = max(seq) AND min(seq) = 1 AND count(*) >= 5000 FROM records')" 1
@@ -197,9 +205,13 @@ check "read-only: exit status 0, all 3 records counted as store_failures" \
 	"$TF_RC $(jq -c -s 'map(select(.type == "counters" and .final)) | last | [.stored, .store_failures]' "$TMP/ro.json")" \
 	"0 [0,3]"
 check "read-only: said once at start" "$(grep -c "^tunflow: store $TMP/ro/f.db: .*counted as store_failures until it can be written" "$TMP/ro.err")" 1
-tf_start "$NS" "$TMP/ro.table" "$TMP/ro.terr" -o table -t 0.1 --idle-timeout 0.1 --store "$TMP/ro/f.db" tun0 || exit 1
+tf_start "$NS" "$TMP/ro.table" "$TMP/ro.terr" -o table -t 0.1 --idle-timeout 0.1 --store "$TMP/ro/f.db" \
+	--metrics 127.0.0.1:9917 tun0 || exit 1
 send tun0 "v=4,proto=udp,src=192.0.2.33,dst=203.0.113.9,sport=1,dport=7,payload=1,count=1"
 sleep 0.5
+check "read-only: /metrics counts it" \
+	"$(ip netns exec "$NS" curl -s http://127.0.0.1:9917/metrics | grep -E '^tunflow_(store|stored)' | paste -sd' ')" \
+	"tunflow_stored_records_total 0 tunflow_store_failures_total 1 tunflow_store_backlog_records 0"
 tf_stop
 check "read-only: the table's footer says it" \
 	"$(grep -c 'store_failures 1 store_backlog 0' "$TMP/ro.table" | grep -c '^[1-9]')" 1

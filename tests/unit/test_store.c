@@ -6,11 +6,14 @@
  * database and an empty file refused; times and targets as the command line takes them. */
 #define CHECK_SUITE "store"
 #include <stdlib.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sqlite3.h>
 #include "check.h"
 #include "history/backend.h"
 #include "history/store_db.h"
+#include "core/report.h"
+#include "sinks/store.h"
 
 #define DAY 86400000LL
 #define HOUR 3600000LL
@@ -328,6 +331,60 @@ static void times(void)
 	CHECK("target: not a name", report_parse_target("a b", &t));
 }
 
+/* The sink: a record its initiator sent from outside (egress first) is stored from the
+ * user's side (in = the responder's packets, the far address = the initiator), with its
+ * id; a WireGuard peer session and an interface that went become session rows; the last
+ * report waits for the writer and counts rows. */
+static void sink(void)
+{
+	char *p = path("sink.db"), *s;
+	struct store_cfg cfg = {.path = p, .gateway = "gw2"};
+	struct sink *sk = store_sink_new(&cfg);
+	struct record rec = {.key = {.ifindex = 1, .dir = DIR_EGRESS, .ip_version = 4,
+	                             .proto = IPPROTO_UDP, .sport = 53, .dport = 4000},
+	                     .user = "alice", .start_ns = 5 * 1000000000ull,
+	                     .end_ns = 6 * 1000000000ull, .packets = 2, .bytes = 100,
+	                     .rev_packets = 3, .rev_bytes = 300, .end = END_IDLE, .run = 9,
+	                     .seq = 1};
+	struct peer_session ps = {.ifname = "wg0", .user = "dave", .peer = "KEY=",
+	                          .start_ns = (T0 + HOUR) * 1000000, .end_ns = (T0 + 2 * HOUR) * 1000000,
+	                          .packets = {4, 5}, .bytes = {400, 500}, .end = SESSION_EXPIRED};
+	struct report r = {.mono_to_real_ns = T0 * 1000000, .sessions = &ps, .nsessions = 1,
+	                   .final = true};
+	struct history_query q = {.kind = REP_WHO};
+
+	CHECK("sink: opens", sk != NULL);
+	if (!sk)
+		return;
+	rec.key.src[10] = rec.key.src[11] = rec.key.dst[10] = rec.key.dst[11] = 0xff;
+	rec.key.src[12] = 203, rec.key.src[14] = 113, rec.key.src[15] = 9;
+	rec.key.dst[12] = 192, rec.key.dst[14] = 2, rec.key.dst[15] = 9;
+	sk->record(sk, &rec, &r);
+	sk->prepare(sk, &r);
+	CHECK_INT("sink: stored, the record and the session", r.store ? r.store->records : 0, 2);
+	CHECK_INT("sink: none waiting after the last report", r.store ? r.store->backlog : 1, 0);
+	sk->close(sk);
+	report_parse_target("203.0.113.9", &q.target);
+	s = report(p, q);
+	CHECK_STR("sink: from the user's side", s,
+	          "{\"user\":\"alice\",\"first\":\"2026-11-27T00:00:05.000Z\","
+	          "\"last\":\"2026-11-27T00:00:06.000Z\",\"addresses\":1,\"bytes_in\":300,"
+	          "\"bytes_out\":100,\"packets_in\":3,\"packets_out\":2,\"flows\":1}\n");
+	g_free(s);
+	CHECK_INT("sink: the record's id and ports",
+	          count(p, "SELECT run * 1000000 + seq * 100000 + lport * 10 + (rport = 53) FROM "
+	                   "records"),
+	          9 * 1000000 + 100000 + 40000 + 1);
+	s = report(p, (struct history_query){.kind = REP_SESSIONS});
+	CHECK_STR("sink: the WireGuard peer's session", s,
+	          "{\"user\":\"dave\",\"iface\":\"wg0\",\"connect\":\"2026-11-27T01:00:00.000Z\","
+	          "\"disconnect\":\"2026-11-27T02:00:00.000Z\",\"duration\":3600.000,"
+	          "\"bytes_in\":400,\"bytes_out\":500,\"packets_in\":4,\"packets_out\":5,"
+	          "\"end\":\"handshake expired\",\"gateway\":\"gw2\"}\n");
+	g_free(s);
+	g_free(p);
+}
+
 int main(void)
 {
 	char *p;
@@ -340,6 +397,7 @@ int main(void)
 	retention(p);
 	versions();
 	times();
+	sink();
 	g_free(p);
 	if (!check_fails) {
 		char *cmd = g_strdup_printf("rm -rf '%s'", dir);
