@@ -18,7 +18,7 @@ ARCH    := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 OUT     := build
 
-PKGS    := libbpf glib-2.0 libmnl libcap libmicrohttpd libfixbuf yaml-0.1 gnutls libloc ncursesw nettle sqlite3
+PKGS    := libbpf glib-2.0 libmnl libcap libmicrohttpd libfixbuf yaml-0.1 gnutls libloc ncursesw nettle sqlite3 libcurl
 INCS    := -I$(OUT) -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS  ?= -O2 -g
 CFLAGS  += -Wall -Wextra -std=gnu11 -MMD -MP $(INCS)
@@ -42,7 +42,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 TOOLS     := $(OUT)/test_bpf $(OUT)/fuzz_bpf $(OUT)/tunpkt $(OUT)/hookq $(OUT)/other.bpf.o \
 	     $(OUT)/bench $(OUT)/storebench $(OUT)/tunrelay $(OUT)/ipfixsplit $(OUT)/connhold $(OUT)/geodb \
-	     $(OUT)/ipfixfeed $(OUT)/metricsfeed $(OUT)/tuibench $(UNIT_BINS)
+	     $(OUT)/ipfixfeed $(OUT)/metricsfeed $(OUT)/tuibench $(OUT)/chbench $(UNIT_BINS)
 
 .PHONY: all clean deps demo test bench fuzz fuzz-build lint
 .DELETE_ON_ERROR:
@@ -118,6 +118,9 @@ $(OUT)/bench: bench/bench.c $(TEST_LIB) $(LIB_OBJS) $(OUT)/plain.bpf.o
 	$(CC) $(CFLAGS) -Itests/lib $< $(TEST_LIB) $(LIB_OBJS) $(LDLIBS) -o $@
 
 $(OUT)/tuibench: bench/tuibench.c $(LIB_OBJS)
+	$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
+
+$(OUT)/chbench: bench/chbench.c $(LIB_OBJS)
 	$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
 
 # libFuzzer targets (clang, ASan, UBSan) over the same sources

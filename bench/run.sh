@@ -92,6 +92,7 @@ if [ "$QUICK" != 1 ]; then
 	bench/tui.sh || exit 1
 	bench/store.sh || exit 1
 	bench/names.sh || exit 1
+	bench/clickhouse.sh || exit 1
 fi
 exec >&3
 wait $TEE

@@ -28,6 +28,8 @@ PKGS=(
 	bind9-dnsutils
 	ngtcp2-client
 	ngtcp2-server
+	# --clickhouse (libcurl) and its test and bench (tests/net/clickhouse.sh)
+	libcurl4-gnutls-dev clickhouse-server clickhouse-client
 	# make deb and its test (tests/e2e/package.sh), make install's (systemd-analyze)
 	debhelper dpkg-dev fakeroot lintian git systemd man-db curl
 )

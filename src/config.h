@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <glib.h>
 #include "core/records.h"
+#include "sinks/clickhouse.h"
 #include "sinks/ipfix.h"
 #include "sinks/sink.h"
 #include "sources/attach.h"
@@ -27,6 +28,8 @@ struct config {
 	const char *metrics_web_config;
 	double metrics_user_idle;
 	struct ipfix_cfg ipfix; /* ipfix.collector NULL: no export */
+	/* clickhouse.url NULL: none */
+	struct clickhouse_cfg clickhouse;
 	__u32 max_flows;
 	bool names;             /* --names on|off */
 	__u32 dns_cache;        /* DNS answers kept */

@@ -11,6 +11,7 @@
 #include "core/loop.h"
 #include "core/pipeline.h"
 #include "history/backend.h"
+#include "sinks/clickhouse.h"
 #include "sinks/ipfix.h"
 #include "sinks/metrics.h"
 #include "sinks/sink.h"
@@ -76,6 +77,8 @@ static int add_sinks(struct pipeline *p, struct config *c)
 		return -1;
 	if (c->store && plug(p, store_sink_new(&(struct store_cfg){c->store, c->gateway_id,
 	                                                           c->store_retention})))
+		return -1;
+	if (c->clickhouse.url && plug(p, clickhouse_sink_new(&c->clickhouse, c->gateway_id)))
 		return -1;
 	return 0;
 }

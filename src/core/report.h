@@ -22,7 +22,7 @@ struct iface_total {
 	__u64 seen_ns;           /* when tunflow first harvested a flow of it */
 };
 
-/* IPFIX exporter health (--ipfix). */
+/* Exporter health: IPFIX (--ipfix), ClickHouse (--clickhouse). */
 struct export_stats {
 	__u64 records;  /* records handed to the collector's socket */
 	__u64 failures; /* records that could not be sent: backlog full, refused, or
@@ -57,6 +57,8 @@ struct report {
 	bool final;                        /* the last report before exit */
 	const struct export_stats *export; /* NULL without --ipfix */
 	const struct export_stats *store;  /* NULL without --store: written, failed, waiting */
+	/* NULL without --clickhouse */
+	const struct export_stats *clickhouse;
 };
 
 struct record;

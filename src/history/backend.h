@@ -98,15 +98,21 @@ struct history_backend {
 /* What `tunflow report` was given to reach a history: one of store and clickhouse.
  * Backends read their own options from here. */
 struct history_args {
-	const char *store;                                          /* --store PATH */
-	const char *clickhouse;                                     /* --clickhouse URL */
-	const char *ch_user, *ch_password, *ch_database, *ch_table; /* ClickHouse's own */
+	const char *store;                                               /* --store PATH */
+	const char *clickhouse;                                          /* --clickhouse URL */
+	const char *ch_user, *ch_password_file, *ch_database, *ch_table; /* ClickHouse's */
+	const char *ch_ca;
 	bool ch_insecure;
 };
 
 /* The embedded store at a->store, read only (no root needed, only read access to the
  * file and its directory). NULL with a one-line reason in err. */
 struct history_backend *store_backend_open(const struct history_args *a, char *err, size_t errlen);
+
+/* ClickHouse at a->clickhouse, the table --clickhouse fills (history/clickhouse_report.c).
+ * NULL with a one-line reason in err. */
+struct history_backend *clickhouse_backend_open(const struct history_args *a, char *err,
+                                                size_t errlen);
 
 /* `tunflow report ...`: argv[0] is "report". Returns the exit status. */
 int report_main(int argc, char **argv);

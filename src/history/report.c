@@ -27,6 +27,9 @@ static void usage(FILE *out)
 	      "\n"
 	      "  -s, --store PATH       the store (default " HISTORY_STORE_DEFAULT ")\n"
 	      "      --clickhouse URL   a ClickHouse server instead (http[s]://HOST:PORT)\n"
+	      "      --clickhouse-user NAME, --clickhouse-password-file FILE,\n"
+	      "      --clickhouse-database NAME, --clickhouse-table NAME, --clickhouse-ca FILE,\n"
+	      "      --clickhouse-insecure   as for tunflow --clickhouse\n"
 	      "      --since T          records that ended at or after T: 2026-11-27,\n"
 	      "                         2026-11-27T14:00 (UTC), or an age: 90s 30m 2h 1d 1w\n"
 	      "      --until T          records that ended before T (the same forms)\n"
@@ -193,7 +196,20 @@ static __s64 now_ns(void)
 	return (__s64)ts.tv_sec * NS + ts.tv_nsec;
 }
 
-enum { O_CLICKHOUSE = 256, O_SINCE, O_UNTIL, O_BY, O_PER, O_GATEWAY };
+enum {
+	O_CLICKHOUSE = 256,
+	O_SINCE,
+	O_UNTIL,
+	O_BY,
+	O_PER,
+	O_GATEWAY,
+	O_CH_USER,
+	O_CH_PW,
+	O_CH_DB,
+	O_CH_TABLE,
+	O_CH_CA,
+	O_CH_INSECURE
+};
 
 static const char *const bys[] = {
     [BY_USER] = "user", [BY_IFACE] = "iface", [BY_ADDRESS] = "address", [BY_NAME] = "name"};
@@ -213,6 +229,24 @@ static int one_option(int c, const char *v, __s64 now, struct history_query *q,
 		return 0;
 	case O_CLICKHOUSE:
 		a->clickhouse = v;
+		return 0;
+	case O_CH_USER:
+		a->ch_user = v;
+		return 0;
+	case O_CH_PW:
+		a->ch_password_file = v;
+		return 0;
+	case O_CH_DB:
+		a->ch_database = v;
+		return 0;
+	case O_CH_TABLE:
+		a->ch_table = v;
+		return 0;
+	case O_CH_CA:
+		a->ch_ca = v;
+		return 0;
+	case O_CH_INSECURE:
+		a->ch_insecure = true;
 		return 0;
 	case O_SINCE:
 	case O_UNTIL:
@@ -256,11 +290,8 @@ static int one_option(int c, const char *v, __s64 now, struct history_query *q,
 /* The backend a names. NULL with the reason in err. */
 static struct history_backend *open_backend(const struct history_args *a, char *err, size_t errlen)
 {
-	if (a->clickhouse) {
-		snprintf(err, errlen, "ClickHouse %s: this tunflow has no ClickHouse client",
-		         a->clickhouse);
-		return NULL;
-	}
+	if (a->clickhouse)
+		return clickhouse_backend_open(a, err, errlen);
 	return store_backend_open(a, err, errlen);
 }
 
@@ -297,6 +328,12 @@ int report_main(int argc, char **argv)
 	static const struct option longs[] = {
 	    {"store", required_argument, NULL, 's'},
 	    {"clickhouse", required_argument, NULL, O_CLICKHOUSE},
+	    {"clickhouse-user", required_argument, NULL, O_CH_USER},
+	    {"clickhouse-password-file", required_argument, NULL, O_CH_PW},
+	    {"clickhouse-database", required_argument, NULL, O_CH_DB},
+	    {"clickhouse-table", required_argument, NULL, O_CH_TABLE},
+	    {"clickhouse-ca", required_argument, NULL, O_CH_CA},
+	    {"clickhouse-insecure", no_argument, NULL, O_CH_INSECURE},
 	    {"since", required_argument, NULL, O_SINCE},
 	    {"until", required_argument, NULL, O_UNTIL},
 	    {"by", required_argument, NULL, O_BY},

@@ -20,7 +20,7 @@ struct json_sink {
 	__u64 last_names[NCNT_MAX];
 	__u64 last_errors;
 	unsigned long last_attach_errors;
-	__u64 last_export_failures;
+	__u64 last_export_failures, last_ch_failures;
 	__u64 last_store_failures;
 	__u64 last_evicted;
 	unsigned long last_lost_link_events, last_malformed_lines;
@@ -192,7 +192,8 @@ static int json_report(struct sink *s, const struct report *r)
 	               r->lost_link_events != js->last_lost_link_events ||
 	               r->malformed_lines != js->last_malformed_lines ||
 	               (r->export && r->export->failures != js->last_export_failures) ||
-	               (r->store && r->store->failures != js->last_store_failures);
+	               (r->store && r->store->failures != js->last_store_failures) ||
+	               (r->clickhouse && r->clickhouse->failures != js->last_ch_failures);
 	char now[32];
 
 	fmt_time(r->now_real_ns, now);
@@ -248,6 +249,15 @@ static int json_report(struct sink *s, const struct report *r)
 			        (unsigned long long)r->store->failures,
 			        (unsigned long long)r->store->backlog);
 			js->last_store_failures = r->store->failures;
+		}
+		if (r->clickhouse) {
+			fprintf(js->st.out,
+			        ",\"clickhouse_sent\":%llu,\"clickhouse_failures\":%llu,"
+			        "\"clickhouse_backlog\":%llu",
+			        (unsigned long long)r->clickhouse->records,
+			        (unsigned long long)r->clickhouse->failures,
+			        (unsigned long long)r->clickhouse->backlog);
+			js->last_ch_failures = r->clickhouse->failures;
 		}
 		fprintf(js->st.out, ",\"interfaces\":%d,\"final\":%s}\n", r->nifaces,
 		        r->final ? "true" : "false");

@@ -827,6 +827,21 @@ void metrics_update(struct metrics *m, const struct report *r)
 		    "tunflow_store_backlog_records %llu\n",
 		    (unsigned long long)r->store->records, (unsigned long long)r->store->failures,
 		    (unsigned long long)r->store->backlog);
+	if (r->clickhouse)
+		g_string_append_printf(
+		    s,
+		    "# HELP tunflow_clickhouse_records_total Flow records inserted into "
+		    "ClickHouse.\n# TYPE tunflow_clickhouse_records_total counter\n"
+		    "tunflow_clickhouse_records_total %llu\n"
+		    "# HELP tunflow_clickhouse_failures_total Flow records that could not be "
+		    "inserted into ClickHouse.\n# TYPE tunflow_clickhouse_failures_total counter\n"
+		    "tunflow_clickhouse_failures_total %llu\n"
+		    "# HELP tunflow_clickhouse_backlog_records Flow records waiting for "
+		    "ClickHouse.\n# TYPE tunflow_clickhouse_backlog_records gauge\n"
+		    "tunflow_clickhouse_backlog_records %llu\n",
+		    (unsigned long long)r->clickhouse->records,
+		    (unsigned long long)r->clickhouse->failures,
+		    (unsigned long long)r->clickhouse->backlog);
 	pthread_mutex_lock(&m->conn_lock);
 	cuts = m->deadline_cuts;
 	pthread_mutex_unlock(&m->conn_lock);

@@ -143,7 +143,9 @@ void print_losses(FILE *out, const char *prefix, const struct report *r)
 {
 	bool lost = r->harvest_errors > 0 || r->attach_errors > 0 || r->evicted > 0 ||
 	            r->lost_link_events > 0 || r->malformed_lines > 0 ||
-	            (r->export && r->export->failures > 0) || (r->store && r->store->failures > 0);
+	            (r->export && r->export->failures > 0) ||
+	            (r->store && r->store->failures > 0) ||
+	            (r->clickhouse && r->clickhouse->failures > 0);
 
 	for (int c = 0; c < CNT_PKT_MAX; c++)
 		lost |= r->counters[c] > 0;
@@ -170,6 +172,10 @@ void print_losses(FILE *out, const char *prefix, const struct report *r)
 			fprintf(out, " store_failures %llu store_backlog %llu",
 			        (unsigned long long)r->store->failures,
 			        (unsigned long long)r->store->backlog);
+		if (r->clickhouse && r->clickhouse->failures)
+			fprintf(out, " clickhouse_failures %llu clickhouse_backlog %llu",
+			        (unsigned long long)r->clickhouse->failures,
+			        (unsigned long long)r->clickhouse->backlog);
 		fputc('\n', out);
 	}
 	print_name_losses(out, r);

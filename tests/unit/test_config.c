@@ -46,10 +46,10 @@ static const char *write_file(const char *name, const char *text, size_t len, mo
 /* parse_args on argv (NULL-terminated, after "tunflow"); all of stderr into msg */
 static int run(struct config *c, char *msg, size_t len, const char **args)
 {
-	char *argv[100] = {"tunflow"};
+	char *argv[700] = {"tunflow"};
 	int argc = 1, ret;
 
-	while (args[argc - 1] && argc < 99) {
+	while (args[argc - 1] && argc < 699) {
 		argv[argc] = (char *)args[argc - 1];
 		argc++;
 	}
