@@ -172,9 +172,8 @@ static int json_report(struct sink *s, const struct report *r)
 			user_line(js->st.out, &t[i], now);
 		free(t);
 	} else if (!js->records) {
-		for (size_t i = 0; i < r->nflows; i++)
-			if (r->flows[i]->gen == r->gen || r->flows[i]->end)
-				flow_line(js->st.out, r->flows[i], r);
+		for (size_t i = 0; i < r->nchanged; i++) /* packets now, or ending now */
+			flow_line(js->st.out, r->changed[i], r);
 	}
 	for (size_t i = 0; i < r->ngone; i++)
 		gone_line(js->st.out, &r->gone[i], r);
@@ -245,6 +244,7 @@ struct sink *sink_json_new(FILE *out, enum group_by group, bool records)
 		return NULL;
 	stream_sink_init(&js->st, out);
 	js->st.s.report = json_report;
+	js->st.s.changes_only = group != GROUP_USER; /* per-user totals sum every flow */
 	js->st.s.close = json_close;
 	js->group = group;
 	js->records = records;
