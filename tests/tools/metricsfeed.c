@@ -66,7 +66,8 @@ int main(int argc, char **argv)
 		}
 		list[r.nflows++] = f;
 	}
-	r.flows = list;
+	r.flows = r.changed = list;
+	r.nchanged = r.ntable = r.nflows;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
