@@ -229,6 +229,28 @@ static int authorized(struct metrics *m, struct MHD_Connection *c)
 	return ok;
 }
 
+char *metrics_page(struct metrics *m, size_t *len)
+{
+	char *page;
+
+	pthread_mutex_lock(&m->lock);
+	if (!m->top) {
+		m->top = g_string_new(NULL);
+		if (m->harvests)
+			top_lines(m, m->top);
+	}
+	*len = m->len + m->top->len + m->len2;
+	page = malloc(*len + 1);
+	if (page) {
+		memcpy(page, m->page, m->len);
+		memcpy(page + m->len, m->top->str, m->top->len);
+		memcpy(page + m->len + m->top->len, m->page2, m->len2);
+		page[*len] = 0;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return page;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **state)
@@ -236,6 +258,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	struct metrics *m = cls;
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
+	char *page;
+	size_t len;
 	int ok;
 
 	(void)version, (void)upload;
@@ -258,25 +282,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return reply(c, MHD_HTTP_UNAUTHORIZED, "tunflow: unauthorized\n");
 	if (strcmp(url, "/metrics") != 0)
 		return reply(c, MHD_HTTP_NOT_FOUND, "tunflow: see /metrics\n");
-	pthread_mutex_lock(&m->lock);
-	if (!m->top) {
-		m->top = g_string_new(NULL);
-		if (m->harvests)
-			top_lines(m, m->top);
-	}
-	{
-		size_t len = m->len + m->top->len + m->len2;
-		char *page = malloc(len ? len : 1);
-
-		if (page) {
-			memcpy(page, m->page, m->len);
-			memcpy(page + m->len, m->top->str, m->top->len);
-			memcpy(page + m->len + m->top->len, m->page2, m->len2);
-		}
-		resp =
-		    page ? MHD_create_response_from_buffer(len, page, MHD_RESPMEM_MUST_FREE) : NULL;
-	}
-	pthread_mutex_unlock(&m->lock);
+	page = metrics_page(m, &len);
+	resp = page ? MHD_create_response_from_buffer(len, page, MHD_RESPMEM_MUST_FREE) : NULL;
 	if (!resp)
 		return MHD_NO;
 	MHD_add_response_header(resp, "Content-Type", "text/plain; version=0.0.4");
