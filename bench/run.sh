@@ -89,6 +89,7 @@ if [ "$QUICK" != 1 ]; then
 	}
 	bench/throughput.sh || exit 1
 	bench/geo.sh || exit 1
+	bench/harvest_change.sh || exit 1
 fi
 exec >&3
 wait $TEE
