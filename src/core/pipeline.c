@@ -348,6 +348,7 @@ static void follow_peers(struct pipeline *p, struct report *r, bool final)
  * costs follows the flows that changed, unless a sink shows every flow. */
 static void describe(struct pipeline *p, struct report *r, __u64 now, bool final)
 {
+	static struct flow *none[1]; /* changed is never NULL from here */
 	struct flow **chg;
 	size_t nchg;
 
@@ -357,7 +358,7 @@ static void describe(struct pipeline *p, struct report *r, __u64 now, bool final
 	for (size_t i = 0; i < nchg; i++)
 		if (!chg[i]->held)
 			g_ptr_array_add(p->changed, chg[i]);
-	r->changed = (struct flow **)p->changed->pdata;
+	r->changed = p->changed->len ? (struct flow **)p->changed->pdata : none;
 	r->nchanged = p->changed->len;
 	g_ptr_array_set_size(p->shown, 0);
 	if (p->list_all) {

@@ -37,7 +37,8 @@ struct report {
 	size_t nflows;
 	struct flow **changed; /* the flows of flows with packets in this harvest (f->gen ==
 	                        * gen) or ending now (f->end), each once: always listed, at a
-	                        * cost that follows the traffic, not the table */
+	                        * cost that follows the traffic, not the table. NULL only in a
+	                        * report made by hand (tests): then those of flows */
 	size_t nchanged;
 	size_t ntable;           /* flows in the table (what nflows is when listed) */
 	struct flow **forgotten; /* flows the table forgot (idle) since the last report, no

@@ -174,6 +174,9 @@ static int json_report(struct sink *s, const struct report *r)
 	} else if (!js->records) {
 		for (size_t i = 0; i < r->nchanged; i++) /* packets now, or ending now */
 			flow_line(js->st.out, r->changed[i], r);
+		for (size_t i = 0; !r->changed && i < r->nflows; i++) /* a report made by hand */
+			if (r->flows[i]->gen == r->gen || r->flows[i]->end)
+				flow_line(js->st.out, r->flows[i], r);
 	}
 	for (size_t i = 0; i < r->ngone; i++)
 		gone_line(js->st.out, &r->gone[i], r);

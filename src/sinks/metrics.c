@@ -856,6 +856,20 @@ void metrics_update(struct metrics *m, const struct report *r)
 	GString *s = g_string_sized_new(4096), *page;
 	gint64 now = g_get_monotonic_time();
 	__u64 cuts;
+	struct report hand;
+	GPtrArray *made = NULL;
+
+	if (!r->changed) { /* a report made by hand: its flows with news are the changes */
+		made = g_ptr_array_new();
+		for (size_t i = 0; i < r->nflows; i++)
+			if (r->flows[i]->gen == r->gen || r->flows[i]->end)
+				g_ptr_array_add(made, r->flows[i]);
+		hand = *r;
+		hand.changed = (struct flow **)made->pdata;
+		hand.nchanged = made->len;
+		hand.ntable = r->nflows;
+		r = &hand;
+	}
 
 	m->harvests++;
 	for (size_t i = 0; i < r->nchanged; i++)
@@ -956,6 +970,8 @@ void metrics_update(struct metrics *m, const struct report *r)
 	m->len2 = s->len;
 	m->page2 = g_string_free(s, FALSE);
 	pthread_mutex_unlock(&m->lock);
+	if (made)
+		g_ptr_array_free(made, TRUE);
 }
 
 /* /metrics as a consumer of the pipeline. */

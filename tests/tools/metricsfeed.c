@@ -66,8 +66,7 @@ int main(int argc, char **argv)
 		}
 		list[r.nflows++] = f;
 	}
-	r.flows = r.changed = list;
-	r.nchanged = r.ntable = r.nflows;
+	r.flows = list;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
