@@ -8,6 +8,12 @@
  *   bench export              IPFIX export of 100k/1M records over TCP on loopback
  *   bench names               names capture: ring-buffer events per second that user space
  *                             (core/naming) reads and names on one core
+ *   bench change N OUT [P]    CPU of one whole harvest (pipeline_harvest: drain, table,
+ *                             report, sinks) with N flows held and P% of them (default 1)
+ *                             with packets; OUT json (-o json to /dev/null) or metrics
+ *                             (-o json and --metrics); prints the thread CPU ms of a
+ *                             harvest and of its user-space part (minus the same drain
+ *                             into a callback that does nothing), means of 20 harvests
  * Prints Markdown table rows. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,8 +31,12 @@
 #include <sys/resource.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "core/clock.h"
 #include "core/flowtab.h"
+#include "core/pipeline.h"
 #include "core/records.h"
+#include "sinks/metrics.h"
+#include "sinks/sink.h"
 #include "core/datapath.h"
 #include "core/naming.h"
 #include "sources/ifwatch.h"
@@ -235,6 +245,8 @@ static void noop_flow(const struct flow_key *k, const struct flow_stats *st, voi
 
 /* Fill the active kernel map with n flows from user space (batch update of per-CPU
  * values), as if n flows had been seen in one interval. */
+static __u64 fill_time; /* first and last packet of the filled flows; 0: 1 and 2 ns */
+
 static int fill_from(struct datapath *dp, __u32 n, __u32 first_id)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -264,7 +276,9 @@ static int fill_from(struct datapath *dp, __u32 n, __u32 first_id)
 			keys[i].sport = 1024 + id % 60000;
 			keys[i].dport = 443;
 			for (int c = 0; c < ncpu; c++)
-				vals[(size_t)i * ncpu + c] = (struct flow_stats){10, 15000, 1, 2, 0x18, 0, {0}};
+				vals[(size_t)i * ncpu + c] = (struct flow_stats){
+				    10, 15000, fill_time ? fill_time : 1, fill_time ? fill_time : 2, 0x18, 0,
+				    {0}};
 		}
 		if (bpf_map_update_batch(dp->maps[dp->active], keys, vals, &cnt, NULL)) {
 			fprintf(stderr, "bench: filling %u flows: %s\n", n, strerror(errno));
@@ -346,6 +360,73 @@ static int harvest(void)
 	for (size_t i = 0; i < 3; i++)
 		if (harvest_one(sizes[i]))
 			return 1;
+	return 0;
+}
+
+/* What one harvest costs with n flows held, pct% of them with packets since the last:
+ * the whole pipeline_harvest() (drain, flow table, report, the sinks), as tunflow runs
+ * it with -o json to /dev/null (out "json") and with --metrics too (out "metrics"). */
+static int change(__u32 n, const char *out, double pct)
+{
+	struct pipeline_cfg pc = {.rec = {.idle_s = 15, .active_s = 1800, .tcp_linger_s = 2},
+	                          .forget_s = 3600,
+	                          .hold_s = 1};
+	struct ifwatch w = {0};
+	struct datapath dp;
+	struct pipeline p;
+	FILE *null = fopen("/dev/null", "w");
+	__u32 active = n * pct / 100, rounds = getenv("ROUNDS") ? atoi(getenv("ROUNDS")) : 20;
+	double cpu = 0, drain = 0;
+
+	pthread_mutex_init(&w.lock, NULL);
+	iface_remember(2, "tun0"); /* the flows' interface, known as a watched one is */
+	if (!null || dp_open(&dp, n, false) || pipeline_init(&p, &pc, &dp, &w, NULL))
+		return 1;
+	if (pipeline_add_sink(&p, sink_json_new(null, GROUP_FLOW, false)))
+		return 1;
+	if (!strcmp(out, "metrics")) {
+		char addr[32];
+		struct metrics_cfg mc = {.top = 10};
+		struct sink *s;
+
+		snprintf(addr, sizeof(addr), "127.0.0.1:%d", 30000 + getpid() % 20000);
+		mc.addr = addr;
+		if (!(s = metrics_sink_new(&mc)) || pipeline_add_sink(&p, s))
+			return 1;
+	}
+	pipeline_start(&p);
+	fill_time = now_ns(CLOCK_MONOTONIC);
+	if (fill_from(&dp, n, 0) || pipeline_harvest(&p, false, NULL, 0, NULL))
+		return 1;
+	/* two harvests first, not timed: the first expiry after the burst that filled the
+	 * table sorts that burst's run of the idle list by last packet, once */
+	for (__u32 r = 0; r < rounds + 2; r++) {
+		double c0, c1, d0;
+
+		fill_time = now_ns(CLOCK_MONOTONIC);
+		if (fill_from(&dp, active, (__u32)(((__u64)r * active) % n)))
+			return 1;
+		c0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+		if (pipeline_harvest(&p, false, NULL, 0, NULL))
+			return 1;
+		c1 = now_s(CLOCK_THREAD_CPUTIME_ID);
+		/* the kernel's part: the same drain of the same map into a callback that does
+		 * nothing (the empty drains bring the other map back) */
+		dp_harvest(&dp, noop_flow, NULL);
+		if (fill_from(&dp, active, (__u32)(((__u64)r * active) % n)))
+			return 1;
+		d0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+		dp_harvest(&dp, noop_flow, NULL);
+		if (r >= 2) {
+			cpu += c1 - c0;
+			drain += now_s(CLOCK_THREAD_CPUTIME_ID) - d0;
+		}
+		dp_harvest(&dp, noop_flow, NULL);
+	}
+	printf("%.3f %.3f\n", cpu * 1e3 / rounds, (cpu - drain) * 1e3 / rounds);
+	pipeline_free(&p);
+	dp_close(&dp);
+	fclose(null);
 	return 0;
 }
 
@@ -646,6 +727,8 @@ int main(int argc, char **argv)
 		return datapath(argc >= 3 && !strcmp(argv[2], "--quick"));
 	if (argc >= 2 && !strcmp(argv[1], "names"))
 		return names();
+	if (argc >= 4 && !strcmp(argv[1], "change"))
+		return change(atoi(argv[2]), argv[3], argc >= 5 ? atof(argv[4]) : 1);
 	if (argc >= 2 && !strcmp(argv[1], "harvest"))
 		return harvest();
 	if (argc >= 2 && !strcmp(argv[1], "export"))

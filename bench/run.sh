@@ -93,6 +93,7 @@ if [ "$QUICK" != 1 ]; then
 	bench/store.sh || exit 1
 	bench/names.sh || exit 1
 	bench/clickhouse.sh || exit 1
+	bench/harvest_change.sh || exit 1
 fi
 exec >&3
 wait $TEE

@@ -26,7 +26,36 @@ struct flowtab {
 	struct lru live; /* flows not ended, least recently harvested first */
 	size_t max;      /* live flows at most; 0: no bound */
 	__u64 evicted;
+	struct flow **changed; /* added, updated or ended in generation gen */
+	size_t nchanged, changed_cap;
+	struct flow **forgot; /* forgotten by the last expiry, freed by the next */
+	size_t nforgot, forgot_cap;
 };
+
+/* Append f to a growing array; false when out of memory. */
+static bool push(struct flow ***v, size_t *n, size_t *cap, struct flow *f)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 256;
+		struct flow **nv = realloc(*v, c * sizeof(*nv));
+
+		if (!nv)
+			return false;
+		*v = nv;
+		*cap = c;
+	}
+	(*v)[(*n)++] = f;
+	return true;
+}
+
+/* Put f on this generation's changed list, once. */
+static void mark_changed(struct flowtab *ft, struct flow *f)
+{
+	if (f->listed == ft->gen)
+		return;
+	if (push(&ft->changed, &ft->nchanged, &ft->changed_cap, f))
+		f->listed = ft->gen;
+}
 
 static struct flow *flow_get(struct flowtab *ft)
 {
@@ -84,12 +113,15 @@ void flowtab_free(struct flowtab *ft)
 		free(c);
 	}
 	free(ft->list);
+	free(ft->changed);
+	free(ft->forgot);
 	free(ft);
 }
 
 __u64 flowtab_begin(struct flowtab *ft)
 {
 	lru_next_epoch(&ft->live);
+	ft->nchanged = 0;
 	return ++ft->gen;
 }
 
@@ -112,6 +144,7 @@ static void end_flow(struct flowtab *ft, struct flow *f, enum end_reason why)
 {
 	f->end = why;
 	lru_remove(&ft->live, &f->lru);
+	mark_changed(ft, f);
 }
 
 /* Make room for one more live flow. */
@@ -142,6 +175,7 @@ struct flow *flowtab_add(struct flowtab *ft, const struct flow_key *key,
 		f->first_ns = st->first_ns;
 		g_hash_table_insert(ft->h, &f->key, f);
 	}
+	mark_changed(ft, f);
 	if (f->gen != ft->gen && !f->held) {
 		f->d_packets = f->d_bytes = 0;
 		f->d_tcp_flags = 0;
@@ -162,23 +196,57 @@ struct flow *flowtab_add(struct flowtab *ft, const struct flow_key *key,
 	return f;
 }
 
-static gboolean remove_if_idle(gpointer key, gpointer value, gpointer data)
+/* Forget f: out of the table and the live list, kept readable until the next expiry. */
+static bool forget(struct flowtab *ft, struct flow *f)
 {
-	struct flowtab *ft = data;
-	struct flow *f = value;
-
-	(void)key;
-	if (f->last_ns >= ft->expire_before)
-		return FALSE;
+	if (!push(&ft->forgot, &ft->nforgot, &ft->forgot_cap, f))
+		return false;
 	lru_remove(&ft->live, &f->lru);
-	flow_put(ft, f); /* the table drops its pointers to f right after this returns */
-	return TRUE;
+	g_hash_table_remove(ft->h, &f->key);
+	return true;
 }
 
 size_t flowtab_expire(struct flowtab *ft, __u64 before_ns)
 {
-	ft->expire_before = before_ns;
-	return g_hash_table_foreach_remove(ft->h, remove_if_idle, ft);
+	struct lru_node *x, *prev;
+	size_t listed = 0;
+
+	for (size_t i = 0; i < ft->nforgot; i++)
+		flow_put(ft, ft->forgot[i]);
+	ft->nforgot = 0;
+	/* earlier harvests: each one's run sorted by last packet when it reaches the idle
+	 * end, so the walk stops at the first flow recent enough */
+	while ((x = lru_oldest(&ft->live, flow_last)) && x->epoch < ft->live.epoch) {
+		struct flow *f = lru_entry(x, struct flow, lru);
+
+		if (f->last_ns >= before_ns || f->held || !forget(ft, f))
+			break;
+	}
+	/* the latest harvest's run, in the order it found them */
+	for (x = ft->live.head.prev; x != &ft->live.head && x->epoch == ft->live.epoch; x = prev) {
+		struct flow *f = lru_entry(x, struct flow, lru);
+
+		prev = x->prev;
+		if (f->last_ns < before_ns && !f->held && forget(ft, f))
+			listed += f->listed == ft->gen;
+	}
+	for (size_t i = 0; i < ft->nforgot; i++)
+		ft->forgot[i]->listed = 0;
+	if (listed) { /* out of the changed list too */
+		size_t k = 0;
+
+		for (size_t i = 0; i < ft->nchanged; i++)
+			if (ft->changed[i]->listed == ft->gen)
+				ft->changed[k++] = ft->changed[i];
+		ft->nchanged = k;
+	}
+	return ft->nforgot;
+}
+
+struct flow **flowtab_forgotten(struct flowtab *ft, size_t *n)
+{
+	*n = ft->nforgot;
+	return ft->forgot;
 }
 
 size_t flowtab_end_ifaces(struct flowtab *ft, const int *ifindexes, size_t n, enum end_reason why)
@@ -202,21 +270,33 @@ size_t flowtab_end_ifaces(struct flowtab *ft, const int *ifindexes, size_t n, en
 	return ended;
 }
 
-static gboolean remove_if_ended(gpointer key, gpointer value, gpointer data)
-{
-	struct flow *f = value;
-
-	(void)key;
-	if (!f->end)
-		return FALSE;
-	flow_put(data, f); /* an ended flow is out of the live list already */
-	return TRUE;
-}
-
 size_t flowtab_drop_ended(struct flowtab *ft)
 {
-	return g_hash_table_foreach_remove(ft->h, remove_if_ended, ft);
+	size_t k = 0, dropped = 0;
+
+	/* every flow that ended since flowtab_begin() is on the changed list */
+	for (size_t i = 0; i < ft->nchanged; i++) {
+		struct flow *f = ft->changed[i];
+
+		if (!f->end) {
+			ft->changed[k++] = f;
+			continue;
+		}
+		g_hash_table_remove(ft->h, &f->key);
+		flow_put(ft, f); /* an ended flow is out of the live list already */
+		dropped++;
+	}
+	ft->nchanged = k;
+	return dropped;
 }
+
+struct flow **flowtab_changed(struct flowtab *ft, size_t *n)
+{
+	*n = ft->nchanged;
+	return ft->changed;
+}
+
+size_t flowtab_count(const struct flowtab *ft) { return g_hash_table_size(ft->h); }
 
 int flow_cmp_bytes(const void *a, const void *b)
 {

@@ -40,8 +40,10 @@ struct flow {
 	__u8 tcp_flags, d_tcp_flags;
 	__u8 end;            /* enum end_reason: reported once more, then dropped */
 	bool held;           /* waiting for its interface's session to be known: not
-	                      * reported yet, its d_ counts go on adding up */
+	                      * reported yet, its d_ counts go on adding up; never
+	                      * forgotten while held */
 	struct lru_node lru; /* live flows, least recently harvested first */
+	__u64 listed;        /* the generation whose changed list holds it (0: none) */
 };
 
 /* The two ends of a flow seen from the tunnel: near is the VPN user's side (the source
@@ -71,17 +73,29 @@ __u64 flowtab_begin(struct flowtab *ft);
  * memory. */
 struct flow *flowtab_add(struct flowtab *ft, const struct flow_key *key,
                          const struct flow_stats *st);
-/* Forget flows whose last packet is older than before_ns. Returns how many. */
+/* Forget flows whose last packet is older than before_ns (held flows wait until they
+ * are released). Walks the live list from its idle end and stops at the first flow
+ * recent enough, plus the run of the latest generation: the cost is the flows forgotten
+ * and the latest harvest's, not the table's size. Returns how many. */
 size_t flowtab_expire(struct flowtab *ft, __u64 before_ns);
+/* The flows the last flowtab_expire() forgot: out of the table, but readable until the
+ * next flowtab_expire() (so that a consumer that counted them can take them out). */
+struct flow **flowtab_forgotten(struct flowtab *ft, size_t *n);
 /* End every flow of these interfaces with reason why. Returns how many. */
 size_t flowtab_end_ifaces(struct flowtab *ft, const int *ifindexes, size_t n, enum end_reason why);
 /* Flows ended by the bound so far. */
 __u64 flowtab_evicted(const struct flowtab *ft);
-/* Forget the flows that ended (after they were reported). */
+/* Forget the flows that ended (after they were reported): those of the changed list. */
 size_t flowtab_drop_ended(struct flowtab *ft);
 /* All flows, in no particular order. The array is owned by the table and valid until
- * the next call that changes it. */
+ * the next call that changes it. Costs the table's size: for views of everything. */
 struct flow **flowtab_list(struct flowtab *ft, size_t *n);
+/* The flows added to, updated or ended since flowtab_begin(), each once, in that
+ * order (f->gen tells which had packets). Owned by the table; valid until the next
+ * call that changes it. What a harvest costs follows this list, not the table. */
+struct flow **flowtab_changed(struct flowtab *ft, size_t *n);
+/* Flows in the table (ended ones until they are dropped). */
+size_t flowtab_count(const struct flowtab *ft);
 /* Order flows most bytes first (ties by key, so the order is stable). */
 int flow_cmp_bytes(const void *a, const void *b);
 

@@ -25,6 +25,8 @@ int pipeline_init(struct pipeline *p, const struct pipeline_cfg *cfg, struct dat
 	p->users = users;
 	p->sinks = g_ptr_array_new();
 	p->shown = g_ptr_array_new();
+	p->changed = g_ptr_array_new();
+	p->held = g_ptr_array_new();
 	p->ifacc = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	p->ft = flowtab_new(cfg->max_table_flows);
 	p->peers = peers_new();
@@ -55,6 +57,9 @@ int pipeline_add_sink(struct pipeline *p, struct sink *s)
 		return -ENOMEM;
 	}
 	g_ptr_array_add(p->sinks, s);
+	/* with a filter, what the table holds is what matches: counted over every flow */
+	if (!s->changes_only || p->filter)
+		p->list_all = true;
 	return 0;
 }
 
@@ -155,17 +160,11 @@ static bool wait_for_session(struct pipeline *p, const struct flow *f, __u64 now
 	return acc && now - acc->seen_ns < p->cfg.hold_s * 1e9;
 }
 
-/* Give every flow whose user is unknown a fresh look when the sources changed; hold the
- * ones that should wait for their session, release them (reported now, with all they
- * added while held) once it is known or they waited long enough. */
-static void attribute(struct pipeline *p, struct flow **flows, size_t n, __u64 gen_now, __u64 now,
-                      bool final)
+/* Give these flows, whose user is unknown, a fresh look when the sources changed. */
+static void attribute(struct pipeline *p, struct flow **flows, size_t n)
 {
-	unsigned gen;
+	unsigned gen = users_gen(p->users);
 
-	if (!p->users)
-		return;
-	gen = users_gen(p->users);
 	for (size_t i = 0; i < n; i++) {
 		struct flow *f = flows[i];
 
@@ -174,12 +173,51 @@ static void attribute(struct pipeline *p, struct flow **flows, size_t n, __u64 g
 			f->user = users_lookup(p->users, &f->key, iface_name(f->key.ifindex));
 			f->user_gen = gen;
 		}
+	}
+}
+
+/* Hold the flows with packets now that should wait for their session, release the held
+ * ones (reported now, with all they added while held) once it is known or they waited
+ * long enough. Names the changed and held flows, and every flow when a sink shows them
+ * all (only flows with news are reported to the others: their names are looked up when
+ * they have packets). */
+static void hold(struct pipeline *p, __u64 gen_now, __u64 now, bool final)
+{
+	size_t n, k = 0, nheld;
+	struct flow **chg = flowtab_changed(p->ft, &n);
+
+	if (!p->users)
+		return;
+	if (p->list_all) {
+		size_t nall;
+		struct flow **all = flowtab_list(p->ft, &nall);
+
+		attribute(p, all, nall);
+	} else {
+		attribute(p, chg, n);
+		attribute(p, (struct flow **)p->held->pdata, p->held->len);
+	}
+	nheld = p->held->len;
+	for (size_t i = 0; i < nheld; i++) {
+		struct flow *f = p->held->pdata[i];
+
+		if (final || f->user || !wait_for_session(p, f, now)) {
+			f->held = false;
+			f->gen = gen_now;
+			if (f->listed != gen_now) /* else on the changed list already */
+				g_ptr_array_add(p->changed, f);
+		} else {
+			p->held->pdata[k++] = f;
+		}
+	}
+	g_ptr_array_set_size(p->held, k);
+	for (size_t i = 0; i < n; i++) {
+		struct flow *f = chg[i];
+
 		if (!final && !f->user && !f->held && f->gen == gen_now &&
 		    wait_for_session(p, f, now)) {
 			f->held = true;
-		} else if (f->held && (final || f->user || !wait_for_session(p, f, now))) {
-			f->held = false;
-			f->gen = gen_now;
+			g_ptr_array_add(p->held, f);
 		}
 	}
 }
@@ -293,8 +331,8 @@ static void follow_peers(struct pipeline *p, struct report *r, bool final)
 			           wp->has_endpoint ? peers_intern(p->peers, wp->endpoint) : NULL,
 			           ev[i].at_ns);
 	}
-	for (size_t i = 0; i < r->nflows; i++) {
-		const struct flow *f = r->flows[i];
+	for (size_t i = 0; i < r->nchanged; i++) {
+		const struct flow *f = r->changed[i];
 
 		if (f->peer && f->gen == r->gen)
 			peers_add(p->peers, f->peer, f->key.dir, f->d_packets, f->d_bytes);
@@ -328,25 +366,47 @@ static void follow_peers(struct pipeline *p, struct report *r, bool final)
 	r->sessions = peers_take_closed(p->peers, &r->nsessions);
 }
 
-/* The rest of the report: flows with their users and rates, time, health. */
+/* The rest of the report: flows with their users and rates, time, health. What this
+ * costs follows the flows that changed, unless a sink shows every flow. */
 static void describe(struct pipeline *p, struct report *r, __u64 now, bool final)
 {
-	struct flow **all;
-	size_t nall;
+	static struct flow *none[1]; /* changed is never NULL from here */
+	struct flow **chg;
+	size_t nchg;
 
-	all = flowtab_list(p->ft, &nall);
-	attribute(p, all, nall, r->gen, now, final);
+	g_ptr_array_set_size(p->changed, 0);
+	hold(p, r->gen, now, final);
+	chg = flowtab_changed(p->ft, &nchg);
+	for (size_t i = 0; i < nchg; i++)
+		if (!chg[i]->held)
+			g_ptr_array_add(p->changed, chg[i]);
+	r->changed = p->changed->len ? (struct flow **)p->changed->pdata : none;
+	r->nchanged = p->changed->len;
 	g_ptr_array_set_size(p->shown, 0);
-	for (size_t i = 0; i < nall; i++)
-		if (!all[i]->held)
-			g_ptr_array_add(p->shown, all[i]);
-	r->flows = (struct flow **)p->shown->pdata;
+	if (p->list_all) {
+		size_t nall;
+		struct flow **all = flowtab_list(p->ft, &nall);
+
+		for (size_t i = 0; i < nall; i++)
+			if (!all[i]->held)
+				g_ptr_array_add(p->shown, all[i]);
+	}
+	r->flows = p->list_all ? (struct flow **)p->shown->pdata : NULL;
 	r->nflows = p->shown->len;
+	r->ntable = flowtab_count(p->ft) - p->held->len;
+	r->forgotten = flowtab_forgotten(p->ft, &r->nforgotten);
 	r->interval_s = (now - p->last_harvest_ns) / 1e9;
 	/* The final harvest covers only the moment since the last one: rates stay those of
-	 * the last full interval. */
+	 * the last full interval. A flow without packets has none: those shown are all
+	 * set, the others when they are next reported. */
 	for (size_t i = 0; i < r->nflows && !final; i++) {
 		struct flow *f = r->flows[i];
+
+		f->rate_bps =
+		    f->gen == r->gen && r->interval_s > 0 ? f->d_bytes * 8.0 / r->interval_s : 0;
+	}
+	for (size_t i = 0; i < r->nchanged && !final && !r->flows; i++) {
+		struct flow *f = r->changed[i];
 
 		f->rate_bps =
 		    f->gen == r->gen && r->interval_s > 0 ? f->d_bytes * 8.0 / r->interval_s : 0;
@@ -375,8 +435,17 @@ static void describe(struct pipeline *p, struct report *r, __u64 now, bool final
 			if (filter_flow(p->filter, p->shown->pdata[i]))
 				p->shown->pdata[k++] = p->shown->pdata[i];
 		g_ptr_array_set_size(p->shown, k);
-		r->flows = (struct flow **)p->shown->pdata;
-		r->nflows = k;
+		if (r->flows) {
+			r->flows = (struct flow **)p->shown->pdata;
+			r->nflows = r->ntable = k;
+		}
+		k = 0;
+		for (guint i = 0; i < p->changed->len; i++)
+			if (filter_flow(p->filter, p->changed->pdata[i]))
+				p->changed->pdata[k++] = p->changed->pdata[i];
+		g_ptr_array_set_size(p->changed, k);
+		r->changed = k ? (struct flow **)p->changed->pdata : none;
+		r->nchanged = k;
 	}
 }
 
@@ -434,6 +503,8 @@ int pipeline_harvest(struct pipeline *p, bool final, const int *gone_if, size_t 
 	p->last = r;
 	p->last.flows = NULL;
 	p->last.nflows = 0;
+	p->last.changed = p->last.forgotten = NULL;
+	p->last.nchanged = p->last.nforgotten = 0;
 	p->last.gone = NULL;
 	p->last.ngone = 0;
 	p->last.sessions = NULL;
@@ -455,6 +526,10 @@ void pipeline_free(struct pipeline *p)
 		g_ptr_array_free(p->sinks, TRUE);
 	if (p->shown)
 		g_ptr_array_free(p->shown, TRUE);
+	if (p->changed)
+		g_ptr_array_free(p->changed, TRUE);
+	if (p->held)
+		g_ptr_array_free(p->held, TRUE);
 	records_free(p->records);
 	flowtab_free(p->ft);
 	naming_free(p->names); /* after the sinks: flows and records point to its names */

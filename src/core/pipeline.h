@@ -49,6 +49,9 @@ struct pipeline {
 	struct naming *names;    /* NULL: --names off */
 	GPtrArray *sinks;        /* struct sink *, in the order they were added */
 	GPtrArray *shown;        /* the flows of this report: all but the held ones */
+	GPtrArray *changed;      /* this report's changed flows (struct report) */
+	GPtrArray *held;         /* the flows waiting for their session (f->held) */
+	bool list_all;           /* a sink reads every flow (not changes_only) */
 	GHashTable *ifacc;       /* ifindex -> struct iface_total: what tunflow counted on
 	                          * a watched interface, for its "gone" report */
 	struct iface_total *last_acc;

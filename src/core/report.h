@@ -32,8 +32,18 @@ struct export_stats {
 
 struct report {
 	struct flow **flows; /* every flow in the table, in no particular order; ended
-	                      * ones (f->end) appear this once */
+	                      * ones (f->end) appear this once. Listed only when a sink
+	                      * reads it (one without changes_only): else NULL and 0 */
 	size_t nflows;
+	struct flow **changed; /* the flows of flows with packets in this harvest (f->gen ==
+	                        * gen) or ending now (f->end), each once: always listed, at a
+	                        * cost that follows the traffic, not the table. NULL only in a
+	                        * report made by hand (tests): then those of flows */
+	size_t nchanged;
+	size_t ntable;           /* flows in the table (what nflows is when listed) */
+	struct flow **forgotten; /* flows the table forgot (idle) since the last report, no
+	                          * longer among flows: readable during this report only */
+	size_t nforgotten;
 	__u64 gen;             /* flows with gen == this had packets in this harvest */
 	double interval_s;     /* time this harvest covers */
 	__s64 mono_to_real_ns; /* CLOCK_MONOTONIC + this = CLOCK_REALTIME */
@@ -70,7 +80,9 @@ struct record;
  * watch (fd, on_ready); the loop does not know which sinks exist. Only report and close
  * are required. */
 struct sink {
-	const char *name; /* for messages: "standard output", "IPFIX", "/metrics" */
+	const char *name;  /* for messages: "standard output", "IPFIX", "/metrics" */
+	bool changes_only; /* reads r->changed (never r->flows): if every sink does, the
+	                    * pipeline does not list every flow at each harvest */
 	/* A finished (or active-timeout) flow record, user in rec->user (may be NULL);
 	 * called before the report of the same harvest. NULL: records are not wanted. */
 	void (*record)(struct sink *s, const struct record *rec, const struct report *r);

@@ -904,6 +904,7 @@ struct sink *clickhouse_sink_new(const struct clickhouse_cfg *cfg, const char *g
 	pthread_condattr_destroy(&ca);
 	k->s = (struct sink){.name = "ClickHouse",
 	                     .record = ch_sink_record,
+	                     .changes_only = true, /* records only */
 	                     .prepare = ch_sink_prepare,
 	                     .report = ch_sink_report,
 	                     .close = ch_sink_close};

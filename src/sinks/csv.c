@@ -81,6 +81,7 @@ struct sink *sink_csv_new(FILE *out)
 		return NULL;
 	stream_sink_init(&cs->st, out);
 	cs->st.s.report = csv_report;
+	cs->st.s.changes_only = true; /* records only */
 	cs->st.s.record = csv_record;
 	cs->st.s.close = csv_close;
 	fputs("start,end,duration,end_reason,iface,user,dir,ip_version,proto,proto_name,src,dst,"

@@ -708,6 +708,7 @@ struct sink *ipfix_sink_new(const struct ipfix_cfg *cfg)
 		return NULL;
 	}
 	is->s = (struct sink){.name = "IPFIX",
+	                      .changes_only = true, /* records only */
 	                      .record = ipfix_sink_record,
 	                      .prepare = ipfix_sink_prepare,
 	                      .report = ipfix_sink_report,

@@ -206,7 +206,9 @@ static int json_report(struct sink *s, const struct report *r)
 			user_line(js->st.out, &t[i], now);
 		free(t);
 	} else if (!js->records) {
-		for (size_t i = 0; i < r->nflows; i++)
+		for (size_t i = 0; i < r->nchanged; i++) /* packets now, or ending now */
+			flow_line(js->st.out, r->changed[i], r, now);
+		for (size_t i = 0; !r->changed && i < r->nflows; i++) /* a report made by hand */
 			if (r->flows[i]->gen == r->gen || r->flows[i]->end)
 				flow_line(js->st.out, r->flows[i], r, now);
 	}
@@ -305,6 +307,7 @@ struct sink *sink_json_new(FILE *out, enum group_by group, bool records)
 		return NULL;
 	stream_sink_init(&js->st, out);
 	js->st.s.report = json_report;
+	js->st.s.changes_only = group != GROUP_USER; /* per-user totals sum every flow */
 	js->st.s.close = json_close;
 	js->group = group;
 	if (group == GROUP_USER && !(js->users = user_totals_new())) {

@@ -64,10 +64,18 @@ struct metrics {
 	GHashTable *series; /* "ifindex/dir/user" -> struct series */
 	unsigned nuser_series;
 	__u64 user_series_dropped;
-	pthread_mutex_t lock; /* the page */
-	char *page;           /* the last snapshot */
+	pthread_mutex_t lock; /* the page and the destinations */
+	char *page;           /* the last snapshot, before the top destinations */
 	size_t len;
+	char *page2; /* after them */
+	size_t len2;
 	__u64 harvests;
+
+	/* the top destinations, kept from each report's changes and ranked when scraped */
+	GHashTable *dests;  /* struct dest (address, name) -> itself */
+	GHashTable *acct;   /* struct flow * -> struct acct: what it counts for */
+	GPtrArray *leaving; /* flows that ended in the last report: out at the next */
+	GString *top;       /* the ranked lines, NULL when a change made them stale */
 
 	/* connections and the deadline watchdog */
 	pthread_mutex_t conn_lock;
@@ -89,6 +97,10 @@ struct metrics {
 	gint64 bucket_us;                    /* the bcrypt budget: checks allowed until this time */
 	__u64 auth_failures, auth_throttled; /* read by metrics_update: atomics */
 };
+
+static guint dest_hash(gconstpointer p);
+static gboolean dest_equal(gconstpointer a, gconstpointer b);
+static void top_lines(struct metrics *m, GString *s);
 
 /* A label value: made valid UTF-8 without controls if it is not, then backslash,
  * quote and newline escaped as the text format wants. */
@@ -217,6 +229,28 @@ static int authorized(struct metrics *m, struct MHD_Connection *c)
 	return ok;
 }
 
+char *metrics_page(struct metrics *m, size_t *len)
+{
+	char *page;
+
+	pthread_mutex_lock(&m->lock);
+	if (!m->top) {
+		m->top = g_string_new(NULL);
+		if (m->harvests)
+			top_lines(m, m->top);
+	}
+	*len = m->len + m->top->len + m->len2;
+	page = malloc(*len + 1);
+	if (page) {
+		memcpy(page, m->page, m->len);
+		memcpy(page + m->len, m->top->str, m->top->len);
+		memcpy(page + m->len + m->top->len, m->page2, m->len2);
+		page[*len] = 0;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return page;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **state)
@@ -224,6 +258,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	struct metrics *m = cls;
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
+	char *page;
+	size_t len;
 	int ok;
 
 	(void)version, (void)upload;
@@ -246,9 +282,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return reply(c, MHD_HTTP_UNAUTHORIZED, "tunflow: unauthorized\n");
 	if (strcmp(url, "/metrics") != 0)
 		return reply(c, MHD_HTTP_NOT_FOUND, "tunflow: see /metrics\n");
-	pthread_mutex_lock(&m->lock);
-	resp = MHD_create_response_from_buffer(m->len, m->page, MHD_RESPMEM_MUST_COPY);
-	pthread_mutex_unlock(&m->lock);
+	page = metrics_page(m, &len);
+	resp = page ? MHD_create_response_from_buffer(len, page, MHD_RESPMEM_MUST_FREE) : NULL;
 	if (!resp)
 		return MHD_NO;
 	MHD_add_response_header(resp, "Content-Type", "text/plain; version=0.0.4");
@@ -462,6 +497,10 @@ struct metrics *metrics_start(const struct metrics_cfg *cfg)
 	pthread_mutex_init(&m->conn_lock, NULL);
 	pthread_cond_init(&m->conn_wake, NULL);
 	m->page = g_strdup("");
+	m->page2 = g_strdup("");
+	m->dests = g_hash_table_new_full(dest_hash, dest_equal, NULL, g_free);
+	m->acct = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	m->leaving = g_ptr_array_new();
 	if (cfg->web_config && web_setup(m, cfg->web_config)) {
 		metrics_stop(m);
 		return NULL;
@@ -529,6 +568,12 @@ void metrics_stop(struct metrics *m)
 	}
 	g_hash_table_destroy(m->series);
 	g_free(m->page);
+	g_free(m->page2);
+	if (m->top)
+		g_string_free(m->top, TRUE);
+	g_hash_table_destroy(m->acct);
+	g_hash_table_destroy(m->dests);
+	g_ptr_array_free(m->leaving, TRUE);
 	webconfig_free(&m->wc);
 	if (m->key)
 		explicit_bzero(m->key, strlen(m->key));
@@ -663,6 +708,13 @@ struct dest {
 	const char *name; /* the flows' dest.name (interned), or NULL */
 	int ip_version;
 	__u64 bytes;
+	size_t nflows; /* flows counted in it: it goes with the last */
+};
+
+/* What one flow of the table counts for: its destination and the bytes added to it. */
+struct acct {
+	struct dest *d;
+	__u64 bytes;
 };
 
 static guint dest_hash(gconstpointer p)
@@ -691,32 +743,93 @@ static int dest_cmp(const void *a, const void *b)
 	return c ? c : g_strcmp0(x->name, y->name);
 }
 
+/* Take a flow's bytes out of its destination (the flow left the table, or its name
+ * changed). */
+static void uncount(struct metrics *m, struct acct *a)
+{
+	struct dest *d = a->d;
+
+	if (!d)
+		return;
+	d->bytes -= a->bytes;
+	if (!--d->nflows)
+		g_hash_table_remove(m->dests, d);
+	a->d = NULL;
+	a->bytes = 0;
+}
+
+static void forget_flow(struct metrics *m, const struct flow *f)
+{
+	struct acct *a = g_hash_table_lookup(m->acct, f);
+
+	if (a) {
+		uncount(m, a);
+		g_hash_table_remove(m->acct, f);
+	}
+}
+
+/* A flow with news: its destination gets the bytes it added since it was last
+ * counted (all of them under its new name, when the name changed). */
+static void count_flow(struct metrics *m, const struct flow *f)
+{
+	struct acct *a = g_hash_table_lookup(m->acct, f);
+	struct dest key = {.name = f->dest.name};
+
+	memcpy(key.addr, flow_far(&f->key), 16);
+	if (!a) {
+		a = g_new0(struct acct, 1);
+		g_hash_table_insert(m->acct, (gpointer)f, a);
+	} else if (a->d && !dest_equal(a->d, &key)) {
+		uncount(m, a);
+	}
+	if (!a->d) {
+		if (!(a->d = g_hash_table_lookup(m->dests, &key))) {
+			a->d = g_memdup2(&key, sizeof(key));
+			a->d->ip_version = f->key.ip_version;
+			g_hash_table_insert(m->dests, a->d, a->d);
+		}
+		a->d->nflows++;
+	}
+	a->d->bytes += f->bytes - a->bytes;
+	a->bytes = f->bytes;
+}
+
+/* The destinations after this report: the flows that left the table out (those that
+ * ended in the last report, those forgotten since), the flows with news in. Costs the
+ * changes, not the table. */
+static void follow_dests(struct metrics *m, const struct report *r)
+{
+	for (guint i = 0; i < m->leaving->len; i++)
+		forget_flow(m, m->leaving->pdata[i]); /* the key only: the flow is gone */
+	g_ptr_array_set_size(m->leaving, 0);
+	for (size_t i = 0; i < r->nforgotten; i++)
+		forget_flow(m, r->forgotten[i]);
+	for (size_t i = 0; i < r->nchanged; i++) {
+		count_flow(m, r->changed[i]);
+		if (r->changed[i]->end)
+			g_ptr_array_add(m->leaving, r->changed[i]);
+	}
+	if (m->leaving->len || r->nforgotten || r->nchanged) {
+		if (m->top)
+			g_string_free(m->top, TRUE);
+		m->top = NULL;
+	}
+}
+
 /* The top destinations by bytes over the flows in the table: the far side of the
  * tunnel (destination on ingress, source on egress), as --group-by user counts it, with
  * the name the flows reached it by (an address serves many sites: each name its own
- * destination). Still top N series in all. */
-static void top_lines(struct metrics *m, GString *s, const struct report *r)
+ * destination). Still top N series in all. Ranked when scraped (under m->lock), once
+ * per change. */
+static void top_lines(struct metrics *m, GString *s)
 {
-	GHashTable *by = g_hash_table_new_full(dest_hash, dest_equal, NULL, g_free);
 	struct dest *kept = calloc(m->cfg.top, sizeof(*kept));
 	struct topk top;
 	GHashTableIter it;
 	gpointer k, v;
 
-	for (size_t i = 0; kept && i < r->nflows; i++) {
-		const struct flow *f = r->flows[i];
-		struct dest key = {.name = f->dest.name}, *d;
-
-		memcpy(key.addr, flow_far(&f->key), 16);
-		if (!(d = g_hash_table_lookup(by, &key))) {
-			d = g_memdup2(&key, sizeof(key));
-			d->ip_version = f->key.ip_version;
-			g_hash_table_insert(by, d, d);
-		}
-		d->bytes += f->bytes;
-	}
 	topk_init(&top, kept, sizeof(*kept), kept ? m->cfg.top : 0, dest_cmp);
-	g_hash_table_iter_init(&it, by);
+	g_hash_table_iter_init(&it, m->dests);
 	while (g_hash_table_iter_next(&it, &k, &v))
 		topk_offer(&top, v);
 	g_string_append_printf(
@@ -736,19 +849,32 @@ static void top_lines(struct metrics *m, GString *s, const struct report *r)
 		g_string_append_printf(s, "\"} %llu\n", (unsigned long long)kept[j].bytes);
 	}
 	free(kept);
-	g_hash_table_destroy(by);
 }
 
 void metrics_update(struct metrics *m, const struct report *r)
 {
-	GString *s = g_string_sized_new(4096);
+	GString *s = g_string_sized_new(4096), *page;
 	gint64 now = g_get_monotonic_time();
 	__u64 cuts;
+	struct report hand;
+	GPtrArray *made = NULL;
+
+	if (!r->changed) { /* a report made by hand: its flows with news are the changes */
+		made = g_ptr_array_new();
+		for (size_t i = 0; i < r->nflows; i++)
+			if (r->flows[i]->gen == r->gen || r->flows[i]->end)
+				g_ptr_array_add(made, r->flows[i]);
+		hand = *r;
+		hand.changed = (struct flow **)made->pdata;
+		hand.nchanged = made->len;
+		hand.ntable = r->nflows;
+		r = &hand;
+	}
 
 	m->harvests++;
-	for (size_t i = 0; i < r->nflows; i++)
-		if (r->flows[i]->gen == r->gen)
-			add(m, r->flows[i], now);
+	for (size_t i = 0; i < r->nchanged; i++)
+		if (r->changed[i]->gen == r->gen)
+			add(m, r->changed[i], now);
 	prune(m, now);
 	g_string_append(
 	    s, "# HELP tunflow_bytes_total IP bytes seen, by interface, direction and user.\n"
@@ -761,8 +887,9 @@ void metrics_update(struct metrics *m, const struct report *r)
 	g_string_append_printf(s,
 	                       "# HELP tunflow_flows Flows in tunflow's table.\n"
 	                       "# TYPE tunflow_flows gauge\ntunflow_flows %zu\n",
-	                       r->nflows);
-	top_lines(m, s, r);
+	                       r->ntable);
+	page = s;
+	s = g_string_sized_new(4096);
 	g_string_append(
 	    s, "# HELP tunflow_unaccounted_packets_total Packets that landed in no flow, by "
 	       "reason.\n# TYPE tunflow_unaccounted_packets_total counter\n");
@@ -864,10 +991,16 @@ void metrics_update(struct metrics *m, const struct report *r)
 	    (unsigned long long)(__atomic_load_n(&m->auth_failures, __ATOMIC_RELAXED) +
 	                         __atomic_load_n(&m->auth_throttled, __ATOMIC_RELAXED)));
 	pthread_mutex_lock(&m->lock);
+	follow_dests(m, r);
 	g_free(m->page);
-	m->len = s->len;
-	m->page = g_string_free(s, FALSE);
+	m->len = page->len;
+	m->page = g_string_free(page, FALSE);
+	g_free(m->page2);
+	m->len2 = s->len;
+	m->page2 = g_string_free(s, FALSE);
 	pthread_mutex_unlock(&m->lock);
+	if (made)
+		g_ptr_array_free(made, TRUE);
 }
 
 /* /metrics as a consumer of the pipeline. */
@@ -903,7 +1036,9 @@ struct sink *metrics_sink_new(const struct metrics_cfg *cfg)
 		free(ms);
 		return NULL;
 	}
-	ms->s = (struct sink){
-	    .name = "/metrics", .report = metrics_sink_report, .close = metrics_sink_close};
+	ms->s = (struct sink){.name = "/metrics",
+	                      .changes_only = true,
+	                      .report = metrics_sink_report,
+	                      .close = metrics_sink_close};
 	return &ms->s;
 }

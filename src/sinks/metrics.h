@@ -26,6 +26,9 @@ struct metrics_cfg {
 struct metrics *metrics_start(const struct metrics_cfg *cfg);
 /* Take a harvest's report into the counters and render a new snapshot. */
 void metrics_update(struct metrics *m, const struct report *r);
+/* The page as a scrape gets it (malloc'd, NUL-terminated, *len without the NUL): the
+ * top destinations are ranked here, once per change, not at every report. */
+char *metrics_page(struct metrics *m, size_t *len);
 /* An interface went: its series go with it. */
 void metrics_forget_iface(struct metrics *m, int ifindex);
 void metrics_stop(struct metrics *m);

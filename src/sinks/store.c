@@ -392,6 +392,7 @@ struct sink *store_sink_new(const struct store_cfg *cfg)
 	pthread_cond_init(&ss->written, NULL);
 	ss->s = (struct sink){.name = "the store",
 	                      .record = store_record,
+	                      .changes_only = true, /* records only */
 	                      .prepare = store_prepare,
 	                      .report = store_report,
 	                      .close = store_close_sink};

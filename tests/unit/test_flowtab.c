@@ -206,6 +206,127 @@ static void bounded_under_a_scan(void)
 	flowtab_free(ft);
 }
 
+/* Random harvests against a model of the table kept here: the changed list holds
+ * exactly the flows with packets in this harvest and those that ended, each once; drop
+ * takes exactly the ended ones; expiry exactly the flows whose last packet is before
+ * the threshold (found by walking the idle end, not the table), and says which. */
+#define NKEYS 3000
+
+static void changed_and_expiry_exact(void)
+{
+	struct flowtab *ft = flowtab_new(0);
+	__u64 last[NKEYS] = {0}; /* model: last packet, 0 when not in the table */
+	unsigned seed = 1;
+	int bad_changed = 0, bad_expire = 0, bad_forgot = 0, bad_drop = 0, bad_count = 0;
+	size_t forgot_total = 0;
+
+	for (int h = 1; h <= 300; h++) {
+		__u64 t0 = h * 1000, gen = flowtab_begin(ft);
+		bool in[NKEYS] = {0}, ended[NKEYS] = {0};
+		size_t n, want = 0, nended = 0, nheld = 0;
+		struct flow **v;
+		int gone[1] = {3 + h % 5};
+
+		for (int i = 0; i < 40 + h % 60; i++) {
+			int k = rand_r(&seed) % NKEYS;
+			__u64 a = t0 + rand_r(&seed) % 1000, b = t0 + rand_r(&seed) % 1000;
+			struct flow_key fk = key(3 + k % 5, k % 250, k);
+
+			add(ft, fk, 1, 40, a < b ? a : b, a < b ? b : a, 0);
+			if (!in[k])
+				want++;
+			in[k] = true;
+			if (!last[k] || (a > b ? a : b) > last[k])
+				last[k] = a > b ? a : b;
+		}
+		if (h % 17 == 0) { /* an interface goes: its flows end */
+			flowtab_end_ifaces(ft, gone, 1, END_IFACE_GONE);
+			for (int k = 0; k < NKEYS; k++)
+				if (last[k] && 3 + k % 5 == gone[0]) {
+					ended[k] = true;
+					nended++;
+					want += !in[k];
+				}
+		}
+		v = flowtab_changed(ft, &n);
+		bad_changed += n != want;
+		for (size_t i = 0; i < n; i++) {
+			int k = v[i]->key.sport;
+
+			bad_changed += !(in[k] ? v[i]->gen == gen : ended[k]);
+			bad_changed += (v[i]->end != 0) != ended[k];
+			in[k] = false; /* each once */
+			ended[k] = false;
+			nheld += v[i]->held;
+		}
+		bad_drop += flowtab_drop_ended(ft) != nended;
+		for (int k = 0; k < NKEYS; k++)
+			if (last[k] && 3 + k % 5 == gone[0] && h % 17 == 0)
+				last[k] = 0;
+		/* forget what is 5 harvests old */
+		if (h > 5) {
+			__u64 before = t0 - 5000 + rand_r(&seed) % 1000;
+			size_t want_exp = 0, nf;
+			struct flow **fv;
+
+			for (int k = 0; k < NKEYS; k++)
+				if (last[k] && last[k] < before)
+					want_exp++;
+			bad_expire += flowtab_expire(ft, before) != want_exp;
+			fv = flowtab_forgotten(ft, &nf);
+			forgot_total += nf;
+			bad_forgot += nf != want_exp;
+			for (size_t i = 0; i < nf; i++) {
+				int k = fv[i]->key.sport;
+
+				bad_forgot += !(last[k] && last[k] < before);
+				last[k] = 0;
+			}
+		}
+		{
+			size_t m = 0;
+
+			for (int k = 0; k < NKEYS; k++)
+				m += last[k] != 0;
+			bad_count += flowtab_count(ft) != m;
+		}
+		(void)nheld;
+	}
+	CHECK_INT("random: changed list exact", bad_changed, 0);
+	CHECK_INT("random: drop takes exactly the ended", bad_drop, 0);
+	CHECK_INT("random: expiry exact", bad_expire, 0);
+	CHECK_INT("random: forgotten list exact", bad_forgot, 0);
+	CHECK_INT("random: table size follows the model", bad_count, 0);
+	CHECK("random: expiry had work", forgot_total > 1000);
+	flowtab_free(ft);
+}
+
+/* A held flow is never forgotten, and what expiry forgot stays readable until the
+ * next expiry; a forgotten flow leaves the changed list. */
+static void expiry_held_and_forgotten(void)
+{
+	struct flowtab *ft = flowtab_new(0);
+	struct flow *f, **v;
+	size_t n;
+
+	flowtab_begin(ft);
+	f = add(ft, key(2, 1, 1), 1, 40, 10, 10, 0);
+	f->held = true;
+	add(ft, key(2, 2, 1), 1, 40, 10, 20, 0);
+	add(ft, key(2, 3, 1), 1, 40, 10, 500, 0);
+	CHECK_INT("held: not forgotten", flowtab_expire(ft, 100), 1);
+	v = flowtab_forgotten(ft, &n);
+	CHECK_INT("forgotten: one", n, 1);
+	CHECK_INT("forgotten: readable", n ? v[0]->last_ns : 0, 20);
+	flowtab_changed(ft, &n);
+	CHECK_INT("forgotten: off the changed list", n, 2);
+	f->held = false;
+	flowtab_begin(ft);
+	CHECK_INT("released: forgotten from the idle end", flowtab_expire(ft, 100), 1);
+	CHECK_INT("one left", count(ft), 1);
+	flowtab_free(ft);
+}
+
 int main(void)
 {
 	merge_and_generations();
@@ -213,5 +334,7 @@ int main(void)
 	end_of_interfaces();
 	eviction_order();
 	bounded_under_a_scan();
+	changed_and_expiry_exact();
+	expiry_held_and_forgotten();
 	return check_done();
 }

@@ -2,10 +2,37 @@
 /* Flow records: biflow pairing (ICMP echo request and reply too), the initiator by first
  * packet, each end reason with exact packets and bytes, uniflow, and the bound. */
 #define CHECK_SUITE "records"
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <glib.h>
 #include <netinet/in.h>
 #include "check.h"
 #include "core/records.h"
+
+/* the old full-scan records, as the reference (records_ref.inc) */
+#define records ref_records
+#define records_new ref_records_new
+#define records_free ref_records_free
+#define records_add ref_records_add
+#define records_emit ref_records_emit
+#define records_evicted ref_records_evicted
+struct records *records_new(const struct record_cfg *cfg);
+void records_free(struct records *rt);
+int records_add(struct records *rt, const struct flow_key *k, const struct flow_stats *st,
+		const struct flow *f);
+size_t records_emit(struct records *rt, __u64 now_ns, const int *gone, size_t ngone, bool final,
+		    record_fn fn, void *ctx);
+__u64 records_evicted(const struct records *rt);
+#include "records_ref.inc"
+#undef records
+#undef records_new
+#undef records_free
+#undef records_add
+#undef records_emit
+#undef records_evicted
+#undef TCP_FIN
+#undef TCP_RST
 
 #define S 1000000000ull /* ns per second */
 
@@ -241,6 +268,108 @@ static void ids(void)
 	records_free(rt);
 }
 
+/* A record as one line, to compare what two tables emitted. */
+static void line_of(const struct record *r, void *ctx)
+{
+	GPtrArray *out = ctx;
+
+	g_ptr_array_add(out, g_strdup_printf(
+				     "%02x%02x:%u>%02x%02x:%u/%u d%u %s s%llu e%llu %llu %llu %llu %llu "
+				     "%u %u",
+				     r->key.src[14], r->key.src[15], r->key.sport, r->key.dst[14],
+				     r->key.dst[15], r->key.dport, r->key.proto, r->key.dir,
+				     end_names[r->end], (unsigned long long)r->start_ns,
+				     (unsigned long long)r->end_ns, (unsigned long long)r->packets,
+				     (unsigned long long)r->bytes, (unsigned long long)r->rev_packets,
+				     (unsigned long long)r->rev_bytes, r->tcp_flags, r->rev_tcp_flags));
+}
+
+static int by_str(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* All lines, sorted (the order of one emit is not part of the contract). */
+static char *lines(GPtrArray *v)
+{
+	GString *s = g_string_new(NULL);
+
+	g_ptr_array_sort(v, by_str);
+	for (guint i = 0; i < v->len; i++)
+		g_string_append_printf(s, "%s\n", (char *)v->pdata[i]);
+	g_ptr_array_set_size(v, 0);
+	return g_string_free(s, FALSE);
+}
+
+/* Random harvests into the lists-based table and the old full-scan one: every emit
+ * gives the same records (idle, active, TCP end with RST or FIN both ways, interface
+ * gone, evicted, exit), with the deltas of each harvest inside its interval. */
+static void same_as_full_scan(bool uniflow, size_t max, double idle_s, double active_s,
+			      unsigned seed)
+{
+	struct record_cfg cfg = {.idle_s = idle_s, .active_s = active_s, .tcp_linger_s = idle_s < 1 ? 0.3 : 2,
+				 .uniflow = uniflow, .max = max};
+	struct records *rt = records_new(&cfg);
+	struct ref_records *ref = ref_records_new(&cfg);
+	GPtrArray *a = g_ptr_array_new_with_free_func(g_free),
+		  *b = g_ptr_array_new_with_free_func(g_free);
+	int bad = 0;
+	size_t total = 0, reasons[END_MAX] = {0};
+	char *first_bad = NULL;
+
+	for (int h = 0; h <= 400; h++) {
+		__u64 t0 = h * S, now = t0 + S;
+		bool final = h == 400;
+		int gone[1] = {2 + h % 3};
+		size_t ngone = h % 37 == 36;
+		char *x, *y;
+
+		for (int i = 0; !final && i < (int)(rand_r(&seed) % 40); i++) {
+			int c = rand_r(&seed) % 300, up = rand_r(&seed) % 2, f = rand_r(&seed) % 50;
+			__u8 proto = c % 3 ? IPPROTO_TCP : IPPROTO_UDP;
+			struct flow_key k = up ? key(DIR_INGRESS, proto, 1, 1000 + c, 2, 443)
+					       : key(DIR_EGRESS, proto, 2, 443, 1, 1000 + c);
+			__u64 p = rand_r(&seed) % S, q = rand_r(&seed) % S;
+			struct flow_stats st = {1 + rand_r(&seed) % 9, 40 + rand_r(&seed) % 1500,
+						t0 + (p < q ? p : q), t0 + (p < q ? q : p),
+						proto == IPPROTO_TCP ? (f == 0 ? 0x04 : f < 4 ? 0x11 : 0x10)
+								     : 0,
+						0, {0}};
+
+			k.ifindex = 2 + c % 3;
+			records_add(rt, &k, &st, NULL);
+			ref_records_add(ref, &k, &st, NULL);
+		}
+		records_emit(rt, now, gone, ngone, final, line_of, a);
+		ref_records_emit(ref, now, gone, ngone, final, line_of, b);
+		total += a->len;
+		for (guint i = 0; i < b->len; i++)
+			for (int e = 1; e < END_MAX; e++)
+				reasons[e] += strstr(b->pdata[i], end_names[e]) != NULL;
+		x = lines(a);
+		y = lines(b);
+		if (strcmp(x, y) && !bad++)
+			first_bad = g_strdup_printf("harvest %d:\nlists:\n%sfull scan:\n%s", h, x, y);
+		g_free(x);
+		g_free(y);
+	}
+	if (first_bad)
+		fprintf(stderr, "%s", first_bad);
+	g_free(first_bad);
+	CHECK_INT("random: the same records as the full scan, every harvest", bad, 0);
+	CHECK("random: many records", total > 1000);
+	CHECK("random: idle, active and TCP ends all seen",
+	      (active_s < cfg.idle_s || reasons[END_IDLE]) && reasons[END_TCP] &&
+		  (active_s > 100 || reasons[END_ACTIVE]));
+	CHECK("random: interface gone and exit seen", reasons[END_IFACE_GONE] && reasons[END_EXIT]);
+	CHECK("random: evicted seen when bounded", !max || reasons[END_EVICTED]);
+	CHECK_INT("random: the same evictions", records_evicted(rt), ref_records_evicted(ref));
+	g_ptr_array_free(a, TRUE);
+	g_ptr_array_free(b, TRUE);
+	records_free(rt);
+	ref_records_free(ref);
+}
+
 int main(void)
 {
 	ids();
@@ -249,5 +378,11 @@ int main(void)
 	end_reasons();
 	uniflow();
 	evicted();
+	same_as_full_scan(false, 0, 5, 12, 1);
+	same_as_full_scan(false, 30, 5, 12, 2);
+	same_as_full_scan(true, 0, 5, 7, 3);
+	same_as_full_scan(false, 0, 5, 3, 4);    /* active shorter than idle */
+	same_as_full_scan(false, 0, 5, 1000, 5); /* no active timeout */
+	same_as_full_scan(false, 0, 0.4, 0.7, 6); /* timeouts within one harvest */
 	return check_done();
 }
