@@ -38,6 +38,16 @@ static __always_inline void count(__u32 id)
 		*c += 1;
 }
 
+/* Flow time of this packet. Live: CLOCK_MONOTONIC, tick-granular (coarse) or precise.
+ * Replay: the capture's timestamp of the packet, which user space passes in skb->tstamp
+ * (nanoseconds), so first and last seen are the capture's own. */
+static __always_inline __u64 pkt_time(struct __sk_buff *skb, const bool coarse)
+{
+	if (tunflow_replay)
+		return skb->tstamp;
+	return coarse ? bpf_ktime_get_coarse_ns() : bpf_ktime_get_ns();
+}
+
 static __always_inline void add(struct flow_stats *st, __u64 segs, __u64 bytes, __u8 flags,
                                 __u64 now)
 {
@@ -77,10 +87,10 @@ static __always_inline void account(struct __sk_buff *skb, struct pkt *p)
 	 * precise time. Both are CLOCK_MONOTONIC; user space keeps last >= first. */
 	st = bpf_map_lookup_elem(flows, &p->key);
 	if (st) {
-		add(st, segs, bytes, p->tcp_flags, bpf_ktime_get_coarse_ns());
+		add(st, segs, bytes, p->tcp_flags, pkt_time(skb, true));
 		return;
 	}
-	now = bpf_ktime_get_ns();
+	now = pkt_time(skb, false);
 
 	struct flow_stats init = {
 	    .packets = segs,
@@ -121,6 +131,8 @@ static __always_inline int handle(struct __sk_buff *skb, const bool l2, const __
 	}
 	if (ret == PARSE_OK)
 		account(skb, &p);
+	else if (tunflow_replay && ret == PARSE_SNAPPED)
+		return TUNFLOW_REPLAY_SNAPPED; /* user space counts it */
 	else
 		count(ret);
 	return TC_ACT_UNSPEC;

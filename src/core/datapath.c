@@ -10,10 +10,10 @@
 #include "util/log.h"
 #include "tunflow.skel.h"
 
-const char *const counter_names[CNT_MAX] = {
+const char *const counter_names[CNT_ALL] = {
     [CNT_NON_IP] = "non_ip",   [CNT_TRUNCATED] = "truncated", [CNT_BAD_IHL] = "bad_ihl",
     [CNT_BAD_LEN] = "bad_len", [CNT_EXT_LIMIT] = "ext_limit", [CNT_MAP_FULL] = "map_full",
-    [CNT_NO_MAP] = "no_map",
+    [CNT_NO_MAP] = "no_map",   [CNT_SNAPPED] = "snapped",     [CNT_TOO_BIG] = "too_big",
 };
 
 #define DRAIN_BATCH 16384
@@ -39,11 +39,12 @@ static int install(struct datapath *dp, int idx)
 	return 0;
 }
 
-int dp_open(struct datapath *dp, __u32 max_flows)
+static int open_dp(struct datapath *dp, __u32 max_flows, bool replay)
 {
 	int err, i;
 
 	memset(dp, 0, sizeof(*dp));
+	dp->replay = replay;
 	dp->maps[0] = dp->maps[1] = -1;
 	dp->ncpus = libbpf_num_possible_cpus();
 	if (dp->ncpus <= 0) {
@@ -66,6 +67,7 @@ int dp_open(struct datapath *dp, __u32 max_flows)
 		pr_err("cannot open the BPF object: %s", strerror(-err));
 		goto fail;
 	}
+	dp->skel->rodata->tunflow_replay = replay;
 	err = bpf_map__set_inner_map_fd(dp->skel->maps.flow_maps, dp->maps[0]);
 	if (!err)
 		err = tunflow_bpf__load(dp->skel);
@@ -94,6 +96,10 @@ fail:
 	return err;
 }
 
+int dp_open(struct datapath *dp, __u32 max_flows) { return open_dp(dp, max_flows, false); }
+
+int dp_open_replay(struct datapath *dp, __u32 max_flows) { return open_dp(dp, max_flows, true); }
+
 void dp_close(struct datapath *dp)
 {
 	tunflow_bpf__destroy(dp->skel);
@@ -118,6 +124,18 @@ int dp_prog_fd(const struct datapath *dp, bool l2, int dir)
 		p = dir == DIR_INGRESS ? dp->skel->progs.tunflow_l3_in
 		                       : dp->skel->progs.tunflow_l3_eg;
 	return bpf_program__fd(p);
+}
+
+int dp_test_run(const struct datapath *dp, bool l2, int dir, const void *data, __u32 len,
+                __u32 wire, __u64 ts)
+{
+	struct __sk_buff ctx = {.tstamp = ts, .wire_len = wire};
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = len, .ctx_in = &ctx,
+	            .ctx_size_in = sizeof(ctx), .repeat = 1);
+
+	if (bpf_prog_test_run_opts(dp_prog_fd(dp, l2, dir), &o))
+		return -errno;
+	return o.retval == TUNFLOW_REPLAY_SNAPPED;
 }
 
 void dp_merge(const void *percpu, int ncpus, struct flow_stats *out)
@@ -149,10 +167,13 @@ long dp_harvest(struct datapath *dp, flow_fn fn, void *ctx)
 	long flows = 0;
 	int err;
 
-	err = install(dp, !old);
-	if (err)
-		return err;
-	/* Nobody writes the old map now: read and empty it in batches. */
+	if (!dp->replay) {
+		err = install(dp, !old);
+		if (err)
+			return err;
+	}
+	/* Nobody writes the old map now (nor, in a replay, the active one between two test
+	 * runs): read and empty it in batches. */
 	while (!done) {
 		__u32 n = dp->batch;
 
@@ -196,7 +217,7 @@ long dp_harvest(struct datapath *dp, flow_fn fn, void *ctx)
 	return flows;
 }
 
-int dp_counters(const struct datapath *dp, __u64 out[CNT_MAX])
+int dp_counters(const struct datapath *dp, __u64 out[CNT_ALL])
 {
 	int fd = bpf_map__fd(dp->skel->maps.counters);
 	__u64 vals[dp->ncpus];
@@ -208,5 +229,7 @@ int dp_counters(const struct datapath *dp, __u64 out[CNT_MAX])
 		for (int c = 0; c < dp->ncpus; c++)
 			out[id] += vals[c];
 	}
+	for (int id = 0; id < CNT_ALL; id++)
+		out[id] = (id < CNT_MAX ? out[id] : 0) + dp->user[id];
 	return 0;
 }

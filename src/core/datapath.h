@@ -9,6 +9,15 @@
 
 struct tunflow_bpf;
 
+/* Counters user space keeps beside the kernel's, after the kernel's ids: packets of a
+ * replayed capture that never became a flow (sources/replay.h). Zero live. */
+enum {
+	CNT_SNAPPED = CNT_MAX, /* cut by the capture's snap length before the end of
+	                        * their headers: no key (the wire packet was whole) */
+	CNT_TOO_BIG,           /* longer than BPF_PROG_TEST_RUN can describe */
+	CNT_ALL,
+};
+
 struct datapath {
 	struct tunflow_bpf *skel;
 	int maps[2]; /* the two inner flow maps */
@@ -17,6 +26,11 @@ struct datapath {
 	/* drain buffers, sized for one batch */
 	void *keys, *vals;
 	__u32 batch;
+	/* Replay: the programs run only through BPF_PROG_TEST_RUN, synchronously, from the
+	 * thread that harvests: a harvest drains the active map in place, with no swap (and
+	 * no wait for an RCU grace period). */
+	bool replay;
+	__u64 user[CNT_ALL]; /* counted by user space: added to the kernel's */
 };
 
 /* Called once per flow with the per-CPU values already merged. */
@@ -25,16 +39,24 @@ typedef void (*flow_fn)(const struct flow_key *key, const struct flow_stats *st,
 /* Open, size, load; installs the first flow map. Negative errno on failure, with a
  * one-line message already printed. */
 int dp_open(struct datapath *dp, __u32 max_flows);
+/* The same for a replay: the programs take time and wire length from the test run's
+ * context (tunflow_replay in src/bpf/parse.bpf.h). */
+int dp_open_replay(struct datapath *dp, __u32 max_flows);
 void dp_close(struct datapath *dp);
 /* The program for a link layer and direction. */
 int dp_prog_fd(const struct datapath *dp, bool l2, int dir);
+/* Replay: one packet of len bytes (wire bytes on the wire, time ts) through the program
+ * for l2 and dir with BPF_PROG_TEST_RUN. 1 when the program answered that the capture
+ * cut the packet inside its headers (TUNFLOW_REPLAY_SNAPPED), 0 otherwise, or -errno. */
+int dp_test_run(const struct datapath *dp, bool l2, int dir, const void *data, __u32 len,
+                __u32 wire, __u64 ts);
 /* Swap maps, drain the old one completely. Returns the number of flows or -errno. */
 long dp_harvest(struct datapath *dp, flow_fn fn, void *ctx);
-/* Cumulative failure counters, summed over CPUs. */
-int dp_counters(const struct datapath *dp, __u64 out[CNT_MAX]);
+/* Cumulative failure counters, summed over CPUs, and user space's (dp->user). */
+int dp_counters(const struct datapath *dp, __u64 out[CNT_ALL]);
 /* Merge the ncpus per-CPU slots of one flow (struct flow_stats each) into out. */
 void dp_merge(const void *percpu, int ncpus, struct flow_stats *out);
 
-extern const char *const counter_names[CNT_MAX];
+extern const char *const counter_names[CNT_ALL];
 
 #endif

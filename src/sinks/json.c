@@ -14,7 +14,7 @@ struct json_sink {
 	struct stream_sink st;
 	enum group_by group;
 	bool records;
-	__u64 last[CNT_MAX];
+	__u64 last[CNT_ALL];
 	__u64 last_errors;
 	unsigned long last_attach_errors;
 	__u64 last_export_failures;
@@ -180,11 +180,11 @@ static int json_report(struct sink *s, const struct report *r)
 		gone_line(js->st.out, &r->gone[i], r);
 	for (size_t i = 0; i < r->nsessions; i++)
 		session_line(js->st.out, &r->sessions[i]);
-	for (int c = 0; c < CNT_MAX; c++)
+	for (int c = 0; c < CNT_ALL; c++)
 		changed |= r->counters[c] != js->last[c];
 	if (changed) {
 		fprintf(js->st.out, "{\"type\":\"counters\",\"time\":\"%s\"", now);
-		for (int c = 0; c < CNT_MAX; c++)
+		for (int c = 0; c < CNT_ALL; c++)
 			fprintf(js->st.out, ",\"%s\":%llu", counter_names[c],
 			        (unsigned long long)r->counters[c]);
 		fprintf(js->st.out,

@@ -744,7 +744,7 @@ void metrics_update(struct metrics *m, const struct report *r)
 	g_string_append(
 	    s, "# HELP tunflow_unaccounted_packets_total Packets that landed in no flow, by "
 	       "reason.\n# TYPE tunflow_unaccounted_packets_total counter\n");
-	for (int c = 0; c < CNT_MAX; c++)
+	for (int c = 0; c < CNT_ALL; c++)
 		g_string_append_printf(s, "tunflow_unaccounted_packets_total{reason=\"%s\"} %llu\n",
 		                       counter_names[c], (unsigned long long)r->counters[c]);
 	g_string_append_printf(

@@ -121,12 +121,12 @@ void print_losses(FILE *out, const char *prefix, const struct report *r)
 	            r->lost_link_events > 0 || r->malformed_lines > 0 ||
 	            (r->export && r->export->failures > 0);
 
-	for (int c = 0; c < CNT_MAX; c++)
+	for (int c = 0; c < CNT_ALL; c++)
 		lost |= r->counters[c] > 0;
 	if (!lost)
 		return;
 	fputs(prefix, out);
-	for (int c = 0; c < CNT_MAX; c++)
+	for (int c = 0; c < CNT_ALL; c++)
 		if (r->counters[c])
 			fprintf(out, " %s %llu", counter_names[c],
 			        (unsigned long long)r->counters[c]);
