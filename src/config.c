@@ -115,6 +115,9 @@ static const struct opt opts[] = {
              "idle end as \"evicted\" (default 4 x --max-flows)"},
     {"cleanup", 0, "IFACE", OPT_STRING, F(cleanup), .group = G_WATCH,
      .help = "remove what a killed tunflow left on IFACE (tc mode), then exit"},
+    {"read", 'r', "FILE", OPT_STRING, F(replay), .group = G_WATCH,
+     .help = "replay a pcap or pcapng capture (- for stdin) instead of watching "
+             "interfaces; --interval in capture time"},
     /* Reports */
     {"interval", 't', "SEC", OPT_SECONDS, F(interval), .min = 0.05, .max = 3600, .def = "1",
      .group = G_REPORT,

@@ -37,6 +37,7 @@ struct config {
 	struct users_cfg users;
 	enum group_by group;
 	const char *config;    /* --config FILE */
+	const char *replay;    /* -r FILE: a capture to replay instead of interfaces */
 	GPtrArray *interfaces; /* the arguments, else the file's "interface" keys; NULL: none */
 	/* Set before parse_args(): the file read when --config is not given (when it
 	 * exists; $TUNFLOW_CONFIG names another, "" none). NULL: none (tests). */
