@@ -8,6 +8,8 @@ PKGS=(
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libglib2.0-dev libmnl-dev libcap-dev libmicrohttpd-dev
 	libyaml-dev libgnutls28-dev libcrypt-dev
+	# tunflow -r: reading pcap and pcapng captures; tcpdump writes the replay tests' own
+	libpcap-dev tcpdump
 	linux-libc-dev
 	iproute2 iputils-ping jq util-linux
 	iperf3 softflowd ethtool

@@ -14,6 +14,7 @@
 #include "sinks/metrics.h"
 #include "sinks/sink.h"
 #include "sources/ifwatch.h"
+#include "sources/replay.h"
 #include "sources/users.h"
 #include "util/log.h"
 #include "util/privs.h"
@@ -84,6 +85,8 @@ static int check_config(struct config *c, int nargs)
 {
 	if (c->cleanup && nargs)
 		return fail("--cleanup takes one interface and no others");
+	if (c->replay && (nargs || c->cleanup || c->duration > 0))
+		return fail("-r reads a capture: no interfaces, --cleanup or --duration with it");
 	if (c->output == OUT_AUTO)
 		c->output = isatty(STDOUT_FILENO) && !c->records ? OUT_TABLE : OUT_JSON;
 	c->table.tty = c->output == OUT_TABLE && isatty(STDOUT_FILENO);
@@ -127,6 +130,7 @@ struct app {
 	int argc;
 	char **argv;
 	struct users *users;
+	struct replay *replay; /* -r FILE: the capture, instead of interfaces */
 	struct datapath dp;
 	struct pipeline p;
 	struct ifwatch w;
@@ -141,18 +145,23 @@ static int start(struct app *a, char **args, int nargs)
 	struct pipeline_cfg pc = {.forget_s = IDLE_FORGET_S,
 	                          .rec = a->cfg.rec,
 	                          .max_table_flows = a->cfg.max_table_flows,
-	                          .hold_s = a->cfg.interval > 0.5 ? 2 * a->cfg.interval : 1};
+	                          .hold_s = a->cfg.replay           ? 0
+	                                    : a->cfg.interval > 0.5 ? 2 * a->cfg.interval
+	                                                            : 1};
 	struct ifwatch_cfg wc = watch_cfg(&a->cfg, args, nargs);
 	int err;
 
-	if (!(a->users = users_new(&a->cfg.users)) || dp_open(&a->dp, a->cfg.max_flows))
+	if (a->cfg.replay && !(a->replay = replay_open(a->cfg.replay)))
+		return -1;
+	if (!(a->users = users_new(&a->cfg.users)) ||
+	    (a->replay ? dp_open_replay : dp_open)(&a->dp, a->cfg.max_flows))
 		return -1;
 	a->dp_open = true;
 	/* While every privilege is still held: finding what a killed tunflow left asks the
 	 * kernel about programs by id. */
-	if ((err = ifwatch_claim(&wc, &a->dp)))
+	if (!a->replay && (err = ifwatch_claim(&wc, &a->dp)))
 		return err == -EINVAL ? -EINVAL : -1;
-	a->claimed = true;
+	a->claimed = !a->replay;
 	/* Only what attaching and harvesting need from here on; before any thread starts,
 	 * as capabilities are per thread. */
 	if (privs_drop(a->cfg.user))
@@ -165,6 +174,8 @@ static int start(struct app *a, char **args, int nargs)
 	}
 	if (add_sinks(&a->p, &a->cfg))
 		return -1;
+	if (a->replay)
+		return 0;
 	err = ifwatch_open(&a->w, &wc, &a->dp);
 	a->watching = true;
 	if (err)
@@ -209,6 +220,7 @@ static void stop(struct app *a, enum loop_stop why, struct sink *failed, int err
 	if (a->dp_open)
 		dp_close(&a->dp);
 	users_free(a->users);
+	replay_close(a->replay);
 	config_free(&a->cfg);
 }
 
@@ -259,7 +271,10 @@ int main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	started = start(&a, args, nargs);
-	if (!started) {
+	if (!started && a.replay) {
+		why = replay_run(a.replay, &a.p, a.cfg.interval, &failed, &err);
+		a.ran = true;
+	} else if (!started) {
 		struct loop_cfg lc = {.interval = a.cfg.interval,
 		                      .duration = a.cfg.duration,
 		                      .user_map = a.cfg.users.map,

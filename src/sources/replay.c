@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <pcap/pcap.h>
+#include "core/clock.h"
+#include "core/datapath.h"
+#include "core/pipeline.h"
+#include "sources/ifwatch.h"
+#include "sources/replay.h"
+#include "util/log.h"
+
+#ifndef DLT_IPV4
+#define DLT_IPV4 228
+#endif
+#ifndef DLT_IPV6
+#define DLT_IPV6 229
+#endif
+#ifndef DLT_LINUX_SLL2
+#define DLT_LINUX_SLL2 276
+#endif
+
+/* The longest wire length a test run's context can carry (the kernel's
+ * GSO_LEGACY_MAX_SIZE): a longer packet is counted as too_big. */
+#define WIRE_MAX 65536
+/* Harvests in a row with no packet before the next one: past this many, a gap in the
+ * capture is harvested once more, at the last interval boundary before its next packet. */
+#define MAX_EMPTY_HARVESTS 1000
+
+enum link { LINK_ETH, LINK_IP, LINK_SLL, LINK_SLL2, LINK_NULL, LINK_LOOP };
+
+struct replay {
+	pcap_t *pc;
+	char *name; /* for messages: the path, or "standard input" */
+	enum link link;
+	__u32 max_data; /* the bytes a test run takes: a longer packet is passed cut, with
+	                 * its wire length, as if snapped (headers come first) */
+	unsigned char *buf;
+	__u64 packets;
+};
+
+static enum link link_of(int dlt, bool *ok)
+{
+	*ok = true;
+	switch (dlt) {
+	case DLT_EN10MB:
+		return LINK_ETH;
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+		return LINK_IP;
+	case DLT_LINUX_SLL:
+		return LINK_SLL;
+	case DLT_LINUX_SLL2:
+		return LINK_SLL2;
+	case DLT_NULL:
+		return LINK_NULL;
+	case DLT_LOOP:
+		return LINK_LOOP;
+	}
+	*ok = false;
+	return LINK_ETH;
+}
+
+struct replay *replay_open(const char *path)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	struct replay *r = calloc(1, sizeof(*r));
+	const char *name = strcmp(path, "-") ? path : "standard input";
+	long page = sysconf(_SC_PAGESIZE);
+	bool ok;
+	int dlt;
+
+	if (!r) {
+		pr_err("out of memory");
+		return NULL;
+	}
+	r->name = strdup(name);
+	r->pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	if (!r->pc) {
+		pr_err("%s: %s (-r reads a pcap or pcapng capture, e.g. one written by tcpdump -w)",
+		       name, errbuf);
+		replay_close(r);
+		return NULL;
+	}
+	dlt = pcap_datalink(r->pc);
+	r->link = link_of(dlt, &ok);
+	if (!ok) {
+		const char *dn = pcap_datalink_val_to_name(dlt);
+
+		pr_err("%s: link type %s (%d) is not one tunflow replays; capture on Ethernet, "
+		       "raw IP, Linux cooked (tcpdump -i any) or loopback instead",
+		       name, dn ? dn : "unknown", dlt);
+		replay_close(r);
+		return NULL;
+	}
+	/* bpf_test_init(): one page less headroom (NET_SKB_PAD + NET_IP_ALIGN) and the
+	 * shared info; 512 bytes leave room for both on every architecture */
+	r->max_data = (page > 1024 ? (__u32)page : 4096) - 512;
+	r->buf = malloc(r->max_data + ETH_HLEN);
+	if (!r->name || !r->buf) {
+		pr_err("out of memory");
+		replay_close(r);
+		return NULL;
+	}
+	return r;
+}
+
+void replay_close(struct replay *r)
+{
+	if (!r)
+		return;
+	if (r->pc)
+		pcap_close(r->pc);
+	free(r->name);
+	free(r->buf);
+	free(r);
+}
+
+__u64 replay_packets(const struct replay *r) { return r->packets; }
+
+/* A frame shorter than a test run takes (ETH_HLEN): the counter the program would have
+ * chosen, from the header it would have read first. */
+static int runt_counter(bool l2, const unsigned char *f, __u32 len, __u32 wire)
+{
+	__u32 need;
+
+	if (l2)
+		need = ETH_HLEN;
+	else if (!len)
+		need = 1;
+	else if (f[0] >> 4 == 4)
+		need = 20;
+	else if (f[0] >> 4 == 6)
+		need = 40;
+	else
+		return CNT_NON_IP;
+	return wire < need ? CNT_TRUNCATED : CNT_SNAPPED;
+}
+
+/* The EtherType of a BSD loopback header's address family (in the capturing host's
+ * byte order for NULL, network order for LOOP); 0 (not IP) for any other family. */
+static __u16 af_ethertype(const unsigned char *h, bool loop)
+{
+	__u32 af;
+
+	memcpy(&af, h, 4);
+	if (loop)
+		af = ntohl(af);
+	else if (af > 0xffff)
+		af = __builtin_bswap32(af); /* written on a host of the other byte order */
+	if (af == 2)
+		return ETH_P_IP;
+	/* AF_INET6: Linux 10, NetBSD and OpenBSD 24, FreeBSD 28, macOS 30 */
+	if (af == 10 || af == 24 || af == 28 || af == 30)
+		return ETH_P_IPV6;
+	return 0;
+}
+
+/* One packet through the program for its link type and direction. */
+static void run_packet(struct replay *r, struct datapath *dp, const struct pcap_pkthdr *h,
+                       const unsigned char *data, __u64 ts)
+{
+	const unsigned char *f = data;
+	__u32 len = h->caplen, wire = h->len > h->caplen ? h->len : h->caplen, hdr = 0, pass;
+	__u16 proto = 0;
+	bool l2 = true;
+	int dir = DIR_INGRESS;
+
+	switch (r->link) {
+	case LINK_ETH:
+		break;
+	case LINK_IP:
+		l2 = false;
+		break;
+	case LINK_SLL: /* packet type, ARPHRD, address length, address[8], protocol */
+		hdr = 16;
+		if (len >= hdr) {
+			proto = (__u16)data[14] << 8 | data[15];
+			dir = ((__u16)data[0] << 8 | data[1]) == PACKET_OUTGOING ? DIR_EGRESS
+			                                                         : DIR_INGRESS;
+		}
+		break;
+	case LINK_SLL2: /* protocol, reserved, ifindex, ARPHRD, packet type, ... */
+		hdr = 20;
+		if (len >= hdr) {
+			proto = (__u16)data[0] << 8 | data[1];
+			dir = data[10] == PACKET_OUTGOING ? DIR_EGRESS : DIR_INGRESS;
+		}
+		break;
+	case LINK_NULL:
+	case LINK_LOOP:
+		hdr = 4;
+		if (len >= hdr)
+			proto = af_ethertype(data, r->link == LINK_LOOP);
+		break;
+	}
+	if (hdr) {
+		/* the pseudo header becomes an Ethernet-shaped one: no addresses, its
+		 * protocol as the EtherType */
+		if (len < hdr) {
+			dp->user[wire < hdr ? CNT_TRUNCATED : CNT_SNAPPED]++;
+			return;
+		}
+		len -= hdr;
+		wire -= hdr;
+		memset(r->buf, 0, 12);
+		r->buf[12] = proto >> 8;
+		r->buf[13] = proto & 0xff;
+		memcpy(r->buf + ETH_HLEN, data + hdr, len < r->max_data ? len : r->max_data);
+		f = r->buf;
+		len += ETH_HLEN;
+		wire += ETH_HLEN;
+	}
+	if (wire > WIRE_MAX) {
+		dp->user[CNT_TOO_BIG]++;
+		return;
+	}
+	if (len < ETH_HLEN) { /* BPF_PROG_TEST_RUN takes no less */
+		dp->user[runt_counter(l2, f, len, wire)]++;
+		return;
+	}
+	pass = len < r->max_data ? len : r->max_data;
+	for (;;) {
+		int ret = dp_test_run(dp, l2, dir, f, pass, wire, ts);
+
+		if (ret >= 0) {
+			if (ret)
+				dp->user[pass < len ? CNT_TOO_BIG : CNT_SNAPPED]++;
+			return;
+		}
+		if (ret != -EINVAL || pass <= 1600) {
+			dp->user[CNT_TOO_BIG]++;
+			return;
+		}
+		/* this kernel takes less than a page less headroom: less, from now on */
+		r->max_data = pass = pass - 256;
+	}
+}
+
+/* SIGINT or SIGTERM pending (they are blocked: loop_block_signals()). */
+static bool interrupted(void)
+{
+	static const struct timespec zero;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	return sigtimedwait(&set, NULL, &zero) > 0;
+}
+
+static int harvest_at(struct pipeline *p, __u64 t, bool final, struct sink **failed)
+{
+	clock_set(t, t);
+	return pipeline_harvest(p, final, NULL, 0, failed);
+}
+
+enum loop_stop replay_run(struct replay *r, struct pipeline *p, double interval,
+                          struct sink **failed, int *err)
+{
+	const __u64 iv = (__u64)(interval * 1e9);
+	enum loop_stop why = STOP_SIGNAL;
+	struct pcap_pkthdr *h;
+	const unsigned char *data;
+	__u64 now = 0, next = 0;
+	int rc, e;
+
+	iface_remember(1, REPLAY_IFACE); /* a test run's skb is on loopback, ifindex 1 */
+	*err = 0;
+	while ((rc = pcap_next_ex(r->pc, &h, &data)) == 1) {
+		__u64 ts = (__u64)h->ts.tv_sec * 1000000000ull + (__u64)h->ts.tv_usec;
+		unsigned empty = 0;
+
+		if (!r->packets) {
+			now = ts;
+			next = ts + iv;
+			clock_set(ts, ts);
+			pipeline_start(p);
+		}
+		if (ts > now)
+			now = ts; /* time runs forward only, whatever order the file has */
+		while (now >= next) {
+			if ((e = harvest_at(p, next, false, failed))) {
+				*err = e;
+				return STOP_OUTPUT;
+			}
+			next += iv;
+			/* a long gap: once more at its last boundary, not at every one */
+			if (++empty == MAX_EMPTY_HARVESTS && now >= next)
+				next += (now - next) / iv * iv;
+		}
+		run_packet(r, p->dp, h, data, ts);
+		if (!(++r->packets & 1023) && interrupted()) {
+			pr_warn("%s: interrupted after %llu packets", r->name,
+			        (unsigned long long)r->packets);
+			break;
+		}
+	}
+	if (rc == PCAP_ERROR) {
+		pr_err("%s: %s: the capture ends early (cut short while copied, or still being "
+		       "written); the %llu packets before are reported",
+		       r->name, pcap_geterr(r->pc), (unsigned long long)r->packets);
+		why = STOP_ERROR;
+	}
+	if (!r->packets) {
+		clock_set(0, 0);
+		pipeline_start(p);
+	}
+	if ((e = harvest_at(p, now, true, failed))) {
+		*err = e;
+		return STOP_OUTPUT;
+	}
+	return why;
+}
