@@ -53,10 +53,11 @@ enum counter_id {
 	CNT_MAX,
 };
 
-/* Replay only (tunflow -r): what the program returns for a packet the capture's snap
- * length cut before the end of its headers (no key: counted by user space as
- * "snapped"); any other packet returns TC_ACT_UNSPEC, as live. */
-#define TUNFLOW_REPLAY_SNAPPED 2
+/* Replay only (tunflow -r): the program counts nothing itself but returns why a packet
+ * is in no flow, for user space to count: a counter id (enum counter_id), or this for a
+ * packet the capture's snap length cut before the end of its headers ("snapped"); a
+ * packet in a flow (or counted as map_full, no_map) returns TC_ACT_UNSPEC, as live. */
+#define TUNFLOW_REPLAY_SNAPPED 100
 
 /* sport and dport of a protocol 1 or 58 flow whose ICMP header was not read: fragments
  * after the first, ICMP (1) over IPv6, ICMPv6 (58) over IPv4. No ICMP type is above 255. */

@@ -131,8 +131,8 @@ static __always_inline int handle(struct __sk_buff *skb, const bool l2, const __
 	}
 	if (ret == PARSE_OK)
 		account(skb, &p);
-	else if (tunflow_replay && ret == PARSE_SNAPPED)
-		return TUNFLOW_REPLAY_SNAPPED; /* user space counts it */
+	else if (tunflow_replay) /* user space counts it */
+		return ret == PARSE_SNAPPED ? TUNFLOW_REPLAY_SNAPPED : ret;
 	else
 		count(ret);
 	return TC_ACT_UNSPEC;

@@ -127,7 +127,7 @@ int dp_prog_fd(const struct datapath *dp, bool l2, int dir)
 }
 
 int dp_test_run(const struct datapath *dp, bool l2, int dir, const void *data, __u32 len,
-                __u32 wire, __u64 ts)
+                __u32 wire, __u64 ts, int *verdict)
 {
 	struct __sk_buff ctx = {.tstamp = ts, .wire_len = wire};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = len, .ctx_in = &ctx,
@@ -135,7 +135,8 @@ int dp_test_run(const struct datapath *dp, bool l2, int dir, const void *data, _
 
 	if (bpf_prog_test_run_opts(dp_prog_fd(dp, l2, dir), &o))
 		return -errno;
-	return o.retval == TUNFLOW_REPLAY_SNAPPED;
+	*verdict = (int)o.retval;
+	return 0;
 }
 
 void dp_merge(const void *percpu, int ncpus, struct flow_stats *out)

@@ -46,10 +46,11 @@ void dp_close(struct datapath *dp);
 /* The program for a link layer and direction. */
 int dp_prog_fd(const struct datapath *dp, bool l2, int dir);
 /* Replay: one packet of len bytes (wire bytes on the wire, time ts) through the program
- * for l2 and dir with BPF_PROG_TEST_RUN. 1 when the program answered that the capture
- * cut the packet inside its headers (TUNFLOW_REPLAY_SNAPPED), 0 otherwise, or -errno. */
+ * for l2 and dir with BPF_PROG_TEST_RUN. 0 with the program's answer in *verdict (-1,
+ * TC_ACT_UNSPEC: in a flow; else a counter id or TUNFLOW_REPLAY_SNAPPED, for the caller
+ * to count), or -errno. */
 int dp_test_run(const struct datapath *dp, bool l2, int dir, const void *data, __u32 len,
-                __u32 wire, __u64 ts);
+                __u32 wire, __u64 ts, int *verdict);
 /* Swap maps, drain the old one completely. Returns the number of flows or -errno. */
 long dp_harvest(struct datapath *dp, flow_fn fn, void *ctx);
 /* Cumulative failure counters, summed over CPUs, and user space's (dp->user). */

@@ -217,24 +217,28 @@ static void run_packet(struct replay *r, struct datapath *dp, const struct pcap_
 		len += ETH_HLEN;
 		wire += ETH_HLEN;
 	}
-	if (wire > WIRE_MAX) {
-		dp->user[CNT_TOO_BIG]++;
-		return;
-	}
 	if (len < ETH_HLEN) { /* BPF_PROG_TEST_RUN takes no less */
 		dp->user[runt_counter(l2, f, len, wire)]++;
 		return;
 	}
 	pass = len < r->max_data ? len : r->max_data;
 	for (;;) {
-		int ret = dp_test_run(dp, l2, dir, f, pass, wire, ts);
+		int v, err = dp_test_run(dp, l2, dir, f, pass, wire > WIRE_MAX ? WIRE_MAX : wire,
+		                         ts, &v);
 
-		if (ret >= 0) {
-			if (ret)
+		if (!err) {
+			/* a header past the bytes passed: snapped, unless they were cut here;
+			 * truncated (past the wire length) when it was more than a test run
+			 * can describe: too big to judge */
+			if (v == TUNFLOW_REPLAY_SNAPPED)
 				dp->user[pass < len ? CNT_TOO_BIG : CNT_SNAPPED]++;
+			else if (v == CNT_TRUNCATED && wire > WIRE_MAX)
+				dp->user[CNT_TOO_BIG]++;
+			else if (v >= 0 && v < CNT_MAX)
+				dp->user[v]++;
 			return;
 		}
-		if (ret != -EINVAL || pass <= 1600) {
+		if (err != -EINVAL || pass <= 1600) {
 			dp->user[CNT_TOO_BIG]++;
 			return;
 		}
