@@ -238,6 +238,32 @@ static void run_packet(struct replay *r, struct datapath *dp, const struct pcap_
 				dp->user[v]++;
 			return;
 		}
+		if (err == -EINVAL && pass < ETH_HLEN + 40) {
+			/* BPF_PROG_TEST_RUN reads the first 14 bytes as Ethernet and refuses a
+			 * frame whose EtherType says IPv4 or IPv6 without that IP header after */
+			__u16 et = (__u16)f[12] << 8 | f[13];
+			__u32 need = et == ETH_P_IP ? 20 : et == ETH_P_IPV6 ? 40 : 0;
+
+			if (!l2) {
+				/* raw IP whose bytes 12-13 read so: again behind an
+				 * Ethernet-shaped header, through the L2 entry */
+				et = f[0] >> 4 == 4 ? ETH_P_IP : f[0] >> 4 == 6 ? ETH_P_IPV6 : 0;
+				memset(r->buf, 0, 12);
+				r->buf[12] = et >> 8;
+				r->buf[13] = et & 0xff;
+				memcpy(r->buf + ETH_HLEN, f, pass);
+				f = r->buf;
+				pass += ETH_HLEN;
+				len += ETH_HLEN;
+				wire += ETH_HLEN;
+				l2 = true;
+				continue;
+			}
+			if (need && pass < ETH_HLEN + need) { /* what the program would count */
+				dp->user[wire < ETH_HLEN + need ? CNT_TRUNCATED : CNT_SNAPPED]++;
+				return;
+			}
+		}
 		if (err != -EINVAL || pass <= 1600) {
 			dp->user[CNT_TOO_BIG]++;
 			return;
@@ -259,6 +285,20 @@ static bool interrupted(void)
 	return sigtimedwait(&set, NULL, &zero) > 0;
 }
 
+/* A packet's capture time in nanoseconds (PCAP_TSTAMP_PRECISION_NANO: tv_usec holds
+ * nanoseconds). Times before 1970 are taken as 1970, after 2262 as 2262: flow times are
+ * unsigned, and an interval past the latest still fits. */
+static __u64 capture_ns(const struct timeval *tv)
+{
+	const __u64 max_s = (1ull << 63) / 1000000000ull;
+
+	if (tv->tv_sec < 0)
+		return 0;
+	if ((__u64)tv->tv_sec >= max_s)
+		return max_s * 1000000000ull;
+	return (__u64)tv->tv_sec * 1000000000ull + (__u64)tv->tv_usec % 1000000000ull;
+}
+
 static int harvest_at(struct pipeline *p, __u64 t, bool final, struct sink **failed)
 {
 	clock_set(t, t);
@@ -273,12 +313,13 @@ enum loop_stop replay_run(struct replay *r, struct pipeline *p, double interval,
 	struct pcap_pkthdr *h;
 	const unsigned char *data;
 	__u64 now = 0, next = 0;
+	bool stop = false;
 	int rc, e;
 
 	iface_remember(1, REPLAY_IFACE); /* a test run's skb is on loopback, ifindex 1 */
 	*err = 0;
 	while ((rc = pcap_next_ex(r->pc, &h, &data)) == 1) {
-		__u64 ts = (__u64)h->ts.tv_sec * 1000000000ull + (__u64)h->ts.tv_usec;
+		__u64 ts = capture_ns(&h->ts);
 		unsigned empty = 0;
 
 		if (!r->packets) {
@@ -298,15 +339,19 @@ enum loop_stop replay_run(struct replay *r, struct pipeline *p, double interval,
 			/* a long gap: once more at its last boundary, not at every one */
 			if (++empty == MAX_EMPTY_HARVESTS && now >= next)
 				next += (now - next) / iv * iv;
+			if (!(empty & 255) && (stop = interrupted()))
+				break;
 		}
-		run_packet(r, p->dp, h, data, ts);
-		if (!(++r->packets & 1023) && interrupted()) {
-			pr_warn("%s: interrupted after %llu packets", r->name,
-			        (unsigned long long)r->packets);
+		if (stop)
 			break;
-		}
+		run_packet(r, p->dp, h, data, ts);
+		if (!(++r->packets & 1023) && (stop = interrupted()))
+			break;
 	}
-	if (rc == PCAP_ERROR) {
+	if (stop) {
+		pr_warn("%s: interrupted after %llu packets", r->name,
+		        (unsigned long long)r->packets);
+	} else if (rc == PCAP_ERROR) {
 		pr_err("%s: %s: the capture ends early (cut short while copied, or still being "
 		       "written); the %llu packets before are reported",
 		       r->name, pcap_geterr(r->pc), (unsigned long long)r->packets);
