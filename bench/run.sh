@@ -88,6 +88,7 @@ if [ "$QUICK" != 1 ]; then
 		build/bench export || exit 1
 	}
 	bench/throughput.sh || exit 1
+	bench/replay.sh || exit 1
 fi
 exec >&3
 wait $TEE
