@@ -69,24 +69,17 @@ static enum link link_of(int dlt, bool *ok)
 	return LINK_ETH;
 }
 
-struct replay *replay_open(const char *path)
+/* r with its capture pc opened (or NULL, errbuf saying why): checked and completed. */
+static struct replay *start(struct replay *r, pcap_t *pc, const char *errbuf)
 {
-	char errbuf[PCAP_ERRBUF_SIZE] = "";
-	struct replay *r = calloc(1, sizeof(*r));
-	const char *name = strcmp(path, "-") ? path : "standard input";
 	long page = sysconf(_SC_PAGESIZE);
 	bool ok;
 	int dlt;
 
-	if (!r) {
-		pr_err("out of memory");
-		return NULL;
-	}
-	r->name = strdup(name);
-	r->pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	r->pc = pc;
 	if (!r->pc) {
 		pr_err("%s: %s (-r reads a pcap or pcapng capture, e.g. one written by tcpdump -w)",
-		       name, errbuf);
+		       r->name, errbuf);
 		replay_close(r);
 		return NULL;
 	}
@@ -97,7 +90,7 @@ struct replay *replay_open(const char *path)
 
 		pr_err("%s: link type %s (%d) is not one tunflow replays; capture on Ethernet, "
 		       "raw IP, Linux cooked (tcpdump -i any) or loopback instead",
-		       name, dn ? dn : "unknown", dlt);
+		       r->name, dn ? dn : "unknown", dlt);
 		replay_close(r);
 		return NULL;
 	}
@@ -105,12 +98,53 @@ struct replay *replay_open(const char *path)
 	 * shared info; 512 bytes leave room for both on every architecture */
 	r->max_data = (page > 1024 ? (__u32)page : 4096) - 512;
 	r->buf = malloc(r->max_data + ETH_HLEN);
-	if (!r->name || !r->buf) {
+	if (!r->buf) {
 		pr_err("out of memory");
 		replay_close(r);
 		return NULL;
 	}
 	return r;
+}
+
+static struct replay *alloc(const char *name)
+{
+	struct replay *r = calloc(1, sizeof(*r));
+
+	if (r && !(r->name = strdup(name))) {
+		free(r);
+		r = NULL;
+	}
+	if (!r)
+		pr_err("out of memory");
+	return r;
+}
+
+struct replay *replay_open(const char *path)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	struct replay *r = alloc(strcmp(path, "-") ? path : "standard input");
+
+	if (!r)
+		return NULL;
+	return start(
+	    r, pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf),
+	    errbuf);
+}
+
+struct replay *replay_fopen(FILE *fp, const char *name)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	struct replay *r = alloc(name);
+	pcap_t *pc;
+
+	if (!r) {
+		fclose(fp);
+		return NULL;
+	}
+	pc = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	if (!pc)
+		fclose(fp);
+	return start(r, pc, errbuf);
 }
 
 void replay_close(struct replay *r)
@@ -125,6 +159,20 @@ void replay_close(struct replay *r)
 }
 
 __u64 replay_packets(const struct replay *r) { return r->packets; }
+
+/* A packet's capture time in nanoseconds (PCAP_TSTAMP_PRECISION_NANO: tv_usec holds
+ * nanoseconds). Times before 1970 are taken as 1970, after 2262 as 2262: flow times are
+ * unsigned, and an interval past the latest still fits. */
+static __u64 capture_ns(const struct timeval *tv)
+{
+	const __u64 max_s = (1ull << 63) / 1000000000ull;
+
+	if (tv->tv_sec < 0)
+		return 0;
+	if ((__u64)tv->tv_sec >= max_s)
+		return max_s * 1000000000ull;
+	return (__u64)tv->tv_sec * 1000000000ull + (__u64)tv->tv_usec % 1000000000ull;
+}
 
 /* A frame shorter than a test run takes (ETH_HLEN): the counter the program would have
  * chosen, from the header it would have read first. */
@@ -164,35 +212,44 @@ static __u16 af_ethertype(const unsigned char *h, bool loop)
 	return 0;
 }
 
-/* One packet through the program for its link type and direction. */
-static void run_packet(struct replay *r, struct datapath *dp, const struct pcap_pkthdr *h,
-                       const unsigned char *data, __u64 ts)
+int replay_next(struct replay *r, struct replay_frame *fr)
 {
-	const unsigned char *f = data;
-	__u32 len = h->caplen, wire = h->len > h->caplen ? h->len : h->caplen, hdr = 0, pass;
+	struct pcap_pkthdr *h;
+	const unsigned char *data;
+	__u32 len, wire, hdr = 0;
 	__u16 proto = 0;
-	bool l2 = true;
-	int dir = DIR_INGRESS;
+	int rc = pcap_next_ex(r->pc, &h, &data);
+
+	if (rc != 1)
+		return rc == PCAP_ERROR_BREAK ? -1 : -2;
+	r->packets++;
+	len = h->caplen;
+	wire = h->len > h->caplen ? h->len : h->caplen;
+	if (wire > 1u << 30) /* a recorded length no packet has: no wrap below */
+		wire = 1u << 30;
+	*fr = (struct replay_frame){
+	    .data = data, .l2 = true, .dir = DIR_INGRESS, .ts = capture_ns(&h->ts)};
 
 	switch (r->link) {
 	case LINK_ETH:
 		break;
 	case LINK_IP:
-		l2 = false;
+		fr->l2 = false;
 		break;
 	case LINK_SLL: /* packet type, ARPHRD, address length, address[8], protocol */
 		hdr = 16;
 		if (len >= hdr) {
 			proto = (__u16)data[14] << 8 | data[15];
-			dir = ((__u16)data[0] << 8 | data[1]) == PACKET_OUTGOING ? DIR_EGRESS
-			                                                         : DIR_INGRESS;
+			if (((__u16)data[0] << 8 | data[1]) == PACKET_OUTGOING)
+				fr->dir = DIR_EGRESS;
 		}
 		break;
 	case LINK_SLL2: /* protocol, reserved, ifindex, ARPHRD, packet type, ... */
 		hdr = 20;
 		if (len >= hdr) {
 			proto = (__u16)data[0] << 8 | data[1];
-			dir = data[10] == PACKET_OUTGOING ? DIR_EGRESS : DIR_INGRESS;
+			if (data[10] == PACKET_OUTGOING)
+				fr->dir = DIR_EGRESS;
 		}
 		break;
 	case LINK_NULL:
@@ -206,8 +263,8 @@ static void run_packet(struct replay *r, struct datapath *dp, const struct pcap_
 		/* the pseudo header becomes an Ethernet-shaped one: no addresses, its
 		 * protocol as the EtherType */
 		if (len < hdr) {
-			dp->user[wire < hdr ? CNT_TRUNCATED : CNT_SNAPPED]++;
-			return;
+			fr->counter = wire < hdr ? CNT_TRUNCATED : CNT_SNAPPED;
+			return 0;
 		}
 		len -= hdr;
 		wire -= hdr;
@@ -215,20 +272,32 @@ static void run_packet(struct replay *r, struct datapath *dp, const struct pcap_
 		r->buf[12] = proto >> 8;
 		r->buf[13] = proto & 0xff;
 		memcpy(r->buf + ETH_HLEN, data + hdr, len < r->max_data ? len : r->max_data);
-		f = r->buf;
+		fr->data = r->buf;
 		len += ETH_HLEN;
 		wire += ETH_HLEN;
 	}
 	if (len < ETH_HLEN) { /* BPF_PROG_TEST_RUN takes no less */
-		dp->user[runt_counter(l2, f, len, wire)]++;
-		return;
+		fr->counter = runt_counter(fr->l2, fr->data, len, wire);
+		return 0;
 	}
+	fr->len = len;
+	fr->wire = wire;
+	return 1;
+}
+
+/* A frame through the program for its link layer and direction; what it says counted. */
+static void run_frame(struct replay *r, struct datapath *dp, struct replay_frame *fr)
+{
+	const unsigned char *f = fr->data;
+	__u32 len = fr->len, wire = fr->wire, pass;
+	bool l2 = fr->l2;
+
 	/* the headers first: the program reads nothing else, and a test run costs less the
 	 * fewer bytes it copies; the whole packet (up to max_data) only when they are longer */
 	pass = len < HEAD_BYTES ? len : HEAD_BYTES;
 	for (;;) {
-		int v, err = dp_test_run(dp, l2, dir, f, pass, wire > WIRE_MAX ? WIRE_MAX : wire,
-		                         ts, &v);
+		int v, err = dp_test_run(dp, l2, fr->dir, f, pass,
+		                         wire > WIRE_MAX ? WIRE_MAX : wire, fr->ts, &v);
 
 		if (!err) {
 			/* a header past the bytes passed: snapped, unless they were cut here;
@@ -293,20 +362,6 @@ static bool interrupted(void)
 	return sigtimedwait(&set, NULL, &zero) > 0;
 }
 
-/* A packet's capture time in nanoseconds (PCAP_TSTAMP_PRECISION_NANO: tv_usec holds
- * nanoseconds). Times before 1970 are taken as 1970, after 2262 as 2262: flow times are
- * unsigned, and an interval past the latest still fits. */
-static __u64 capture_ns(const struct timeval *tv)
-{
-	const __u64 max_s = (1ull << 63) / 1000000000ull;
-
-	if (tv->tv_sec < 0)
-		return 0;
-	if ((__u64)tv->tv_sec >= max_s)
-		return max_s * 1000000000ull;
-	return (__u64)tv->tv_sec * 1000000000ull + (__u64)tv->tv_usec % 1000000000ull;
-}
-
 static int harvest_at(struct pipeline *p, __u64 t, bool final, struct sink **failed)
 {
 	clock_set(t, t);
@@ -318,19 +373,18 @@ enum loop_stop replay_run(struct replay *r, struct pipeline *p, double interval,
 {
 	const __u64 iv = (__u64)(interval * 1e9);
 	enum loop_stop why = STOP_SIGNAL;
-	struct pcap_pkthdr *h;
-	const unsigned char *data;
+	struct replay_frame fr;
 	__u64 now = 0, next = 0;
 	bool stop = false;
 	int rc, e;
 
 	iface_remember(1, REPLAY_IFACE); /* a test run's skb is on loopback, ifindex 1 */
 	*err = 0;
-	while ((rc = pcap_next_ex(r->pc, &h, &data)) == 1) {
-		__u64 ts = capture_ns(&h->ts);
+	while ((rc = replay_next(r, &fr)) >= 0) {
+		__u64 ts = fr.ts;
 		unsigned empty = 0;
 
-		if (!r->packets) {
+		if (r->packets == 1) {
 			now = ts;
 			next = ts + iv;
 			clock_set(ts, ts);
@@ -352,14 +406,17 @@ enum loop_stop replay_run(struct replay *r, struct pipeline *p, double interval,
 		}
 		if (stop)
 			break;
-		run_packet(r, p->dp, h, data, ts);
-		if (!(++r->packets & 1023) && (stop = interrupted()))
+		if (rc)
+			run_frame(r, p->dp, &fr);
+		else
+			p->dp->user[fr.counter]++;
+		if (!(r->packets & 1023) && (stop = interrupted()))
 			break;
 	}
 	if (stop) {
 		pr_warn("%s: interrupted after %llu packets", r->name,
 		        (unsigned long long)r->packets);
-	} else if (rc == PCAP_ERROR) {
+	} else if (rc == -2) {
 		pr_err("%s: %s: the capture ends early (cut short while copied, or still being "
 		       "written); the %llu packets before are reported",
 		       r->name, pcap_geterr(r->pc), (unsigned long long)r->packets);

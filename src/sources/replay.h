@@ -17,6 +17,7 @@
 #define TUNFLOW_REPLAY_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <linux/types.h>
 #include "core/loop.h"
 
@@ -29,6 +30,24 @@ struct replay;
 /* Open the capture (path "-": standard input). NULL, with one line said naming the file
  * and what to give instead (not a capture, truncated header, unsupported link type). */
 struct replay *replay_open(const char *path);
+/* The same for a capture already open (fp is the replay's from now on, closed with it);
+ * name stands for it in messages. */
+struct replay *replay_fopen(FILE *fp, const char *name);
+
+/* One packet of the capture, ready for a test run. */
+struct replay_frame {
+	const unsigned char *data; /* Ethernet-framed (l2) or IP; valid until the next call */
+	__u32 len, wire;           /* bytes captured, bytes on the wire */
+	bool l2;
+	int dir;     /* enum flow_dir */
+	__u64 ts;    /* capture time, nanoseconds since 1970 */
+	int counter; /* when replay_next() returns 0: the counter it lands in */
+};
+
+/* The next packet: 1 with *f ready for the program, 0 when it lands in f->counter without
+ * a test run (a pseudo header or frame shorter than a test run takes), -1 at the end of
+ * the capture, -2 when it ends early (pcap_geterr()). */
+int replay_next(struct replay *r, struct replay_frame *f);
 /* Read the capture whole through dp's programs (dp_open_replay()), harvesting p at every
  * interval seconds of capture time and once at the end (the final harvest). STOP_SIGNAL
  * when the file was read whole (or SIGINT/SIGTERM came), STOP_ERROR when it ends early
