@@ -13,10 +13,13 @@ F=${F:-10000}
 ROUNDS=${ROUNDS:-3}
 CPU=${CPU:-1}
 W=$(mktemp -d /tmp/tunflow-replay-bench.XXXXXX)
+CAP=$W/cap.pcap
+# softflowd 1.1.0 waits forever on a control socket whose path is over 12 bytes
+CTL=$(mktemp -u /tmp/sfXXXX)
 NS=tfrb$$
 cleanup() {
 	ip netns del "$NS" 2>/dev/null
-	rm -rf "$W"
+	rm -rf "$W" "$CTL"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -24,29 +27,31 @@ for t in softflowd tshark taskset python3; do
 	command -v $t >/dev/null || { echo "bench: $t is not installed (make deps)" >&2; exit 1; }
 done
 ip netns add "$NS"
-python3 bench/replay_gen.py "$W/cap.pcap" "$N" "$F" || exit 1
+python3 bench/replay_gen.py "$CAP" "$N" "$F" || exit 1
 
 # run NAME CMD...: one timed run pinned to $CPU; "wall cpu" seconds appended to $W/NAME
 run() {
 	local name=$1
 	shift
-	/usr/bin/time -f "%e %U %S" -o "$W/t" taskset -c "$CPU" "$@" >"$W/$name.out" 2>"$W/$name.err" ||
+	/usr/bin/time -f "%e %U %S" -o "$W/t" timeout 900 taskset -c "$CPU" "$@" >"$W/$name.out" 2>"$W/$name.err" ||
 		{ echo "bench: $name failed: $(tail -2 "$W/$name.err")" >&2; exit 1; }
 	awk '{print $1, $2 + $3}' "$W/t" >>"$W/$name"
 }
 for _ in $(seq "$ROUNDS"); do
-	run tunflow ip netns exec "$NS" build/tunflow -r "$W/cap.pcap" -o none -t 10 --max-flows 65536
-	run softflowd softflowd -r "$W/cap.pcap" -d -6 -m 65536 -n 127.0.0.1:9 -c "$W/sf.ctl" -p "$W/sf.pid"
-	run tshark tshark -q -z conv,ip -r "$W/cap.pcap"
+	run tunflow ip netns exec "$NS" build/tunflow -r "$CAP" -o none -t 10 --max-flows 65536
+	run softflowd softflowd -r "$CAP" -d -6 -m 65536 -n 127.0.0.1:9 -c "$CTL" -p "$W/pid"
+	run tshark tshark -q -z conv,ip -r "$CAP"
 done
 grep -q "final: $N packets" "$W/tunflow.err" ||
 	{ echo "bench: tunflow counted otherwise: $(cat "$W/tunflow.err")" >&2; exit 1; }
+grep -q "Expired flow reasons" "$W/softflowd.out" "$W/softflowd.err" ||
+	{ echo "bench: softflowd did not finish: $(tail -2 "$W/softflowd.err")" >&2; exit 1; }
 # median COLUMN FILE
 median() { cut -d' ' -f"$1" "$2" | sort -n | sed -n "$(((ROUNDS + 1) / 2))p"; }
 echo
 echo "## 7. Offline replay (\`tunflow -r\`)"
 echo
-echo "One capture of $(printf "%'d" "$N") Ethernet frames over $(printf "%'d" "$F") flows (IPv4 and IPv6, TCP and UDP, 64 to 1400 bytes; bench/replay_gen.py), read by each tool pinned to one CPU; median of $ROUNDS interleaved rounds. tunflow runs every packet through its BPF program with BPF_PROG_TEST_RUN (one system call each) and reports in capture time (\`-o none\`); softflowd tracks flows in user space (\`-r\`, NetFlow to a closed port); tshark builds its IP conversation table (\`-q -z conv,ip\`). Wall time includes start-up (tunflow loads and verifies its programs, about a second)."
+echo "One capture of $N Ethernet frames over $F flows (IPv4 and IPv6, TCP and UDP, 64 to 1400 bytes; bench/replay_gen.py), read by each tool pinned to one CPU; median of $ROUNDS interleaved rounds. tunflow runs every packet through its BPF program with BPF_PROG_TEST_RUN (one system call each) and reports in capture time (\`-o none\`); softflowd tracks flows in user space (\`-r\`, NetFlow to a closed port); tshark builds its IP conversation table (\`-q -z conv,ip\`). Wall time includes start-up (tunflow loads and verifies its programs, about a second)."
 echo
 echo "| tool | wall s | packets/s (wall) | CPU s | packets/s (CPU) |"
 echo "|---|---|---|---|---|"
