@@ -18,7 +18,7 @@ ARCH    := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 OUT     := build
 
-PKGS    := libbpf glib-2.0 libmnl libcap libmicrohttpd libfixbuf yaml-0.1 gnutls libloc ncursesw nettle sqlite3 libcurl
+PKGS    := libbpf glib-2.0 libmnl libcap libmicrohttpd libfixbuf yaml-0.1 gnutls libloc ncursesw nettle sqlite3 libcurl libpcap
 INCS    := -I$(OUT) -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS  ?= -O2 -g
 CFLAGS  += -Wall -Wextra -std=gnu11 -MMD -MP $(INCS)

@@ -657,7 +657,7 @@ static int names(void)
 	static uint8_t buf[PKT_MAX];
 	double busy = 0, wall = 0;
 	long events = 0;
-	__u64 c[CNT_MAX];
+	__u64 c[CNT_ALL];
 	uint32_t id = 0;
 
 	pin_cpu();

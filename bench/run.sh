@@ -94,6 +94,7 @@ if [ "$QUICK" != 1 ]; then
 	bench/names.sh || exit 1
 	bench/clickhouse.sh || exit 1
 	bench/harvest_change.sh || exit 1
+	bench/replay.sh || exit 1
 fi
 exec >&3
 wait $TEE

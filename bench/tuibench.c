@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/resource.h>
+#include "core/datapath.h"
 #include "sinks/sink.h"
 
 static double now_s(clockid_t c)
@@ -35,7 +36,7 @@ int main(int argc, char **argv)
 	int reports = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 20;
 	static const char *const users[] = {"alice", "bob", "carol", "dave", "erin", "frank"};
 	static const char *const views[] = {"connections", "users"};
-	__u64 counters[CNT_MAX] = {0};
+	__u64 counters[CNT_ALL] = {0};
 	struct flow *f = calloc(n, sizeof(*f));
 	struct flow **v = calloc(n, sizeof(*v));
 	FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");

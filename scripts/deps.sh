@@ -16,6 +16,8 @@ PKGS=(
 	nettle-dev
 	# the embedded flow store (--store) and its CLI for the tests and the benchmark
 	libsqlite3-dev sqlite3
+	# tunflow -r: reading pcap and pcapng captures; tcpdump writes the replay tests' own
+	libpcap-dev tcpdump
 	linux-libc-dev
 	iproute2 iputils-ping jq util-linux
 	iperf3 softflowd ethtool

@@ -161,6 +161,9 @@ static const struct opt opts[] = {
      .group = G_WATCH, .help = "DNS answers (address -> name) kept (default {default})"},
     {"dns-min-ttl", 0, "SEC", OPT_UINT, F(dns_min_ttl), .min = 0, .max = 86400 * 7, .def = "300",
      .group = G_WATCH, .help = "keep a DNS answer at least SEC seconds (default {default})"},
+    {"read", 'r', "FILE", OPT_STRING, F(replay), .group = G_WATCH,
+     .help = "replay a pcap or pcapng capture (- for stdin) instead of watching "
+             "interfaces; --interval in capture time"},
     /* Reports */
     {"interval", 't', "SEC", OPT_SECONDS, F(interval), .min = 0.05, .max = 3600, .def = "1",
      .group = G_REPORT,

@@ -48,6 +48,7 @@ struct config {
 	const char *geo_db;    /* --geo-db FILE; NULL: Debian's default */
 	const char *filter;    /* --filter EXPR (core/filter.h); NULL: every flow */
 	const char *config;    /* --config FILE */
+	const char *replay;    /* -r FILE: a capture to replay instead of interfaces */
 	GPtrArray *interfaces; /* the arguments, else the file's "interface" keys; NULL: none */
 	/* Set before parse_args(): the file read when --config is not given (when it
 	 * exists; $TUNFLOW_CONFIG names another, "" none). NULL: none (tests). */

@@ -65,6 +65,12 @@ enum counter_id {
 /* The counters a packet lands in (one each), before the ones that count something else. */
 #define CNT_PKT_MAX CNT_NAME_DROPS
 
+/* Replay only (tunflow -r): the program counts nothing itself but returns why a packet
+ * is in no flow, for user space to count: a counter id (enum counter_id), or this for a
+ * packet the capture's snap length cut before the end of its headers ("snapped"); a
+ * packet in a flow (or counted as map_full, no_map) returns TC_ACT_UNSPEC, as live. */
+#define TUNFLOW_REPLAY_SNAPPED 100
+
 /* sport and dport of a protocol 1 or 58 flow whose ICMP header was not read: fragments
  * after the first, ICMP (1) over IPv6, ICMPv6 (58) over IPv4. No ICMP type is above 255. */
 #define FLOW_ICMP_NONE 0xffff

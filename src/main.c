@@ -17,6 +17,7 @@
 #include "sinks/sink.h"
 #include "sinks/store.h"
 #include "sources/ifwatch.h"
+#include "sources/replay.h"
 #include "sources/users.h"
 #include "util/log.h"
 #include "util/privs.h"
@@ -99,6 +100,8 @@ static int check_config(struct config *c, int nargs)
 {
 	if (c->cleanup && nargs)
 		return fail("--cleanup takes one interface and no others");
+	if (c->replay && (nargs || c->cleanup || c->duration > 0))
+		return fail("-r reads a capture: no interfaces, --cleanup or --duration with it");
 	if (c->output == OUT_AUTO)
 		c->output = isatty(STDOUT_FILENO) ? OUT_TUI : OUT_JSON;
 	c->table.tty = c->output == OUT_TABLE && isatty(STDOUT_FILENO);
@@ -142,6 +145,7 @@ struct app {
 	int argc;
 	char **argv;
 	struct users *users;
+	struct replay *replay; /* -r FILE: the capture, instead of interfaces */
 	struct datapath dp;
 	struct pipeline p;
 	struct ifwatch w;
@@ -157,7 +161,7 @@ static int start(struct app *a, char **args, int nargs)
 	    .forget_s = a->cfg.forget,
 	    .rec = a->cfg.rec,
 	    .max_table_flows = a->cfg.max_table_flows,
-	    .hold_s = a->cfg.interval > 0.5 ? 2 * a->cfg.interval : 1,
+	    .hold_s = a->cfg.replay ? 0 : a->cfg.interval > 0.5 ? 2 * a->cfg.interval : 1,
 	    .geo = a->cfg.geo,
 	    .geo_db = a->cfg.geo_db,
 	    .filter = a->cfg.filter,
@@ -166,15 +170,17 @@ static int start(struct app *a, char **args, int nargs)
 	struct ifwatch_cfg wc = watch_cfg(&a->cfg, args, nargs);
 	int err;
 
+	if (a->cfg.replay && !(a->replay = replay_open(a->cfg.replay)))
+		return -1;
 	if (!(a->users = users_new(&a->cfg.users)) ||
-	    dp_open(&a->dp, a->cfg.max_flows, a->cfg.names))
+	    (a->replay ? dp_open_replay : dp_open)(&a->dp, a->cfg.max_flows, a->cfg.names))
 		return -1;
 	a->dp_open = true;
 	/* While every privilege is still held: finding what a killed tunflow left asks the
 	 * kernel about programs by id. */
-	if ((err = ifwatch_claim(&wc, &a->dp)))
+	if (!a->replay && (err = ifwatch_claim(&wc, &a->dp)))
 		return err == -EINVAL ? -EINVAL : -1;
-	a->claimed = true;
+	a->claimed = !a->replay;
 	/* Only what attaching and harvesting need from here on; before any thread starts,
 	 * as capabilities are per thread. */
 	if (privs_drop(a->cfg.user))
@@ -187,6 +193,8 @@ static int start(struct app *a, char **args, int nargs)
 	}
 	if (add_sinks(&a->p, &a->cfg))
 		return -1;
+	if (a->replay)
+		return 0;
 	err = ifwatch_open(&a->w, &wc, &a->dp);
 	a->watching = true;
 	if (err)
@@ -231,6 +239,7 @@ static void stop(struct app *a, enum loop_stop why, struct sink *failed, int err
 	if (a->dp_open)
 		dp_close(&a->dp);
 	users_free(a->users);
+	replay_close(a->replay);
 	config_free(&a->cfg);
 }
 
@@ -283,7 +292,10 @@ int main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	started = start(&a, args, nargs);
-	if (!started) {
+	if (!started && a.replay) {
+		why = replay_run(a.replay, &a.p, a.cfg.interval, &failed, &err);
+		a.ran = true;
+	} else if (!started) {
 		struct loop_cfg lc = {.interval = a.cfg.interval,
 		                      .duration = a.cfg.duration,
 		                      .user_map = a.cfg.users.map,

@@ -27,7 +27,31 @@
 #include "../flow.h"
 
 #define PARSE_OK (-1)
-#define PARSE_RETRY (-2) /* header out of direct reach: parse again in copy mode */
+#define PARSE_RETRY (-2)   /* header out of direct reach: parse again in copy mode */
+#define PARSE_SNAPPED (-3) /* replay: a header lies past what the capture kept */
+
+/* Replay of a capture (tunflow -r), set by user space before load; live, it is false and
+ * the verifier prunes every branch it guards. A replayed packet may have been cut short
+ * by the capture's snap length: skb->wire_len is then the length it had on the wire,
+ * skb->len what the capture kept, and lengths are checked against the wire's. */
+const volatile bool tunflow_replay = false;
+
+/* The packet's length on the wire. */
+static __always_inline __u32 wire_len(struct __sk_buff *skb)
+{
+	__u32 len;
+
+	/* two loads, not one from a selected offset: the verifier refuses a context access
+	 * at a computed offset */
+	if (tunflow_replay) {
+		len = skb->wire_len;
+		barrier_var(len);
+	} else {
+		len = skb->len;
+		barrier_var(len);
+	}
+	return len;
+}
 
 /* Direct reads stop here (the verifier needs a bound on packet pointers); a header
  * further in is read in copy mode, which has no such bound. */
@@ -73,9 +97,11 @@ static __always_inline void *hdr_at(struct __sk_buff *skb, __u32 off, __u32 len,
  * reads (the linear area, MAX_DIRECT_OFF). */
 static __always_inline int miss(struct __sk_buff *skb, __u32 off, __u32 len, const bool copy)
 {
-	if (copy || off + len > skb->len)
+	if (off + len > wire_len(skb))
 		return CNT_TRUNCATED;
-	return PARSE_RETRY;
+	if (tunflow_replay && off + len > skb->len)
+		return PARSE_SNAPPED; /* whole on the wire, cut by the capture */
+	return copy ? CNT_TRUNCATED : PARSE_RETRY;
 }
 
 #define HDR_OR_RETURN(ptr, skb, off, len, buf, copy)                                               \
@@ -126,7 +152,7 @@ static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, __u32 l4_e
 		return PARSE_OK; /* counted by protocol number only */
 	}
 	if (off + need > l4_end)
-		return off + need > skb->len ? CNT_TRUNCATED : CNT_BAD_LEN;
+		return off + need > wire_len(skb) ? CNT_TRUNCATED : CNT_BAD_LEN;
 	HDR_OR_RETURN(h, skb, off, need, buf, copy);
 
 	if (need == 4) {
@@ -163,7 +189,7 @@ static __always_inline void map_ipv4(__u8 *dst, __be32 addr)
 static __always_inline int check_len(struct __sk_buff *skb, __u32 off, __u32 tot, __u32 hlen,
                                      bool zero_len, struct pkt *p)
 {
-	__u32 avail = skb->len - off;
+	__u32 avail = wire_len(skb) - off;
 
 	if (zero_len && skb->gso_size)
 		tot = avail;
@@ -210,7 +236,7 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, __u32 off, struct p
 		if (next != IPPROTO_AH)
 			goto upper;
 		if (cur + 8 > end)
-			return cur + 8 > skb->len ? CNT_TRUNCATED : CNT_BAD_LEN;
+			return cur + 8 > wire_len(skb) ? CNT_TRUNCATED : CNT_BAD_LEN;
 		HDR_OR_RETURN(eh, skb, cur, 8, ebuf, copy);
 		next = eh[0];
 		cur += ((__u32)eh[1] + 2) * 4;
@@ -219,7 +245,7 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, __u32 off, struct p
 		return CNT_EXT_LIMIT;
 upper:
 	if (cur > end)
-		return cur > skb->len ? CNT_TRUNCATED : CNT_BAD_LEN;
+		return cur > wire_len(skb) ? CNT_TRUNCATED : CNT_BAD_LEN;
 	p->key.proto = next;
 	p->hdr_len = cur - off;
 	return parse_l4(skb, cur, end, p, copy);
@@ -264,7 +290,7 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, __u32 off, struct p
 		if (!is_ext_hdr(next))
 			goto upper;
 		if (cur + 8 > end)
-			return cur + 8 > skb->len ? CNT_TRUNCATED : CNT_BAD_LEN;
+			return cur + 8 > wire_len(skb) ? CNT_TRUNCATED : CNT_BAD_LEN;
 		HDR_OR_RETURN(eh, skb, cur, 8, ebuf, copy);
 		if (next == IPPROTO_FRAGMENT) {
 			next = eh[0];
@@ -284,7 +310,7 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, __u32 off, struct p
 		return CNT_EXT_LIMIT;
 upper:
 	if (cur > end)
-		return cur > skb->len ? CNT_TRUNCATED : CNT_BAD_LEN;
+		return cur > wire_len(skb) ? CNT_TRUNCATED : CNT_BAD_LEN;
 	p->key.proto = next;
 	p->hdr_len = cur - off;
 	return parse_l4(skb, cur, end, p, copy);

@@ -10,10 +10,11 @@
 #include "util/log.h"
 #include "tunflow.skel.h"
 
-const char *const counter_names[CNT_MAX] = {
+const char *const counter_names[CNT_ALL] = {
     [CNT_NON_IP] = "non_ip",   [CNT_TRUNCATED] = "truncated",   [CNT_BAD_IHL] = "bad_ihl",
     [CNT_BAD_LEN] = "bad_len", [CNT_EXT_LIMIT] = "ext_limit",   [CNT_MAP_FULL] = "map_full",
-    [CNT_NO_MAP] = "no_map",   [CNT_NAME_DROPS] = "name_drops",
+    [CNT_NO_MAP] = "no_map",   [CNT_NAME_DROPS] = "name_drops", [CNT_SNAPPED] = "snapped",
+    [CNT_TOO_BIG] = "too_big",
 };
 
 #define NAME_RING_BYTES (4u << 20)
@@ -58,11 +59,12 @@ static int start_clock(struct datapath *dp)
 	return err;
 }
 
-int dp_open(struct datapath *dp, __u32 max_flows, bool names)
+static int open_dp(struct datapath *dp, __u32 max_flows, bool names, bool replay)
 {
 	int err, i;
 
 	memset(dp, 0, sizeof(*dp));
+	dp->replay = replay;
 	dp->maps[0] = dp->maps[1] = -1;
 	dp->ncpus = libbpf_num_possible_cpus();
 	if (dp->ncpus <= 0) {
@@ -87,6 +89,7 @@ int dp_open(struct datapath *dp, __u32 max_flows, bool names)
 	}
 	dp->skel->rodata->names_on = names;
 	dp->names = names;
+	dp->skel->rodata->tunflow_replay = replay;
 	err = bpf_map__set_inner_map_fd(dp->skel->maps.flow_maps, dp->maps[0]);
 	/* names off: the ring and the state map stay, at their smallest */
 	if (!err)
@@ -126,6 +129,16 @@ int dp_open(struct datapath *dp, __u32 max_flows, bool names)
 fail:
 	dp_close(dp);
 	return err;
+}
+
+int dp_open(struct datapath *dp, __u32 max_flows, bool names)
+{
+	return open_dp(dp, max_flows, names, false);
+}
+
+int dp_open_replay(struct datapath *dp, __u32 max_flows, bool names)
+{
+	return open_dp(dp, max_flows, names, true);
 }
 
 void dp_close(struct datapath *dp)
@@ -180,6 +193,19 @@ int dp_prog_fd(const struct datapath *dp, bool l2, int dir)
 	return bpf_program__fd(p);
 }
 
+int dp_test_run(const struct datapath *dp, bool l2, int dir, const void *data, __u32 len,
+                __u32 wire, __u64 ts, int *verdict)
+{
+	struct __sk_buff ctx = {.tstamp = ts, .wire_len = wire};
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = len, .ctx_in = &ctx,
+	            .ctx_size_in = sizeof(ctx), .repeat = 1);
+
+	if (bpf_prog_test_run_opts(dp_prog_fd(dp, l2, dir), &o))
+		return -errno;
+	*verdict = (int)o.retval;
+	return 0;
+}
+
 void dp_merge(const void *percpu, int ncpus, struct flow_stats *out)
 {
 	const struct flow_stats *v = percpu;
@@ -209,10 +235,13 @@ long dp_harvest(struct datapath *dp, flow_fn fn, void *ctx)
 	long flows = 0;
 	int err;
 
-	err = install(dp, !old);
-	if (err)
-		return err;
-	/* Nobody writes the old map now: read and empty it in batches. */
+	if (!dp->replay) {
+		err = install(dp, !old);
+		if (err)
+			return err;
+	}
+	/* Nobody writes the old map now (nor, in a replay, the active one between two test
+	 * runs): read and empty it in batches. */
 	while (!done) {
 		__u32 n = dp->batch;
 
@@ -256,7 +285,7 @@ long dp_harvest(struct datapath *dp, flow_fn fn, void *ctx)
 	return flows;
 }
 
-int dp_counters(const struct datapath *dp, __u64 out[CNT_MAX])
+int dp_counters(const struct datapath *dp, __u64 out[CNT_ALL])
 {
 	int fd = bpf_map__fd(dp->skel->maps.counters);
 	__u64 vals[dp->ncpus];
@@ -268,5 +297,7 @@ int dp_counters(const struct datapath *dp, __u64 out[CNT_MAX])
 		for (int c = 0; c < dp->ncpus; c++)
 			out[id] += vals[c];
 	}
+	for (int id = 0; id < CNT_ALL; id++)
+		out[id] = (id < CNT_MAX ? out[id] : 0) + dp->user[id];
 	return 0;
 }

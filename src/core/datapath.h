@@ -9,6 +9,15 @@
 
 struct tunflow_bpf;
 
+/* Counters user space keeps beside the kernel's, after the kernel's ids: packets of a
+ * replayed capture that never became a flow (sources/replay.h). Zero live. */
+enum {
+	CNT_SNAPPED = CNT_MAX, /* cut by the capture's snap length before the end of
+	                        * their headers: no key (the wire packet was whole) */
+	CNT_TOO_BIG,           /* longer than BPF_PROG_TEST_RUN can describe */
+	CNT_ALL,
+};
+
 struct datapath {
 	struct tunflow_bpf *skel;
 	int maps[2]; /* the two inner flow maps */
@@ -18,6 +27,11 @@ struct datapath {
 	/* drain buffers, sized for one batch */
 	void *keys, *vals;
 	__u32 batch;
+	/* Replay: the programs run only through BPF_PROG_TEST_RUN, synchronously, from the
+	 * thread that harvests: a harvest drains the active map in place, with no swap (and
+	 * no wait for an RCU grace period). */
+	bool replay;
+	__u64 user[CNT_ALL]; /* counted by user space: added to the kernel's */
 };
 
 /* Called once per flow with the per-CPU values already merged. */
@@ -31,16 +45,28 @@ int dp_open(struct datapath *dp, __u32 max_flows, bool names);
 int dp_name_ring_fd(const struct datapath *dp);
 /* Capture nothing more of these n flows (named, or hopeless). */
 void dp_names_done(const struct datapath *dp, const struct flow_key *keys, __u32 n);
+/* The same for a replay: the programs take time and wire length from the test run's
+ * context (tunflow_replay in src/bpf/parse.bpf.h). */
+int dp_open_replay(struct datapath *dp, __u32 max_flows, bool names);
 void dp_close(struct datapath *dp);
 /* The program for a link layer and direction. */
 int dp_prog_fd(const struct datapath *dp, bool l2, int dir);
+/* Replay: one packet of len bytes (wire bytes on the wire, time ts) through the program
+ * for l2 and dir with BPF_PROG_TEST_RUN. 0 with the program's answer in *verdict (-1,
+ * TC_ACT_UNSPEC: in a flow; else a counter id or TUNFLOW_REPLAY_SNAPPED, for the caller
+ * to count), or -errno. */
+int dp_test_run(const struct datapath *dp, bool l2, int dir, const void *data, __u32 len,
+                __u32 wire, __u64 ts, int *verdict);
 /* Swap maps, drain the old one completely. Returns the number of flows or -errno. */
 long dp_harvest(struct datapath *dp, flow_fn fn, void *ctx);
-/* Cumulative failure counters, summed over CPUs. */
-int dp_counters(const struct datapath *dp, __u64 out[CNT_MAX]);
+/* Cumulative failure counters, summed over CPUs, and user space's (dp->user). */
+int dp_counters(const struct datapath *dp, __u64 out[CNT_ALL]);
 /* Merge the ncpus per-CPU slots of one flow (struct flow_stats each) into out. */
 void dp_merge(const void *percpu, int ncpus, struct flow_stats *out);
 
-extern const char *const counter_names[CNT_MAX];
+extern const char *const counter_names[CNT_ALL];
+/* Whether counter c counts packets that are in no flow (every one but name_drops, which
+ * counts capture events the names ring had no room for). */
+static inline bool counter_is_packet(int c) { return c != CNT_NAME_DROPS; }
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <glib.h>
+#include "core/datapath.h"
 #include "core/records.h"
 #include <stdio.h>
 #include "core/report.h"
@@ -60,7 +61,7 @@ struct pipeline {
 	__u64 harvest_errors;
 	/* since start, for the summary on stderr when the output is gone */
 	__u64 packets, bytes, flows;
-	__u64 counters[CNT_MAX];
+	__u64 counters[CNT_ALL];
 	__u64 name_counters[NCNT_MAX];
 	struct report last; /* the scalars of the latest report (no flows) */
 };

@@ -16,7 +16,7 @@ struct json_sink {
 	enum group_by group;
 	struct user_totals *users; /* --group-by user: totals since start */
 	bool records;
-	__u64 last[CNT_MAX];
+	__u64 last[CNT_ALL];
 	__u64 last_names[NCNT_MAX];
 	__u64 last_errors;
 	unsigned long last_attach_errors;
@@ -216,13 +216,13 @@ static int json_report(struct sink *s, const struct report *r)
 		gone_line(js->st.out, &r->gone[i], r);
 	for (size_t i = 0; i < r->nsessions; i++)
 		session_line(js->st.out, &r->sessions[i]);
-	for (int c = 0; c < CNT_MAX; c++)
+	for (int c = 0; c < CNT_ALL; c++)
 		changed |= r->counters[c] != js->last[c];
 	for (int c = 0; r->name_counters && c < NCNT_MAX; c++)
 		changed |= r->name_counters[c] != js->last_names[c];
 	if (changed) {
 		fprintf(js->st.out, "{\"type\":\"counters\",\"time\":\"%s\"", now);
-		for (int c = 0; c < CNT_MAX; c++)
+		for (int c = 0; c < CNT_ALL; c++)
 			fprintf(js->st.out, ",\"%s\":%llu", counter_names[c],
 			        (unsigned long long)r->counters[c]);
 		fprintf(js->st.out,

@@ -893,9 +893,12 @@ void metrics_update(struct metrics *m, const struct report *r)
 	g_string_append(
 	    s, "# HELP tunflow_unaccounted_packets_total Packets that landed in no flow, by "
 	       "reason.\n# TYPE tunflow_unaccounted_packets_total counter\n");
-	for (int c = 0; c < CNT_PKT_MAX; c++) /* name_drops is no packet loss */
+	for (int c = 0; c < CNT_ALL; c++) {
+		if (!counter_is_packet(c)) /* name_drops is no packet loss */
+			continue;
 		g_string_append_printf(s, "tunflow_unaccounted_packets_total{reason=\"%s\"} %llu\n",
 		                       counter_names[c], (unsigned long long)r->counters[c]);
+	}
 	g_string_append_printf(
 	    s,
 	    "# HELP tunflow_harvest_errors_total User-space failures: a drain that failed, a "

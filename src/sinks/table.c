@@ -147,12 +147,12 @@ void print_losses(FILE *out, const char *prefix, const struct report *r)
 	            (r->store && r->store->failures > 0) ||
 	            (r->clickhouse && r->clickhouse->failures > 0);
 
-	for (int c = 0; c < CNT_PKT_MAX; c++)
-		lost |= r->counters[c] > 0;
+	for (int c = 0; c < CNT_ALL; c++)
+		lost |= counter_is_packet(c) && r->counters[c] > 0;
 	if (lost) {
 		fputs(prefix, out);
-		for (int c = 0; c < CNT_PKT_MAX; c++)
-			if (r->counters[c])
+		for (int c = 0; c < CNT_ALL; c++)
+			if (counter_is_packet(c) && r->counters[c])
 				fprintf(out, " %s %llu", counter_names[c],
 				        (unsigned long long)r->counters[c]);
 		if (r->harvest_errors)

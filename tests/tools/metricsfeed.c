@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include "core/datapath.h"
 #include "core/report.h"
 #include "sinks/metrics.h"
 #include "sources/ifwatch.h"
@@ -29,7 +30,7 @@ int main(int argc, char **argv)
 	static struct flow flows[1000];
 	static struct flow *list[1000];
 	static char names[1000][300];
-	static const __u64 counters[CNT_MAX];
+	static const __u64 counters[CNT_ALL];
 	struct metrics_cfg cfg = {0};
 	struct report r = {.counters = counters, .gen = 1, .nifaces = 1};
 	char line[1024], dir[8], src[64], dst[64];

@@ -428,7 +428,7 @@ static const char *outcome_name(int o)
 }
 
 struct totals {
-	uint64_t runs, refused, flow_packets, flow_bytes, counters[CNT_MAX];
+	uint64_t runs, refused, flow_packets, flow_bytes, counters[CNT_ALL];
 };
 
 static void tally(struct totals *t, const struct ref *r)
@@ -453,7 +453,7 @@ static int sample_phase(uint64_t seed, uint64_t n, struct totals *t, uint64_t *m
 		int dir = below(&s, 2), err;
 		size_t len = gen_packet(&s, l2, b);
 		struct ref r;
-		__u64 c0[CNT_MAX], c1[CNT_MAX];
+		__u64 c0[CNT_ALL], c1[CNT_ALL];
 		uint64_t p0 = 0, b0 = 0, p1 = 0, b1 = 0;
 		char why[256] = "";
 
@@ -560,7 +560,7 @@ int main(void)
 	uint64_t seed = env_u64("FUZZ_BPF_SEED", (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32);
 	uint64_t runs = env_u64("FUZZ_BPF_RUNS", 10000000), sample = env_u64("FUZZ_BPF_SAMPLE", 120000);
 	struct totals all = {0};
-	__u64 c_start[CNT_MAX], c_end[CNT_MAX];
+	__u64 c_start[CNT_ALL], c_end[CNT_ALL];
 	uint64_t mismatches = 0;
 	struct worker w[2];
 	char why[512];

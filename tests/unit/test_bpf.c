@@ -79,9 +79,9 @@ static bool run(struct datapath *d, bool l2, int dir, const uint8_t *pkt, size_t
 	return true;
 }
 
-static bool harvest(struct datapath *d, __u64 before[CNT_MAX], __u64 delta[CNT_MAX])
+static bool harvest(struct datapath *d, __u64 before[CNT_ALL], __u64 delta[CNT_ALL])
 {
-	__u64 now[CNT_MAX];
+	__u64 now[CNT_ALL];
 	long n;
 
 	nflows = 0;
@@ -97,7 +97,7 @@ static bool harvest(struct datapath *d, __u64 before[CNT_MAX], __u64 delta[CNT_M
 	return true;
 }
 
-static __u64 base[CNT_MAX];
+static __u64 base[CNT_ALL];
 
 struct expect {
 	__u8 proto;
@@ -113,7 +113,7 @@ static bool check_flow(const struct pkt_spec *s, bool l2, int dir, int times, __
 	static uint8_t buf[PKT_MAX];
 	struct pkt_layout lay;
 	size_t len = pkt_build(s, buf, &lay);
-	__u64 delta[CNT_MAX];
+	__u64 delta[CNT_ALL];
 	struct flow_key k;
 
 	if (!len)
@@ -161,7 +161,7 @@ static bool check_flow(const struct pkt_spec *s, bool l2, int dir, int times, __
 /* A packet that must land in exactly one failure counter and no flow. */
 static bool check_fail(bool l2, const uint8_t *buf, size_t len, int counter)
 {
-	__u64 delta[CNT_MAX];
+	__u64 delta[CNT_ALL];
 
 	if (!run(&dp, l2, DIR_INGRESS, buf, len, 0, 0))
 		return false;
@@ -450,7 +450,7 @@ static void map_full(void)
 	struct datapath small;
 	static uint8_t buf[PKT_MAX];
 	struct pkt_layout lay;
-	__u64 b[CNT_MAX] = {0}, d[CNT_MAX];
+	__u64 b[CNT_ALL] = {0}, d[CNT_ALL];
 	bool ok = true;
 
 	if (dp_open(&small, 3, true)) {
@@ -518,7 +518,7 @@ static void concurrent_harvest(void)
 	struct pkt_spec s = {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP, .sport = 1,
 			     .dport = 2, .payload = 100};
 	struct runner r = {buf, 0, 20000, 100, false};
-	__u64 d[CNT_MAX];
+	__u64 d[CNT_ALL];
 	pthread_t t;
 	int harvests = 0;
 	bool ok = true;
@@ -594,7 +594,7 @@ static void names_capture(void)
 	struct pkt_spec ack = tcp, dns = {.ipv = 6, .src = "2001:db8::77", .dst = "2001:db8::53",
 					  .proto = IPPROTO_UDP, .sport = 61002, .dport = 53,
 					  .payload = 40};
-	__u64 b[CNT_MAX], c[CNT_MAX], d[CNT_MAX];
+	__u64 b[CNT_ALL], c[CNT_ALL], d[CNT_ALL];
 	bool ok;
 
 	if (!rb) {
@@ -723,7 +723,7 @@ static void names_off(void)
 
 int main(void)
 {
-	__u64 d[CNT_MAX];
+	__u64 d[CNT_ALL];
 
 	if (dp_open(&dp, 1024, true)) {
 		printf("not ok - load tunflow's BPF programs\n");

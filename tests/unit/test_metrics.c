@@ -11,6 +11,7 @@
 #include <glib.h>
 #include <netinet/in.h>
 #include "check.h"
+#include "core/datapath.h"
 #include "core/flowtab.h"
 #include "core/report.h"
 #include "sinks/metrics.h"
@@ -110,7 +111,7 @@ static struct flow_key key(int k)
 static void top_follows_changes(void)
 {
 	static const char *const names[] = {NULL, "a.example", "b.example", "c.example"};
-	static const __u64 counters[CNT_MAX];
+	static const __u64 counters[CNT_ALL];
 	char addr[32];
 	struct metrics_cfg cfg = {.top = TOP};
 	struct metrics *m;

@@ -13,6 +13,7 @@
 #include "util/fmt.h"
 #include "util/text.h"
 #include "sinks/sink.h"
+#include "core/datapath.h"
 #include "core/flowtab.h"
 #include "core/records.h"
 #include "sinks/sink.h"
@@ -143,7 +144,7 @@ static void test_csv(void)
 	is_written("csv: UTF-8 kept", csv_str, "\xc3\xa9t\xc3\xa9", "\xc3\xa9t\xc3\xa9");
 }
 
-static const __u64 zero_counters[CNT_MAX];
+static const __u64 zero_counters[CNT_ALL];
 
 /* A flow on ifindex from 192.0.2.9:5353 to 192.0.2.1:9, UDP, 2 packets, 96 bytes. */
 static void make_flow(struct flow *f, int ifindex, const char *user)

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <glib.h>
 #include "check.h"
+#include "core/datapath.h"
 #include "sinks/sink.h"
 #include "sources/ifwatch.h"
 
@@ -54,7 +55,7 @@ static const char *line(int y, char *buf)
 
 static int report(struct sink *s, struct flow *f, size_t n, __u64 gen)
 {
-	static __u64 counters[CNT_MAX];
+	static __u64 counters[CNT_ALL];
 	struct flow *v[8];
 	struct report r = {.flows = v,
 	                   .nflows = n,

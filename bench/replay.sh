@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Offline replay speed (part of make bench; prints Markdown): packets per second of
+# `tunflow -r` on one core, beside `softflowd -r` and `tshark -q -z conv,ip -r`, on the
+# same large capture (bench/replay_gen.py: N Ethernet frames over F flows, in /tmp,
+# removed at exit). Each tool is pinned to one CPU; ROUNDS interleaved rounds, the median
+# kept. Rates are by wall time (start-up included: tunflow loads and verifies its
+# programs) and by CPU time (user + system), which a shared machine disturbs less.
+set -u
+cd "$(dirname "$0")/.."
+N=${N:-2000000}
+F=${F:-10000}
+ROUNDS=${ROUNDS:-3}
+CPU=${CPU:-1}
+W=$(mktemp -d /tmp/tunflow-replay-bench.XXXXXX)
+CAP=$W/cap.pcap
+# softflowd 1.1.0 waits forever on a control socket whose path is over 12 bytes
+CTL=$(mktemp -u /tmp/sfXXXX)
+NS=tfrb$$
+cleanup() {
+	ip netns del "$NS" 2>/dev/null
+	rm -rf "$W" "$CTL"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+for t in softflowd tshark taskset python3; do
+	command -v $t >/dev/null || { echo "bench: $t is not installed (make deps)" >&2; exit 1; }
+done
+ip netns add "$NS"
+python3 bench/replay_gen.py "$CAP" "$N" "$F" || exit 1
+
+# run NAME CMD...: one timed run pinned to $CPU; "wall cpu" seconds appended to $W/NAME
+run() {
+	local name=$1
+	shift
+	/usr/bin/time -f "%e %U %S" -o "$W/t" timeout 900 taskset -c "$CPU" "$@" >"$W/$name.out" 2>"$W/$name.err" ||
+		{ echo "bench: $name failed: $(tail -2 "$W/$name.err")" >&2; exit 1; }
+	awk '{print $1, $2 + $3}' "$W/t" >>"$W/$name"
+}
+for _ in $(seq "$ROUNDS"); do
+	run tunflow ip netns exec "$NS" build/tunflow -r "$CAP" -o none -t 10 --max-flows 65536
+	run softflowd softflowd -r "$CAP" -d -6 -m 65536 -n 127.0.0.1:9 -c "$CTL" -p "$W/pid"
+	run tshark tshark -q -z conv,ip -r "$CAP"
+done
+grep -q "final: $N packets" "$W/tunflow.err" ||
+	{ echo "bench: tunflow counted otherwise: $(cat "$W/tunflow.err")" >&2; exit 1; }
+grep -q "Expired flow reasons" "$W/softflowd.out" "$W/softflowd.err" ||
+	{ echo "bench: softflowd did not finish: $(tail -2 "$W/softflowd.err")" >&2; exit 1; }
+# median COLUMN FILE
+median() { cut -d' ' -f"$1" "$2" | sort -n | sed -n "$(((ROUNDS + 1) / 2))p"; }
+echo
+echo "## 7. Offline replay (\`tunflow -r\`)"
+echo
+echo "One capture of $N Ethernet frames over $F flows (IPv4 and IPv6, TCP and UDP, 64 to 1400 bytes; bench/replay_gen.py), read by each tool pinned to one CPU; median of $ROUNDS interleaved rounds. tunflow runs every packet through its BPF program with BPF_PROG_TEST_RUN (one system call each) and reports in capture time (\`-o none\`); softflowd tracks flows in user space (\`-r\`, NetFlow to a closed port); tshark builds its IP conversation table (\`-q -z conv,ip\`). Wall time includes start-up (tunflow loads and verifies its programs, about a second)."
+echo
+echo "| tool | wall s | packets/s (wall) | CPU s | packets/s (CPU) |"
+echo "|---|---|---|---|---|"
+for t in tunflow softflowd tshark; do
+	wall=$(median 1 "$W/$t")
+	cpu=$(median 2 "$W/$t")
+	awk -v t="$t" -v w="$wall" -v c="$cpu" -v n="$N" \
+		'BEGIN { printf "| %s | %.2f | %.0f | %.2f | %.0f |\n", t, w, n / w, c, n / c }'
+done
