@@ -20,9 +20,10 @@ rp() {
 	RC=$?
 }
 # the flow lines: dir src dst sport dport packets bytes first last
+# the flow lines, harvest by harvest (within one, in no particular order: sorted)
 flows() {
-	jq -r 'select(.type == "flow") | [.dir, .src, .dst, .sport, .dport, .packets, .bytes,
-		.first_seen, .last_seen] | join(" ")' "$TMP/out"
+	jq -r 'select(.type == "flow") | [.time, .dir, .src, .dst, .sport, .dport, .packets,
+		.bytes, .first_seen, .last_seen] | join(" ")' "$TMP/out" | LC_ALL=C sort | cut -d' ' -f2-
 }
 final() {
 	jq -r 'select(.type == "counters" and .final) | [.non_ip, .truncated, .bad_ihl, .bad_len,
