@@ -63,6 +63,8 @@ struct user_total {
 		__u8 addr[16];    /* that address; with a name, the far address of its
 		                   * flow with most bytes */
 		int ip_version;
+		__u8 name_src; /* enum name_source: that of the same flow; NAME_NONE
+		                * without a name */
 		__u64 bytes;
 	} top[USER_TOP_DESTS]; /* destinations with most bytes, most first: by name where
 	                        * the flows have one, else by remote address */

@@ -228,12 +228,12 @@ static void users_report(struct table_sink *ts, const struct report *r)
 	struct user_total *t = user_totals_update(ts->users, r->flows, r->nflows, r->gen, &n);
 	__u64 pkts = 0, bytes = 0;
 	double rate = 0;
-	char ub[CELL_MAX], ni[8], no[8], nr[8], nf[8], a[ADDR_STRLEN];
+	char ub[CELL_MAX], ni[8], no[8], nr[8], nf[8], dn[CELL_MAX];
 	FILE *out = ts->st.out;
 
 	title(ts, r);
 	fprintf(out, "%-*s %6s %6s %6s %6s  %s\n", uw, "USER", "FLOWS", "SENT", "RECV", "BIT/S",
-	        "TOP REMOTE ADDRESSES");
+	        "TOP DESTINATIONS");
 	shown = rows < 0 || (size_t)rows > n ? n : (size_t)rows;
 	for (size_t i = 0; i < n; i++) {
 		pkts += t[i].packets[0] + t[i].packets[1];
@@ -250,10 +250,16 @@ static void users_report(struct table_sink *ts, const struct report *r)
 		fprintf(out, "%s %6s %6s %6s %6s ", cell(t[i].user ? t[i].user : "-", uw, ub), nf,
 		        ni, no, nr);
 		for (int d = 0; d < t[i].ntop; d++) {
-			fmt_addr(t[i].top[d].addr, t[i].top[d].ip_version, a);
-			if ((int)strlen(a) + 1 > room)
+			/* by name where there is one (names are [a-z0-9._-]): with -w its
+			 * source too */
+			if (t[i].top[d].name)
+				snprintf(dn, sizeof(dn), ts->o.wide ? "%s (%s)" : "%s",
+				         t[i].top[d].name, name_source_names[t[i].top[d].name_src]);
+			else
+				fmt_addr(t[i].top[d].addr, t[i].top[d].ip_version, dn);
+			if ((int)strlen(dn) + 1 > room)
 				break;
-			room -= fprintf(out, " %s", a);
+			room -= fprintf(out, " %s", dn);
 		}
 		fputc('\n', out);
 	}
