@@ -23,9 +23,10 @@ int sink_out_fd(FILE *out, unsigned *events);
 int sink_out_gone(FILE *out, unsigned revents);
 
 struct table_opts {
-	bool tty;  /* redraw in place, fit the terminal's height */
-	bool wide; /* full-width addresses instead of fitting 80 columns */
-	int top;   /* rows at most; 0 for as many as fit (tty) or all */
+	bool tty;     /* redraw in place, fit the terminal's height */
+	bool wide;    /* full-width addresses instead of fitting 80 columns */
+	int top;      /* rows at most; 0 for as many as fit (tty) or all */
+	bool numeric; /* -n: addresses, never destination names */
 };
 
 enum group_by { GROUP_FLOW = 0, GROUP_USER };

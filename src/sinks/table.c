@@ -233,7 +233,7 @@ static void users_report(struct table_sink *ts, const struct report *r)
 
 	title(ts, r);
 	fprintf(out, "%-*s %6s %6s %6s %6s  %s\n", uw, "USER", "FLOWS", "SENT", "RECV", "BIT/S",
-	        "TOP DESTINATIONS");
+	        ts->o.numeric ? "TOP REMOTE ADDRESSES" : "TOP DESTINATIONS");
 	shown = rows < 0 || (size_t)rows > n ? n : (size_t)rows;
 	for (size_t i = 0; i < n; i++) {
 		pkts += t[i].packets[0] + t[i].packets[1];
@@ -251,8 +251,8 @@ static void users_report(struct table_sink *ts, const struct report *r)
 		        ni, no, nr);
 		for (int d = 0; d < t[i].ntop; d++) {
 			/* by name where there is one (names are [a-z0-9._-]): with -w its
-			 * source too */
-			if (t[i].top[d].name)
+			 * source too; -n: always the address */
+			if (t[i].top[d].name && !ts->o.numeric)
 				snprintf(dn, sizeof(dn), ts->o.wide ? "%s (%s)" : "%s",
 				         t[i].top[d].name, name_source_names[t[i].top[d].name_src]);
 			else
@@ -284,6 +284,7 @@ static int table_report(struct sink *s, const struct report *r)
 {
 	struct table_sink *ts = (struct table_sink *)s;
 	struct widths w = ts->o.wide ? (struct widths){15, 47, 0} : (struct widths){6, 20, 0};
+	bool names = !ts->o.numeric; /* -n: addresses, never names */
 	__u64 tot_pkts = 0, tot_bytes = 0;
 	double tot_rate = 0;
 	int rows = rows_available(ts);
@@ -304,7 +305,7 @@ static int table_report(struct sink *s, const struct report *r)
 	if (w.user)
 		fprintf(out, "%-*s ", w.user, "USER");
 	fprintf(out, "%-*s %-*s %6s %6s %6s%s\n", w.ep, "SOURCE", w.ep, "DESTINATION", "PKTS",
-	        "BYTES", "BIT/S", ts->o.wide ? "  NAME" : "");
+	        "BYTES", "BIT/S", ts->o.wide && names ? "  NAME" : "");
 	for (size_t i = 0; i < r->nflows; i++) {
 		tot_pkts += r->flows[i]->packets;
 		tot_bytes += r->flows[i]->bytes;
@@ -316,7 +317,7 @@ static int table_report(struct sink *s, const struct report *r)
 
 		fmt_endpoint(&f->key, true, a);
 		fmt_endpoint(&f->key, false, b);
-		if (f->dest.name && !ts->o.wide) /* the far side's name instead of its address */
+		if (f->dest.name && names && !ts->o.wide) /* the far side's name, not address */
 			far_name(&f->key, f->dest.name, f->key.dir == DIR_INGRESS ? b : a);
 		fmt_si(f->packets, np, sizeof(np));
 		fmt_si(f->bytes, nb, sizeof(nb));
@@ -326,7 +327,7 @@ static int table_report(struct sink *s, const struct report *r)
 		if (w.user)
 			fprintf(out, "%s ", cell(f->user ? f->user : "-", w.user, ub));
 		fprintf(out, "%s %s %6s %6s %6s", cell(a, w.ep, fa), cell(b, w.ep, fb), np, nb, nr);
-		if (ts->o.wide && f->dest.name)
+		if (ts->o.wide && names && f->dest.name)
 			fprintf(out, "  %s (%s)", f->dest.name, /* names are [a-z0-9._-] */
 			        name_source_names[f->dest.name_src]);
 		fputc('\n', out);
