@@ -31,6 +31,9 @@ need ipfixDump
 need xxd
 need nc.openbsd
 need sqlite3
+need clickhouse-client
+CH_SERVER=/usr/sbin/clickhouse-server
+[ -x "$CH_SERVER" ] || { fail prerequisite "clickhouse-server is not installed (run 'make deps')"; exit 1; }
 TUNRELAY=$TOP/build/tunrelay
 GEODB=$TOP/build/geodb
 
@@ -156,8 +159,47 @@ IPFIX_NC=$BG
 bg sh -c "exec ip netns exec '$S' tshark -i lo -f 'udp port 4739' -w '$TMP/ipfix.pcap' 2>/dev/null"
 IPFIX_CAP=$BG
 for _ in $(seq 100); do [ -s "$TMP/ipfix.pcap" ] && break; sleep 0.1; done
+# ClickHouse on the server's loopback, as tests/net/clickhouse.sh runs it
+CH=$TMP/ch
+mkdir -p "$CH"
+cat >"$CH/config.xml" <<EOF
+<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>$CH/server.log</log><errorlog>$CH/error.log</errorlog><console>0</console></logger>
+  <http_port>8123</http_port>
+  <tcp_port>9000</tcp_port>
+  <listen_host>127.0.0.1</listen_host>
+  <path>$CH/data/</path>
+  <tmp_path>$CH/tmp/</tmp_path>
+  <user_files_path>$CH/user_files/</user_files_path>
+  <format_schema_path>$CH/format_schemas/</format_schema_path>
+  <users_config>$CH/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <mark_cache_size>268435456</mark_cache_size>
+  <mlock_executable>false</mlock_executable>
+</yandex>
+EOF
+cat >"$CH/users.xml" <<'EOF'
+<?xml version="1.0"?>
+<yandex>
+  <profiles><default></default></profiles>
+  <users>
+    <default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default>
+  </users>
+  <quotas><default></default></quotas>
+</yandex>
+EOF
+bg ip netns exec "$S" "$CH_SERVER" --config-file="$CH/config.xml" >>"$CH/console" 2>&1
+for _ in $(seq 400); do
+	ip netns exec "$S" curl -sf http://127.0.0.1:8123/ping >/dev/null 2>&1 && break
+	sleep 0.025
+done
+chq() { ip netns exec "$S" clickhouse-client --port 9000 -q "$1"; }
+chq "CREATE DATABASE tfdb"
 tf_start "$S" "$TMP/exp.json" "$TMP/exp.err" -o json -t 0.2 --records --idle-timeout 60 \
 	--ipfix udp:127.0.0.1:4739 --store "$TMP/flows.db" --geo-db "$TMP/geo.db" \
+	--clickhouse http://127.0.0.1:8123 --clickhouse-database tfdb \
 	--user-map "$TMP/users" 'tuns*' || exit 1
 TF_EXP=$TF
 tf_start "$S" "$TMP/out.json" "$TMP/err" -o json -t 0.2 --records --idle-timeout 60 \
@@ -337,6 +379,20 @@ check "store: name, name_src (1 dns, 2 http, 3 tls, 4 quic), asn, as_name, count
 6|80|shop.example|2|64500|Example Transit|DE
 EOF
 )"
+check "ClickHouse: every record inserted" \
+	"$(chq "SELECT count() FROM tfdb.tunflow_flows FINAL")" \
+	"$(jq -s 'map(select(.type == "record")) | length' "$TMP/exp.json")"
+check "ClickHouse: dest_name, name_src, asn, as_name, country" \
+	"$(chq "SELECT proto, if(dir = 'ingress', dport, sport), dest_name, name_src, asn, as_name, country
+		FROM tfdb.tunflow_flows FINAL WHERE proto != 58 FORMAT TSV" | tr '\t' '|' | sort -u)" \
+	"$(sqlite3 -batch -noheader "$TMP/flows.db" "SELECT r.proto, r.rport, ifnull(n.name, ''),
+		CASE r.name_src WHEN 1 THEN 'dns' WHEN 2 THEN 'http' WHEN 3 THEN 'tls' WHEN 4 THEN 'quic' ELSE '' END,
+		r.asn, a.name, r.country FROM records r LEFT JOIN names n ON n.id = r.name
+		LEFT JOIN names a ON a.id = r.as_name WHERE r.proto != 58" | sort -u)"
+check "ClickHouse: report top --user bob --by name, the same as the store's" \
+	"$(ip netns exec "$S" "$TUNFLOW" report top --user bob --by name --clickhouse http://127.0.0.1:8123 \
+		--clickhouse-database tfdb -o json 2>&1)" \
+	"$("$TUNFLOW" report top --user bob --by name --store "$TMP/flows.db" -o json 2>&1)"
 check "store: tunflow report top --user bob --by name" \
 	"$("$TUNFLOW" report top --user bob --by name --store "$TMP/flows.db" -o json | jq -c -s 'map([.name, .addresses, .flows])')" \
 	'[["www.shop.example",2,2],["shop.example",2,2],["beta.example",2,2]]'
