@@ -105,6 +105,7 @@ static int check_config(struct config *c, int nargs)
 	if (c->output == OUT_AUTO)
 		c->output = isatty(STDOUT_FILENO) ? OUT_TUI : OUT_JSON;
 	c->table.tty = c->output == OUT_TABLE && isatty(STDOUT_FILENO);
+	c->table.numeric = c->numeric;
 	if (c->output == OUT_CSV)
 		c->records = true;
 	if (c->records && (c->output == OUT_TABLE || c->output == OUT_NONE))

@@ -24,6 +24,7 @@ const char *const naming_counter_names[NCNT_MAX] = {
     [NCNT_DNS_MALFORMED] = "dns_malformed",   [NCNT_TLS_MALFORMED] = "tls_malformed",
     [NCNT_QUIC_MALFORMED] = "quic_malformed", [NCNT_HTTP_MALFORMED] = "http_malformed",
     [NCNT_DNS_EVICTIONS] = "dns_evictions",   [NCNT_NAMES_UNSTORED] = "names_unstored",
+    [NCNT_UNFOLLOWED] = "names_unfollowed",
 };
 
 #define STREAM_MAX 8192                       /* bytes of one direction kept to find a name */

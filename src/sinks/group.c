@@ -22,6 +22,7 @@ struct remote {
 	const char *name;
 	__u8 addr[16];
 	int ip_version;
+	__u8 name_src; /* that of the flow with most bytes */
 	__u64 bytes, best;
 };
 
@@ -78,7 +79,10 @@ static void keep_top_remotes(struct acc *a)
 	g_hash_table_iter_init(&it, a->remote);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		const struct remote *r = v;
-		top_dest d = {.name = r->name, .ip_version = r->ip_version, .bytes = r->bytes};
+		top_dest d = {.name = r->name,
+		              .ip_version = r->ip_version,
+		              .name_src = r->name ? r->name_src : NAME_NONE,
+		              .bytes = r->bytes};
 
 		memcpy(d.addr, r->addr, 16);
 		topk_offer(&top, &d);
@@ -132,6 +136,7 @@ struct user_total *group_by_user(struct flow *const *flows, size_t nflows, size_
 		if (!(r = g_hash_table_lookup(a->remote, &rk))) {
 			r = g_memdup2(&rk, sizeof(rk));
 			r->ip_version = f->key.ip_version;
+			r->name_src = f->dest.name_src;
 			g_hash_table_insert(a->remote, r, r);
 		}
 		r->bytes += f->bytes;
@@ -140,6 +145,7 @@ struct user_total *group_by_user(struct flow *const *flows, size_t nflows, size_
 			r->best = f->bytes;
 			memcpy(r->addr, far, 16);
 			r->ip_version = f->key.ip_version;
+			r->name_src = f->dest.name_src;
 		}
 	}
 	out = malloc((nacc ? nacc : 1) * sizeof(*out));

@@ -124,8 +124,14 @@ static void user_line(FILE *out, const struct user_total *t, const char *now)
 	        (unsigned long long)t->bytes[DIR_EGRESS], t->rate_bps);
 	for (int i = 0; i < t->ntop; i++) {
 		fmt_addr(t->top[i].addr, t->top[i].ip_version, a);
-		fprintf(out, "%s{\"addr\":\"%s\",\"bytes\":%llu}", i ? "," : "", a,
-		        (unsigned long long)t->top[i].bytes);
+		fprintf(out, "%s{\"addr\":\"%s\"", i ? "," : "", a);
+		if (t->top[i].name) {
+			fputs(",\"name\":", out);
+			json_str(out, t->top[i].name);
+			fprintf(out, ",\"name_source\":\"%s\"",
+			        name_source_names[t->top[i].name_src]);
+		}
+		fprintf(out, ",\"bytes\":%llu}", (unsigned long long)t->top[i].bytes);
 	}
 	fputs("]}\n", out);
 }

@@ -31,6 +31,7 @@
 #include "util/rlimit.h"
 #include "util/text.h"
 #include "core/datapath.h"
+#include "core/naming.h"
 #include "sinks/metrics.h"
 #include "util/hash.h"
 #include "util/topk.h"
@@ -851,6 +852,39 @@ static void top_lines(struct metrics *m, GString *s)
 	free(kept);
 }
 
+/* What each naming counter counts, for its HELP line (tunflow_NAME_total). */
+static const char *const naming_help[NCNT_MAX] = {
+    [NCNT_DNS_MALFORMED] = "DNS messages refused as malformed (truncated, lying lengths, "
+                           "compression loops).",
+    [NCNT_TLS_MALFORMED] = "TLS ClientHellos refused as malformed.",
+    [NCNT_QUIC_MALFORMED] = "QUIC Initials that did not parse or decrypt.",
+    [NCNT_HTTP_MALFORMED] = "HTTP/1.x requests refused as malformed.",
+    [NCNT_DNS_EVICTIONS] = "DNS answers evicted from the full cache (--dns-cache) before "
+                           "they expired.",
+    [NCNT_NAMES_UNSTORED] = "Names not kept: tunflow held its bound of distinct names.",
+    [NCNT_UNFOLLOWED] = "TCP streams whose first segments were given up: the bytes held "
+                        "for all connections reached 64 MiB.",
+};
+
+/* The kernel's name_drops and, with names on, naming's own counters. */
+static void naming_lines(GString *s, const struct report *r)
+{
+	g_string_append_printf(
+	    s,
+	    "# HELP tunflow_name_drops_total Name capture events (a flow's first payload, a DNS "
+	    "message) lost because the kernel's ring buffer was full; their flows are counted "
+	    "but may go unnamed.\n# TYPE tunflow_name_drops_total counter\n"
+	    "tunflow_name_drops_total %llu\n",
+	    (unsigned long long)r->counters[CNT_NAME_DROPS]);
+	for (int c = 0; r->name_counters && c < NCNT_MAX; c++)
+		g_string_append_printf(
+		    s,
+		    "# HELP tunflow_%s_total %s\n# TYPE tunflow_%s_total counter\n"
+		    "tunflow_%s_total %llu\n",
+		    naming_counter_names[c], naming_help[c], naming_counter_names[c],
+		    naming_counter_names[c], (unsigned long long)r->name_counters[c]);
+}
+
 void metrics_update(struct metrics *m, const struct report *r)
 {
 	GString *s = g_string_sized_new(4096), *page;
@@ -899,6 +933,7 @@ void metrics_update(struct metrics *m, const struct report *r)
 		g_string_append_printf(s, "tunflow_unaccounted_packets_total{reason=\"%s\"} %llu\n",
 		                       counter_names[c], (unsigned long long)r->counters[c]);
 	}
+	naming_lines(s, r);
 	g_string_append_printf(
 	    s,
 	    "# HELP tunflow_harvest_errors_total User-space failures: a drain that failed, a "

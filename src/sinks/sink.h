@@ -23,9 +23,10 @@ int sink_out_fd(FILE *out, unsigned *events);
 int sink_out_gone(FILE *out, unsigned revents);
 
 struct table_opts {
-	bool tty;  /* redraw in place, fit the terminal's height */
-	bool wide; /* full-width addresses instead of fitting 80 columns */
-	int top;   /* rows at most; 0 for as many as fit (tty) or all */
+	bool tty;     /* redraw in place, fit the terminal's height */
+	bool wide;    /* full-width addresses instead of fitting 80 columns */
+	int top;      /* rows at most; 0 for as many as fit (tty) or all */
+	bool numeric; /* -n: addresses, never destination names */
 };
 
 enum group_by { GROUP_FLOW = 0, GROUP_USER };
@@ -63,6 +64,8 @@ struct user_total {
 		__u8 addr[16];    /* that address; with a name, the far address of its
 		                   * flow with most bytes */
 		int ip_version;
+		__u8 name_src; /* enum name_source: that of the same flow; NAME_NONE
+		                * without a name */
 		__u64 bytes;
 	} top[USER_TOP_DESTS]; /* destinations with most bytes, most first: by name where
 	                        * the flows have one, else by remote address */

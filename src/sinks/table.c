@@ -228,12 +228,12 @@ static void users_report(struct table_sink *ts, const struct report *r)
 	struct user_total *t = user_totals_update(ts->users, r->flows, r->nflows, r->gen, &n);
 	__u64 pkts = 0, bytes = 0;
 	double rate = 0;
-	char ub[CELL_MAX], ni[8], no[8], nr[8], nf[8], a[ADDR_STRLEN];
+	char ub[CELL_MAX], ni[8], no[8], nr[8], nf[8], dn[CELL_MAX];
 	FILE *out = ts->st.out;
 
 	title(ts, r);
 	fprintf(out, "%-*s %6s %6s %6s %6s  %s\n", uw, "USER", "FLOWS", "SENT", "RECV", "BIT/S",
-	        "TOP REMOTE ADDRESSES");
+	        ts->o.numeric ? "TOP REMOTE ADDRESSES" : "TOP DESTINATIONS");
 	shown = rows < 0 || (size_t)rows > n ? n : (size_t)rows;
 	for (size_t i = 0; i < n; i++) {
 		pkts += t[i].packets[0] + t[i].packets[1];
@@ -250,10 +250,16 @@ static void users_report(struct table_sink *ts, const struct report *r)
 		fprintf(out, "%s %6s %6s %6s %6s ", cell(t[i].user ? t[i].user : "-", uw, ub), nf,
 		        ni, no, nr);
 		for (int d = 0; d < t[i].ntop; d++) {
-			fmt_addr(t[i].top[d].addr, t[i].top[d].ip_version, a);
-			if ((int)strlen(a) + 1 > room)
+			/* by name where there is one (names are [a-z0-9._-]): with -w its
+			 * source too; -n: always the address */
+			if (t[i].top[d].name && !ts->o.numeric)
+				snprintf(dn, sizeof(dn), ts->o.wide ? "%s (%s)" : "%s",
+				         t[i].top[d].name, name_source_names[t[i].top[d].name_src]);
+			else
+				fmt_addr(t[i].top[d].addr, t[i].top[d].ip_version, dn);
+			if ((int)strlen(dn) + 1 > room)
 				break;
-			room -= fprintf(out, " %s", a);
+			room -= fprintf(out, " %s", dn);
 		}
 		fputc('\n', out);
 	}
@@ -278,6 +284,7 @@ static int table_report(struct sink *s, const struct report *r)
 {
 	struct table_sink *ts = (struct table_sink *)s;
 	struct widths w = ts->o.wide ? (struct widths){15, 47, 0} : (struct widths){6, 20, 0};
+	bool names = !ts->o.numeric; /* -n: addresses, never names */
 	__u64 tot_pkts = 0, tot_bytes = 0;
 	double tot_rate = 0;
 	int rows = rows_available(ts);
@@ -298,7 +305,7 @@ static int table_report(struct sink *s, const struct report *r)
 	if (w.user)
 		fprintf(out, "%-*s ", w.user, "USER");
 	fprintf(out, "%-*s %-*s %6s %6s %6s%s\n", w.ep, "SOURCE", w.ep, "DESTINATION", "PKTS",
-	        "BYTES", "BIT/S", ts->o.wide ? "  NAME" : "");
+	        "BYTES", "BIT/S", ts->o.wide && names ? "  NAME" : "");
 	for (size_t i = 0; i < r->nflows; i++) {
 		tot_pkts += r->flows[i]->packets;
 		tot_bytes += r->flows[i]->bytes;
@@ -310,7 +317,7 @@ static int table_report(struct sink *s, const struct report *r)
 
 		fmt_endpoint(&f->key, true, a);
 		fmt_endpoint(&f->key, false, b);
-		if (f->dest.name && !ts->o.wide) /* the far side's name instead of its address */
+		if (f->dest.name && names && !ts->o.wide) /* the far side's name, not address */
 			far_name(&f->key, f->dest.name, f->key.dir == DIR_INGRESS ? b : a);
 		fmt_si(f->packets, np, sizeof(np));
 		fmt_si(f->bytes, nb, sizeof(nb));
@@ -320,7 +327,7 @@ static int table_report(struct sink *s, const struct report *r)
 		if (w.user)
 			fprintf(out, "%s ", cell(f->user ? f->user : "-", w.user, ub));
 		fprintf(out, "%s %s %6s %6s %6s", cell(a, w.ep, fa), cell(b, w.ep, fb), np, nb, nr);
-		if (ts->o.wide && f->dest.name)
+		if (ts->o.wide && names && f->dest.name)
 			fprintf(out, "  %s (%s)", f->dest.name, /* names are [a-z0-9._-] */
 			        name_source_names[f->dest.name_src]);
 		fputc('\n', out);

@@ -24,46 +24,6 @@ for net in 198.51.100.0/24 203.0.113.0/24 2001:db8:1::/48; do
 	ip -n "$NS" route add blackhole "$net"
 done
 
-# ipfixDump --yaf's text, one JSON object per data record (element name -> value)
-ipfixdump_json() {
-	ipfixDump --yaf --in "$1" 2>&1 | awk '
-		function flush() { if (r != "") print "{" r "}"; r = "" }
-		/^--- data record/ { flush(); inrec = 1; next }
-		/^---|^\*\*\*/ { flush(); inrec = 0; next }
-		inrec && /^\t\([0-9\/]+\) +[A-Za-z0-9_]+ : / {
-			line = $0; sub(/^\t\([0-9\/]+\) +/, "", line)
-			name = line; sub(/ : .*/, "", name)
-			val = line; sub(/^[^:]* : /, "", val); sub(/^\(len: [0-9]+\) ?/, "", val)
-			r = r (r == "" ? "" : ",") "\"" name "\":\"" val "\""
-		}
-		END { flush() }' | sed -E 's/(^|[":])0+([0-9a-f])/\1\2/g'
-}
-# one line per record: proto src dst sport dport sslServerName httpHost dnsQName srcAS dstAS
-# ("-" for an empty name)
-ipfixdump_lines() {
-	ipfixdump_json "$1" | jq -r '[.protocolIdentifier,
-		(.sourceIPv4Address // .sourceIPv6Address), (.destinationIPv4Address // .destinationIPv6Address),
-		(if .protocolIdentifier == "1" then "-" else .sourceTransportPort end),
-		(if .protocolIdentifier == "1" then .icmpTypeCodeIPv4 else .destinationTransportPort end),
-		.sslServerName, .httpHost, .dnsQName, .bgpSourceAsNumber, .bgpDestinationAsNumber]
-		| map(if . == "" then "-" else . end) | join(" ")' | sort
-}
-# the same from tshark, ntop's elements by their names in Wireshark
-tshark_lines() {
-	tshark -r "$1" -d udp.port==4739,cflow -T json --no-duplicate-keys 2>/dev/null | jq -r '
-		.[]._source.layers.cflow // empty | (if type == "array" then .[] else . end) | to_entries[]
-		| select(.key | test("^Set .*flows")) | .value | to_entries[]
-		| select(.key | test("^Flow ")) | .value
-		| [.["cflow.protocol"],
-		   (.["cflow.srcaddr"] // .["cflow.srcaddrv6"]), (.["cflow.dstaddr"] // .["cflow.dstaddrv6"]),
-		   (if .["cflow.protocol"] == "1" then "-" else .["cflow.srcport"] end),
-		   (if .["cflow.protocol"] == "1" then (.["cflow.icmp_type_code_ipv4"] | ltrimstr("0x") | ascii_downcase
-			| explode | map(if . >= 97 then . - 87 else . - 48 end) | reduce .[] as $d (0; . * 16 + $d))
-		    else .["cflow.dstport"] end),
-		   .["cflow.pie.ntop.ssl_server_name"], .["cflow.pie.ntop.http_host"],
-		   .["cflow.pie.ntop.dns_query"], .["cflow.srcas"], .["cflow.dstas"]]
-		| map(if . == null or . == "" then "-" else tostring end) | join(" ")' | sort
-}
 # capture PCAP CMD...: CMD runs while tshark captures UDP 4739 on the namespace's loopback,
 # with a UDP listener there (no port-unreachable); then the payloads into PCAP.ipfix
 capture() {

@@ -4,7 +4,10 @@
 # a test zone, dig and curl resolve through it, curl (OpenSSL) and gnutls-cli reach
 # openssl s_server and gnutls-serv by name over IPv4 and IPv6, busybox httpd is fetched
 # by name, ngtcp2's client reaches its server over QUIC. Two users (a user map by tunnel)
-# resolve different names to one address and each gets their own. --names off: none.
+# resolve different names to one address and each gets their own. The same flows in every
+# output: the table (-n: addresses only), --group-by user (JSON and table), IPFIX decoded
+# by ipfixDump --yaf and tshark record for record, and the store (sqlite3, tunflow
+# report), with AS and country from a test location database. --names off: none.
 #
 #   c1 (alice) tunc --tunrelay-- tuns1 \
 #                                        srv: dnsmasq 198.51.100.53, servers on lo
@@ -12,6 +15,7 @@
 #   tunflow watches tuns1 and tuns2 in srv, as on a VPN server.
 SUITE=names
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ipfix_lib.sh"
 need jq
 need dnsmasq
 need dig
@@ -23,7 +27,15 @@ need busybox
 need tshark
 need gtlsserver
 need gtlsclient
+need ipfixDump
+need xxd
+need nc.openbsd
+need sqlite3
+need clickhouse-client
+CH_SERVER=/usr/sbin/clickhouse-server
+[ -x "$CH_SERVER" ] || { fail prerequisite "clickhouse-server is not installed (run 'make deps')"; exit 1; }
 TUNRELAY=$TOP/build/tunrelay
+GEODB=$TOP/build/geodb
 
 ns_new srv; S=$NS
 for a in 198.51.100.53/32 203.0.113.10/32 203.0.113.20/32 203.0.113.30/32 203.0.113.40/32; do
@@ -111,12 +123,85 @@ tf_start "$S" "$TMP/uni.json" "$TMP/uni.err" -o json -t 0.2 --records --uniflow 
 	--idle-timeout 60 --user-map "$TMP/users" 'tuns*' || exit 1
 TF_UNI=$TF
 # (this one drops to nobody after start: naming needs no privilege)
-tf_start "$S" "$TMP/table.txt" "$TMP/table.err" -o table -n 100 -t 0.2 --user-map "$TMP/users" \
+tf_start "$S" "$TMP/table.txt" "$TMP/table.err" -o table --top 100 -t 0.2 --user-map "$TMP/users" \
 	--user nobody 'tuns*' || exit 1
 TF_TABLE=$TF
-tf_start "$S" "$TMP/wide.txt" "$TMP/wide.err" -o table -w -n 100 -t 0.2 \
+tf_start "$S" "$TMP/wide.txt" "$TMP/wide.err" -o table -w --top 100 -t 0.2 \
 	--user-map "$TMP/users" 'tuns*' || exit 1
 TF_WIDE=$TF
+# -n: addresses, never names, in the table (narrow and -w) and the users' destinations
+tf_start "$S" "$TMP/num.txt" "$TMP/num.err" -o table -n --top 100 -t 0.2 \
+	--user-map "$TMP/users" 'tuns*' || exit 1
+TF_NUM=$TF
+tf_start "$S" "$TMP/numwide.txt" "$TMP/numwide.err" -o table -n -w --top 100 -t 0.2 \
+	--user-map "$TMP/users" 'tuns*' || exit 1
+TF_NUMWIDE=$TF
+tf_start "$S" "$TMP/gnum.txt" "$TMP/gnum.err" -o table -n --group-by user -t 0.2 \
+	--user-map "$TMP/users" 'tuns*' || exit 1
+TF_GNUM=$TF
+# --group-by user: each user's top destinations by name
+tf_start "$S" "$TMP/gtable.txt" "$TMP/gtable.err" -o table --group-by user -t 0.2 \
+	--user-map "$TMP/users" 'tuns*' || exit 1
+TF_GTABLE=$TF
+tf_start "$S" "$TMP/gwide.txt" "$TMP/gwide.err" -o table -w --group-by user -t 0.2 \
+	--user-map "$TMP/users" 'tuns*' || exit 1
+TF_GWIDE=$TF
+tf_start "$S" "$TMP/group.json" "$TMP/group.err" -o json --group-by user -t 0.2 \
+	--user-map "$TMP/users" 'tuns*' || exit 1
+TF_GJSON=$TF
+# IPFIX to a listener on the server's loopback, captured there, and the store; AS and
+# country from a test location database
+printf '%s\n' "as 64500 Example Transit" "as 64501 Example Six" "as 64510 Example Resolver" \
+	"net 203.0.113.0/24 64500 DE" "net 2001:db8:5::/48 64501 NL" "net 198.51.100.0/24 64510 SE" |
+	"$GEODB" "$TMP/geo.db" || fail "geodb" "cannot write the test database"
+bg sh -c "exec ip netns exec '$S' nc.openbsd -d -u -l 127.0.0.1 4739 >/dev/null"
+IPFIX_NC=$BG
+bg sh -c "exec ip netns exec '$S' tshark -i lo -f 'udp port 4739' -w '$TMP/ipfix.pcap' 2>/dev/null"
+IPFIX_CAP=$BG
+for _ in $(seq 100); do [ -s "$TMP/ipfix.pcap" ] && break; sleep 0.1; done
+# ClickHouse on the server's loopback, as tests/net/clickhouse.sh runs it
+CH=$TMP/ch
+mkdir -p "$CH"
+cat >"$CH/config.xml" <<EOF
+<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>$CH/server.log</log><errorlog>$CH/error.log</errorlog><console>0</console></logger>
+  <http_port>8123</http_port>
+  <tcp_port>9000</tcp_port>
+  <listen_host>127.0.0.1</listen_host>
+  <path>$CH/data/</path>
+  <tmp_path>$CH/tmp/</tmp_path>
+  <user_files_path>$CH/user_files/</user_files_path>
+  <format_schema_path>$CH/format_schemas/</format_schema_path>
+  <users_config>$CH/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <mark_cache_size>268435456</mark_cache_size>
+  <mlock_executable>false</mlock_executable>
+</yandex>
+EOF
+cat >"$CH/users.xml" <<'EOF'
+<?xml version="1.0"?>
+<yandex>
+  <profiles><default></default></profiles>
+  <users>
+    <default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default>
+  </users>
+  <quotas><default></default></quotas>
+</yandex>
+EOF
+bg ip netns exec "$S" "$CH_SERVER" --config-file="$CH/config.xml" >>"$CH/console" 2>&1
+for _ in $(seq 400); do
+	ip netns exec "$S" curl -sf http://127.0.0.1:8123/ping >/dev/null 2>&1 && break
+	sleep 0.025
+done
+chq() { ip netns exec "$S" clickhouse-client --port 9000 -q "$1"; }
+chq "CREATE DATABASE tfdb"
+tf_start "$S" "$TMP/exp.json" "$TMP/exp.err" -o json -t 0.2 --records --idle-timeout 60 \
+	--ipfix udp:127.0.0.1:4739 --store "$TMP/flows.db" --geo-db "$TMP/geo.db" \
+	--clickhouse http://127.0.0.1:8123 --clickhouse-database tfdb \
+	--user-map "$TMP/users" 'tuns*' || exit 1
+TF_EXP=$TF
 tf_start "$S" "$TMP/out.json" "$TMP/err" -o json -t 0.2 --records --idle-timeout 60 \
 	--user-map "$TMP/users" 'tuns*' || exit 1
 
@@ -159,7 +244,8 @@ sleep 0.6
 kill -INT "$TSHARK"; wait "$TSHARK" 2>/dev/null
 tf_stop
 check "tunflow exit" "$TF_RC" "0"
-for TF in $TF_UNI $TF_TABLE $TF_WIDE; do
+for TF in $TF_UNI $TF_TABLE $TF_WIDE $TF_NUM $TF_NUMWIDE $TF_GNUM $TF_GTABLE $TF_GWIDE $TF_GJSON \
+	$TF_EXP; do
 	tf_stop
 	check "the other tunflows exit" "$TF_RC" "0"
 done
@@ -214,8 +300,137 @@ check "table: the address where no name" \
 check "table -w: address and name" \
 	"$(grep -c '192.0.2.11:[0-9]* *203.0.113.10:443 .* shop.example (tls)$' "$TMP/wide.txt" | sed 's/^[1-9][0-9]*$/some/')" "some"
 check "no parse failures" \
-	"$(jq -s -c 'map(select(.type == "counters")) | last | [.dns_malformed, .tls_malformed, .quic_malformed, .http_malformed, .name_drops]' "$R")" \
-	"[0,0,0,0,0]"
+	"$(jq -s -c 'map(select(.type == "counters")) | last | [.dns_malformed, .tls_malformed, .quic_malformed, .http_malformed, .name_drops, .dns_evictions, .names_unstored, .names_unfollowed]' "$R")" \
+	"[0,0,0,0,0,0,0,0]"
+
+# ---- IPFIX, record for record: CERT's (6871) elements by ipfixDump --yaf, ntop's (35632)
+# by tshark, as tests/net/ipfix_names.sh reads them; the records as tunflow's JSON says
+sleep 0.5
+kill -TERM "$IPFIX_CAP" "$IPFIX_NC" 2>/dev/null
+wait "$IPFIX_CAP" "$IPFIX_NC" 2>/dev/null
+tshark -r "$TMP/ipfix.pcap" -T fields -e udp.payload 2>/dev/null | tr -d '\n' | xxd -r -p >"$TMP/ipfix.bin"
+# the same lines from the JSON records of the same tunflow (ipfixdump_lines' order)
+json_lines() {
+	jq -r 'select(.type == "record") | [.proto, .src, .dst,
+		(if .proto == 1 then "-" else .sport end),
+		(if .proto == 1 then .icmp_type * 256 + .icmp_code else .dport end),
+		(if .name_source == "tls" or .name_source == "quic" then .name else "-" end),
+		(if .name_source == "http" then .name else "-" end),
+		(if .name_source == "dns" then .name else "-" end),
+		(if .dir == "egress" then .asn // 0 else 0 end),
+		(if .dir == "ingress" then .asn // 0 else 0 end)] | map(tostring) | join(" ")' "$1" | sort
+}
+check "IPFIX: every record exported, none failed" \
+	"$(jq -s -c '(map(select(.type == "counters")) | last) as $c | [(map(select(.type == "record")) | length) == $c.exported, $c.export_failures]' "$TMP/exp.json")" \
+	"[true,0]"
+WANT_IPFIX=$(json_lines "$TMP/exp.json")
+check "IPFIX: ipfixDump --yaf, record for record as the JSON records" \
+	"$(ipfixdump_lines "$TMP/ipfix.bin")" "$WANT_IPFIX"
+check "IPFIX: tshark, record for record as the JSON records" \
+	"$(tshark_lines "$TMP/ipfix.pcap")" "$WANT_IPFIX"
+# (ICMPv6 left out: the kernel's own neighbour and error messages vary from run to run)
+check "IPFIX: the names and AS, exactly (source ports left out)" \
+	"$(ipfixdump_lines "$TMP/ipfix.bin" | awk '$1 != 58 { if ($1 != 1) $4 = "*"; print }' | sort -u)" \
+	"$(sort <<'EOF'
+1 192.0.2.11 203.0.113.20 - 2048 - - www.shop.example 0 64500
+1 192.0.2.11 203.0.113.30 - 2048 - - alpha.example 0 64500
+1 192.0.2.11 203.0.113.40 - 2048 - - tcp.example 0 64500
+1 192.0.2.12 198.51.100.53 - 2048 - - - 0 64510
+1 192.0.2.12 203.0.113.30 - 2048 - - beta.example 0 64500
+17 192.0.2.11 198.51.100.53 * 53 - - alpha.example 0 64510
+17 192.0.2.11 198.51.100.53 * 53 - - shop.example 0 64510
+17 192.0.2.11 198.51.100.53 * 53 - - www.shop.example 0 64510
+17 192.0.2.12 198.51.100.53 * 53 - - beta.example 0 64510
+17 192.0.2.12 198.51.100.53 * 53 - - shop.example 0 64510
+17 192.0.2.12 198.51.100.53 * 53 - - www.shop.example 0 64510
+17 2001:db8::11 2001:db8:5::10 * 4443 shop.example - - 0 64501
+6 192.0.2.11 198.51.100.53 * 53 - - tcp.example 0 64510
+6 192.0.2.11 203.0.113.10 * 443 shop.example - - 0 64500
+6 192.0.2.12 203.0.113.10 * 80 - shop.example - 0 64500
+6 192.0.2.12 203.0.113.20 * 443 www.shop.example - - 0 64500
+6 2001:db8::11 2001:db8:5::10 * 443 shop.example - - 0 64501
+6 2001:db8::11 2001:db8:5::10 * 4433 shop.example - - 0 64501
+EOF
+)"
+
+# ---- the store: each record with its name, source, AS and country
+check "store: every record stored" \
+	"$(sqlite3 -batch -noheader "$TMP/flows.db" 'SELECT count(*) FROM records')" \
+	"$(jq -s 'map(select(.type == "record")) | length' "$TMP/exp.json")"
+check "store: name, name_src (1 dns, 2 http, 3 tls, 4 quic), asn, as_name, country" \
+	"$(sqlite3 -batch -noheader "$TMP/flows.db" "SELECT r.proto, r.rport, n.name, r.name_src, r.asn, a.name,
+		r.country FROM records r LEFT JOIN names n ON n.id = r.name
+		LEFT JOIN names a ON a.id = r.as_name WHERE r.proto != 58" | sort -u)" "$(sort <<'EOF'
+17|4443|shop.example|4|64501|Example Six|NL
+17|53|alpha.example|1|64510|Example Resolver|SE
+17|53|beta.example|1|64510|Example Resolver|SE
+17|53|shop.example|1|64510|Example Resolver|SE
+17|53|www.shop.example|1|64510|Example Resolver|SE
+1|0|alpha.example|1|64500|Example Transit|DE
+1|0|beta.example|1|64500|Example Transit|DE
+1|0|tcp.example|1|64500|Example Transit|DE
+1|0|www.shop.example|1|64500|Example Transit|DE
+1|0||0|64510|Example Resolver|SE
+6|4433|shop.example|3|64501|Example Six|NL
+6|443|shop.example|3|64500|Example Transit|DE
+6|443|shop.example|3|64501|Example Six|NL
+6|443|www.shop.example|3|64500|Example Transit|DE
+6|53|tcp.example|1|64510|Example Resolver|SE
+6|80|shop.example|2|64500|Example Transit|DE
+EOF
+)"
+check "ClickHouse: every record inserted" \
+	"$(chq "SELECT count() FROM tfdb.tunflow_flows FINAL")" \
+	"$(jq -s 'map(select(.type == "record")) | length' "$TMP/exp.json")"
+check "ClickHouse: dest_name, name_src, asn, as_name, country" \
+	"$(chq "SELECT proto, if(dir = 'ingress', dport, sport), dest_name, name_src, asn, as_name, country
+		FROM tfdb.tunflow_flows FINAL WHERE proto != 58 FORMAT TSV" | tr '\t' '|' | sort -u)" \
+	"$(sqlite3 -batch -noheader "$TMP/flows.db" "SELECT r.proto, r.rport, ifnull(n.name, ''),
+		CASE r.name_src WHEN 1 THEN 'dns' WHEN 2 THEN 'http' WHEN 3 THEN 'tls' WHEN 4 THEN 'quic' ELSE '' END,
+		r.asn, a.name, r.country FROM records r LEFT JOIN names n ON n.id = r.name
+		LEFT JOIN names a ON a.id = r.as_name WHERE r.proto != 58" | sort -u)"
+check "ClickHouse: report top --user bob --by name, the same as the store's" \
+	"$(ip netns exec "$S" "$TUNFLOW" report top --user bob --by name --clickhouse http://127.0.0.1:8123 \
+		--clickhouse-database tfdb -o json 2>&1)" \
+	"$("$TUNFLOW" report top --user bob --by name --store "$TMP/flows.db" -o json 2>&1)"
+check "store: tunflow report top --user bob --by name" \
+	"$("$TUNFLOW" report top --user bob --by name --store "$TMP/flows.db" -o json | jq -c -s 'map([.name, .addresses, .flows])')" \
+	'[["www.shop.example",2,2],["shop.example",2,2],["beta.example",2,2]]'
+
+# ---- -n: addresses, never names
+check "-n: alice's HTTPS by address" \
+	"$(grep -c 'tuns1  in  tcp   alice   192.0.2.11:[0-9]* 203.0.113.10:443 ' "$TMP/num.txt" | sed 's/^[1-9][0-9]*$/some/')" "some"
+check "-n: no name anywhere in the table" "$(grep -c 'example' "$TMP/num.txt")" "0"
+check "-n -w: no NAME column, no name" \
+	"$(grep -c ' NAME$\|example' "$TMP/numwide.txt"; grep -c ' 192.0.2.12:[0-9]* *203.0.113.20:443 ' "$TMP/numwide.txt" | sed 's/^[1-9][0-9]*$/some/')" "0
+some"
+# the users' rows of the final table: user, then the destinations
+users_final() {
+	awk '/\(final\)/ { f = 1; next } f && $1 ~ /^(alice|bob)$/ { $2 = $3 = $4 = $5 = ""; print }' "$1" | tr -s ' '
+}
+check "--group-by user -n: addresses" "$(users_final "$TMP/gnum.txt" | sed -E 's/^alice [^ ]+ /alice X /')" \
+	"alice X 198.51.100.53
+bob 203.0.113.20 203.0.113.10"
+check "--group-by user -n: the header" "$(grep -c 'TOP REMOTE ADDRESSES$' "$TMP/gnum.txt" | sed 's/^[1-9][0-9]*$/some/')" "some"
+
+# ---- --group-by user: each user's top destinations by name, with their source
+# (alice's shop.example: its biggest flow's source, TLS or QUIC as the handshakes' sizes go)
+check "--group-by user: the table, by name" "$(users_final "$TMP/gtable.txt")" \
+	"alice shop.example tcp.example
+bob www.shop.example shop.example"
+check "--group-by user -w: the table, by name and source" \
+	"$(users_final "$TMP/gwide.txt" | sed 's/^alice shop.example (quic)/alice shop.example (tls)/')" \
+	"alice shop.example (tls) tcp.example (dns) alpha.example (dns)
+bob www.shop.example (tls) shop.example (http) beta.example (dns)"
+check "--group-by user: JSON, bob's top by name, source and address" \
+	"$(jq -s -c 'map(select(.type == "user" and .user == "bob")) | last | .top | map([.name, .name_source, .addr])' "$TMP/group.json")" \
+	'[["www.shop.example","tls","203.0.113.20"],["shop.example","http","203.0.113.10"],["beta.example","dns","203.0.113.30"]]'
+check "--group-by user: JSON, alice's top by name and source" \
+	"$(jq -s -c 'map(select(.type == "user" and .user == "alice")) | last | .top | map([.name, .name_source])' "$TMP/group.json" | sed 's/"quic"/"tls"/')" \
+	'[["shop.example","tls"],["tcp.example","dns"],["alpha.example","dns"]]'
+check "--group-by user: JSON, an address without a name: addr and bytes only" \
+	"$(jq -s -c 'map(select(.type == "user" and .user == "bob") | .top[] | select(.name == null) | keys) | unique' "$TMP/group.json")" \
+	'[["addr","bytes"]]'
 
 # --names off: the same fetches, no names, no naming counters
 tf_start "$S" "$TMP/off.json" "$TMP/off.err" -o json -t 0.2 --records --names off \

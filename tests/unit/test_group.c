@@ -48,6 +48,8 @@ static void by_name(void)
 	struct user_total *t;
 	size_t n;
 
+	f[1].dest.name_src = NAME_DNS;  /* the biggest of shop.example's flows */
+	f[4].dest.name_src = NAME_HTTP; /* no name: its source is none */
 	for (int i = 0; i < 7; i++)
 		v[i] = &f[i];
 	t = group_by_user(v, 7, &n);
@@ -55,6 +57,8 @@ static void by_name(void)
 	CHECK_INT("by name: three top destinations of five", t[0].ntop, USER_TOP_DESTS);
 	CHECK_STR("by name: top 1 is shop.example, its three addresses together", t[0].top[0].name,
 	          "shop.example");
+	CHECK_INT("by name: shop.example's source is its biggest flow's (dns)",
+	          t[0].top[0].name_src, NAME_DNS);
 	CHECK_INT("by name: shop.example's bytes", t[0].top[0].bytes, 1050);
 	CHECK_INT("by name: shop.example's address is its biggest flow's (.6)",
 	          t[0].top[0].addr[15], 6);
@@ -65,6 +69,7 @@ static void by_name(void)
 	CHECK_INT("by name: blog.example's bytes", t[0].top[1].bytes, 700);
 	CHECK_INT("by name: blog.example's address", t[0].top[1].addr[15], 5);
 	CHECK_STR("by name: top 3 is zz.example", t[0].top[2].name, "zz.example");
+	CHECK_INT("by name: zz.example's source", t[0].top[2].name_src, NAME_TLS);
 	free(t);
 	/* the nameless by address, after a name of the same bytes */
 	f[3].bytes = 600;
@@ -74,6 +79,7 @@ static void by_name(void)
 	CHECK("by name: then .5 without a name", !t[0].top[2].name);
 	CHECK_INT("by name: .5's nameless bytes", t[0].top[2].bytes, 600);
 	CHECK_INT("by name: .5", t[0].top[2].addr[15], 5);
+	CHECK_INT("by name: .5 has no name source", t[0].top[2].name_src, NAME_NONE);
 	free(t);
 }
 

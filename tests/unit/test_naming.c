@@ -293,5 +293,12 @@ int main(void)
 	naming_flow(n, &f, true);
 	CHECK("another connection to a named address: no name", f.dest.name == NULL);
 	naming_free(n);
+	/* every counter has its name, as JSON, the table and /metrics print it */
+	CHECK_STR("counter names: names_unstored", naming_counter_names[NCNT_NAMES_UNSTORED],
+	          "names_unstored");
+	CHECK_STR("counter names: names_unfollowed", naming_counter_names[NCNT_UNFOLLOWED],
+	          "names_unfollowed");
+	for (int c = 0; c < NCNT_MAX; c++)
+		CHECK("counter names: each named", naming_counter_names[c] != NULL);
 	return check_done();
 }
