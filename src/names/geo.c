@@ -142,6 +142,61 @@ static const char *intern(struct geo *g, const char *s)
 }
 
 /* The database's answer for addr into e. */
+/* The IANA special-purpose address registries' blocks (RFC 6890 and its updates) that
+ * hold no public Internet hosts: the prefix length of the one addr is in (IPv4 in IPv4
+ * terms), or -1. */
+static int special_prefix(const __u8 a[16])
+{
+	static const struct {
+		__u8 net[16];
+		int len;
+	} v4[] =
+	    {
+	        {{0}, 8},
+	        {{10}, 8},
+	        {{100, 64}, 10},
+	        {{127}, 8},
+	        {{169, 254}, 16},
+	        {{172, 16}, 12},
+	        {{192, 0, 0}, 24},
+	        {{192, 0, 2}, 24},
+	        {{192, 88, 99}, 24},
+	        {{192, 168}, 16},
+	        {{198, 18}, 15},
+	        {{198, 51, 100}, 24},
+	        {{203, 0, 113}, 24},
+	        {{224}, 4},
+	        {{240}, 4},
+	    },
+	  v6[] = {
+	      {{0}, 96},                      /* unspecified, loopback, IPv4-compatible */
+	      {{0x01, 0x00}, 64},             /* discard-only */
+	      {{0x20, 0x01, 0x0d, 0xb8}, 32}, /* documentation */
+	      {{0x20, 0x01, 0x00, 0x00}, 23}, /* IETF protocol assignments */
+	      {{0x20, 0x02}, 16},             /* 6to4 */
+	      {{0x3f, 0xff, 0xf0, 0x00}, 20}, /* documentation (RFC 9637) */
+	      {{0xfc}, 7},                    /* unique local */
+	      {{0xfe, 0x80}, 10},             /* link-local */
+	      {{0xff}, 8},                    /* multicast */
+	  };
+	static const __u8 mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	bool is4 = !memcmp(a, mapped, 12);
+	const __u8 *x = is4 ? a + 12 : a;
+	size_t n = is4 ? sizeof(v4) / sizeof(v4[0]) : sizeof(v6) / sizeof(v6[0]);
+
+	for (size_t i = 0; i < n; i++) {
+		const __u8 *net = is4 ? v4[i].net : v6[i].net;
+		int len = is4 ? v4[i].len : v6[i].len, full = len / 8, rest = len % 8;
+
+		if (memcmp(x, net, full))
+			continue;
+		if (rest && (x[full] ^ net[full]) >> (8 - rest))
+			continue;
+		return len;
+	}
+	return -1;
+}
+
 static void db_lookup(struct geo *g, struct geo_entry *e)
 {
 	struct loc_network *net = NULL;
@@ -150,6 +205,13 @@ static void db_lookup(struct geo *g, struct geo_entry *e)
 	g->db_lookups++;
 	if (loc_database_lookup(g->db, (const struct in6_addr *)e->addr, &net) || !net)
 		return;
+	/* A special-purpose block (private, documentation, ...) is described only by an
+	 * entry of its own: one wider allocation it happens to lie in (203.0.0.0/8, AU) says
+	 * nothing of it. */
+	if ((int)loc_network_prefix(net) < special_prefix(e->addr)) {
+		loc_network_unref(net);
+		return;
+	}
 	e->found = true;
 	e->asn = loc_network_get_asn(net);
 	/* ISO 3166-1 alpha-2 only: two capital letters */

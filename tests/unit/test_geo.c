@@ -140,6 +140,10 @@ static void test_real(void)
 	    {"2606:4700:4700::1111", 1, 13335, "CLOUDFLARENET", "US"},
 	    {"9.9.9.9", 1, 19281, "QUAD9-AS-1", "CH"},
 	    {"10.1.2.3", 0, 0, NULL, ""},
+	    /* documentation blocks inside wider allocations (203.0.0.0/8 and 2001:c00::/23
+	     * are AU there): nothing */
+	    {"203.0.113.80", 0, 0, NULL, ""},
+	    {"2001:db8::1", 0, 0, NULL, ""},
 	};
 	char err[256] = "";
 	struct geo *g;
