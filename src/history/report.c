@@ -179,6 +179,14 @@ static int word(const char *v, const char *const *words, int n)
 	return -1;
 }
 
+/* A usage error with a fixed message: said whole (through snprintf, the compiler would
+ * copy the literal in overlapping pieces, which lintian reads as misspelt words). */
+static int usage_error(const char *msg)
+{
+	pr_err("report: %s (see tunflow report --help)", msg);
+	return 2;
+}
+
 static int bad(const char *fmt, const char *v)
 {
 	char msg[256];
@@ -299,18 +307,18 @@ static struct history_backend *open_backend(const struct history_args *a, char *
 static int check(struct history_query *q, const struct history_args *a, int nargs, char **args)
 {
 	if (a->store && a->clickhouse)
-		return bad("%s", "--store and --clickhouse: one history at a time");
+		return usage_error("--store and --clickhouse: one history at a time");
 	if ((int)q->by == -1)
 		q->by = q->kind == REP_TOP ? BY_ADDRESS : BY_USER;
 	if (q->kind == REP_USAGE && q->by != BY_USER && q->by != BY_IFACE)
-		return bad("%s", "usage: --by user or --by iface");
+		return usage_error("usage: --by user or --by iface");
 	if (q->kind == REP_TOP && q->by != BY_ADDRESS && q->by != BY_NAME)
-		return bad("%s", "top: --by address or --by name");
+		return usage_error("top: --by address or --by name");
 	if (q->kind != REP_USAGE && q->per != PER_NONE)
-		return bad("%s", "--per goes with usage only");
+		return usage_error("--per goes with usage only");
 	if (q->kind == REP_WHO) {
 		if (nargs != 1)
-			return bad("%s", "who: say one ADDRESS, PREFIX or NAME");
+			return usage_error("who: say one ADDRESS, PREFIX or NAME");
 		if (report_parse_target(args[0], &q->target))
 			return bad("who '%s': want an address, a prefix (203.0.113.0/24) or a "
 			           "name (example.com)",
@@ -319,7 +327,7 @@ static int check(struct history_query *q, const struct history_args *a, int narg
 		return bad("unexpected argument '%s'", args[0]);
 	}
 	if (q->since_ns && q->until_ns && q->until_ns <= q->since_ns)
-		return bad("%s", "--until is not after --since");
+		return usage_error("--until is not after --since");
 	return 0;
 }
 
@@ -367,7 +375,7 @@ int report_main(int argc, char **argv)
 			return ret;
 	}
 	if (optind >= argc)
-		return bad("%s", "say which report: usage, top, who or sessions");
+		return usage_error("say which report: usage, top, who or sessions");
 	if ((v = word(argv[optind], kinds, REP_KIND_MAX)) < 0)
 		return bad("unknown report '%s': want usage, top, who or sessions", argv[optind]);
 	q.kind = v;
