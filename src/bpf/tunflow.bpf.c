@@ -33,11 +33,15 @@ struct {
 /* The hot path's clock: CLOCK_MONOTONIC, advanced every TICK_NS by a BPF timer that
  * user space starts once (tunflow_clock_start). Reading it is one load; the helper it
  * replaces, bpf_ktime_get_coarse_ns(), cost 18 ns a packet on a VM with retpolines and
- * ticks only every jiffy (4 ms at HZ=250). A new flow still takes bpf_ktime_get_ns():
- * records tell a connection's initiator by which direction's first_ns is earlier, and
- * at millisecond precision the two directions of a fast handshake tie (tests/net/
- * records.sh "tcp end: FIN both ways" fails). That helper costs ~90 ns per insert on
- * this VM (bench datapath --flows: 520 -> 430 ns over the floor without it). */
+ * ticks only every jiffy (4 ms at HZ=250).
+ *
+ * A new flow's first_ns comes from stamp_ns instead: one atomic fetch-and-add, where
+ * bpf_ktime_get_ns() cost ~90 ns per insert on that VM. Every insert takes the next
+ * value, so the stamps of all flows, on every CPU, are distinct and in the order the
+ * flows were created: records tell a connection's initiator by the earlier first_ns,
+ * which a millisecond clock alone would tie. The timer pulls stamp_ns up to the time
+ * at every tick: a stamp is at most a tick behind the time (like last_ns), and ahead of
+ * it only at more than one new flow per nanosecond. */
 #define TICK_NS 1000000
 #define CLOCK_MONOTONIC 1
 
@@ -53,11 +57,27 @@ struct {
 } ticker SEC(".maps");
 
 __u64 tick_ns;
+__u64 stamp_ns SEC(".data.stamp"); /* its own map: inserts on one CPU do not take the
+                                    * hot path's tick_ns cache line from another */
+
+/* The tick's time into stamp_ns, unless inserts took it past already. */
+static __always_inline void pull_stamp(__u64 now)
+{
+	for (int i = 0; i < 4; i++) {
+		__u64 old = stamp_ns;
+
+		if (old >= now || __sync_val_compare_and_swap(&stamp_ns, old, now) == old)
+			return;
+	}
+}
 
 static int on_tick(void *map __attribute__((unused)), __u32 *key __attribute__((unused)),
                    struct tick *t)
 {
-	tick_ns = bpf_ktime_get_ns();
+	__u64 now = bpf_ktime_get_ns();
+
+	tick_ns = now;
+	pull_stamp(now);
 	bpf_timer_start(&t->timer, TICK_NS, 0);
 	return 0;
 }
@@ -72,6 +92,7 @@ int tunflow_clock_start(struct __sk_buff *skb __attribute__((unused)))
 	if (!t)
 		return 1;
 	tick_ns = bpf_ktime_get_ns();
+	pull_stamp(tick_ns);
 	if (bpf_timer_init(&t->timer, &ticker, CLOCK_MONOTONIC))
 		return 2;
 	if (bpf_timer_set_callback(&t->timer, on_tick))
@@ -216,7 +237,7 @@ static __always_inline void account(struct __sk_buff *skb, struct pkt *p)
 		return;
 	}
 	/* The hot path stamps last_ns with the timer's clock (within TICK_NS); a new flow
-	 * gets the precise time. Both are CLOCK_MONOTONIC; user space keeps last >= first. */
+	 * takes the next stamp. Both are CLOCK_MONOTONIC; user space keeps last >= first. */
 	st = bpf_map_lookup_elem(flows, &p->key);
 	if (st) {
 		add(st, segs, bytes, p->tcp_flags, tick_ns);
@@ -224,7 +245,7 @@ static __always_inline void account(struct __sk_buff *skb, struct pkt *p)
 			st->cap = capture(skb, p, st->packets);
 		return;
 	}
-	now = bpf_ktime_get_ns();
+	now = __sync_fetch_and_add(&stamp_ns, 1);
 
 	struct flow_stats init = {
 	    .packets = segs,
