@@ -2,6 +2,7 @@
 /* tunflow's benchmarks that run in one process:
  *   bench datapath [--quick]  per-packet cost under BPF_PROG_TEST_RUN against the empty
  *                             program measured in the same run, pinned to one CPU
+ *                             (--flows: only the many-flows rows)
  *   bench harvest             wall and CPU time to harvest 10k/100k/1M flows, and memory
  *   bench evict [N]           a harvest of N new flows into tables already holding N,
  *                             unbounded and bounded at N (every flow evicts one)
@@ -81,15 +82,15 @@ static double median(double *v, int n)
 /* Interleaved trials of the floor, of tunflow, of tunflow with naming on, and of the
  * plain per-CPU hash reference (one lookup and one update on a key read at fixed
  * offsets: on a packet that is not IPv4 at the L3 entry its key is nonsense, its cost
- * the same); medians, and tunflow's spread. */
+ * the same), and of that reference with a 20-byte key; medians, and tunflow's spread. */
 static void datapath_row(const char *name, bool l2, int empty, int prog, int prog_names,
-			 int plain,
+			 int plain, int plain20,
 			 const struct pkt_spec *s, __u32 repeat)
 {
 	static uint8_t buf[PKT_MAX];
 	struct pkt_layout lay;
 	struct pkt_spec sp = *s;
-	double fl[TRIALS], tf[TRIALS], df[TRIALS], nm[TRIALS], dn[TRIALS], pl[TRIALS];
+	double fl[TRIALS], tf[TRIALS], df[TRIALS], nm[TRIALS], dn[TRIALS], pl[TRIALS], p20[TRIALS];
 	double lo = 1e9, hi = 0;
 	size_t len;
 
@@ -98,19 +99,22 @@ static void datapath_row(const char *name, bool l2, int empty, int prog, int pro
 	run_ns(prog, buf, len, repeat / 10); /* warm: flow exists, caches hot */
 	run_ns(prog_names, buf, len, repeat / 10);
 	run_ns(plain, buf, len, repeat / 10);
+	run_ns(plain20, buf, len, repeat / 10);
 	for (int t = 0; t < TRIALS; t++) {
 		fl[t] = run_ns(empty, buf, len, repeat);
 		tf[t] = run_ns(prog, buf, len, repeat);
 		nm[t] = run_ns(prog_names, buf, len, repeat);
 		pl[t] = run_ns(plain, buf, len, repeat) - fl[t];
+		p20[t] = run_ns(plain20, buf, len, repeat) - fl[t];
 		df[t] = tf[t] - fl[t];
 		dn[t] = nm[t] - tf[t];
 		if (df[t] < lo) lo = df[t];
 		if (df[t] > hi) hi = df[t];
 	}
-	printf("| %s | %s | %.0f | %.0f | **%.0f** | %.0f..%.0f | %.0f | **%+.1f** | %.0f |\n",
+	printf("| %s | %s | %.0f | %.0f | **%.0f** | %.0f..%.0f | %.0f | **%+.1f** | %.0f | %.0f |\n",
 	       l2 ? "L2" : "L3", name, median(fl, TRIALS), median(tf, TRIALS), median(df, TRIALS),
-	       lo, hi, median(nm, TRIALS), median(dn, TRIALS), median(pl, TRIALS));
+	       lo, hi, median(nm, TRIALS), median(dn, TRIALS), median(pl, TRIALS),
+	       median(p20, TRIALS));
 	fflush(stdout);
 }
 
@@ -129,41 +133,112 @@ static void pin_cpu(void)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
-/* 64k distinct flows, one run each: first pass inserts, second pass hits. Per-run
- * timer overhead is the same for every program and cancels in the differences. */
-static void many_flows(int empty, int tunflow, int plain, __u32 nflows)
+static int load_plain(struct bpf_object **po)
+{
+	*po = bpf_object__open_file("build/plain.bpf.o", NULL);
+	if (!*po || bpf_object__load(*po)) {
+		fprintf(stderr, "bench: cannot load build/plain.bpf.o\n");
+		return -1;
+	}
+	return bpf_program__fd(bpf_object__find_program_by_name(*po, "plain_l3"));
+}
+
+#define FLOW_ROUNDS 5
+#define FLOW_PROGS 4 /* floor, tunflow, tunflow names on, plain */
+
+/* One round over nflows distinct flows in fresh maps, one run each: the first pass
+ * inserts, the second hits. The programs take turns going first (flow i starts with
+ * program i % FLOW_PROGS) so that no one pays for the others' cache misses. Per-run
+ * timer overhead is the same for every program and cancels in the differences.
+ * ns[p][pass]: mean ns per run. */
+static int flows_round(int empty, __u32 nflows, double ns[FLOW_PROGS][2])
 {
 	static uint8_t buf[PKT_MAX];
+	struct datapath dp, dpn;
+	struct bpf_object *po;
 	struct pkt_layout lay;
+	double sum[FLOW_PROGS][2] = {{0}};
+	int progs[FLOW_PROGS];
 	size_t len;
-	double sum[3][2] = {{0}};
-	int progs[3] = {empty, tunflow, plain};
 
+	if (dp_open(&dp, 131072, false) || dp_open(&dpn, 131072, true))
+		return -1;
+	progs[0] = empty;
+	progs[1] = dp_prog_fd(&dp, false, DIR_EGRESS);
+	progs[2] = dp_prog_fd(&dpn, false, DIR_EGRESS);
+	progs[3] = load_plain(&po);
+	if (progs[3] < 0)
+		return -1;
 	for (int pass = 0; pass < 2; pass++) {
 		for (__u32 i = 0; i < nflows; i++) {
 			char src[32];
-			struct pkt_spec s = {.ipv = 4, .src = src, .dst = V4B, .proto = IPPROTO_UDP,
-					     .sport = 1024 + i % 50000, .dport = 53, .payload = 32};
+			struct pkt_spec s = {.ipv = 4,
+			                     .src = src,
+			                     .dst = V4B,
+			                     .proto = IPPROTO_UDP,
+			                     .sport = 1024 + i % 50000,
+			                     .dport = 443,
+			                     .payload = 32};
 
 			snprintf(src, sizeof(src), "10.%u.%u.%u", i >> 16 & 0xff, i >> 8 & 0xff,
-				 i & 0xff);
+			         i & 0xff);
 			len = pkt_build(&s, buf, &lay);
-			for (int p = 0; p < 3; p++)
+			for (int k = 0; k < FLOW_PROGS; k++) {
+				int p = (i + k) % FLOW_PROGS;
+
 				sum[p][pass] += run_ns(progs[p], buf, len, 1);
+			}
 		}
 	}
-	for (int pass = 0; pass < 2; pass++)
-		printf("| L3 | %u flows, %s | %.0f | %.0f | **%.0f** | plain per-CPU hash: %.0f (**%.0f** over floor) |\n",
-		       nflows, pass ? "hit (all exist)" : "insert (all new)", sum[0][pass] / nflows,
-		       sum[1][pass] / nflows, (sum[1][pass] - sum[0][pass]) / nflows,
-		       sum[2][pass] / nflows, (sum[2][pass] - sum[0][pass]) / nflows);
+	for (int p = 0; p < FLOW_PROGS; p++)
+		for (int pass = 0; pass < 2; pass++)
+			ns[p][pass] = sum[p][pass] / nflows;
+	bpf_object__close(po);
+	dp_close(&dpn);
+	dp_close(&dp);
+	return 0;
 }
 
-static int datapath(bool quick)
+/* FLOW_ROUNDS rounds; medians over floor, and tunflow's spread. */
+static int many_flows(int empty, __u32 nflows)
+{
+	double ns[FLOW_ROUNDS][FLOW_PROGS][2], v[FLOW_PROGS][FLOW_ROUNDS];
+
+	printf("\n| entry | many flows | floor ns | tunflow ns | over floor ns | spread over floor | "
+	       "names on, over floor ns | reference |\n");
+	printf("|---|---|---|---|---|---|---|---|\n");
+	fflush(stdout);
+
+	for (int r = 0; r < FLOW_ROUNDS; r++)
+		if (flows_round(empty, nflows, ns[r]))
+			return -1;
+	for (int pass = 0; pass < 2; pass++) {
+		double lo = 1e9, hi = 0, fl;
+
+		for (int r = 0; r < FLOW_ROUNDS; r++) {
+			v[0][r] = ns[r][0][pass];
+			for (int p = 1; p < FLOW_PROGS; p++)
+				v[p][r] = ns[r][p][pass] - ns[r][0][pass];
+			if (v[1][r] < lo)
+				lo = v[1][r];
+			if (v[1][r] > hi)
+				hi = v[1][r];
+		}
+		fl = median(v[0], FLOW_ROUNDS);
+		printf("| L3 | %u flows, %s | %.0f | %.0f | **%.0f** | %.0f..%.0f | %.0f | "
+		       "plain per-CPU hash: **%.0f** over floor |\n",
+		       nflows, pass ? "hit (all exist)" : "insert (all new)", fl,
+		       fl + median(v[1], FLOW_ROUNDS), median(v[1], FLOW_ROUNDS), lo, hi,
+		       median(v[2], FLOW_ROUNDS), median(v[3], FLOW_ROUNDS));
+	}
+	return 0;
+}
+
+static int datapath(bool quick, bool flows_only)
 {
 	struct datapath dp, dpn;
 	struct bpf_object *po;
-	int empty, plain;
+	int empty, plain, plain20;
 	__u32 repeat = quick ? 200000 : 1000000;
 	struct {
 		const char *name;
@@ -183,6 +258,8 @@ static int datapath(bool quick)
 
 	pin_cpu();
 	empty = empty_prog();
+	if (flows_only)
+		return empty < 0 || many_flows(empty, 65536);
 	if (empty < 0 || dp_open(&dp, 131072, false) || dp_open(&dpn, 131072, true)) {
 		fprintf(stderr, "bench: cannot load programs: %s\n", strerror(errno));
 		return 1;
@@ -193,30 +270,22 @@ static int datapath(bool quick)
 		return 1;
 	}
 	plain = bpf_program__fd(bpf_object__find_program_by_name(po, "plain_l3"));
+	plain20 = bpf_program__fd(bpf_object__find_program_by_name(po, "plain20_l3"));
 	printf("| entry | packet | floor ns | tunflow ns | over floor ns | spread over floor | "
-	       "names on ns | names on - off ns | plain hash over floor ns |\n");
-	printf("|---|---|---|---|---|---|---|---|---|\n");
+	       "names on ns | names on - off ns | plain hash over floor ns | "
+	       "plain hash, 20-byte key, over floor ns |\n");
+	printf("|---|---|---|---|---|---|---|---|---|---|\n");
 	for (int l2 = 0; l2 <= 1; l2++)
 		for (size_t i = 0; i < sizeof(cls) / sizeof(cls[0]); i++)
 			if (l2 || !cls[i].l2_only)
 				datapath_row(cls[i].name, l2, empty, dp_prog_fd(&dp, l2, DIR_EGRESS),
-					     dp_prog_fd(&dpn, l2, DIR_EGRESS), plain, &cls[i].s, repeat);
+					     dp_prog_fd(&dpn, l2, DIR_EGRESS), plain, plain20, &cls[i].s,
+					     repeat);
 	dp_close(&dpn);
 	bpf_object__close(po);
 	if (!quick) {
-		dp_close(&dp);
-		if (dp_open(&dp, 131072, false))
+		if (many_flows(empty, 65536))
 			return 1;
-		po = bpf_object__open_file("build/plain.bpf.o", NULL);
-		if (!po || bpf_object__load(po)) {
-			fprintf(stderr, "bench: cannot load build/plain.bpf.o\n");
-			return 1;
-		}
-		plain = bpf_program__fd(bpf_object__find_program_by_name(po, "plain_l3"));
-		printf("\n| entry | many flows | floor ns | tunflow ns | over floor ns | reference |\n");
-		printf("|---|---|---|---|---|---|\n");
-		many_flows(empty, dp_prog_fd(&dp, false, DIR_EGRESS), plain, 65536);
-		bpf_object__close(po);
 	}
 	dp_close(&dp);
 	close(empty);
@@ -724,7 +793,8 @@ static int names(void)
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "datapath"))
-		return datapath(argc >= 3 && !strcmp(argv[2], "--quick"));
+		return datapath(argc >= 3 && !strcmp(argv[2], "--quick"),
+		                argc >= 3 && !strcmp(argv[2], "--flows"));
 	if (argc >= 2 && !strcmp(argv[1], "names"))
 		return names();
 	if (argc >= 4 && !strcmp(argv[1], "change"))
@@ -735,6 +805,6 @@ int main(int argc, char **argv)
 		return export();
 	if (argc >= 2 && !strcmp(argv[1], "evict"))
 		return evict(argc >= 3 ? strtoul(argv[2], NULL, 0) : 100000);
-	fprintf(stderr, "usage: bench datapath [--quick] | bench harvest | bench evict [N] | bench export\n");
+	fprintf(stderr, "usage: bench datapath [--quick|--flows] | bench harvest | bench evict [N] | bench export\n");
 	return 2;
 }

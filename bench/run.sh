@@ -39,7 +39,7 @@ TEE=$!
 if [ "$QUICK" != 1 ]; then
 	{
 		echo
-		echo "The many-flows rows run each of 65,536 distinct IPv4 flows once per pass (one BPF_PROG_TEST_RUN each, so every row carries the same timer overhead, which cancels in the differences): the first pass inserts every flow, the second finds them all. The reference is a plain per-CPU hash counter doing one lookup and one update per packet (bench/plain.bpf.c)."
+		echo "The many-flows rows run each of 65,536 distinct IPv4 UDP flows (port 443, not DNS) once per pass (one BPF_PROG_TEST_RUN each, so every row carries the same timer overhead, which cancels in the differences): the first pass inserts every flow, the second finds them all. Each flow's four runs (floor, tunflow, tunflow with names on, reference) start with a different program in turn, so none pays for another's cache misses by its place; medians of 5 rounds, each from fresh maps. The reference is a plain per-CPU hash counter doing one lookup and one update per packet (bench/plain.bpf.c); the hot rows also show it with a 20-byte IPv4 key instead of the 44-byte struct flow_key, for what the key length costs."
 		echo
 		echo "## 4. Harvest cost"
 		echo

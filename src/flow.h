@@ -34,8 +34,9 @@ struct flow_key {
 struct flow_stats {
 	__u64 packets;  /* wire packets: a GSO packet counts as its segments */
 	__u64 bytes;    /* L3 bytes: sum of the IP total lengths of those packets */
-	__u64 first_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) of the first packet */
-	__u64 last_ns;  /* ... of the last packet */
+	__u64 first_ns; /* CLOCK_MONOTONIC of the first packet: the program's millisecond
+	                 * clock, distinct per flow in the order flows were created */
+	__u64 last_ns;  /* ... of the last packet (the millisecond clock) */
 	__u8 tcp_flags; /* OR of the TCP flags seen */
 	__u8 cap;       /* names capture state of this CPU's slot: CAP_UNKNOWN or CAP_DONE
 	                 * (the kernel's own; user space ignores it) */

@@ -33,7 +33,15 @@ struct {
 /* The hot path's clock: CLOCK_MONOTONIC, advanced every TICK_NS by a BPF timer that
  * user space starts once (tunflow_clock_start). Reading it is one load; the helper it
  * replaces, bpf_ktime_get_coarse_ns(), cost 18 ns a packet on a VM with retpolines and
- * ticks only every jiffy (4 ms at HZ=250). A new flow still takes bpf_ktime_get_ns(). */
+ * ticks only every jiffy (4 ms at HZ=250).
+ *
+ * A new flow's first_ns comes from stamp_ns instead: one atomic fetch-and-add, where
+ * bpf_ktime_get_ns() cost ~90 ns per insert on that VM. Every insert takes the next
+ * value, so the stamps of all flows, on every CPU, are distinct and in the order the
+ * flows were created: records tell a connection's initiator by the earlier first_ns,
+ * which a millisecond clock alone would tie. The timer pulls stamp_ns up to the time
+ * at every tick: a stamp is at most a tick behind the time (like last_ns), and ahead of
+ * it only at more than one new flow per nanosecond. */
 #define TICK_NS 1000000
 #define CLOCK_MONOTONIC 1
 
@@ -49,11 +57,27 @@ struct {
 } ticker SEC(".maps");
 
 __u64 tick_ns;
+__u64 stamp_ns SEC(".data.stamp"); /* its own map: inserts on one CPU do not take the
+                                    * hot path's tick_ns cache line from another */
+
+/* The tick's time into stamp_ns, unless inserts took it past already. */
+static __always_inline void pull_stamp(__u64 now)
+{
+	for (int i = 0; i < 4; i++) {
+		__u64 old = stamp_ns;
+
+		if (old >= now || __sync_val_compare_and_swap(&stamp_ns, old, now) == old)
+			return;
+	}
+}
 
 static int on_tick(void *map __attribute__((unused)), __u32 *key __attribute__((unused)),
                    struct tick *t)
 {
-	tick_ns = bpf_ktime_get_ns();
+	__u64 now = bpf_ktime_get_ns();
+
+	tick_ns = now;
+	pull_stamp(now);
 	bpf_timer_start(&t->timer, TICK_NS, 0);
 	return 0;
 }
@@ -68,6 +92,7 @@ int tunflow_clock_start(struct __sk_buff *skb __attribute__((unused)))
 	if (!t)
 		return 1;
 	tick_ns = bpf_ktime_get_ns();
+	pull_stamp(tick_ns);
 	if (bpf_timer_init(&t->timer, &ticker, CLOCK_MONOTONIC))
 		return 2;
 	if (bpf_timer_set_callback(&t->timer, on_tick))
@@ -118,7 +143,7 @@ static __noinline int capture(struct __sk_buff *skb, struct pkt *p, __u64 packet
 {
 	__u32 zero = 0, pay_off, pay_len, len;
 	struct name_event *ev;
-	__u8 th[4], *left, init = NAME_CAP_PKTS;
+	__u8 th[4], *left, init = NAME_CAP_PKTS - 1;
 	bool dns;
 
 	if (p->key.proto != IPPROTO_TCP && p->key.proto != IPPROTO_UDP)
@@ -147,16 +172,21 @@ static __noinline int capture(struct __sk_buff *skb, struct pkt *p, __u64 packet
 		ev->seq = (__u32)th[0] << 24 | (__u32)th[1] << 16 | (__u32)th[2] << 8 | th[3];
 	}
 	if (!dns) {
+		/* A flow new to cap_state is created with this packet already taken: one
+		 * update, no lookup after it (a lookup again only when another CPU won). */
 		left = bpf_map_lookup_elem(&cap_state, &p->key);
 		if (!left) {
-			bpf_map_update_elem(&cap_state, &p->key, &init, BPF_NOEXIST);
-			left = bpf_map_lookup_elem(&cap_state, &p->key);
-			if (!left)
-				return CAP_UNKNOWN;
+			left = &init;
+			if (bpf_map_update_elem(&cap_state, &p->key, &init, BPF_NOEXIST)) {
+				left = bpf_map_lookup_elem(&cap_state, &p->key);
+				if (!left)
+					return CAP_UNKNOWN;
+			}
 		}
 		if (!*left)
 			return CAP_DONE;
-		*left -= 1;
+		if (left != &init)
+			*left -= 1;
 	}
 	len = pay_len < NAME_CAP_BYTES ? pay_len : NAME_CAP_BYTES;
 	/* len is 1..NAME_CAP_BYTES (a power of two): the mask shows the verifier so */
@@ -172,24 +202,11 @@ static __noinline int capture(struct __sk_buff *skb, struct pkt *p, __u64 packet
 	return dns || *left ? CAP_UNKNOWN : CAP_DONE;
 }
 
-/* A new entry's first cap: done at once when user space or earlier packets finished the
- * flow (one lookup per entry created); else what capture() says. */
-static __always_inline int capture_new(struct __sk_buff *skb, struct pkt *p, __u64 packets)
-{
-	__u8 *left;
-
-	if (p->key.proto != IPPROTO_TCP && p->key.proto != IPPROTO_UDP)
-		return CAP_DONE;
-	left = bpf_map_lookup_elem(&cap_state, &p->key);
-	if (left && !*left)
-		return CAP_DONE;
-	return capture(skb, p, packets);
-}
-
-/* Flow time of this packet. Live: CLOCK_MONOTONIC, tick-granular (coarse) or precise.
- * Replay: the capture's timestamp of the packet, which user space passes in skb->tstamp
- * (nanoseconds), so first and last seen are the capture's own. */
-static __always_inline __u64 pkt_time(struct __sk_buff *skb, const bool coarse)
+/* Flow time of this packet. Live: the millisecond clock for a packet of a known flow
+ * (last), the next stamp for a new flow (first). Replay: the capture's timestamp of the
+ * packet, which user space passes in skb->tstamp (nanoseconds), so first and last seen
+ * are the capture's own. */
+static __always_inline __u64 pkt_time(struct __sk_buff *skb, const bool last)
 {
 	__u64 t;
 
@@ -200,7 +217,7 @@ static __always_inline __u64 pkt_time(struct __sk_buff *skb, const bool coarse)
 		asm volatile("" : "+r"(t));
 		return t;
 	}
-	return coarse ? tick_ns : bpf_ktime_get_ns();
+	return last ? tick_ns : __sync_fetch_and_add(&stamp_ns, 1);
 }
 
 static __always_inline void add(struct flow_stats *st, __u64 segs, __u64 bytes, __u8 flags,
@@ -238,7 +255,7 @@ static __always_inline void account(struct __sk_buff *skb, struct pkt *p)
 		return;
 	}
 	/* The hot path stamps last_ns with the timer's clock (within TICK_NS); a new flow
-	 * gets the precise time. Both are CLOCK_MONOTONIC; user space keeps last >= first. */
+	 * takes the next stamp. Both are CLOCK_MONOTONIC; user space keeps last >= first. */
 	st = bpf_map_lookup_elem(flows, &p->key);
 	if (st) {
 		add(st, segs, bytes, p->tcp_flags, pkt_time(skb, true));
@@ -256,7 +273,7 @@ static __always_inline void account(struct __sk_buff *skb, struct pkt *p)
 	    .tcp_flags = p->tcp_flags,
 	};
 	if (names_on)
-		init.cap = capture_new(skb, p, segs);
+		init.cap = capture(skb, p, segs);
 	long err = bpf_map_update_elem(flows, &p->key, &init, BPF_NOEXIST);
 
 	if (!err)

@@ -222,7 +222,7 @@ void dp_merge(const void *percpu, int ncpus, struct flow_stats *out)
 		if (v[c].last_ns > out->last_ns)
 			out->last_ns = v[c].last_ns;
 	}
-	/* last_ns comes from the millisecond clock, first_ns from the precise one */
+	/* last_ns is the millisecond clock; first_ns that clock plus the flows created since */
 	if (out->last_ns < out->first_ns)
 		out->last_ns = out->first_ns;
 }

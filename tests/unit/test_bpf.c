@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -721,6 +722,56 @@ static void names_off(void)
 	dp_close(&off);
 }
 
+/* New flows' first_ns: in the order the flows were created, all distinct (records tell
+ * a connection's initiator by the earlier one: a request and its answer within one
+ * millisecond must not tie), and at most a tick (1 ms; allow 50 for a timer running late
+ * on a loaded machine) before the time they were sent. */
+static bool stamps_in_order(void)
+{
+	static uint8_t buf[PKT_MAX];
+	struct pkt_layout lay;
+	struct timespec ts;
+	__u64 delta[CNT_ALL], t0, t1, first[4] = {0};
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	for (int i = 0; i < 4; i++) {
+		/* a request, its answer, and two more flows, back to back */
+		struct pkt_spec s = {.ipv = 4, .src = i % 2 ? V4B : V4A, .dst = i % 2 ? V4A : V4B,
+				     .proto = IPPROTO_UDP, .sport = i % 2 ? 53 : 40000 + i,
+				     .dport = i % 2 ? 40000 + i - 1 : 53, .payload = 20};
+		size_t len = pkt_build(&s, buf, &lay);
+
+		if (!run(&dp, false, i % 2 ? DIR_INGRESS : DIR_EGRESS, buf, len, 0, 0))
+			return false;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t1 = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	if (!harvest(&dp, base, delta))
+		return false;
+	if (nflows != 4)
+		return failf("%d flows, want 4", nflows);
+	for (int f = 0; f < 4; f++) {
+		const struct flow_key *k = &flows[f].key;
+		int i = k->sport == 53 ? k->dport - 40000 + 1 : k->sport - 40000;
+
+		if (i < 0 || i > 3 || first[i])
+			return failf("unexpected flow sport %u dport %u", k->sport, k->dport);
+		first[i] = flows[f].st.first_ns;
+	}
+	for (int i = 0; i < 4; i++) {
+		if (first[i] + 50000000 < t0 || first[i] > t1)
+			return failf("flow %d: first_ns %llu outside %llu - 50 ms .. %llu", i,
+				     (unsigned long long)first[i], (unsigned long long)t0,
+				     (unsigned long long)t1);
+		if (i && first[i] <= first[i - 1])
+			return failf("flow %d: first_ns %llu not after flow %d's %llu", i,
+				     (unsigned long long)first[i], i - 1,
+				     (unsigned long long)first[i - 1]);
+	}
+	return true;
+}
+
 int main(void)
 {
 	__u64 d[CNT_ALL];
@@ -737,6 +788,8 @@ int main(void)
 		key_semantics(l2);
 	}
 	vlans();
+	result("first_ns: 4 new flows: distinct, in the order created, at most a tick early",
+	       stamps_in_order());
 	map_full();
 	concurrent_harvest();
 	names_capture();
