@@ -162,7 +162,9 @@ static int start(struct app *a, char **args, int nargs)
 	    .forget_s = a->cfg.forget,
 	    .rec = a->cfg.rec,
 	    .max_table_flows = a->cfg.max_table_flows,
-	    .hold_s = a->cfg.replay ? 0 : a->cfg.interval > 0.5 ? 2 * a->cfg.interval : 1,
+	    .hold_s = a->cfg.replay           ? 0
+	              : a->cfg.interval > 0.5 ? 2 * a->cfg.interval
+	                                      : 1,
 	    .geo = a->cfg.geo,
 	    .geo_db = a->cfg.geo_db,
 	    .filter = a->cfg.filter,

@@ -188,7 +188,7 @@ static int special_prefix(const __u8 a[16])
 		const __u8 *net = is4 ? v4[i].net : v6[i].net;
 		int len = is4 ? v4[i].len : v6[i].len, full = len / 8, rest = len % 8;
 
-		if (memcmp(x, net, full))
+		if (memcmp(x, net, full) != 0)
 			continue;
 		if (rest && (x[full] ^ net[full]) >> (8 - rest))
 			continue;
