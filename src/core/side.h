@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Which side of each tunnel interface the VPN user is on: the one rule behind
+ * flow_near()/flow_far() (core/flowtab.h).
+ *
+ * On a VPN server's session interface (ocserv vpnsN, an OpenVPN server's tun, a
+ * WireGuard gateway) the user is behind the tunnel: near is the source of what the
+ * interface receives and the destination of what it sends. On a VPN client (tun0 of
+ * openconnect, OpenVPN or WireGuard on a laptop) the user is this host: what the
+ * interface receives comes from the remote site. --side auto tells them apart per flow:
+ *   1. an interface named in session events (a server's session) is server-side;
+ *   2. an endpoint that is the interface's point-to-point peer address (ocserv gives
+ *      each vpnsN the user's address as peer) is near;
+ *   3. an endpoint that is one of the interface's own addresses is near (the host IS
+ *      the user);
+ *   4. else server-side.
+ * --side server is rule 1 for every interface (tunflow before --side); --side client
+ * is rule 3, then client-side (near: the destination of what the interface receives).
+ * Addresses come from rtnetlink (sources/ifwatch.c follows them). Lock-free for
+ * readers: the table is an immutable snapshot swapped whole, retired ones freed two
+ * side_release() calls later. */
+#ifndef TUNFLOW_SIDE_H
+#define TUNFLOW_SIDE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "flow.h"
+
+enum side_mode {
+	SIDE_AUTO = 0,
+	SIDE_SERVER,
+	SIDE_CLIENT,
+};
+
+#define SIDE_MAX_OWN 8  /* own addresses kept per interface */
+#define SIDE_MAX_PEER 2 /* point-to-point peer addresses kept per interface */
+
+void side_set_mode(enum side_mode m);
+enum side_mode side_mode(void);
+/* An interface's own addresses (IFA_LOCAL, 16 bytes, IPv4-mapped) and point-to-point
+ * peer addresses (IFA_ADDRESS where it differs from IFA_LOCAL). Replaces what was
+ * known; more than the maximum are ignored. */
+void side_set_addrs(int ifindex, const __u8 (*own)[16], size_t nown, const __u8 (*peer)[16],
+                    size_t npeer);
+/* Session events name this interface as a server's session interface. */
+void side_set_session(int ifindex);
+bool side_is_session(int ifindex);
+/* The interface is gone. */
+void side_forget(int ifindex);
+/* Free the snapshots retired two calls ago (once per harvest, as iface_names_release). */
+void side_release(void);
+/* Everything (at exit, and between unit tests). */
+void side_reset(void);
+/* Whether the user's side of flow k is its source (else its destination). */
+bool side_near_is_src(const struct flow_key *k);
+
+#endif

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The side rule (core/side.h): which end of a flow is the VPN user's, on a server's
+ * session interface, on a VPN client's tun0, and forced by --side. */
+#define CHECK_SUITE "side"
+#include "check.h"
+#include "core/flowtab.h"
+#include "core/side.h"
+
+static void v4(__u8 a[16], int x, int y, int z, int w)
+{
+	memset(a, 0, 16);
+	a[10] = a[11] = 0xff;
+	a[12] = x;
+	a[13] = y;
+	a[14] = z;
+	a[15] = w;
+}
+
+static struct flow_key key(int ifindex, int dir, const __u8 *src, const __u8 *dst)
+{
+	struct flow_key k = {.ifindex = ifindex, .dir = dir, .ip_version = 4, .proto = 6};
+
+	memcpy(k.src, src, 16);
+	memcpy(k.dst, dst, 16);
+	k.sport = dir == DIR_EGRESS ? 40000 : 443;
+	k.dport = dir == DIR_EGRESS ? 443 : 40000;
+	return k;
+}
+
+int main(void)
+{
+	__u8 own[1][16], peer[1][16], remote[16], user[16];
+	struct flow_key out, in;
+
+	v4(own[0], 192, 0, 2, 10);
+	v4(remote, 198, 51, 100, 7);
+	/* a client's tun0 (ifindex 5): the host's own address is near both ways */
+	side_set_addrs(5, (const __u8(*)[16])own, 1, NULL, 0);
+	out = key(5, DIR_EGRESS, own[0], remote);
+	in = key(5, DIR_INGRESS, remote, own[0]);
+	CHECK("client egress: far is the remote", !memcmp(flow_far(&out), remote, 16));
+	CHECK("client ingress: far is the remote", !memcmp(flow_far(&in), remote, 16));
+	CHECK("client ingress: near is the host", !memcmp(flow_near(&in), own[0], 16));
+	CHECK_INT("client egress: the user sent it", flow_user_sent(&out), 1);
+	CHECK_INT("client ingress: the user received it", flow_user_sent(&in), 0);
+	CHECK_INT("client ingress: far port", flow_far_port(&in), 443);
+	CHECK_INT("client ingress: near port", flow_near_port(&in), 40000);
+
+	/* an interface without addresses known: server orientation, as before */
+	v4(user, 192, 0, 2, 20);
+	in = key(7, DIR_INGRESS, user, remote);
+	out = key(7, DIR_EGRESS, remote, user);
+	CHECK("unknown interface ingress: far is the destination", flow_far(&in) == in.dst);
+	CHECK("unknown interface egress: far is the source", flow_far(&out) == out.src);
+
+	/* a server interface with its own address that the flow does not involve */
+	v4(own[0], 192, 0, 2, 1);
+	side_set_addrs(8, (const __u8(*)[16])own, 1, NULL, 0);
+	in = key(8, DIR_INGRESS, user, remote);
+	CHECK("server, gateway address not involved: far is the destination",
+	      flow_far(&in) == in.dst);
+
+	/* ocserv's vpnsN: local 192.0.2.1 peer 192.0.2.20: the user talking to the gateway */
+	memcpy(peer[0], user, 16);
+	side_set_addrs(9, (const __u8(*)[16])own, 1, (const __u8(*)[16])peer, 1);
+	in = key(9, DIR_INGRESS, user, own[0]);
+	out = key(9, DIR_EGRESS, own[0], user);
+	CHECK("ocserv, user to gateway: near is the peer", flow_near(&in) == in.src);
+	CHECK("ocserv, gateway to user: near is the peer", flow_near(&out) == out.dst);
+
+	/* a session interface (events named it) with the gateway's address only */
+	side_set_addrs(10, (const __u8(*)[16])own, 1, NULL, 0);
+	in = key(10, DIR_INGRESS, user, own[0]);
+	CHECK("no session yet: the gateway's own address looks near", flow_near(&in) == in.dst);
+	side_set_session(10);
+	CHECK_INT("session interface", side_is_session(10), 1);
+	CHECK("session interface: the user is near", flow_near(&in) == in.src);
+
+	/* forced */
+	side_set_mode(SIDE_SERVER);
+	in = key(5, DIR_INGRESS, remote, own[0]);
+	v4(own[0], 192, 0, 2, 10);
+	in = key(5, DIR_INGRESS, remote, own[0]);
+	CHECK("--side server: far is the destination of ingress", flow_far(&in) == in.dst);
+	side_set_mode(SIDE_CLIENT);
+	in = key(7, DIR_INGRESS, remote, user);
+	CHECK("--side client, no addresses: far is the source of ingress", flow_far(&in) == in.src);
+	in = key(5, DIR_INGRESS, remote, own[0]);
+	CHECK("--side client: the own address is near", flow_near(&in) == in.dst);
+
+	/* gone, and snapshots released */
+	side_set_mode(SIDE_AUTO);
+	side_forget(5);
+	side_release();
+	side_release();
+	side_release();
+	in = key(5, DIR_INGRESS, remote, own[0]);
+	CHECK("forgotten interface: server orientation", flow_far(&in) == in.dst);
+	side_reset();
+	return check_done();
+}
