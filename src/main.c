@@ -10,6 +10,7 @@
 #include "core/datapath.h"
 #include "core/loop.h"
 #include "core/pipeline.h"
+#include "core/side.h"
 #include "history/backend.h"
 #include "sinks/clickhouse.h"
 #include "sinks/ipfix.h"
@@ -166,6 +167,7 @@ static int start(struct app *a, char **args, int nargs)
 	struct ifwatch_cfg wc = watch_cfg(&a->cfg, args, nargs);
 	int err;
 
+	side_set_mode(a->cfg.side);
 	if (!(a->users = users_new(&a->cfg.users)) ||
 	    dp_open(&a->dp, a->cfg.max_flows, a->cfg.names))
 		return -1;
