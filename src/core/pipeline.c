@@ -125,9 +125,12 @@ static void on_flow(const struct flow_key *key, const struct flow_stats *st, voi
 	}
 	/* a server's session interface: its users stay near even when they talk to the
 	 * gateway's own address (core/side.h) */
-	if (p->users && f->packets == st->packets && !side_is_session((int)key->ifindex) &&
-	    users_has_session(p->users, key->ifindex))
-		side_set_session((int)key->ifindex);
+	if (f->packets == st->packets) {
+		if (p->users && !side_is_session((int)key->ifindex) &&
+		    users_has_session(p->users, key->ifindex))
+			side_set_session((int)key->ifindex);
+		side_learn(key);
+	}
 	if (p->geo && f->packets == st->packets) /* new: its far side's AS, once */
 		geo_fill(p->geo, flow_far(&f->key), &f->dest);
 	if (p->names)

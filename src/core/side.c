@@ -10,8 +10,11 @@
 struct side_if {
 	int ifindex;
 	bool session;
+	bool forwarded; /* carried a flow with none of its own addresses (rule 3) */
+	bool client;    /* carried one from an own address to outside its prefix (rule 4) */
 	__u8 nown, npeer;
 	__u8 own[SIDE_MAX_OWN][16];
+	__u8 own_plen[SIDE_MAX_OWN];
 	__u8 peer[SIDE_MAX_PEER][16];
 };
 
@@ -80,8 +83,8 @@ static struct side_if *entry(int ifindex)
 	return e;
 }
 
-void side_set_addrs(int ifindex, const __u8 (*own)[16], size_t nown, const __u8 (*peer)[16],
-                    size_t npeer)
+void side_set_addrs(int ifindex, const __u8 (*own)[16], const __u8 *own_plen, size_t nown,
+                    const __u8 (*peer)[16], size_t npeer)
 {
 	struct side_if *e, was;
 
@@ -91,6 +94,8 @@ void side_set_addrs(int ifindex, const __u8 (*own)[16], size_t nown, const __u8 
 	e->nown = nown < SIDE_MAX_OWN ? nown : SIDE_MAX_OWN;
 	e->npeer = npeer < SIDE_MAX_PEER ? npeer : SIDE_MAX_PEER;
 	memset(e->own, 0, sizeof(e->own));
+	memset(e->own_plen, 0, sizeof(e->own_plen));
+	memcpy(e->own_plen, own_plen, e->nown);
 	memset(e->peer, 0, sizeof(e->peer));
 	memcpy(e->own, own, e->nown * 16u);
 	memcpy(e->peer, peer, e->npeer * 16u);
@@ -168,12 +173,61 @@ static const struct side_if *find(const struct side_tab *t, int ifindex)
 	return NULL;
 }
 
-static bool in(const __u8 (*set)[16], size_t n, const __u8 *a)
+/* The index of a in set, or -1. */
+static int in(const __u8 (*set)[16], size_t n, const __u8 *a)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!memcmp(set[i], a, 16))
-			return true;
-	return false;
+			return (int)i;
+	return -1;
+}
+
+static bool same_prefix(const __u8 *a, const __u8 *b, unsigned plen)
+{
+	unsigned bytes = plen / 8, bits = plen % 8;
+
+	if (plen > 128)
+		return false;
+	if (memcmp(a, b, bytes))
+		return false;
+	return !bits || !((a[bytes] ^ b[bytes]) & (0xff00 >> bits));
+}
+
+/* What flow k says of its interface e: 1 forwarded, 2 client, 0 nothing. */
+static int evidence(const struct side_if *e, const struct flow_key *k)
+{
+	int s = in(e->own, e->nown, k->src), d = in(e->own, e->nown, k->dst);
+
+	if (!e->nown || in(e->peer, e->npeer, k->src) >= 0 || in(e->peer, e->npeer, k->dst) >= 0)
+		return 0;
+	if (s < 0 && d < 0)
+		return 1;
+	if ((s < 0) == (d < 0))
+		return 0; /* own to own */
+	if (s >= 0)
+		return !same_prefix(k->src, k->dst, e->own_plen[s]) ? 2 : 0;
+	return !same_prefix(k->src, k->dst, e->own_plen[d]) ? 2 : 0;
+}
+
+void side_learn(const struct flow_key *k)
+{
+	const struct side_tab *t = atomic_load_explicit(&cur, memory_order_acquire);
+	const struct side_if *e = t ? find(t, (int)k->ifindex) : NULL;
+	int ev;
+	struct side_if *m;
+
+	if (!e || e->forwarded || (ev = evidence(e, k)) == 0 || (ev == 2 && e->client))
+		return;
+	pthread_mutex_lock(&lock);
+	m = master ? g_hash_table_lookup(master, GINT_TO_POINTER((int)k->ifindex)) : NULL;
+	if (m) {
+		if (ev == 1)
+			m->forwarded = true;
+		else
+			m->client = true;
+		publish();
+	}
+	pthread_mutex_unlock(&lock);
 }
 
 bool side_is_session(int ifindex)
@@ -191,6 +245,7 @@ bool side_near_is_src(const struct flow_key *k)
 	const struct side_tab *t;
 	const struct side_if *e;
 	bool s, d;
+	int si, di;
 
 	if (m == SIDE_SERVER)
 		return server;
@@ -199,16 +254,21 @@ bool side_near_is_src(const struct flow_key *k)
 	if (!e)
 		return m == SIDE_CLIENT ? !server : server;
 	if (m == SIDE_AUTO) {
-		if (e->session)
+		if (e->session || e->forwarded)
 			return server;
-		s = in(e->peer, e->npeer, k->src);
-		d = in(e->peer, e->npeer, k->dst);
+		s = in(e->peer, e->npeer, k->src) >= 0;
+		d = in(e->peer, e->npeer, k->dst) >= 0;
 		if (s != d)
 			return s;
 	}
-	s = in(e->own, e->nown, k->src);
-	d = in(e->own, e->nown, k->dst);
-	if (s != d)
-		return s;
-	return m == SIDE_CLIENT ? !server : server;
+	si = in(e->own, e->nown, k->src);
+	di = in(e->own, e->nown, k->dst);
+	if ((si < 0) == (di < 0))
+		return m == SIDE_CLIENT ? !server : server;
+	if (m == SIDE_CLIENT || e->client)
+		return si >= 0;
+	/* an own address and another outside its prefix: this host is the user */
+	if (!same_prefix(k->src, k->dst, e->own_plen[si >= 0 ? si : di]))
+		return si >= 0;
+	return server;
 }

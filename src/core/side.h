@@ -10,13 +10,21 @@
  *   1. an interface named in session events (a server's session) is server-side;
  *   2. an endpoint that is the interface's point-to-point peer address (ocserv gives
  *      each vpnsN the user's address as peer) is near;
- *   3. an endpoint that is one of the interface's own addresses is near (the host IS
- *      the user);
- *   4. else server-side.
- * --side server is rule 1 for every interface (tunflow before --side); --side client
- * is rule 3, then client-side (near: the destination of what the interface receives).
+ *   3. an interface that carried a flow with none of its own addresses (forwarded: a
+ *      gateway's users reaching the world) is server-side;
+ *   4. an endpoint that is one of the interface's own addresses is near (the host IS
+ *      the user) when the other endpoint is outside that address's prefix (a remote
+ *      site), or when the interface already carried such a flow (then a client talking
+ *      to its gateway's tunnel address, inside the prefix, is near too);
+ *   5. else server-side (a user in the tunnel's prefix talking to the gateway's own
+ *      address; an interface with no address known).
+ * side_learn() takes the evidence of rules 3 and 4 from each new flow; it only grows
+ * (an interface that was both is server-side) and goes with the interface.
+ * --side server: server-side everywhere (tunflow before --side). --side client: the own
+ * address is near, else client-side (near: the destination of what the interface
+ * receives).
  * Addresses come from rtnetlink (sources/ifwatch.c follows them). Lock-free for
- * readers: the table is an immutable snapshot swapped whole, retired ones freed two
+ * readers: the table is an immutable snapshot swapped whole, a retired one freed two
  * side_release() calls later. */
 #ifndef TUNFLOW_SIDE_H
 #define TUNFLOW_SIDE_H
@@ -36,11 +44,14 @@ enum side_mode {
 
 void side_set_mode(enum side_mode m);
 enum side_mode side_mode(void);
-/* An interface's own addresses (IFA_LOCAL, 16 bytes, IPv4-mapped) and point-to-point
- * peer addresses (IFA_ADDRESS where it differs from IFA_LOCAL). Replaces what was
+/* An interface's own addresses (IFA_LOCAL, 16 bytes, IPv4-mapped, with their prefix
+ * lengths counted in those 16 bytes: 96 + the IPv4 length) and point-to-point peer
+ * addresses (IFA_ADDRESS where it differs from IFA_LOCAL). Replaces the addresses
  * known; more than the maximum are ignored. */
-void side_set_addrs(int ifindex, const __u8 (*own)[16], size_t nown, const __u8 (*peer)[16],
-                    size_t npeer);
+void side_set_addrs(int ifindex, const __u8 (*own)[16], const __u8 *own_plen, size_t nown,
+                    const __u8 (*peer)[16], size_t npeer);
+/* A new flow: evidence for rules 3 and 4 (a lookup when there is nothing new). */
+void side_learn(const struct flow_key *k);
 /* Session events name this interface as a server's session interface. */
 void side_set_session(int ifindex);
 bool side_is_session(int ifindex);

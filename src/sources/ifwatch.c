@@ -391,6 +391,7 @@ static int dump_links(struct ifwatch *w, bool fatal)
 
 struct addrs {
 	__u8 own[SIDE_MAX_OWN][16], peer[SIDE_MAX_PEER][16];
+	__u8 own_plen[SIDE_MAX_OWN]; /* in the 16 bytes: IPv4's + 96 */
 	size_t nown, npeer;
 };
 
@@ -443,10 +444,17 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 		has_local = true;
 		has_address = false;
 	}
-	if (has_local && a->nown < SIDE_MAX_OWN)
+	/* point to point: IFA_ADDRESS is the peer (vpnc-script gives peer == local), the
+	 * prefix is the peer's: the local address is alone in its own */
+	bool p2p = has_local && has_address && memcmp(local, address, 16);
+
+	if (has_local && a->nown < SIDE_MAX_OWN) {
+		unsigned plen = ifa->ifa_prefixlen + (ifa->ifa_family == AF_INET ? 96 : 0);
+
+		a->own_plen[a->nown] = p2p || plen > 128 ? 128 : plen;
 		memcpy(a->own[a->nown++], local, 16);
-	/* point to point: IFA_ADDRESS is the peer (vpnc-script gives peer == local) */
-	if (has_local && has_address && memcmp(local, address, 16) && a->npeer < SIDE_MAX_PEER)
+	}
+	if (p2p && a->npeer < SIDE_MAX_PEER)
 		memcpy(a->peer[a->npeer++], address, 16);
 	return MNL_CB_OK;
 }
@@ -469,8 +477,8 @@ static void refresh_addrs(struct ifwatch *w)
 		while (g_hash_table_iter_next(&it, &k, &v)) {
 			struct addrs *a = v;
 
-			side_set_addrs(GPOINTER_TO_INT(k), (const __u8(*)[16])a->own, a->nown,
-			               (const __u8(*)[16])a->peer, a->npeer);
+			side_set_addrs(GPOINTER_TO_INT(k), (const __u8(*)[16])a->own, a->own_plen,
+			               a->nown, (const __u8(*)[16])a->peer, a->npeer);
 		}
 	} else if (g_hash_table_size(by)) {
 		w->addrs_dirty = true; /* try again at the next event */

@@ -29,13 +29,14 @@ static struct flow_key key(int ifindex, int dir, const __u8 *src, const __u8 *ds
 
 int main(void)
 {
-	__u8 own[1][16], peer[1][16], remote[16], user[16];
+	__u8 own[1][16], peer[1][16], remote[16], user[16], gw[16];
+	const __u8 p32[1] = {128}, p24[1] = {120};
 	struct flow_key out, in;
 
 	v4(own[0], 192, 0, 2, 10);
 	v4(remote, 198, 51, 100, 7);
 	/* a client's tun0 (ifindex 5): the host's own address is near both ways */
-	side_set_addrs(5, (const __u8(*)[16])own, 1, NULL, 0);
+	side_set_addrs(5, (const __u8(*)[16])own, p32, 1, NULL, 0);
 	out = key(5, DIR_EGRESS, own[0], remote);
 	in = key(5, DIR_INGRESS, remote, own[0]);
 	CHECK("client egress: far is the remote", !memcmp(flow_far(&out), remote, 16));
@@ -55,21 +56,47 @@ int main(void)
 
 	/* a server interface with its own address that the flow does not involve */
 	v4(own[0], 192, 0, 2, 1);
-	side_set_addrs(8, (const __u8(*)[16])own, 1, NULL, 0);
+	side_set_addrs(8, (const __u8(*)[16])own, p24, 1, NULL, 0);
 	in = key(8, DIR_INGRESS, user, remote);
 	CHECK("server, gateway address not involved: far is the destination",
 	      flow_far(&in) == in.dst);
 
 	/* ocserv's vpnsN: local 192.0.2.1 peer 192.0.2.20: the user talking to the gateway */
 	memcpy(peer[0], user, 16);
-	side_set_addrs(9, (const __u8(*)[16])own, 1, (const __u8(*)[16])peer, 1);
+	side_set_addrs(9, (const __u8(*)[16])own, p32, 1, (const __u8(*)[16])peer, 1);
 	in = key(9, DIR_INGRESS, user, own[0]);
 	out = key(9, DIR_EGRESS, own[0], user);
 	CHECK("ocserv, user to gateway: near is the peer", flow_near(&in) == in.src);
 	CHECK("ocserv, gateway to user: near is the peer", flow_near(&out) == out.dst);
 
+	/* a server's tun, 192.0.2.1/24: a user in the prefix pinging the gateway */
+	in = key(8, DIR_INGRESS, user, own[0]);
+	out = key(8, DIR_EGRESS, own[0], user);
+	CHECK("server /24, user to gateway: the user is near", flow_near(&in) == in.src);
+	CHECK("server /24, gateway to user: the user is near", flow_near(&out) == out.dst);
+	/* ... and once it forwarded a flow, even one to outside its prefix stays server */
+	in = key(8, DIR_INGRESS, user, remote);
+	side_learn(&in);
+	in = key(8, DIR_INGRESS, remote, own[0]);
+	CHECK("forwarding interface: server-side", flow_near(&in) == in.src);
+
+	/* an OpenVPN client, 10.8.0.2/24: its gateway 10.8.0.1 is in the prefix */
+	v4(own[0], 10, 8, 0, 2);
+	v4(gw, 10, 8, 0, 1);
+	side_set_addrs(11, (const __u8(*)[16])own, p24, 1, NULL, 0);
+	in = key(11, DIR_INGRESS, gw, own[0]);
+	CHECK("client /24, before any remote: its gateway looks like the user",
+	      flow_near(&in) == in.src);
+	out = key(11, DIR_EGRESS, own[0], remote);
+	CHECK("client /24: a remote site is far", flow_far(&out) == out.dst);
+	side_learn(&out);
+	CHECK("client /24, having reached a remote: its gateway is far", flow_far(&in) == in.src);
+	side_learn(&in);
+	CHECK("client /24: still so", flow_far(&in) == in.src);
+	v4(own[0], 192, 0, 2, 1);
+
 	/* a session interface (events named it) with the gateway's address only */
-	side_set_addrs(10, (const __u8(*)[16])own, 1, NULL, 0);
+	side_set_addrs(10, (const __u8(*)[16])own, p32, 1, NULL, 0);
 	in = key(10, DIR_INGRESS, user, own[0]);
 	CHECK("no session yet: the gateway's own address looks near", flow_near(&in) == in.dst);
 	side_set_session(10);
