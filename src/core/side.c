@@ -99,7 +99,7 @@ void side_set_addrs(int ifindex, const __u8 (*own)[16], const __u8 *own_plen, si
 	memset(e->peer, 0, sizeof(e->peer));
 	memcpy(e->own, own, e->nown * 16u);
 	memcpy(e->peer, peer, e->npeer * 16u);
-	if (memcmp(&was, e, sizeof(was)))
+	if (memcmp(&was, e, sizeof(was)) != 0)
 		publish();
 	pthread_mutex_unlock(&lock);
 }
@@ -188,7 +188,7 @@ static bool same_prefix(const __u8 *a, const __u8 *b, unsigned plen)
 
 	if (plen > 128)
 		return false;
-	if (memcmp(a, b, bytes))
+	if (memcmp(a, b, bytes) != 0)
 		return false;
 	return !bits || !((a[bytes] ^ b[bytes]) & (0xff00 >> bits));
 }

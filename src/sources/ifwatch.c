@@ -446,7 +446,7 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	/* point to point: IFA_ADDRESS is the peer (vpnc-script gives peer == local), the
 	 * prefix is the peer's: the local address is alone in its own */
-	bool p2p = has_local && has_address && memcmp(local, address, 16);
+	bool p2p = has_local && has_address && memcmp(local, address, 16) != 0;
 
 	if (has_local && a->nown < SIDE_MAX_OWN) {
 		unsigned plen = ifa->ifa_prefixlen + (ifa->ifa_family == AF_INET ? 96 : 0);
