@@ -70,7 +70,7 @@ printf 'tun0 me\n' >"$TMP/users"
 in_cl() { ip netns exec "$CL" "$@"; }
 
 tf_start "$CL" "$TMP/out.json" "$TMP/err" -o json -t 0.2 --user-map "$TMP/users" \
-	--metrics 9281 tun0 || exit 1
+	--metrics 9281 --store "$TMP/flows.db" tun0 || exit 1
 TF_JSON=$TF
 tf_start "$CL" "$TMP/grp.json" "$TMP/grp.err" -o json -t 0.2 --user-map "$TMP/users" \
 	--group-by user tun0 || exit 1
@@ -134,6 +134,15 @@ check "group-by user: sent less than received (a 20 kB download)" \
 check "filter remote host/port: the echoes both ways and the datagram" \
 	"$(jq -s -c 'map(select(.type == "flow")) | group_by([.dir, .proto]) | map([.[0].dir, .[0].proto, (map(.packets) | add)])' "$TMP/filt.json")" \
 	'[["egress",1,2],["egress",17,1],["ingress",1,2]]'
+
+# the store: the destinations are the remote sites
+"$TUNFLOW" report top --user me --store "$TMP/flows.db" -o json >"$TMP/top.json"
+check "store: the user's top destination" "$(jq -c -s '.[0].address' "$TMP/top.json")" '"198.51.100.80"'
+check "store: the user's destinations, remote sites all" "$(jq -c -s 'map(.address) | sort' "$TMP/top.json")" \
+	'["198.51.100.53","198.51.100.80","198.51.100.81","198.51.100.82"]'
+check "store: who reached ping.example's address" \
+	"$("$TUNFLOW" report who 198.51.100.81 --store "$TMP/flows.db" -o json | jq -c '[.user, .flows]')" \
+	'["me",1]'
 
 # the full-screen view: LOCAL is this host, REMOTE the site; SENT what this host sent
 check "tui: the header" "$(echo "$screen" | sed -n 2p | awk '{print $1, $2, $3, $4, $5, $6, $7}')" \
