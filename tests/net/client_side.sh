@@ -33,17 +33,20 @@ ns_new gw; G=$NS
 for a in 198.51.100.53/32 198.51.100.80/32 198.51.100.81/32 198.51.100.82/32; do
 	ip -n "$G" addr add "$a" dev lo
 done
+ip -n "$G" addr add 2001:db8:5::81/128 dev lo nodad
 ns_new cl; CL=$NS
 ip -n "$G" tuntap add mode tun name tunsrv
 ip -n "$CL" tuntap add mode tun name tun0
 ip -n "$CL" addr add 192.0.2.10/32 dev tun0
+ip -n "$CL" addr add 2001:db8::10/128 dev tun0 nodad
 ip netns exec "$CL" sysctl -qw net.ipv6.conf.tun0.router_solicitations=0
 ip netns exec "$G" sysctl -qw net.ipv6.conf.tunsrv.router_solicitations=0
-ip netns exec "$CL" sysctl -qw net.ipv6.conf.tun0.disable_ipv6=1
 ip -n "$CL" link set tun0 up
 ip -n "$G" link set tunsrv up
 ip -n "$CL" route add default dev tun0
+ip -n "$CL" -6 route add default dev tun0
 ip -n "$G" route add 192.0.2.10/32 dev tunsrv
+ip -n "$G" -6 route add 2001:db8::10/128 dev tunsrv
 mkdir -p "/etc/netns/$CL"
 ETCNS+=("$CL")
 echo "nameserver 198.51.100.53" >"/etc/netns/$CL/resolv.conf"
@@ -58,6 +61,7 @@ listen-address=198.51.100.53
 local-ttl=30
 host-record=shop.example,198.51.100.80
 host-record=ping.example,198.51.100.81
+host-record=ping6.example,2001:db8:5::81
 EOF2
 bg ip netns exec "$G" dnsmasq -k -u root -C "$TMP/dnsmasq.conf" --pid-file="$TMP/dnsmasq.pid" \
 	--log-facility=- 2>"$TMP/dnsmasq.log"
@@ -89,6 +93,7 @@ check "dig through the tunnel" "$(in_cl dig +short +tries=1 +time=2 shop.example
 sleep 0.3
 # ping by name: the resolver asks dnsmasq through tun0, then 2 echoes of 84 bytes
 in_cl ping -c 2 -i 0.2 -q ping.example >/dev/null
+in_cl ping -6 -c 3 -i 0.2 -q ping6.example >/dev/null
 check "curl by name through the tunnel" \
 	"$(in_cl curl -s -o /dev/null -w '%{http_code} %{size_download}' http://shop.example/)" "200 20000"
 # 10 bytes of UDP to a closed port: one 38-byte packet sent
@@ -106,6 +111,9 @@ check "ping.example's flows: named from DNS, both ways" \
 	"$(jq -s -c 'map(select(.type == "flow" and .proto == 1 and (.src == "198.51.100.81" or .dst == "198.51.100.81")) | [.dir, .src, .dst, .name, .name_source]) | unique' "$TMP/out.json")" \
 	'[["egress","192.0.2.10","198.51.100.81","ping.example","dns"],["ingress","198.51.100.81","192.0.2.10","ping.example","dns"]]'
 flow_is "$TMP/out.json" "the echoes" '.proto == 1 and .dst == "198.51.100.81"' 2 168
+check "IPv6: ping6.example's flows: named from DNS, both ways" \
+	"$(jq -s -c 'map(select(.type == "flow" and .proto == 58 and (.src == "2001:db8:5::81" or .dst == "2001:db8:5::81")) | [.dir, .src, .dst, .name, .name_source]) | unique' "$TMP/out.json")" \
+	'[["egress","2001:db8::10","2001:db8:5::81","ping6.example","dns"],["ingress","2001:db8:5::81","2001:db8::10","ping6.example","dns"]]'
 check "the HTTP flows: named shop.example" \
 	"$(jq -s -c 'map(select(.type == "flow" and .proto == 6) | [.dir, .name, .name_source]) | unique' "$TMP/out.json")" \
 	'[["egress","shop.example","http"],["ingress","shop.example","http"]]'
@@ -125,8 +133,8 @@ check "group-by user: the top destination" \
 	"$(jq -s -c 'map(select(.type == "user" and .user == "me")) | last | .top[0].addr' "$TMP/grp.json")" \
 	'"198.51.100.80"'
 check "group-by user: the top three, remote sites all" \
-	"$(jq -s -c 'map(select(.type == "user" and .user == "me")) | last | [.top[].addr] | sort' "$TMP/grp.json")" \
-	'["198.51.100.53","198.51.100.80","198.51.100.81"]'
+	"$(jq -s -c 'map(select(.type == "user" and .user == "me")) | last | [(.top | length), (.top | map(.addr | select(startswith("198.51.100.") or startswith("2001:db8:5::"))) | length)]' "$TMP/grp.json")" \
+	'[3,3]'
 check "group-by user: sent less than received (a 20 kB download)" \
 	"$(jq -s -c 'map(select(.type == "user" and .user == "me")) | last | .bytes_in < .bytes_out and .bytes_out > 20000' "$TMP/grp.json")" true
 
@@ -139,7 +147,7 @@ check "filter remote host/port: the echoes both ways and the datagram" \
 "$TUNFLOW" report top --user me --store "$TMP/flows.db" -o json >"$TMP/top.json"
 check "store: the user's top destination" "$(jq -c -s '.[0].address' "$TMP/top.json")" '"198.51.100.80"'
 check "store: the user's destinations, remote sites all" "$(jq -c -s 'map(.address) | sort' "$TMP/top.json")" \
-	'["198.51.100.53","198.51.100.80","198.51.100.81","198.51.100.82"]'
+	'["198.51.100.53","198.51.100.80","198.51.100.81","198.51.100.82","2001:db8:5::81"]'
 check "store: who reached ping.example's address" \
 	"$("$TUNFLOW" report who 198.51.100.81 --store "$TMP/flows.db" -o json | jq -c '[.user, .flows]')" \
 	'["me",1]'
@@ -156,4 +164,7 @@ check "tui: the echoes' row" \
 check "tui: the port unreachable this host received" \
 	"$(echo "$screen" | grep -E '^me +tun0 +icmp .*198\.51\.100\.82' | awk '{print $1, $3, $4, $5, $6, $7}')" \
 	"me icmp 192.0.2.10 198.51.100.82 0 66"
+check "tui: the IPv6 echoes' row" \
+	"$(echo "$screen" | grep -E '^me +tun0 +icmp6 .*ping6\.example' | awk '{print $1, $3, $4, $5, $6, $7}')" \
+	"me icmp6 2001:db8::10 ping6.example 312 312"
 finish
