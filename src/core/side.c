@@ -30,6 +30,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static GHashTable *master; /* ifindex -> struct side_if, under lock */
 static GPtrArray *retired; /* struct side_tab, under lock */
 static unsigned epoch;
+static bool dirty; /* master changed since the snapshot: side_commit() publishes */
 
 void side_set_mode(enum side_mode m) { atomic_store(&mode, m); }
 enum side_mode side_mode(void) { return atomic_load(&mode); }
@@ -89,6 +90,11 @@ void side_set_addrs(int ifindex, const __u8 (*own)[16], const __u8 *own_plen, si
 	struct side_if *e, was;
 
 	pthread_mutex_lock(&lock);
+	if (!nown && !npeer &&
+	    (!master || !g_hash_table_lookup(master, GINT_TO_POINTER(ifindex)))) {
+		pthread_mutex_unlock(&lock);
+		return; /* nothing to say of it */
+	}
 	e = entry(ifindex);
 	was = *e;
 	e->nown = nown < SIDE_MAX_OWN ? nown : SIDE_MAX_OWN;
@@ -100,7 +106,7 @@ void side_set_addrs(int ifindex, const __u8 (*own)[16], const __u8 *own_plen, si
 	memcpy(e->own, own, e->nown * 16u);
 	memcpy(e->peer, peer, e->npeer * 16u);
 	if (memcmp(&was, e, sizeof(was)) != 0)
-		publish();
+		dirty = true;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -112,7 +118,7 @@ void side_set_session(int ifindex)
 	e = entry(ifindex);
 	if (!e->session) {
 		e->session = true;
-		publish();
+		dirty = true;
 	}
 	pthread_mutex_unlock(&lock);
 }
@@ -121,7 +127,16 @@ void side_forget(int ifindex)
 {
 	pthread_mutex_lock(&lock);
 	if (master && g_hash_table_remove(master, GINT_TO_POINTER(ifindex)))
+		dirty = true;
+	pthread_mutex_unlock(&lock);
+}
+
+void side_commit(void)
+{
+	pthread_mutex_lock(&lock);
+	if (dirty)
 		publish();
+	dirty = false;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -134,6 +149,9 @@ static gboolean old_enough(gpointer p, gpointer data)
 void side_release(void)
 {
 	pthread_mutex_lock(&lock);
+	if (dirty)
+		publish();
+	dirty = false;
 	epoch++;
 	if (retired)
 		for (guint i = retired->len; i-- > 0;)
@@ -152,6 +170,7 @@ void side_reset(void)
 		g_ptr_array_free(retired, TRUE);
 	master = NULL;
 	retired = NULL;
+	dirty = false;
 	pthread_mutex_unlock(&lock);
 	atomic_store(&mode, SIDE_AUTO);
 }
@@ -220,13 +239,10 @@ void side_learn(const struct flow_key *k)
 		return;
 	pthread_mutex_lock(&lock);
 	m = master ? g_hash_table_lookup(master, GINT_TO_POINTER((int)k->ifindex)) : NULL;
-	if (m) {
-		if (ev == 1)
-			m->forwarded = true;
-		else
-			m->client = true;
-		publish();
-	}
+	if (m && ev == 1 && !m->forwarded)
+		dirty = m->forwarded = true;
+	else if (m && ev == 2 && !m->client)
+		dirty = m->client = true;
 	pthread_mutex_unlock(&lock);
 }
 

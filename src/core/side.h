@@ -57,7 +57,11 @@ void side_set_session(int ifindex);
 bool side_is_session(int ifindex);
 /* The interface is gone. */
 void side_forget(int ifindex);
-/* Free the snapshots retired two calls ago (once per harvest, as iface_names_release). */
+/* The calls above change a table that readers see from the next commit on: one new
+ * snapshot for a burst of changes (a thousand interfaces coming at once). */
+void side_commit(void);
+/* Commit what changed, and free the snapshots retired two calls ago (once per harvest,
+ * as iface_names_release: evidence of side_learn() shows from the next harvest on). */
 void side_release(void);
 /* Everything (at exit, and between unit tests). */
 void side_reset(void);

@@ -620,6 +620,7 @@ int ifwatch_open(struct ifwatch *w, const struct ifwatch_cfg *cfg, const struct 
 	}
 	w->ngone = 0; /* nothing had flows yet */
 	refresh_addrs(w);
+	side_commit();
 	say_awaited(w);
 	return 0;
 }
@@ -632,7 +633,7 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	struct link_info li;
 
 	if (nlh->nlmsg_type == RTM_NEWADDR || nlh->nlmsg_type == RTM_DELADDR ||
-	    nlh->nlmsg_type == RTM_NEWLINK)
+	    nlh->nlmsg_type == RTM_NEWLINK || nlh->nlmsg_type == RTM_DELLINK)
 		w->addrs_dirty = true;
 	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
 		return MNL_CB_OK;
@@ -707,6 +708,7 @@ static void process_events(struct ifwatch *w)
 	}
 	if (w->addrs_dirty)
 		refresh_addrs(w);
+	side_commit();
 	notify_gone(w);
 }
 

@@ -37,6 +37,7 @@ int main(void)
 	v4(remote, 198, 51, 100, 7);
 	/* a client's tun0 (ifindex 5): the host's own address is near both ways */
 	side_set_addrs(5, (const __u8(*)[16])own, p32, 1, NULL, 0);
+	side_commit();
 	out = key(5, DIR_EGRESS, own[0], remote);
 	in = key(5, DIR_INGRESS, remote, own[0]);
 	CHECK("client egress: far is the remote", !memcmp(flow_far(&out), remote, 16));
@@ -57,6 +58,7 @@ int main(void)
 	/* a server interface with its own address that the flow does not involve */
 	v4(own[0], 192, 0, 2, 1);
 	side_set_addrs(8, (const __u8(*)[16])own, p24, 1, NULL, 0);
+	side_commit();
 	in = key(8, DIR_INGRESS, user, remote);
 	CHECK("server, gateway address not involved: far is the destination",
 	      flow_far(&in) == in.dst);
@@ -64,6 +66,7 @@ int main(void)
 	/* ocserv's vpnsN: local 192.0.2.1 peer 192.0.2.20: the user talking to the gateway */
 	memcpy(peer[0], user, 16);
 	side_set_addrs(9, (const __u8(*)[16])own, p32, 1, (const __u8(*)[16])peer, 1);
+	side_commit();
 	in = key(9, DIR_INGRESS, user, own[0]);
 	out = key(9, DIR_EGRESS, own[0], user);
 	CHECK("ocserv, user to gateway: near is the peer", flow_near(&in) == in.src);
@@ -77,6 +80,7 @@ int main(void)
 	/* ... and once it forwarded a flow, even one to outside its prefix stays server */
 	in = key(8, DIR_INGRESS, user, remote);
 	side_learn(&in);
+	side_commit();
 	in = key(8, DIR_INGRESS, remote, own[0]);
 	CHECK("forwarding interface: server-side", flow_near(&in) == in.src);
 
@@ -84,22 +88,27 @@ int main(void)
 	v4(own[0], 10, 8, 0, 2);
 	v4(gw, 10, 8, 0, 1);
 	side_set_addrs(11, (const __u8(*)[16])own, p24, 1, NULL, 0);
+	side_commit();
 	in = key(11, DIR_INGRESS, gw, own[0]);
 	CHECK("client /24, before any remote: its gateway looks like the user",
 	      flow_near(&in) == in.src);
 	out = key(11, DIR_EGRESS, own[0], remote);
 	CHECK("client /24: a remote site is far", flow_far(&out) == out.dst);
 	side_learn(&out);
+	side_commit();
 	CHECK("client /24, having reached a remote: its gateway is far", flow_far(&in) == in.src);
 	side_learn(&in);
+	side_commit();
 	CHECK("client /24: still so", flow_far(&in) == in.src);
 	v4(own[0], 192, 0, 2, 1);
 
 	/* a session interface (events named it) with the gateway's address only */
 	side_set_addrs(10, (const __u8(*)[16])own, p32, 1, NULL, 0);
+	side_commit();
 	in = key(10, DIR_INGRESS, user, own[0]);
 	CHECK("no session yet: the gateway's own address looks near", flow_near(&in) == in.dst);
 	side_set_session(10);
+	side_commit();
 	CHECK_INT("session interface", side_is_session(10), 1);
 	CHECK("session interface: the user is near", flow_near(&in) == in.src);
 
@@ -115,9 +124,20 @@ int main(void)
 	in = key(5, DIR_INGRESS, remote, own[0]);
 	CHECK("--side client: the own address is near", flow_near(&in) == in.dst);
 
+	/* a change shows from the commit on */
+	side_set_mode(SIDE_AUTO);
+	v4(own[0], 192, 0, 2, 30);
+	side_set_addrs(12, (const __u8(*)[16])own, p32, 1, NULL, 0);
+	in = key(12, DIR_INGRESS, remote, own[0]);
+	CHECK("before the commit: server orientation", flow_near(&in) == in.src);
+	side_commit();
+	CHECK("after it: the own address is near", flow_near(&in) == in.dst);
+	v4(own[0], 192, 0, 2, 10);
+
 	/* gone, and snapshots released */
 	side_set_mode(SIDE_AUTO);
 	side_forget(5);
+	side_commit();
 	side_release();
 	side_release();
 	side_release();
