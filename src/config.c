@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include "config.h"
 #include "core/filter.h"
+#include "core/side.h"
 #include "names/geo.h"
 #include "sources/input_file.h"
 #include "util/conffile.h"
@@ -62,6 +63,12 @@ static const struct opt_word modes[] = {
 static const struct opt_word on_off[] = {
     W("on", 1),
     W("off", 0),
+    {0},
+};
+static const struct opt_word sides[] = {
+    W("auto", SIDE_AUTO),
+    W("server", SIDE_SERVER),
+    W("client", SIDE_CLIENT),
     {0},
 };
 static const struct opt_word group_bys[] = {
@@ -164,6 +171,10 @@ static const struct opt opts[] = {
     {"read", 'r', "FILE", OPT_STRING, F(replay), .group = G_WATCH,
      .help = "replay a pcap or pcapng capture (- for stdin) instead of watching "
              "interfaces; --interval in capture time"},
+    {"side", 0, "auto|server|client", OPT_WORD, F(side), .words = sides, .def = "auto",
+     .group = G_WATCH,
+     .help = "which side of the tunnel the user is on: server (behind it), client (this "
+             "host) or auto, per interface from its addresses (default {default})"},
     /* Reports */
     {"interval", 't', "SEC", OPT_SECONDS, F(interval), .min = 0.05, .max = 3600, .def = "1",
      .group = G_REPORT,

@@ -34,6 +34,7 @@ struct config {
 	bool names;             /* --names on|off */
 	__u32 dns_cache;        /* DNS answers kept */
 	__u32 dns_min_ttl;      /* seconds a DNS answer is kept at least */
+	int side;               /* --side: enum side_mode (core/side.h) */
 	size_t max_table_flows; /* flows, and records, user space holds at most */
 	enum attach_mode mode;
 	struct table_opts table;

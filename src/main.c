@@ -10,6 +10,7 @@
 #include "core/datapath.h"
 #include "core/loop.h"
 #include "core/pipeline.h"
+#include "core/side.h"
 #include "history/backend.h"
 #include "sinks/clickhouse.h"
 #include "sinks/ipfix.h"
@@ -173,6 +174,7 @@ static int start(struct app *a, char **args, int nargs)
 	struct ifwatch_cfg wc = watch_cfg(&a->cfg, args, nargs);
 	int err;
 
+	side_set_mode(a->cfg.side);
 	if (a->cfg.replay && !(a->replay = replay_open(a->cfg.replay)))
 		return -1;
 	if (!(a->users = users_new(&a->cfg.users)) ||

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include "flow.h"
 #include "core/dest.h"
+#include "core/side.h"
 #include "util/lru.h"
 
 /* Why a flow ended. */
@@ -46,18 +47,36 @@ struct flow {
 	__u64 listed;        /* the generation whose changed list holds it (0: none) */
 };
 
-/* The two ends of a flow seen from the tunnel: near is the VPN user's side (the source
- * of what the interface receives, the destination of what it sends), far is the remote
- * side the user reached. The one definition of "the far side of the tunnel". */
+/* The two ends of a flow seen from the tunnel: near is the VPN user's side, far is the
+ * remote side the user reached. On a server's session interface near is the source of
+ * what the interface receives (the destination of what it sends); on a VPN client the
+ * user is this host, so near is the host's own tunnel address. Which is which, per
+ * interface and flow, is core/side.h's rule (--side). The one definition of "the far
+ * side of the tunnel": everything that says local/remote, sent/received or destination
+ * asks these. */
 static inline const __u8 *flow_near(const struct flow_key *k)
 {
-	return k->dir == DIR_INGRESS ? k->src : k->dst;
+	return side_near_is_src(k) ? k->src : k->dst;
 }
 
 static inline const __u8 *flow_far(const struct flow_key *k)
 {
-	return k->dir == DIR_INGRESS ? k->dst : k->src;
+	return side_near_is_src(k) ? k->dst : k->src;
 }
+
+/* The ports of those ends. */
+static inline __u16 flow_near_port(const struct flow_key *k)
+{
+	return side_near_is_src(k) ? k->sport : k->dport;
+}
+
+static inline __u16 flow_far_port(const struct flow_key *k)
+{
+	return side_near_is_src(k) ? k->dport : k->sport;
+}
+
+/* Whether flow k carries what the user sent (else what the user received). */
+static inline bool flow_user_sent(const struct flow_key *k) { return side_near_is_src(k); }
 
 struct flowtab;
 

@@ -136,22 +136,29 @@ static void conn_finish(struct naming *n, struct conn *c)
 	quic_free(c->quic);
 	c->quic = NULL;
 	if (n->dp && !c->dns) {
-		/* both directions' flow keys */
+		/* both directions' flow keys, each the way round the side rule (core/side.h)
+		 * reads it: near as the source where the user sends (ingress on a server's
+		 * tunnel), as the destination where the user receives. Where the rule goes by
+		 * the interface's own address, both ways fit: both are told (one is never
+		 * seen, and ages out of the LRU map). */
 		struct flow_key k = {.ifindex = c->key.ifindex, .proto = c->key.proto};
 
 		k.ip_version = !memcmp(c->key.near, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) ? 4 : 6;
-		k.dir = DIR_INGRESS;
-		memcpy(k.src, c->key.near, 16);
-		memcpy(k.dst, c->key.far, 16);
-		k.sport = c->key.nport;
-		k.dport = c->key.fport;
-		g_array_append_val(n->done, k);
-		k.dir = DIR_EGRESS;
-		memcpy(k.src, c->key.far, 16);
-		memcpy(k.dst, c->key.near, 16);
-		k.sport = c->key.fport;
-		k.dport = c->key.nport;
-		g_array_append_val(n->done, k);
+		for (int d = DIR_INGRESS; d <= DIR_EGRESS; d++) {
+			k.dir = d;
+			memcpy(k.src, c->key.near, 16);
+			memcpy(k.dst, c->key.far, 16);
+			k.sport = c->key.nport;
+			k.dport = c->key.fport;
+			if (flow_user_sent(&k))
+				g_array_append_val(n->done, k);
+			memcpy(k.src, c->key.far, 16);
+			memcpy(k.dst, c->key.near, 16);
+			k.sport = c->key.fport;
+			k.dport = c->key.nport;
+			if (!flow_user_sent(&k))
+				g_array_append_val(n->done, k);
+		}
 	}
 }
 
@@ -172,8 +179,8 @@ static void conn_key_of(const struct flow_key *k, struct conn_key *ck)
 	ck->proto = k->proto;
 	memcpy(ck->near, flow_near(k), 16);
 	memcpy(ck->far, flow_far(k), 16);
-	ck->nport = k->dir == DIR_INGRESS ? k->sport : k->dport;
-	ck->fport = k->dir == DIR_INGRESS ? k->dport : k->sport;
+	ck->nport = flow_near_port(k);
+	ck->fport = flow_far_port(k);
 }
 
 static __u64 conn_last(const struct lru_node *x) { return lru_entry(x, struct conn, lru)->last_ns; }

@@ -9,6 +9,7 @@
 #include "core/naming.h"
 #include "core/peers.h"
 #include "core/pipeline.h"
+#include "core/side.h"
 #include "names/geo.h"
 #include "sources/ifwatch.h"
 #include "sources/users.h"
@@ -126,6 +127,14 @@ static void on_flow(const struct flow_key *key, const struct flow_stats *st, voi
 			f->user = users_lookup(p->users, &f->key, iface_name(f->key.ifindex));
 			f->user_gen = gen;
 		}
+	}
+	/* a server's session interface: its users stay near even when they talk to the
+	 * gateway's own address (core/side.h) */
+	if (f->packets == st->packets) {
+		if (p->users && !side_is_session((int)key->ifindex) &&
+		    users_has_session(p->users, key->ifindex))
+			side_set_session((int)key->ifindex);
+		side_learn(key);
 	}
 	if (p->geo && f->packets == st->packets) /* new: its far side's AS, once */
 		geo_fill(p->geo, flow_far(&f->key), &f->dest);

@@ -128,8 +128,8 @@ struct user_total *group_by_user(struct flow *const *flows, size_t nflows, size_
 		}
 		a = &accs[GPOINTER_TO_SIZE(slot)];
 		a->t.flows++;
-		a->t.packets[f->key.dir] += f->packets;
-		a->t.bytes[f->key.dir] += f->bytes;
+		a->t.packets[!flow_user_sent(&f->key)] += f->packets;
+		a->t.bytes[!flow_user_sent(&f->key)] += f->bytes;
 		a->t.rate_bps += f->rate_bps;
 		memcpy(rk.addr, far, 16);
 		rk.name = f->dest.name;
@@ -212,8 +212,8 @@ struct user_total *user_totals_update(struct user_totals *ut, struct flow *const
 			s->user = f->user;
 			g_hash_table_insert(ut->by, key, s);
 		}
-		s->packets[f->key.dir] += f->d_packets;
-		s->bytes[f->key.dir] += f->d_bytes;
+		s->packets[!flow_user_sent(&f->key)] += f->d_packets;
+		s->bytes[!flow_user_sent(&f->key)] += f->d_bytes;
 	}
 	t = group_by_user(flows, nflows, &nt);
 	out = calloc(g_hash_table_size(ut->by) + nt + 1, sizeof(*out));

@@ -56,7 +56,8 @@ void say_losses(const struct report *r);
 struct user_total {
 	const char *user; /* NULL: flows nobody could be found for */
 	__u64 flows;
-	__u64 packets[2], bytes[2]; /* by enum flow_dir */
+	__u64 packets[2], bytes[2]; /* [0] what the user sent, [1] received (flow_user_sent:
+	                             * ingress and egress on a server's tunnel) */
 	double rate_bps;
 	struct {
 		const char *name; /* the name the flows reached it by (all its addresses

@@ -127,8 +127,8 @@ static void store_record(struct sink *s, const struct record *rec, const struct 
 	                      .asn = rec->dest.asn,
 	                      .as_name = rec->dest.as_name,
 	                      .country = rec->dest.country};
-	/* the initiator's packets went dir: ingress (from the user) or egress */
-	bool in = rec->key.dir == DIR_INGRESS;
+	/* whether the initiator's packets came from the user (core/side.h) */
+	bool in = flow_user_sent(&rec->key);
 	const char **strs[] = {&x.gateway, &x.user,    &x.iface,  &x.peer,
 	                       &x.name,    &x.as_name, &x.country};
 	struct item *it;

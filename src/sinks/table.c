@@ -244,8 +244,8 @@ static void users_report(struct table_sink *ts, const struct report *r)
 		int room = ts->o.wide ? 200 : 79 - uw - 30;
 
 		fmt_si(t[i].flows, nf, sizeof(nf));
-		fmt_si(t[i].bytes[DIR_INGRESS], ni, sizeof(ni));
-		fmt_si(t[i].bytes[DIR_EGRESS], no, sizeof(no));
+		fmt_si(t[i].bytes[0], ni, sizeof(ni)); /* sent */
+		fmt_si(t[i].bytes[1], no, sizeof(no)); /* received */
 		fmt_si(t[i].rate_bps, nr, sizeof(nr));
 		fprintf(out, "%s %6s %6s %6s %6s ", cell(t[i].user ? t[i].user : "-", uw, ub), nf,
 		        ni, no, nr);
@@ -272,7 +272,7 @@ static void users_report(struct table_sink *ts, const struct report *r)
 /* An endpoint shown by the far side's name: "name:port" (just the name without ports). */
 static void far_name(const struct flow_key *k, const char *name, char out[ENDPOINT_STRLEN])
 {
-	__u16 port = k->dir == DIR_INGRESS ? k->dport : k->sport;
+	__u16 port = flow_far_port(k);
 
 	if (proto_has_ports(k->proto))
 		snprintf(out, ENDPOINT_STRLEN, "%.*s:%u", ENDPOINT_STRLEN - 7, name, port);
@@ -318,7 +318,7 @@ static int table_report(struct sink *s, const struct report *r)
 		fmt_endpoint(&f->key, true, a);
 		fmt_endpoint(&f->key, false, b);
 		if (f->dest.name && names && !ts->o.wide) /* the far side's name, not address */
-			far_name(&f->key, f->dest.name, f->key.dir == DIR_INGRESS ? b : a);
+			far_name(&f->key, f->dest.name, flow_user_sent(&f->key) ? b : a);
 		fmt_si(f->packets, np, sizeof(np));
 		fmt_si(f->bytes, nb, sizeof(nb));
 		fmt_si(f->rate_bps, nr, sizeof(nr));

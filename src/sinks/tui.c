@@ -48,7 +48,7 @@ static const char *const sort_names[S_MAX] = {"2s rate", "10s rate", "40s rate",
  * enum flow_dir: ingress on the tunnel is what the user sent, egress what they got. */
 struct conn {
 	struct flow_key key;  /* canonical (flow_key_canonical): the table's key */
-	struct flow_key k[2]; /* the key of each direction seen (has[d]) */
+	struct flow_key k[2]; /* the key of each side seen (has[d]; side_of()) */
 	bool has[2];
 	const char *user;
 	struct dest_info dest;
@@ -241,6 +241,10 @@ static void ewma(double *rate, double bps, double dt)
 		rate[w] += (bps - rate[w]) * alpha[w];
 }
 
+/* Connections, totals and rows count by the user's side: 0 what the user sent, 1 what
+ * the user received (which interface direction that is: core/side.h). */
+static int side_of(const struct flow_key *k) { return flow_user_sent(k) ? 0 : 1; }
+
 static struct acc *acc_get(GHashTable *h, gpointer key)
 {
 	struct acc *a = g_hash_table_lookup(h, key);
@@ -254,8 +258,8 @@ static struct acc *acc_get(GHashTable *h, gpointer key)
 
 static void acc_add(struct acc *a, const struct flow *f)
 {
-	a->bytes[f->key.dir] += f->d_bytes;
-	a->packets[f->key.dir] += f->d_packets;
+	a->bytes[side_of(&f->key)] += f->d_bytes;
+	a->packets[side_of(&f->key)] += f->d_packets;
 	a->pend += f->d_bytes;
 	if (f->packets == f->d_packets)
 		a->flows++;
@@ -283,7 +287,7 @@ static void add_flow(struct tui *t, const struct flow *f, bool fresh)
 {
 	struct flow_key c;
 	struct conn *cn;
-	int d = f->key.dir;
+	int d = side_of(&f->key);
 
 	flow_key_canonical(&f->key, false, &c);
 	cn = g_hash_table_lookup(t->conns, &c);
@@ -356,23 +360,23 @@ static bool conn_matches(const struct tui *t, const struct conn *cn, int dir)
 	return false;
 }
 
-/* The key with the user's side as source (ingress orientation). */
+/* The key with the user's side as source: what the user sent. */
 static struct flow_key ingress_key(const struct conn *cn)
 {
 	struct flow_key k;
 
-	if (cn->has[DIR_INGRESS])
-		return cn->k[DIR_INGRESS];
-	k = cn->k[DIR_EGRESS];
-	memcpy(k.src, cn->k[DIR_EGRESS].dst, 16);
-	memcpy(k.dst, cn->k[DIR_EGRESS].src, 16);
-	k.sport = cn->k[DIR_EGRESS].dport;
-	k.dport = cn->k[DIR_EGRESS].sport;
+	if (cn->has[0])
+		return cn->k[0];
+	k = cn->k[1];
+	memcpy(k.src, cn->k[1].dst, 16);
+	memcpy(k.dst, cn->k[1].src, 16);
+	k.sport = cn->k[1].dport;
+	k.dport = cn->k[1].sport;
 	if (proto_is_icmp(k.proto)) {
-		k.sport = cn->k[DIR_EGRESS].sport;
-		k.dport = cn->k[DIR_EGRESS].dport;
+		k.sport = cn->k[1].sport;
+		k.dport = cn->k[1].dport;
 	}
-	k.dir = DIR_INGRESS;
+	k.dir = !cn->k[1].dir;
 	return k;
 }
 
@@ -849,7 +853,7 @@ static void cell_text(const struct tui *t, const struct row *r, enum col_id c, b
 		snprintf(buf, CELL, "%s", iface_name(r->ifindex));
 		break;
 	case C_DIR:
-		snprintf(buf, CELL, "%s", r->dir == DIR_INGRESS ? "sent" : "recv");
+		snprintf(buf, CELL, "%s", r->dir == 0 ? "sent" : "recv");
 		break;
 	case C_PROTO:
 		snprintf(buf, CELL, "%s", proto_name(r->key.proto, pb));
@@ -873,11 +877,11 @@ static void cell_text(const struct tui *t, const struct row *r, enum col_id c, b
 	case C_FLOWS:
 		fmt_num(r->nflows, exact, buf);
 		break;
-	case C_SENT:
-		fmt_num(r->bytes[0], exact, buf);
+	case C_SENT: /* records: bytes[0] is the initiator's */
+		fmt_num(r->bytes[t->view == V_RECORDS && r->dir == 1], exact, buf);
 		break;
 	case C_RECV:
-		fmt_num(r->bytes[1], exact, buf);
+		fmt_num(r->bytes[!(t->view == V_RECORDS && r->dir == 1)], exact, buf);
 		break;
 	case C_PKTS:
 		fmt_num(r->packets[0] + r->packets[1], exact, buf);
@@ -1257,7 +1261,7 @@ static void tui_record(struct sink *s, const struct record *rec, const struct re
 	(void)r;
 	memset(x, 0, sizeof(*x));
 	x->key = rec->key;
-	x->dir = rec->key.dir;
+	x->dir = side_of(&rec->key); /* 0: the user started it */
 	x->user = rec->user;
 	x->name = rec->dest.name;
 	x->ifindex = rec->key.ifindex;
@@ -1297,8 +1301,8 @@ static int tui_report(struct sink *s, const struct report *r)
 		acc_get(t->users, f->user ? (gpointer)f->user : (gpointer)t->users)->user = f->user;
 		acc_add(acc_get(t->ifaces, GINT_TO_POINTER(f->key.ifindex)), f);
 		acc_get(t->ifaces, GINT_TO_POINTER(f->key.ifindex))->ifindex = f->key.ifindex;
-		t->tot_bytes[f->key.dir] += f->d_bytes;
-		t->tot_packets[f->key.dir] += f->d_packets;
+		t->tot_bytes[side_of(&f->key)] += f->d_bytes;
+		t->tot_packets[side_of(&f->key)] += f->d_packets;
 		pend += f->d_bytes;
 	}
 	ewma_step(dt);

@@ -18,6 +18,7 @@
 #include <glib.h>
 #include "flow.h"
 #include "core/datapath.h"
+#include "core/side.h"
 #include "sources/ifwatch.h"
 #include "sources/netlink.h"
 #include "util/log.h"
@@ -243,6 +244,7 @@ static void unwatch(struct ifwatch *w, struct watched *e)
 	g_hash_table_remove(w->by_ifindex, GINT_TO_POINTER(ifindex));
 	/* under the lock: the name lives on until two hand-overs after this one */
 	iface_forget(ifindex);
+	side_forget(ifindex);
 	pthread_mutex_unlock(&w->lock);
 }
 
@@ -385,6 +387,105 @@ static int dump_links(struct ifwatch *w, bool fatal)
 	return err ? err : d.err;
 }
 
+/* ---- the watched interfaces' own addresses, for the side rule (core/side.h) */
+
+struct addrs {
+	__u8 own[SIDE_MAX_OWN][16], peer[SIDE_MAX_PEER][16];
+	__u8 own_plen[SIDE_MAX_OWN]; /* in the 16 bytes: IPv4's + 96 */
+	size_t nown, npeer;
+};
+
+static int addr_attr_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_type_valid(a, IFA_MAX) >= 0)
+		tb[mnl_attr_get_type(a)] = a;
+	return MNL_CB_OK;
+}
+
+/* 16 bytes, IPv4-mapped as flow keys hold them; false when a is not an address. */
+static bool addr16(const struct nlattr *a, int family, __u8 out[16])
+{
+	size_t len = a ? mnl_attr_get_payload_len(a) : 0;
+
+	memset(out, 0, 16);
+	if (family == AF_INET && len == 4) {
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, mnl_attr_get_payload(a), 4);
+		return true;
+	}
+	if (family == AF_INET6 && len == 16) {
+		memcpy(out, mnl_attr_get_payload(a), 16);
+		return true;
+	}
+	return false;
+}
+
+static int addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	GHashTable *by = data; /* watched ifindex -> struct addrs */
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFA_MAX + 1] = {0};
+	__u8 local[16], address[16];
+	bool has_local, has_address;
+	struct addrs *a;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR || nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifa)))
+		return MNL_CB_OK;
+	a = g_hash_table_lookup(by, GINT_TO_POINTER((int)ifa->ifa_index));
+	if (!a)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb);
+	has_local = addr16(tb[IFA_LOCAL], ifa->ifa_family, local);
+	has_address = addr16(tb[IFA_ADDRESS], ifa->ifa_family, address);
+	if (!has_local && has_address) { /* IPv6: IFA_ADDRESS is the local one */
+		memcpy(local, address, 16);
+		has_local = true;
+		has_address = false;
+	}
+	/* point to point: IFA_ADDRESS is the peer (vpnc-script gives peer == local), the
+	 * prefix is the peer's: the local address is alone in its own */
+	bool p2p = has_local && has_address && memcmp(local, address, 16) != 0;
+
+	if (has_local && a->nown < SIDE_MAX_OWN) {
+		unsigned plen = ifa->ifa_prefixlen + (ifa->ifa_family == AF_INET ? 96 : 0);
+
+		a->own_plen[a->nown] = p2p || plen > 128 ? 128 : plen;
+		memcpy(a->own[a->nown++], local, 16);
+	}
+	if (p2p && a->npeer < SIDE_MAX_PEER)
+		memcpy(a->peer[a->npeer++], address, 16);
+	return MNL_CB_OK;
+}
+
+/* Read every address, and tell the side table those of the watched interfaces. In the
+ * watching thread (or before it starts). */
+static void refresh_addrs(struct ifwatch *w)
+{
+	struct ifaddrmsg ifa = {.ifa_family = AF_UNSPEC};
+	GHashTable *by = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	GHashTableIter it;
+	gpointer k, v;
+
+	w->addrs_dirty = false;
+	g_hash_table_iter_init(&it, w->by_ifindex);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		g_hash_table_insert(by, k, g_new0(struct addrs, 1));
+	if (g_hash_table_size(by) && nl_dump(RTM_GETADDR, &ifa, sizeof(ifa), addr_cb, by) == 0) {
+		g_hash_table_iter_init(&it, by);
+		while (g_hash_table_iter_next(&it, &k, &v)) {
+			struct addrs *a = v;
+
+			side_set_addrs(GPOINTER_TO_INT(k), (const __u8(*)[16])a->own, a->own_plen,
+			               a->nown, (const __u8(*)[16])a->peer, a->npeer);
+		}
+	} else if (g_hash_table_size(by)) {
+		w->addrs_dirty = true; /* try again at the next event */
+	}
+	g_hash_table_destroy(by);
+}
+
 static void free_watched(gpointer p) { free(p); }
 
 /* Say what is awaited, even with --quiet (a typo waits forever), in one line however
@@ -502,7 +603,8 @@ int ifwatch_open(struct ifwatch *w, const struct ifwatch_cfg *cfg, const struct 
 	/* Subscribe before the dump, so that a link created meanwhile is not missed (one
 	 * seen twice is harmless). */
 	w->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (!w->nl || mnl_socket_bind(w->nl, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0) {
+	if (!w->nl || mnl_socket_bind(w->nl, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+	                              MNL_SOCKET_AUTOPID) < 0) {
 		err = -errno;
 		pr_err("cannot follow interface changes (rtnetlink): %s", strerror(-err));
 		return err == -EINVAL ? -EIO : err;
@@ -517,6 +619,8 @@ int ifwatch_open(struct ifwatch *w, const struct ifwatch_cfg *cfg, const struct 
 		return err == -EINVAL ? -EIO : err;
 	}
 	w->ngone = 0; /* nothing had flows yet */
+	refresh_addrs(w);
+	side_commit();
 	say_awaited(w);
 	return 0;
 }
@@ -528,6 +632,11 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	struct ifwatch *w = data;
 	struct link_info li;
 
+	if (nlh->nlmsg_type == RTM_NEWADDR || nlh->nlmsg_type == RTM_DELADDR ||
+	    nlh->nlmsg_type == RTM_NEWLINK || nlh->nlmsg_type == RTM_DELLINK)
+		w->addrs_dirty = true;
+	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
+		return MNL_CB_OK;
 	if (parse_link(nlh, &li))
 		return MNL_CB_OK;
 	if (nlh->nlmsg_type == RTM_NEWLINK)
@@ -593,8 +702,13 @@ static void process_events(struct ifwatch *w)
 		mnl_cb_run(buf, n, 0, 0, event_cb, w);
 		notify_gone(w);
 	}
-	if (overflow)
+	if (overflow) {
 		resync(w);
+		w->addrs_dirty = true;
+	}
+	if (w->addrs_dirty)
+		refresh_addrs(w);
+	side_commit();
 	notify_gone(w);
 }
 
@@ -637,6 +751,7 @@ size_t ifwatch_take_gone(struct ifwatch *w, int **out)
 
 	/* between harvests, on the thread that calls iface_name(): nothing holds a name */
 	iface_names_release();
+	side_release();
 	if (w->notify_fd >= 0 && read(w->notify_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		return 0;
 	pthread_mutex_lock(&w->lock);

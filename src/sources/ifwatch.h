@@ -45,7 +45,8 @@ struct watched {
 struct ifwatch {
 	struct ifwatch_cfg cfg;
 	const struct datapath *dp;
-	struct mnl_socket *nl; /* RTMGRP_LINK events */
+	struct mnl_socket *nl; /* RTMGRP_LINK and address events */
+	bool addrs_dirty;      /* an address (or a link) changed: re-read the addresses */
 	pthread_t thread;
 	bool threaded;
 	int notify_fd; /* eventfd: the thread has gone interfaces to hand over */

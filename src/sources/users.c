@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <glib.h>
 #include "core/clock.h"
+#include "core/flowtab.h"
 #include "util/log.h"
 #include "util/text.h"
 #include "sources/users_priv.h"
@@ -170,8 +171,8 @@ const char *users_of_iface(struct users *u, int ifindex, const char *ifname)
 
 const char *users_lookup(struct users *u, const struct flow_key *k, const char *ifname)
 {
-	const __u8 *near = k->dir == DIR_INGRESS ? k->src : k->dst;
-	const __u8 *far = k->dir == DIR_INGRESS ? k->dst : k->src;
+	const __u8 *near = flow_near(k);
+	const __u8 *far = flow_far(k);
 	struct session *s = g_hash_table_lookup(u->by_ifindex, GINT_TO_POINTER(k->ifindex));
 	const struct wg_peer *p;
 	const char *who;

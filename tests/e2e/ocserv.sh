@@ -199,6 +199,14 @@ flow_is "$TMP/c1.json" "client alice: echo replies into tun0" \
 	".iface == \"tun0\" and .dir == \"ingress\" and .src == \"203.0.113.80\" and .proto == 1" 5 640
 flow_is "$TMP/c2.json" "client bob: echo requests out of tun0" \
 	".iface == \"tun0\" and .dir == \"egress\" and .dst == \"203.0.113.80\" and .proto == 1" 3 684
+# a client's tun0 carries its own VPN address: the far side is the web server, and the
+# name comes from the answer the client received (--side auto, the man page's SIDES)
+cnames_of() { jq -s -c "map(select(.type == \"flow\" and $2) | [.name, .name_source]) | unique" "$TMP/c$1.json"; }
+c_to_web='((.dir == "egress" and .dst == "203.0.113.80") or (.dir == "ingress" and .src == "203.0.113.80"))'
+check "client alice: echo and web flows, both ways, named by her answer" \
+	"$(cnames_of 1 "(.proto == 1 or .proto == 6) and $c_to_web")" '[["alpha.example","dns"]]'
+check "client bob: echo flows, both ways, named by his answer" \
+	"$(cnames_of 2 "(.proto == 1) and $c_to_web")" '[["beta.example","dns"]]'
 check "client and server count alice's web flow alike" \
 	"$(flow_sum "$TMP/c1.json" bytes '.proto == 6'),$(flow_sum "$TMP/c1.json" packets '.proto == 6')" \
 	"$(flow_sum "$TMP/srv.json" bytes '.user == "alice" and .proto == 6'),$(flow_sum "$TMP/srv.json" packets '.user == "alice" and .proto == 6')"
