@@ -293,8 +293,12 @@ static void run_frame(struct replay *r, struct datapath *dp, struct replay_frame
 	bool l2 = fr->l2;
 
 	/* the headers first: the program reads nothing else, and a test run costs less the
-	 * fewer bytes it copies; the whole packet (up to max_data) only when they are longer */
+	 * fewer bytes it copies; the whole packet (up to max_data) only when they are longer,
+	 * or when names are on (the capture reads a flow's first payloads, which a cut
+	 * packet does not hold) */
 	pass = len < HEAD_BYTES ? len : HEAD_BYTES;
+	if (dp->names)
+		pass = len < r->max_data ? len : r->max_data;
 	for (;;) {
 		int v, err = dp_test_run(dp, l2, fr->dir, f, pass,
 		                         wire > WIRE_MAX ? WIRE_MAX : wire, fr->ts, &v);
