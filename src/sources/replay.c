@@ -414,8 +414,12 @@ enum loop_stop replay_run(struct replay *r, struct pipeline *p, double interval,
 			run_frame(r, p->dp, &fr);
 		else
 			p->dp->user[fr.counter]++;
-		if (!(r->packets & 1023) && (stop = interrupted()))
-			break;
+		if (!(r->packets & 1023)) {
+			/* between harvests, as live: 1024 packets' events fit in the ring */
+			naming_poll(p->names);
+			if ((stop = interrupted()))
+				break;
+		}
 	}
 	if (stop) {
 		pr_warn("%s: interrupted after %llu packets", r->name,
