@@ -92,6 +92,7 @@ if [ "$QUICK" != 1 ]; then
 	bench/tui.sh || exit 1
 	bench/store.sh || exit 1
 	bench/names.sh || exit 1
+	bench/names_replay.sh || exit 1
 	bench/clickhouse.sh || exit 1
 	bench/harvest_change.sh || exit 1
 	bench/replay.sh || exit 1

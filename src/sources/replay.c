@@ -293,8 +293,12 @@ static void run_frame(struct replay *r, struct datapath *dp, struct replay_frame
 	bool l2 = fr->l2;
 
 	/* the headers first: the program reads nothing else, and a test run costs less the
-	 * fewer bytes it copies; the whole packet (up to max_data) only when they are longer */
+	 * fewer bytes it copies; the whole packet (up to max_data) only when they are longer,
+	 * or when names are on (the capture reads a flow's first payloads, which a cut
+	 * packet does not hold) */
 	pass = len < HEAD_BYTES ? len : HEAD_BYTES;
+	if (dp->names)
+		pass = len < r->max_data ? len : r->max_data;
 	for (;;) {
 		int v, err = dp_test_run(dp, l2, fr->dir, f, pass,
 		                         wire > WIRE_MAX ? WIRE_MAX : wire, fr->ts, &v);
@@ -410,8 +414,12 @@ enum loop_stop replay_run(struct replay *r, struct pipeline *p, double interval,
 			run_frame(r, p->dp, &fr);
 		else
 			p->dp->user[fr.counter]++;
-		if (!(r->packets & 1023) && (stop = interrupted()))
-			break;
+		if (!(r->packets & 1023)) {
+			/* between harvests, as live: 1024 packets' events fit in the ring */
+			naming_poll(p->names);
+			if ((stop = interrupted()))
+				break;
+		}
 	}
 	if (stop) {
 		pr_warn("%s: interrupted after %llu packets", r->name,
