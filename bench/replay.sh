@@ -39,6 +39,8 @@ run() {
 }
 for _ in $(seq "$ROUNDS"); do
 	run tunflow ip netns exec "$NS" build/tunflow -r "$CAP" -o none -t 10 --max-flows 65536
+	run tunflow-names-off ip netns exec "$NS" build/tunflow -r "$CAP" -o none -t 10 \
+		--max-flows 65536 --names off
 	run softflowd softflowd -r "$CAP" -d -6 -m 65536 -n 127.0.0.1:9 -c "$CTL" -p "$W/pid"
 	run tshark tshark -q -z conv,ip -r "$CAP"
 done
@@ -51,11 +53,11 @@ median() { cut -d' ' -f"$1" "$2" | sort -n | sed -n "$(((ROUNDS + 1) / 2))p"; }
 echo
 echo "## 7. Offline replay (\`tunflow -r\`)"
 echo
-echo "One capture of $N Ethernet frames over $F flows (IPv4 and IPv6, TCP and UDP, 64 to 1400 bytes; bench/replay_gen.py), read by each tool pinned to one CPU; median of $ROUNDS interleaved rounds. tunflow runs every packet through its BPF program with BPF_PROG_TEST_RUN (one system call each) and reports in capture time (\`-o none\`); softflowd tracks flows in user space (\`-r\`, NetFlow to a closed port); tshark builds its IP conversation table (\`-q -z conv,ip\`). Wall time includes start-up (tunflow loads and verifies its programs, about a second)."
+echo "One capture of $N Ethernet frames over $F flows (IPv4 and IPv6, TCP and UDP, 64 to 1400 bytes; bench/replay_gen.py), read by each tool pinned to one CPU; median of $ROUNDS interleaved rounds. tunflow runs every packet through its BPF program with BPF_PROG_TEST_RUN (one system call each) and reports in capture time (\`-o none\`), with destination names (the default: whole packets go to the program, the capture ring is read) and with \`--names off\` (each packet's first 192 bytes); softflowd tracks flows in user space (\`-r\`, NetFlow to a closed port); tshark builds its IP conversation table (\`-q -z conv,ip\`). Wall time includes start-up (tunflow loads and verifies its programs, about a second)."
 echo
 echo "| tool | wall s | packets/s (wall) | CPU s | packets/s (CPU) |"
 echo "|---|---|---|---|---|"
-for t in tunflow softflowd tshark; do
+for t in tunflow tunflow-names-off softflowd tshark; do
 	wall=$(median 1 "$W/$t")
 	cpu=$(median 2 "$W/$t")
 	awk -v t="$t" -v w="$wall" -v c="$cpu" -v n="$N" \
