@@ -3,11 +3,13 @@
 # What a harvest costs with many flows held and few active, before and after harvests
 # followed the changes (issue 16), in the same run: the baseline commit (BASE, default
 # b90cc6b, the last one whose harvest scanned every flow) is built in a temporary
-# worktree with this tree's bench/bench.c, and both binaries measure in turn.
+# worktree with the bench/bench.c of the commit that brought the change (BENCH_AT, whose
+# 'change' mode both understand), and both binaries measure in turn.
 # Prints a Markdown section for docs/BENCHMARKS.md. Needs root (BPF maps).
 set -u
 cd "$(dirname "$0")/.."
 BASE=${BASE:-b90cc6b}
+BENCH_AT=${BENCH_AT:-dc6db80}
 [ "$(id -u)" -eq 0 ] || { echo "harvest_change: needs root" >&2; exit 1; }
 [ -x build/bench ] || make -s build/bench >/dev/null || exit 1
 WT=$(mktemp -d /tmp/tfbase.XXXXXX)
@@ -18,7 +20,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 git worktree add --detach -f "$WT" "$BASE" >/dev/null 2>&1 || { echo "harvest_change: no commit $BASE" >&2; exit 1; }
-cp bench/bench.c "$WT/bench/bench.c"
+git show "$BENCH_AT:bench/bench.c" >"$WT/bench/bench.c" || { echo "harvest_change: no commit $BENCH_AT" >&2; exit 1; }
 make -s -C "$WT" -j"$(nproc)" build/bench >/dev/null 2>&1 || { echo "harvest_change: cannot build $BASE" >&2; exit 1; }
 OLD=$WT/build/bench
 NEW=build/bench
