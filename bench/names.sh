@@ -10,7 +10,7 @@ ip netns add "$NS" || exit 1
 trap 'ip netns del "$NS" 2>/dev/null' EXIT
 
 echo
-echo "## 7. Destination names"
+echo "## Destination names"
 echo
 echo "Hot flow with naming on (\`--names on\`, the default) against off, in the same trials as section 1: its \"names on ns\" and \"names on - off ns\" columns. An established flow pays one byte compare (its capture state in the flow's per-CPU slot); off, the verifier prunes the capture code. The UDP rows of section 1 use port 53: every DNS packet goes to user space by design (about 55 ns each here), which is DNS traffic only; \"IPv4 UDP 443 (not DNS)\" is a UDP flow's hot path."
 echo

@@ -51,7 +51,7 @@ grep -q "Expired flow reasons" "$W/softflowd.out" "$W/softflowd.err" ||
 # median COLUMN FILE
 median() { cut -d' ' -f"$1" "$2" | sort -n | sed -n "$(((ROUNDS + 1) / 2))p"; }
 echo
-echo "## 7. Offline replay (\`tunflow -r\`)"
+echo "## Offline replay (\`tunflow -r\`)"
 echo
 echo "One capture of $N Ethernet frames over $F flows (IPv4 and IPv6, TCP and UDP, 64 to 1400 bytes; bench/replay_gen.py), read by each tool pinned to one CPU; median of $ROUNDS interleaved rounds. tunflow runs every packet through its BPF program with BPF_PROG_TEST_RUN (one system call each) and reports in capture time (\`-o none\`), with destination names (the default: whole packets go to the program, the capture ring is read) and with \`--names off\` (each packet's first 192 bytes); softflowd tracks flows in user space (\`-r\`, NetFlow to a closed port); tshark builds its IP conversation table (\`-q -z conv,ip\`). Wall time includes start-up (tunflow loads and verifies its programs, about a second)."
 echo
