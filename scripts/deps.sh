@@ -20,6 +20,8 @@ PKGS=(
 	libpcap-dev tcpdump
 	linux-libc-dev
 	iproute2 iputils-ping jq util-linux
+	# the tests' capture writers and comparisons (tests/net/replay*.py, bench/*_gen.py)
+	python3
 	iperf3 softflowd ethtool
 	ocserv openconnect openvpn gnutls-bin busybox prometheus
 	libfixbuf-dev libfixbuf-tools nfdump pmacct tshark xxd netcat-openbsd
