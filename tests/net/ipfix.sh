@@ -45,20 +45,7 @@ nfdump_lines() {
 		p = $8 == "ICMP" ? 1 : $8 == "ICMP6" ? 58 : $8 == "TCP" ? 6 : $8 == "UDP" ? 17 : $8
 		print p, $4, $5, $6, $7, $12, $13, $14, $15 }' | sort
 }
-# ipfixDump's text, one JSON object per data record, then the line above
-ipfixdump_json() {
-	ipfixDump --in "$1" 2>&1 | awk '
-		function flush() { if (r != "") print "{" r "}"; r = "" }
-		/^--- data record/ { flush(); inrec = 1; next }
-		/^---|^\*\*\*/ { flush(); inrec = 0; next }
-		inrec && /^\t\([0-9\/]+\) +[A-Za-z0-9]+ : / {
-			line = $0; sub(/^\t\([0-9\/]+\) +/, "", line)
-			name = line; sub(/ : .*/, "", name)
-			val = line; sub(/^[^:]* : /, "", val); sub(/^\(len: [0-9]+\) ?/, "", val)
-			r = r (r == "" ? "" : ",") "\"" name "\":\"" val "\""
-		}
-		END { flush() }' | sed -E 's/(^|[":])0+([0-9a-f])/\1\2/g'
-}
+# ipfixdump_json (ipfix_lib.sh), then one line per record
 ipfixdump_lines() {
 	ipfixdump_json "$1" | jq -r '[.protocolIdentifier,
 		(.sourceIPv4Address // .sourceIPv6Address), (.destinationIPv4Address // .destinationIPv6Address),
@@ -68,13 +55,7 @@ ipfixdump_lines() {
 		.packetDeltaCount, .octetDeltaCount, .reversePacketDeltaCount, .reverseOctetDeltaCount,
 		.userName] | join(" ")' | sort
 }
-# tshark's dissection of a capture, one JSON object per data record
-tshark_json() {
-	tshark -r "$1" -d "$2,cflow" -T json --no-duplicate-keys 2>/dev/null | jq -c '
-		.[]._source.layers.cflow // empty | (if type == "array" then .[] else . end) | to_entries[]
-		| select(.key | test("^Set .*flows")) | .value | to_entries[]
-		| select(.key | test("^Flow ")) | .value'
-}
+# tshark_json (ipfix_lib.sh), then one line per record
 tshark_lines() {
 	tshark_json "$1" "$2" | jq -r '[.["cflow.protocol"],
 		(.["cflow.srcaddr"] // .["cflow.srcaddrv6"]), (.["cflow.dstaddr"] // .["cflow.dstaddrv6"]),

@@ -59,13 +59,18 @@ ipfixdump_lines() {
 		.sslServerName, .httpHost, .dnsQName, .bgpSourceAsNumber, .bgpDestinationAsNumber]
 		| map(if . == "" then "-" else . end) | join(" ")' | sort
 }
-# the same from tshark, ntop's elements by their names in Wireshark
-tshark_lines() {
-	tshark -r "$1" -d udp.port==4739,cflow -T json --no-duplicate-keys 2>/dev/null | jq -r '
+# tshark_json FILE DECODE: tshark's dissection of a capture (DECODE: its -d port rule),
+# one JSON object per data record
+tshark_json() {
+	tshark -r "$1" -d "$2,cflow" -T json --no-duplicate-keys 2>/dev/null | jq -c '
 		.[]._source.layers.cflow // empty | (if type == "array" then .[] else . end) | to_entries[]
 		| select(.key | test("^Set .*flows")) | .value | to_entries[]
-		| select(.key | test("^Flow ")) | .value
-		| [.["cflow.protocol"],
+		| select(.key | test("^Flow ")) | .value'
+}
+# the same lines from tshark, ntop's elements by their names in Wireshark
+tshark_lines() {
+	tshark_json "$1" udp.port==4739 | jq -r '
+		[.["cflow.protocol"],
 		   (.["cflow.srcaddr"] // .["cflow.srcaddrv6"]), (.["cflow.dstaddr"] // .["cflow.dstaddrv6"]),
 		   (if .["cflow.protocol"] == "1" then "-" else .["cflow.srcport"] end),
 		   (if .["cflow.protocol"] == "1" then (.["cflow.icmp_type_code_ipv4"] | ltrimstr("0x") | ascii_downcase
