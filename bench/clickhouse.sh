@@ -8,7 +8,7 @@
 # each. Prints a Markdown section for docs/BENCHMARKS.md.
 set -u
 cd "$(dirname "$0")/.." || exit 1
-CH_SERVER=/usr/sbin/clickhouse-server
+. tests/net/clickhouse_lib.sh
 [ -x "$CH_SERVER" ] || { echo "bench: clickhouse-server is not installed (make deps)" >&2; exit 1; }
 [ -x build/chbench ] || { echo "bench: build/chbench is missing (make all)" >&2; exit 1; }
 TMPD=$(mktemp -d /tmp/tunflow-chbench.XXXXXX)
@@ -24,38 +24,13 @@ trap 'exit 130' INT TERM
 LAST=$(($(nproc) - 1))
 ip netns add "$NS"
 ip -n "$NS" link set lo up
-cat >"$TMPD/config.xml" <<EOF
-<?xml version="1.0"?>
-<yandex>
-  <logger><level>warning</level><log>$TMPD/server.log</log><errorlog>$TMPD/error.log</errorlog><console>0</console></logger>
-  <http_port>8123</http_port>
-  <tcp_port>9000</tcp_port>
-  <listen_host>127.0.0.1</listen_host>
-  <path>$TMPD/data/</path>
-  <tmp_path>$TMPD/tmp/</tmp_path>
-  <user_files_path>$TMPD/user_files/</user_files_path>
-  <format_schema_path>$TMPD/format_schemas/</format_schema_path>
-  <users_config>$TMPD/users.xml</users_config>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-  <mark_cache_size>268435456</mark_cache_size>
-  <mlock_executable>false</mlock_executable>
-</yandex>
-EOF
-cat >"$TMPD/users.xml" <<'EOF'
-<?xml version="1.0"?>
-<yandex>
-  <profiles><default></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
-  <quotas><default></default></quotas>
-</yandex>
-EOF
+ch_config "$TMPD"
 t0=$(date +%s%N)
 ip netns exec "$NS" taskset -c "$LAST" "$CH_SERVER" --config-file="$TMPD/config.xml" >"$TMPD/console" 2>&1 &
 PID=$!
 URL=http://127.0.0.1:8123
 inns() { ip netns exec "$NS" "$@"; }
-for _ in $(seq 400); do inns curl -sf "$URL/ping" >/dev/null 2>&1 && break; sleep 0.025; done
+ch_wait "$NS"
 t1=$(date +%s%N)
 q() { inns curl -sS --data-binary "$1" "$URL/"; }
 version=$(q "SELECT version()")

@@ -16,43 +16,12 @@ SUITE=clickhouse
 need jq
 need clickhouse-client
 need curl
-CH_SERVER=/usr/sbin/clickhouse-server
+. "$(dirname "$0")/clickhouse_lib.sh"
 [ -x "$CH_SERVER" ] || { fail prerequisite "clickhouse-server is not installed (run 'make deps')"; exit 1; }
 
 tun_ns ch
 CH=$TMP/ch
-mkdir -p "$CH"
-cat >"$CH/config.xml" <<EOF
-<?xml version="1.0"?>
-<yandex>
-  <logger><level>warning</level><log>$CH/server.log</log><errorlog>$CH/error.log</errorlog><console>0</console></logger>
-  <http_port>8123</http_port>
-  <https_port>8443</https_port>
-  <openSSL><server><certificateFile>$CH/cert.pem</certificateFile><privateKeyFile>$CH/key.pem</privateKeyFile><verificationMode>none</verificationMode><loadDefaultCAFile>false</loadDefaultCAFile></server></openSSL>
-  <tcp_port>9000</tcp_port>
-  <listen_host>127.0.0.1</listen_host>
-  <path>$CH/data/</path>
-  <tmp_path>$CH/tmp/</tmp_path>
-  <user_files_path>$CH/user_files/</user_files_path>
-  <format_schema_path>$CH/format_schemas/</format_schema_path>
-  <users_config>$CH/users.xml</users_config>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-  <mark_cache_size>268435456</mark_cache_size>
-  <mlock_executable>false</mlock_executable>
-</yandex>
-EOF
-cat >"$CH/users.xml" <<'EOF'
-<?xml version="1.0"?>
-<yandex>
-  <profiles><default></default></profiles>
-  <users>
-    <default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default>
-    <tf><password>s3cret</password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></tf>
-  </users>
-  <quotas><default></default></quotas>
-</yandex>
-EOF
+ch_config "$CH" '<tf><password>s3cret</password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></tf>' 1
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$CH/key.pem" -out "$CH/cert.pem" -days 2 \
 	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
 printf 's3cret\n' >"$TMP/pw"
@@ -65,10 +34,7 @@ ch_start() {
 	t0=$(date +%s%N)
 	bg ip netns exec "$NS" "$CH_SERVER" --config-file="$CH/config.xml" >>"$CH/console" 2>&1
 	CH_PID=$BG
-	for _ in $(seq 400); do
-		ip netns exec "$NS" curl -sf "$URL/ping" >/dev/null 2>&1 && break
-		sleep 0.025
-	done
+	ch_wait "$NS"
 	t1=$(date +%s%N)
 	CH_START_MS=$(((t1 - t0) / 1000000))
 }

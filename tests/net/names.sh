@@ -32,7 +32,7 @@ need xxd
 need nc.openbsd
 need sqlite3
 need clickhouse-client
-CH_SERVER=/usr/sbin/clickhouse-server
+. "$(dirname "$0")/clickhouse_lib.sh"
 [ -x "$CH_SERVER" ] || { fail prerequisite "clickhouse-server is not installed (run 'make deps')"; exit 1; }
 TUNRELAY=$TOP/build/tunrelay
 GEODB=$TOP/build/geodb
@@ -161,40 +161,9 @@ IPFIX_CAP=$BG
 for _ in $(seq 100); do [ -s "$TMP/ipfix.pcap" ] && break; sleep 0.1; done
 # ClickHouse on the server's loopback, as tests/net/clickhouse.sh runs it
 CH=$TMP/ch
-mkdir -p "$CH"
-cat >"$CH/config.xml" <<EOF
-<?xml version="1.0"?>
-<yandex>
-  <logger><level>warning</level><log>$CH/server.log</log><errorlog>$CH/error.log</errorlog><console>0</console></logger>
-  <http_port>8123</http_port>
-  <tcp_port>9000</tcp_port>
-  <listen_host>127.0.0.1</listen_host>
-  <path>$CH/data/</path>
-  <tmp_path>$CH/tmp/</tmp_path>
-  <user_files_path>$CH/user_files/</user_files_path>
-  <format_schema_path>$CH/format_schemas/</format_schema_path>
-  <users_config>$CH/users.xml</users_config>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-  <mark_cache_size>268435456</mark_cache_size>
-  <mlock_executable>false</mlock_executable>
-</yandex>
-EOF
-cat >"$CH/users.xml" <<'EOF'
-<?xml version="1.0"?>
-<yandex>
-  <profiles><default></default></profiles>
-  <users>
-    <default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default>
-  </users>
-  <quotas><default></default></quotas>
-</yandex>
-EOF
+ch_config "$CH"
 bg ip netns exec "$S" "$CH_SERVER" --config-file="$CH/config.xml" >>"$CH/console" 2>&1
-for _ in $(seq 400); do
-	ip netns exec "$S" curl -sf http://127.0.0.1:8123/ping >/dev/null 2>&1 && break
-	sleep 0.025
-done
+ch_wait "$S"
 chq() { ip netns exec "$S" clickhouse-client --port 9000 -q "$1"; }
 chq "CREATE DATABASE tfdb"
 tf_start "$S" "$TMP/exp.json" "$TMP/exp.err" -o json -t 0.2 --records --idle-timeout 60 \
