@@ -189,6 +189,16 @@ static void session_line(FILE *out, const struct peer_session *t)
 	        (unsigned long long)t->bytes[DIR_EGRESS]);
 }
 
+/* An exporter's health (IPFIX, the store, ClickHouse): what it handed over, then
+ * PREFIX_failures and PREFIX_backlog. */
+static void health_fields(FILE *out, const char *sent, const char *prefix,
+                          const struct export_stats *e)
+{
+	fprintf(out, ",\"%s\":%llu,\"%s_failures\":%llu,\"%s_backlog\":%llu", sent,
+	        (unsigned long long)e->records, prefix, (unsigned long long)e->failures, prefix,
+	        (unsigned long long)e->backlog);
+}
+
 static int json_report(struct sink *s, const struct report *r)
 {
 	struct json_sink *js = (struct json_sink *)s;
@@ -242,29 +252,15 @@ static int json_report(struct sink *s, const struct report *r)
 		if (r->name_counters)
 			memcpy(js->last_names, r->name_counters, sizeof(js->last_names));
 		if (r->export) {
-			fprintf(
-			    js->st.out,
-			    ",\"exported\":%llu,\"export_failures\":%llu,\"export_backlog\":%llu",
-			    (unsigned long long)r->export->records,
-			    (unsigned long long)r->export->failures,
-			    (unsigned long long)r->export->backlog);
+			health_fields(js->st.out, "exported", "export", r->export);
 			js->last_export_failures = r->export->failures;
 		}
 		if (r->store) {
-			fprintf(js->st.out,
-			        ",\"stored\":%llu,\"store_failures\":%llu,\"store_backlog\":%llu",
-			        (unsigned long long)r->store->records,
-			        (unsigned long long)r->store->failures,
-			        (unsigned long long)r->store->backlog);
+			health_fields(js->st.out, "stored", "store", r->store);
 			js->last_store_failures = r->store->failures;
 		}
 		if (r->clickhouse) {
-			fprintf(js->st.out,
-			        ",\"clickhouse_sent\":%llu,\"clickhouse_failures\":%llu,"
-			        "\"clickhouse_backlog\":%llu",
-			        (unsigned long long)r->clickhouse->records,
-			        (unsigned long long)r->clickhouse->failures,
-			        (unsigned long long)r->clickhouse->backlog);
+			health_fields(js->st.out, "clickhouse_sent", "clickhouse", r->clickhouse);
 			js->last_ch_failures = r->clickhouse->failures;
 		}
 		fprintf(js->st.out, ",\"interfaces\":%d,\"final\":%s}\n", r->nifaces,
