@@ -17,6 +17,7 @@
 #include "core/flowtab.h"
 #include "core/records.h"
 #include "sources/ifwatch.h"
+#include "util/addr.h"
 #include "util/fmt.h"
 #include "util/text.h"
 
@@ -315,41 +316,17 @@ static bool proto_of(const struct tok *t, __u8 *proto)
 /* ADDR or, with prefix, ADDR/LEN into n (IPv4 stored mapped, as flow keys hold it). */
 static bool parse_addr(const struct tok *t, bool prefix, struct node *n)
 {
-	char buf[64], *slash;
-	__u64 len;
-	int maxbits;
+	char buf[64];
+	int plen;
 
 	if (t->kind != T_WORD || t->len >= sizeof(buf))
 		return false;
 	memcpy(buf, t->s, t->len);
 	buf[t->len] = 0;
-	slash = strchr(buf, '/');
-	if (slash && !prefix)
+	if ((strchr(buf, '/') != NULL) != prefix || !addr_parse(buf, n->addr, &plen))
 		return false;
-	if (slash)
-		*slash = 0;
-	memset(n->addr, 0, sizeof(n->addr));
-	if (inet_pton(AF_INET, buf, n->addr + 12) == 1) {
-		n->addr[10] = n->addr[11] = 0xff;
-		n->ip_version = 4;
-		maxbits = 32;
-	} else if (inet_pton(AF_INET6, buf, n->addr) == 1) {
-		n->ip_version = 6;
-		maxbits = 128;
-	} else {
-		return false;
-	}
-	if (prefix && !slash)
-		return false;
-	if (slash) {
-		struct tok lt = {.kind = T_WORD, .s = slash + 1, .len = strlen(slash + 1)};
-
-		if (!parse_num(&lt, maxbits, false, &len))
-			return false;
-	} else {
-		len = maxbits;
-	}
-	n->bits = len + (128 - maxbits);
+	n->ip_version = strchr(buf, ':') ? 6 : 4;
+	n->bits = plen;
 	for (int b = n->bits; b < 128; b++) /* host bits of a net are ignored */
 		n->addr[b / 8] &= ~(0x80 >> (b % 8));
 	return true;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include "history/backend.h"
+#include "util/addr.h"
 #include "util/log.h"
 
 #define HISTORY_STORE_DEFAULT "/var/lib/tunflow/flows.db"
@@ -115,38 +116,18 @@ int report_parse_time(const char *s, __s64 now_ns, __s64 *ns)
 
 int report_parse_target(const char *s, struct report_target *t)
 {
-	char buf[64], *slash;
 	__u8 a[16] = {0};
-	long bits = -1;
-	int v;
+	int v, plen = 128;
 
 	memset(t, 0, sizeof(*t));
-	if (strlen(s) < sizeof(buf)) {
-		snprintf(buf, sizeof(buf), "%s", s);
-		if ((slash = strchr(buf, '/'))) {
-			char *e;
-
-			*slash = 0;
-			errno = 0;
-			bits = strtol(slash + 1, &e, 10);
-			if (errno || *e || e == slash + 1 || bits < 0)
-				return -EINVAL;
-		}
-		if (inet_pton(AF_INET, buf, a + 12) == 1) {
-			a[10] = a[11] = 0xff;
-			v = 4;
-		} else if (inet_pton(AF_INET6, buf, a) == 1) {
-			v = 6;
-		} else if (slash) {
+	if (strlen(s) < 64) {
+		if (addr_parse(s, a, &plen))
+			v = strchr(s, ':') ? 6 : 4;
+		else if (strchr(s, '/'))
 			return -EINVAL;
-		} else {
+		else
 			v = 0;
-		}
 		if (v) {
-			int plen = bits < 0 ? 128 : v == 4 ? (int)bits + 96 : (int)bits;
-
-			if (bits > (v == 4 ? 32 : 128))
-				return -EINVAL;
 			t->kind = TARGET_PREFIX;
 			t->ip_version = v;
 			for (int i = 0; i < 16; i++) {

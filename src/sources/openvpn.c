@@ -33,7 +33,7 @@ static void add(struct users *u, GHashTable *t, const char *addr, const char *wh
 	__u8 a[16];
 	int plen;
 
-	if (*who && users_parse_addr(addr, a, &plen) && plen == 128)
+	if (*who && addr_parse(addr, a, &plen) && plen == 128)
 		g_hash_table_insert(t, g_memdup2(a, 16),
 		                    (gpointer)users_intern(u, who, strlen(who)));
 }

@@ -228,7 +228,7 @@ bool sessions_line(struct users *u, const char *line, size_t len)
 		g_hash_table_insert(u->by_ifindex, GINT_TO_POINTER(s->ifindex), s);
 	for (int i = F_ADDR; i <= F_ADDR6; i++) {
 		if (!v[i] || !vlen[i] || strlen(v[i]) != vlen[i] ||
-		    !users_parse_addr(v[i], addr, &plen) || plen != 128)
+		    !addr_parse(v[i], addr, &plen) || plen != 128)
 			continue;
 		memcpy(s->addr[s->naddr], addr, 16);
 		bind_addr(u, s->addr[s->naddr], s);

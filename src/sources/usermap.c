@@ -81,7 +81,7 @@ int usermap_parse(struct users *u, const char *name, const char *buf, size_t len
 			goto fail;
 		}
 		g_free(quote);
-		if (users_parse_addr(w[0], pr.addr, &pr.plen)) {
+		if (addr_parse(w[0], pr.addr, &pr.plen)) {
 			pr.user = users_intern(u, w[1], strlen(w[1]));
 			g_array_append_val(pfx, pr);
 		} else if (strchr(w[0], '/') || strlen(w[0]) >= 16) {

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <glib.h>
+#include "util/addr.h"
 #include "flow.h"
 #include "sources/input_file.h"
 #include "sources/users.h"
@@ -104,9 +105,6 @@ struct users {
 /* A user name from outside: cleaned (text_clean, TEXT_NAME_MAX) and interned. */
 const char *users_intern(struct users *u, const char *s, size_t len);
 GHashTable *users_addr_table(void);
-/* "a.b.c.d" or IPv6, with an optional "/len" (decimal digits only), into the flow key's
- * form; plen in bits over the 16 bytes (128 for a host). */
-bool users_parse_addr(const char *s, __u8 out[16], int *plen);
 
 /* sessions.c */
 /* One events line (no newline). false when it is malformed. */

@@ -151,7 +151,7 @@ static bool parse_allowed(const char *v, struct wg_peer *p)
 {
 	struct wg_allowed a;
 
-	if (!strchr(v, '/') || !users_parse_addr(v, a.addr, &a.plen))
+	if (!strchr(v, '/') || !addr_parse(v, a.addr, &a.plen))
 		return false;
 	/* the address as a prefix: bits past plen are cleared, as WireGuard stores it */
 	for (int b = a.plen; b < 128; b++)

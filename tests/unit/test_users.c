@@ -29,7 +29,7 @@ static void addr(__u8 out[16], const char *s)
 {
 	int plen;
 
-	if (!users_parse_addr(s, out, &plen))
+	if (!addr_parse(s, out, &plen))
 		abort();
 }
 
@@ -63,15 +63,15 @@ static void test_addr(void)
 	__u8 a[16];
 	int plen = 0;
 
-	CHECK("addr: 192.0.2.0/24", users_parse_addr("192.0.2.0/24", a, &plen) && plen == 120);
-	CHECK("addr: host", users_parse_addr("2001:db8::1", a, &plen) && plen == 128);
-	CHECK("addr: /-5 refused", !users_parse_addr("192.0.2.77/-5", a, &plen));
-	CHECK("addr: /+5 refused", !users_parse_addr("192.0.2.77/+5", a, &plen));
-	CHECK("addr: '/ 5' refused", !users_parse_addr("192.0.2.77/ 5", a, &plen));
-	CHECK("addr: '/' refused", !users_parse_addr("192.0.2.77/", a, &plen));
-	CHECK("addr: /33 refused", !users_parse_addr("192.0.2.0/33", a, &plen));
-	CHECK("addr: /129 refused", !users_parse_addr("2001:db8::/129", a, &plen));
-	CHECK("addr: /0x10 refused", !users_parse_addr("192.0.2.0/0x10", a, &plen));
+	CHECK("addr: 192.0.2.0/24", addr_parse("192.0.2.0/24", a, &plen) && plen == 120);
+	CHECK("addr: host", addr_parse("2001:db8::1", a, &plen) && plen == 128);
+	CHECK("addr: /-5 refused", !addr_parse("192.0.2.77/-5", a, &plen));
+	CHECK("addr: /+5 refused", !addr_parse("192.0.2.77/+5", a, &plen));
+	CHECK("addr: '/ 5' refused", !addr_parse("192.0.2.77/ 5", a, &plen));
+	CHECK("addr: '/' refused", !addr_parse("192.0.2.77/", a, &plen));
+	CHECK("addr: /33 refused", !addr_parse("192.0.2.0/33", a, &plen));
+	CHECK("addr: /129 refused", !addr_parse("2001:db8::/129", a, &plen));
+	CHECK("addr: /0x10 refused", !addr_parse("192.0.2.0/0x10", a, &plen));
 }
 
 static void test_map(void)

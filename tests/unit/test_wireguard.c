@@ -62,7 +62,7 @@ static void addr(__u8 out[16], const char *s)
 {
 	int plen;
 
-	if (!users_parse_addr(s, out, &plen))
+	if (!addr_parse(s, out, &plen))
 		abort();
 }
 
