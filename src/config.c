@@ -514,14 +514,10 @@ int config_load(const char *path, struct config *c)
 	char why[OPT_ERRLEN], *buf = NULL;
 	struct stat st;
 	size_t len;
-	int fd = input_open("the config file", path, NULL, &st, why, sizeof(why)), err;
+	int err = input_load("the config file", path, NULL, &st, &buf, &len, why, sizeof(why));
 
-	if (fd < 0)
-		return fail("%s", why);
-	err = input_read_all(fd, &buf, &len);
-	close(fd);
 	if (err)
-		return fail("cannot read the config file %s: %s", path, strerror(-err));
+		return fail("%s", why);
 	err = config_load_text(buf, len, path, c);
 	g_free(buf);
 	return err;

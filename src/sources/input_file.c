@@ -148,3 +148,17 @@ int input_read_all(int fd, char **buf, size_t *len)
 	*buf = g_string_free(s, FALSE);
 	return 0;
 }
+
+int input_load(const char *what, const char *path, const struct input_trust *t, struct stat *st,
+               char **buf, size_t *len, char *why, size_t whylen)
+{
+	int fd = input_open(what, path, t, st, why, whylen), err;
+
+	if (fd < 0)
+		return fd;
+	err = input_read_all(fd, buf, len);
+	close(fd);
+	if (err)
+		snprintf(why, whylen, "cannot read %s %s: %s", what, path, strerror(-err));
+	return err;
+}

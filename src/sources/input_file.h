@@ -33,5 +33,9 @@ int input_open(const char *what, const char *path, const struct input_trust *t, 
 /* Read a whole descriptor (at most INPUT_FILE_MAX bytes; -EFBIG past it). g_malloc'd
  * buffer, NUL-terminated, length in *len. 0 or -errno. */
 int input_read_all(int fd, char **buf, size_t *len);
+/* input_open() and input_read_all() in one: the whole file in *buf (g_malloc'd,
+ * NUL-terminated), or -errno with the one-line reason in why. */
+int input_load(const char *what, const char *path, const struct input_trust *t, struct stat *st,
+               char **buf, size_t *len, char *why, size_t whylen);
 
 #endif

@@ -111,19 +111,13 @@ int users_reload_map(struct users *u)
 	struct stat st;
 	char why[512], *buf;
 	size_t len;
-	int fd, err;
+	int err;
 
 	if (!u->cfg.map)
 		return 0;
-	fd = input_open("the user map", u->cfg.map, &u->trust, &st, why, sizeof(why));
-	if (fd < 0) {
-		pr_err("%s", why);
-		return fd;
-	}
-	err = input_read_all(fd, &buf, &len);
-	close(fd);
+	err = input_load("the user map", u->cfg.map, &u->trust, &st, &buf, &len, why, sizeof(why));
 	if (err) {
-		pr_err("cannot read the user map %s: %s", u->cfg.map, strerror(-err));
+		pr_err("%s", why);
 		return err;
 	}
 	err = usermap_parse(u, u->cfg.map, buf, len, &ifr, &pfx);

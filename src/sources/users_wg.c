@@ -320,21 +320,16 @@ int users_wg_load_names(struct users *u)
 	char why[512], *buf = NULL;
 	struct stat st;
 	size_t len;
-	int fd, err;
+	int err;
 	GHashTableIter it;
 	gpointer v;
 
 	if (!path)
 		return 0;
-	fd = input_open("the WireGuard names file", path, &u->trust, &st, why, sizeof(why));
-	if (fd < 0) {
-		pr_err("%s", why);
-		return fd;
-	}
-	err = input_read_all(fd, &buf, &len);
-	close(fd);
+	err = input_load("the WireGuard names file", path, &u->trust, &st, &buf, &len, why,
+	                 sizeof(why));
 	if (err) {
-		pr_err("--wireguard-names %s: %s", path, strerror(-err));
+		pr_err("%s", why);
 		return err;
 	}
 	u->wg_names_st = st;
