@@ -591,6 +591,38 @@ static bool families(void)
 	return true;
 }
 
+/* A harvest swaps only the maps that hold flows: an empty one stays (no RCU wait). */
+static bool empty_stays(void)
+{
+	static uint8_t buf[PKT_MAX];
+	struct pkt_layout lay;
+	struct pkt_spec s4 = {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_UDP,
+			      .sport = 40003, .dport = 443, .payload = 10};
+	int a4, a6;
+	__u64 d[CNT_ALL];
+	size_t len = pkt_build(&s4, buf, &lay);
+
+	if (!harvest(&dp, base, d))
+		return false;
+	a4 = dp.v4.active;
+	a6 = dp.v6.active;
+	if (!run(&dp, false, DIR_EGRESS, buf, len, 0, 0) || !harvest(&dp, base, d))
+		return false;
+	if (nflows != 1 || flows[0].st.packets != 1)
+		return failf("%d flows, want 1 of 1 packet", nflows);
+	if (dp.v4.active == a4 || dp.v6.active != a6)
+		return failf("IPv4 map %s, IPv6 map %s; want the IPv4 one swapped, the IPv6 one "
+			     "kept",
+			     dp.v4.active == a4 ? "kept" : "swapped",
+			     dp.v6.active == a6 ? "kept" : "swapped");
+	if (!harvest(&dp, base, d))
+		return false;
+	if (nflows || dp.v4.active == a4)
+		return failf("empty harvest: %d flows, IPv4 map %s; want none, kept", nflows,
+			     dp.v4.active == a4 ? "swapped back" : "kept");
+	return true;
+}
+
 /* A full IPv4 map counts map_full; IPv6 flows have a map of their own and still land. */
 static void map_full_v4(void)
 {
@@ -984,6 +1016,7 @@ int main(void)
 	result("families: an IPv4 and an IPv6 flow on one interface, each in its own map, "
 	       "both harvested with their keys",
 	       families());
+	result("harvest: only a map with flows is swapped, an empty one stays", empty_stays());
 	map_full_v4();
 	concurrent_harvest();
 	names_capture();
