@@ -268,8 +268,7 @@ static int drain(struct datapath *dp, bool v4, flow_fn fn, void *ctx, long *flow
 {
 	struct dp_flows *f = family(dp, v4);
 	int old = f->active, fd = f->fd[old];
-	size_t ksz = v4 ? sizeof(struct flow_key4) : sizeof(struct flow_key);
-	struct flow_key token, key; /* token: room for either key */
+	struct flow_key token; /* room for either family's key */
 	bool first = true, done = false;
 	int err;
 
@@ -316,21 +315,21 @@ static int drain(struct datapath *dp, bool v4, flow_fn fn, void *ctx, long *flow
 			}
 		}
 		first = false;
+		/* IPv4 keys into struct flow_keys in place, the last first (each grows) */
+		for (__u32 i = n; v4 && i-- > 0;) {
+			struct flow_key4 k4 = ((struct flow_key4 *)dp->keys)[i];
+
+			dp_key_from4(&k4, (struct flow_key *)dp->keys + i);
+		}
 		for (__u32 i = 0; i < n; i++) {
-			const void *k = (const char *)dp->keys + i * ksz;
 			struct flow_stats st;
 
 			dp_merge((char *)dp->vals +
 			             (size_t)i * dp->ncpus * sizeof(struct flow_stats),
 			         dp->ncpus, &st);
 			(*flows)++;
-			if (!st.packets)
-				continue;
-			if (v4) {
-				dp_key_from4(k, &key);
-				k = &key;
-			}
-			fn(k, &st, ctx);
+			if (st.packets)
+				fn((struct flow_key *)dp->keys + i, &st, ctx);
 		}
 	}
 	return 0;
