@@ -350,17 +350,17 @@ void dp_key_to4(const struct flow_key *k, struct flow_key4 *k4)
 long dp_harvest(struct datapath *dp, flow_fn fn, void *ctx)
 {
 	long flows = 0;
-	int err;
+	int err, err6;
 
 	/* One family after the other: each swap waits for its own RCU grace period (an
 	 * outer map waits once per update call, or once per batch of its slots, and the
 	 * families have an outer map each): sleep, not CPU, about 10 ms each on a 2-CPU VM
 	 * (a harvest of a flow of each family 19.6 ms, of one IPv4 flow 9.9 ms, of none
-	 * 0.06 ms). No packet is in both families, so each drain is exact on its own. */
+	 * 0.06 ms). No packet is in both families, so each drain is exact on its own, and
+	 * one failing leaves the other's flows harvested (its own wait for the next). */
 	err = drain(dp, true, fn, ctx, &flows);
-	if (!err)
-		err = drain(dp, false, fn, ctx, &flows);
-	return err ? err : flows;
+	err6 = drain(dp, false, fn, ctx, &flows);
+	return err ? err : err6 ? err6 : flows;
 }
 
 int dp_counters(const struct datapath *dp, __u64 out[CNT_ALL])
