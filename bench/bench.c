@@ -320,7 +320,7 @@ static int fill_from(struct datapath *dp, __u32 n, __u32 first_id)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	const __u32 chunk = 8192;
-	struct flow_key *keys = calloc(chunk, sizeof(*keys));
+	struct flow_key4 *keys = calloc(chunk, sizeof(*keys));
 	struct flow_stats *vals = calloc((size_t)chunk * ncpu, sizeof(*vals));
 	int err = 0;
 
@@ -332,16 +332,13 @@ static int fill_from(struct datapath *dp, __u32 n, __u32 first_id)
 
 			memset(&keys[i], 0, sizeof(keys[i]));
 			keys[i].ifindex = 2;
-			keys[i].ip_version = 4;
 			keys[i].proto = IPPROTO_TCP;
-			keys[i].src[10] = keys[i].src[11] = 0xff;
-			keys[i].src[12] = 10;
-			keys[i].src[13] = id >> 16;
-			keys[i].src[14] = id >> 8;
-			keys[i].src[15] = id;
-			memcpy(keys[i].dst, keys[i].src, 12);
-			keys[i].dst[12] = 192;
-			keys[i].dst[14] = 2;
+			keys[i].src[0] = 10;
+			keys[i].src[1] = id >> 16;
+			keys[i].src[2] = id >> 8;
+			keys[i].src[3] = id;
+			keys[i].dst[0] = 192;
+			keys[i].dst[2] = 2;
 			keys[i].sport = 1024 + id % 60000;
 			keys[i].dport = 443;
 			for (int c = 0; c < ncpu; c++)
@@ -349,7 +346,7 @@ static int fill_from(struct datapath *dp, __u32 n, __u32 first_id)
 				    10, 15000, fill_time ? fill_time : 1, fill_time ? fill_time : 2, 0x18, 0,
 				    {0}};
 		}
-		if (bpf_map_update_batch(dp->maps[dp->active], keys, vals, &cnt, NULL)) {
+		if (bpf_map_update_batch(dp_flow_map(dp, true), keys, vals, &cnt, NULL)) {
 			fprintf(stderr, "bench: filling %u flows: %s\n", n, strerror(errno));
 			err = -1;
 		}
@@ -413,7 +410,9 @@ static int harvest_one(__u32 n)
 	m1 = mallinfo2();
 	printf("| %u | %.3f | %.3f | %.3f | %.0f | %.0f |\n", n, w1 - w0, c1 - c0, k1 - k0,
 	       (double)(m1.uordblks + m1.hblkhd - m0.uordblks - m0.hblkhd) / n,
-	       (double)map_memlock(dp.maps[0]) * 2 / n);
+	       (double)(map_memlock(dp.v4.fd[0]) + map_memlock(dp.v4.fd[1]) +
+	                map_memlock(dp.v6.fd[0]) + map_memlock(dp.v6.fd[1])) /
+	           n);
 	fflush(stdout);
 	flowtab_free(ft);
 	dp_close(&dp);
@@ -424,7 +423,7 @@ static int harvest(void)
 {
 	__u32 sizes[] = {10000, 100000, 1000000};
 
-	printf("| flows | harvest wall s | harvest CPU s | of which kernel drain s | user-space bytes/flow | kernel bytes/flow (both maps) |\n");
+	printf("| flows | harvest wall s | harvest CPU s | of which kernel drain s | user-space bytes/flow | kernel bytes/flow (all four maps) |\n");
 	printf("|---|---|---|---|---|---|\n");
 	for (size_t i = 0; i < 3; i++)
 		if (harvest_one(sizes[i]))

@@ -154,7 +154,8 @@ static const struct opt opts[] = {
     {"attach", 0, "MODE", OPT_WORD, F(mode), .words = modes, .def = "auto", .group = G_WATCH,
      .help = "auto, tcx or tc (clsact filter); default {default}: tcx if present"},
     {"max-flows", 0, "N", OPT_UINT, F(max_flows), .min = 1, .max = 1 << 24, .def = "65536",
-     .group = G_WATCH, .help = "flows the kernel holds per interval (default {default})"},
+     .group = G_WATCH,
+     .help = "flows of each family (IPv4, IPv6) the kernel holds per interval (default {default})"},
     {"max-table-flows", 0, "N", OPT_UINT, F(max_table_flows), .min = 1, .max = 1 << 28,
      .group = G_WATCH,
      .help = "flows (and records) user space holds; past it the longest "
@@ -649,8 +650,9 @@ int parse_args(int argc, char **argv, struct config *c)
 		for (int a = optind; a < argc; a++)
 			g_ptr_array_add(c->interfaces, argv[a]);
 	}
-	/* A harvest brings at most --max-flows flows: four harvests' worth of all-new flows
-	 * fit, while one tunnel's scan cannot grow the tables past it. */
+	/* A harvest brings at most --max-flows flows of each family: four harvests' worth
+	 * of one family's all-new flows fit, while one tunnel's scan cannot grow the tables
+	 * past it. */
 	if (!c->users.sessions) {
 		const char *env = getenv("TUNFLOW_SESSIONS");
 

@@ -31,6 +31,22 @@ struct flow_key {
 	__u16 dport;
 };
 
+/* The key of an IPv4 flow in the kernel: IPv4 flows have maps of their own
+ * (flow_maps4), whose 20-byte key the kernel hashes and compares faster than the 44
+ * bytes of struct flow_key. The same fields as flow_key's for ip_version 4: addresses
+ * as on the wire (network byte order), ports in host byte order. User space turns it
+ * back into a struct flow_key (IPv4-mapped) before anything else sees it. */
+struct flow_key4 {
+	__u32 ifindex;
+	__u8 dir;   /* enum flow_dir */
+	__u8 proto; /* IP protocol */
+	__u16 pad;  /* always zero */
+	__u8 src[4];
+	__u8 dst[4];
+	__u16 sport;
+	__u16 dport;
+};
+
 struct flow_stats {
 	__u64 packets;  /* wire packets: a GSO packet counts as its segments */
 	__u64 bytes;    /* L3 bytes: sum of the IP total lengths of those packets */
@@ -106,6 +122,9 @@ _Static_assert(offsetof(struct name_event, data) == NAME_EVENT_HDR, "name_event 
 _Static_assert(sizeof(struct flow_key) == 44, "flow_key layout");
 _Static_assert(offsetof(struct flow_key, src) == 8, "flow_key.src offset");
 _Static_assert(offsetof(struct flow_key, sport) == 40, "flow_key.sport offset");
+_Static_assert(sizeof(struct flow_key4) == 20, "flow_key4 layout");
+_Static_assert(offsetof(struct flow_key4, src) == 8, "flow_key4.src offset");
+_Static_assert(offsetof(struct flow_key4, sport) == 16, "flow_key4.sport offset");
 _Static_assert(sizeof(struct flow_stats) == 40, "flow_stats layout");
 _Static_assert(offsetof(struct flow_stats, tcp_flags) == 32, "flow_stats.tcp_flags offset");
 #endif

@@ -6,22 +6,27 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* The active flow map. User space swaps a fresh map into slot 0 at every harvest; the
- * kernel returns from that update only when no program run can still see the old map,
- * which user space then drains with no writer racing it. */
-struct flows_inner {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(key_size, sizeof(struct flow_key));
-	__uint(value_size, sizeof(struct flow_stats));
-	__uint(max_entries, 1); /* set from --max-flows */
-};
+/* The active flow maps: IPv4 flows in flow_maps4 (struct flow_key4, 20 bytes to hash
+ * and compare), IPv6 flows in flow_maps (struct flow_key); a map-of-maps holds inner
+ * maps of one key size only, hence two. User space swaps a fresh map into slot 0 of
+ * each at every harvest; the kernel returns from that update only when no program run
+ * can still see the old map, which user space then drains with no writer racing it. */
+#define FLOW_MAPS(outer, key_type)                                                                 \
+	struct outer##_inner {                                                                     \
+		__uint(type, BPF_MAP_TYPE_PERCPU_HASH);                                            \
+		__uint(key_size, sizeof(key_type));                                                \
+		__uint(value_size, sizeof(struct flow_stats));                                     \
+		__uint(max_entries, 1); /* set from --max-flows */                                 \
+	};                                                                                         \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);                                          \
+		__uint(max_entries, 1);                                                            \
+		__type(key, __u32);                                                                \
+		__array(values, struct outer##_inner);                                             \
+	} outer SEC(".maps")
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__array(values, struct flows_inner);
-} flow_maps SEC(".maps");
+FLOW_MAPS(flow_maps, struct flow_key);
+FLOW_MAPS(flow_maps4, struct flow_key4);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -230,12 +235,17 @@ static __always_inline void add(struct flow_stats *st, __u64 segs, __u64 bytes, 
 	                    * 0: the merge in user space takes the other CPUs' first_ns */
 }
 
-static __always_inline void account(struct __sk_buff *skb, struct pkt *p)
+/* v4: the packet is IPv4 (p->key.ip_version 4), accounted in flow_maps4 under its short
+ * key. A constant in each of handle()'s two calls, so that each family has call sites of
+ * its own: one site seeing both maps would make the verifier give up inlining the
+ * lookup and calling the map's functions directly. */
+static __always_inline void account(struct __sk_buff *skb, struct pkt *p, const bool v4)
 {
 	__u32 zero = 0, gso_size = skb->gso_size;
 	__u64 segs = 1, bytes = p->l3_len, now;
 	struct flow_stats *st;
-	void *flows;
+	struct flow_key4 k4;
+	void *flows, *key = &p->key;
 
 	/* A GSO packet is gso_segs wire packets, each repeating the headers. Packets from
 	 * untrusted sources (tun with a virtio-net header) leave gso_segs to be computed. */
@@ -249,14 +259,27 @@ static __always_inline void account(struct __sk_buff *skb, struct pkt *p)
 			segs = 1;
 	}
 
-	flows = bpf_map_lookup_elem(&flow_maps, &zero);
+	if (v4) {
+		k4.ifindex = p->key.ifindex;
+		k4.dir = p->key.dir;
+		k4.proto = p->key.proto;
+		k4.pad = 0;
+		__builtin_memcpy(k4.src, p->key.src + 12, 4);
+		__builtin_memcpy(k4.dst, p->key.dst + 12, 4);
+		k4.sport = p->key.sport;
+		k4.dport = p->key.dport;
+		key = &k4;
+		flows = bpf_map_lookup_elem(&flow_maps4, &zero);
+	} else {
+		flows = bpf_map_lookup_elem(&flow_maps, &zero);
+	}
 	if (!flows) {
 		count(CNT_NO_MAP);
 		return;
 	}
 	/* The hot path stamps last_ns with the timer's clock (within TICK_NS); a new flow
 	 * takes the next stamp. Both are CLOCK_MONOTONIC; user space keeps last >= first. */
-	st = bpf_map_lookup_elem(flows, &p->key);
+	st = bpf_map_lookup_elem(flows, key);
 	if (st) {
 		add(st, segs, bytes, p->tcp_flags, pkt_time(skb, true));
 		if (names_on && st->cap != CAP_DONE)
@@ -274,12 +297,12 @@ static __always_inline void account(struct __sk_buff *skb, struct pkt *p)
 	};
 	if (names_on)
 		init.cap = capture(skb, p, segs);
-	long err = bpf_map_update_elem(flows, &p->key, &init, BPF_NOEXIST);
+	long err = bpf_map_update_elem(flows, key, &init, BPF_NOEXIST);
 
 	if (!err)
 		return;
 	if (err == -17 /* EEXIST: another CPU created it first */) {
-		st = bpf_map_lookup_elem(flows, &p->key);
+		st = bpf_map_lookup_elem(flows, key);
 		if (st) {
 			add(st, segs, bytes, p->tcp_flags, now);
 			return;
@@ -304,8 +327,10 @@ static __always_inline int handle(struct __sk_buff *skb, const bool l2, const __
 		p.key.dir = dir;
 		ret = l2 ? parse_l2(skb, &p, true) : parse_l3(skb, 0, &p, true);
 	}
-	if (ret == PARSE_OK)
-		account(skb, &p);
+	if (ret == PARSE_OK && p.key.ip_version == 4)
+		account(skb, &p, true);
+	else if (ret == PARSE_OK)
+		account(skb, &p, false);
 	else if (tunflow_replay) /* user space counts it */
 		return ret == PARSE_SNAPPED ? TUNFLOW_REPLAY_SNAPPED : ret;
 	else

@@ -21,25 +21,37 @@ const char *const counter_names[CNT_ALL] = {
 
 #define DRAIN_BATCH 16384
 
-static int make_flow_map(__u32 max_flows)
+static int make_flow_map(__u32 max_flows, bool v4)
 {
-	int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, "tunflow_flows", sizeof(struct flow_key),
+	int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, v4 ? "tunflow_flows4" : "tunflow_flows6",
+	                        v4 ? sizeof(struct flow_key4) : sizeof(struct flow_key),
 	                        sizeof(struct flow_stats), max_flows, NULL);
 
 	return fd < 0 ? -errno : fd;
 }
 
-static int install(struct datapath *dp, int idx)
+static struct dp_flows *family(struct datapath *dp, bool v4) { return v4 ? &dp->v4 : &dp->v6; }
+
+/* Put a family's map idx in the kernel's slot. */
+static int install(struct datapath *dp, bool v4, int idx)
 {
 	__u32 zero = 0;
-	int outer = bpf_map__fd(dp->skel->maps.flow_maps);
+	struct dp_flows *f = family(dp, v4);
+	int outer = bpf_map__fd(v4 ? dp->skel->maps.flow_maps4 : dp->skel->maps.flow_maps);
 
 	/* For map-in-map updates the kernel waits for an RCU grace period before returning:
 	 * afterwards no program run still holds the map that was there before. */
-	if (bpf_map_update_elem(outer, &zero, &dp->maps[idx], BPF_ANY))
+	if (bpf_map_update_elem(outer, &zero, &f->fd[idx], BPF_ANY))
 		return -errno;
-	dp->active = idx;
+	f->active = idx;
 	return 0;
+}
+
+int dp_flow_map(const struct datapath *dp, bool v4)
+{
+	const struct dp_flows *f = v4 ? &dp->v4 : &dp->v6;
+
+	return f->fd[f->active];
 }
 
 /* Start the timer that advances the programs' hot-path clock: 0 or -errno, said. */
@@ -65,16 +77,18 @@ static int open_dp(struct datapath *dp, __u32 max_flows, bool names, bool replay
 
 	memset(dp, 0, sizeof(*dp));
 	dp->replay = replay;
-	dp->maps[0] = dp->maps[1] = -1;
+	dp->v4.fd[0] = dp->v4.fd[1] = dp->v6.fd[0] = dp->v6.fd[1] = -1;
 	dp->ncpus = libbpf_num_possible_cpus();
 	if (dp->ncpus <= 0) {
 		pr_err("cannot count possible CPUs: %s", strerror(-dp->ncpus));
 		return dp->ncpus ? dp->ncpus : -EINVAL;
 	}
-	for (i = 0; i < 2; i++) {
-		dp->maps[i] = make_flow_map(max_flows);
-		if (dp->maps[i] < 0) {
-			err = dp->maps[i];
+	for (i = 0; i < 4; i++) {
+		int *fd = &family(dp, i < 2)->fd[i % 2];
+
+		*fd = make_flow_map(max_flows, i < 2);
+		if (*fd < 0) {
+			err = *fd;
 			pr_err("cannot create a flow map of %u entries: %s%s", max_flows,
 			       strerror(-err),
 			       err == -ENOMEM || err == -E2BIG ? " (lower --max-flows)" : "");
@@ -90,7 +104,9 @@ static int open_dp(struct datapath *dp, __u32 max_flows, bool names, bool replay
 	dp->skel->rodata->names_on = names;
 	dp->names = names;
 	dp->skel->rodata->tunflow_replay = replay;
-	err = bpf_map__set_inner_map_fd(dp->skel->maps.flow_maps, dp->maps[0]);
+	err = bpf_map__set_inner_map_fd(dp->skel->maps.flow_maps, dp->v6.fd[0]);
+	if (!err)
+		err = bpf_map__set_inner_map_fd(dp->skel->maps.flow_maps4, dp->v4.fd[0]);
 	/* names off: the ring and the state map stay, at their smallest */
 	if (!err)
 		err = bpf_map__set_max_entries(dp->skel->maps.name_events,
@@ -112,7 +128,9 @@ static int open_dp(struct datapath *dp, __u32 max_flows, bool names, bool replay
 	err = start_clock(dp);
 	if (err)
 		goto fail;
-	err = install(dp, 0);
+	err = install(dp, true, 0);
+	if (!err)
+		err = install(dp, false, 0);
 	if (err) {
 		pr_err("cannot install the flow map: %s", strerror(-err));
 		goto fail;
@@ -145,10 +163,13 @@ void dp_close(struct datapath *dp)
 {
 	tunflow_bpf__destroy(dp->skel);
 	dp->skel = NULL;
-	for (int i = 0; i < 2; i++)
-		if (dp->maps[i] >= 0)
-			close(dp->maps[i]);
-	dp->maps[0] = dp->maps[1] = -1;
+	for (int i = 0; i < 4; i++) {
+		int *fd = &family(dp, i < 2)->fd[i % 2];
+
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
 	free(dp->keys);
 	free(dp->vals);
 	dp->keys = dp->vals = NULL;
@@ -227,16 +248,39 @@ void dp_merge(const void *percpu, int ncpus, struct flow_stats *out)
 		out->last_ns = out->first_ns;
 }
 
-long dp_harvest(struct datapath *dp, flow_fn fn, void *ctx)
+void dp_key_from4(const struct flow_key4 *k4, struct flow_key *k)
 {
-	int old = dp->active, fd = dp->maps[old];
-	struct flow_key token;
+	memset(k, 0, sizeof(*k));
+	k->ifindex = k4->ifindex;
+	k->dir = k4->dir;
+	k->ip_version = 4;
+	k->proto = k4->proto;
+	k->src[10] = k->src[11] = k->dst[10] = k->dst[11] = 0xff;
+	memcpy(k->src + 12, k4->src, 4);
+	memcpy(k->dst + 12, k4->dst, 4);
+	k->sport = k4->sport;
+	k->dport = k4->dport;
+}
+
+/* Swap a fresh map in for one family and read the old one out (a replay: read the
+ * active one in place). Flows counted into *flows. */
+static int drain(struct datapath *dp, bool v4, flow_fn fn, void *ctx, long *flows)
+{
+	struct dp_flows *f = family(dp, v4);
+	int old = f->active, fd = f->fd[old];
+	struct flow_key token; /* room for either family's key */
 	bool first = true, done = false;
-	long flows = 0;
 	int err;
 
 	if (!dp->replay) {
-		err = install(dp, !old);
+		/* An empty map is left in place: a packet that comes after this look would
+		 * have gone into the fresh map after a swap too, and is harvested next time.
+		 * The look walks the buckets up to the first flow (all of them when there is
+		 * none: 0.03 ms at 65536 entries, 1.1 ms at 1M, as the drain's walk would);
+		 * the swap it saves waits for an RCU grace period. */
+		if (bpf_map_get_next_key(fd, NULL, &token) && errno == ENOENT)
+			return 0;
+		err = install(dp, v4, !old);
 		if (err)
 			return err;
 	}
@@ -271,18 +315,52 @@ long dp_harvest(struct datapath *dp, flow_fn fn, void *ctx)
 			}
 		}
 		first = false;
+		/* IPv4 keys into struct flow_keys in place, the last first (each grows) */
+		for (__u32 i = n; v4 && i-- > 0;) {
+			struct flow_key4 k4 = ((struct flow_key4 *)dp->keys)[i];
+
+			dp_key_from4(&k4, (struct flow_key *)dp->keys + i);
+		}
 		for (__u32 i = 0; i < n; i++) {
 			struct flow_stats st;
 
 			dp_merge((char *)dp->vals +
 			             (size_t)i * dp->ncpus * sizeof(struct flow_stats),
 			         dp->ncpus, &st);
+			(*flows)++;
 			if (st.packets)
 				fn((struct flow_key *)dp->keys + i, &st, ctx);
-			flows++;
 		}
 	}
-	return flows;
+	return 0;
+}
+
+void dp_key_to4(const struct flow_key *k, struct flow_key4 *k4)
+{
+	memset(k4, 0, sizeof(*k4));
+	k4->ifindex = k->ifindex;
+	k4->dir = k->dir;
+	k4->proto = k->proto;
+	memcpy(k4->src, k->src + 12, 4);
+	memcpy(k4->dst, k->dst + 12, 4);
+	k4->sport = k->sport;
+	k4->dport = k->dport;
+}
+
+long dp_harvest(struct datapath *dp, flow_fn fn, void *ctx)
+{
+	long flows = 0;
+	int err, err6;
+
+	/* One family after the other: each swap waits for its own RCU grace period (an
+	 * outer map waits once per update call, or once per batch of its slots, and the
+	 * families have an outer map each): sleep, not CPU, about 10 ms each on a 2-CPU VM
+	 * (a harvest of a flow of each family 19.6 ms, of one IPv4 flow 9.9 ms, of none
+	 * 0.06 ms). No packet is in both families, so each drain is exact on its own, and
+	 * one failing leaves the other's flows harvested (its own wait for the next). */
+	err = drain(dp, true, fn, ctx, &flows);
+	err6 = drain(dp, false, fn, ctx, &flows);
+	return err ? err : err6 ? err6 : flows;
 }
 
 int dp_counters(const struct datapath *dp, __u64 out[CNT_ALL])

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The kernel side as user space sees it: load the programs, own the two flow maps,
- * and drain them losslessly (swap a fresh map in, then read the old one out). */
+/* The kernel side as user space sees it: load the programs, own the flow maps (two per
+ * address family), and drain them losslessly (swap a fresh map in, then read the old
+ * one out). */
 #ifndef TUNFLOW_HARVEST_H
 #define TUNFLOW_HARVEST_H
 
@@ -18,12 +19,19 @@ enum {
 	CNT_ALL,
 };
 
+/* One family's flow maps: the one installed in the kernel (fd[active]) and the spare. */
+struct dp_flows {
+	int fd[2];
+	int active;
+};
+
 struct datapath {
 	struct tunflow_bpf *skel;
-	int maps[2]; /* the two inner flow maps */
-	int active;  /* index into maps[] of the one installed in the kernel */
-	int ncpus;   /* possible CPUs: per-CPU values come in this many slots */
-	bool names;  /* the names capture is on */
+	/* IPv4 flows (struct flow_key4, 20 bytes: the kernel hashes them faster) and IPv6
+	 * flows (struct flow_key), each map --max-flows entries */
+	struct dp_flows v4, v6;
+	int ncpus;  /* possible CPUs: per-CPU values come in this many slots */
+	bool names; /* the names capture is on */
 	/* drain buffers, sized for one batch */
 	void *keys, *vals;
 	__u32 batch;
@@ -57,8 +65,14 @@ int dp_prog_fd(const struct datapath *dp, bool l2, int dir);
  * to count), or -errno. */
 int dp_test_run(const struct datapath *dp, bool l2, int dir, const void *data, __u32 len,
                 __u32 wire, __u64 ts, int *verdict);
-/* Swap maps, drain the old one completely. Returns the number of flows or -errno. */
+/* The flow map of one family installed in the kernel now (tests and benches). */
+int dp_flow_map(const struct datapath *dp, bool v4);
+/* Swap maps, drain the old ones completely: each flow reaches fn with a struct flow_key
+ * (IPv4 ones IPv4-mapped). Returns the number of flows or -errno. */
 long dp_harvest(struct datapath *dp, flow_fn fn, void *ctx);
+/* An IPv4 flow's key as the kernel's IPv4 maps hold it, and back (IPv4-mapped). */
+void dp_key_to4(const struct flow_key *k, struct flow_key4 *k4);
+void dp_key_from4(const struct flow_key4 *k4, struct flow_key *k);
 /* Cumulative failure counters, summed over CPUs, and user space's (dp->user). */
 int dp_counters(const struct datapath *dp, __u64 out[CNT_ALL]);
 /* Merge the ncpus per-CPU slots of one flow (struct flow_stats each) into out. */

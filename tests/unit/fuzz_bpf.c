@@ -398,15 +398,21 @@ static int run1(bool l2, int dir, const uint8_t *b, size_t len)
 	return (int)o.retval == -1 ? 0 : -EPROTO;
 }
 
-/* packets and bytes of one key in the active map, summed over CPUs */
+/* packets and bytes of one key in its family's active map, summed over CPUs */
 static void key_totals(const struct flow_key *k, uint64_t *packets, uint64_t *bytes)
 {
 	static struct flow_stats *v;
+	struct flow_key4 k4;
+	const void *mk = k;
 
 	if (!v)
 		v = calloc(dp.ncpus, sizeof(*v));
 	*packets = *bytes = 0;
-	if (bpf_map_lookup_elem(dp.maps[dp.active], k, v))
+	if (k->ip_version == 4) {
+		dp_key_to4(k, &k4);
+		mk = &k4;
+	}
+	if (bpf_map_lookup_elem(dp_flow_map(&dp, k->ip_version == 4), mk, v))
 		return;
 	for (int c = 0; c < dp.ncpus; c++) {
 		*packets += v[c].packets;

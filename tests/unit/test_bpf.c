@@ -491,6 +491,194 @@ static void map_full(void)
 	       ok);
 }
 
+/* The key the harvest must give for spec s sent on the L3 entry in direction dir. */
+static void want_key(const struct pkt_spec *s, int dir, struct flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->ifindex = LO_IFINDEX;
+	k->dir = dir;
+	k->ip_version = s->ipv;
+	k->proto = s->proto;
+	pkt_addr(s->src, k->src);
+	pkt_addr(s->dst, k->dst);
+	k->sport = s->sport;
+	k->dport = s->dport;
+}
+
+/* packets of a key in its family's map now (summed over CPUs), looked up in the other
+ * family's map when other: 0 if absent */
+static __u64 map_packets(struct datapath *d, const struct flow_key *k, bool other)
+{
+	struct flow_stats v[d->ncpus];
+	struct flow_key4 k4;
+	bool v4 = (k->ip_version == 4) != other;
+	__u64 n = 0;
+
+	if (v4)
+		dp_key_to4(k, &k4);
+	if (bpf_map_lookup_elem(dp_flow_map(d, v4), v4 ? (void *)&k4 : (void *)k, v))
+		return 0;
+	for (int c = 0; c < d->ncpus; c++)
+		n += v[c].packets;
+	return n;
+}
+
+static const struct got *find_flow(const struct flow_key *k)
+{
+	for (int i = 0; i < nflows && i < 64; i++)
+		if (!memcmp(&flows[i].key, k, sizeof(*k)))
+			return &flows[i];
+	return NULL;
+}
+
+/* An IPv4 and an IPv6 flow on one interface: each in its family's map (IPv4 under the
+ * 20-byte key), both out of the harvest with the struct flow_key of docs/json.md. */
+static bool families(void)
+{
+	static uint8_t buf[PKT_MAX];
+	struct pkt_layout lay;
+	struct pkt_spec s4 = {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_TCP,
+			      .sport = 40001, .dport = 443, .tcp_flags = 0x02, .payload = 10};
+	struct pkt_spec s6 = {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP,
+			      .sport = 40002, .dport = 443, .payload = 30};
+	struct flow_key k4, k6;
+	const struct got *g4, *g6;
+	__u64 d[CNT_ALL];
+	size_t len;
+
+	want_key(&s4, DIR_EGRESS, &k4);
+	want_key(&s6, DIR_EGRESS, &k6);
+	len = pkt_build(&s4, buf, &lay);
+	for (int i = 0; i < 3; i++)
+		if (!run(&dp, false, DIR_EGRESS, buf, len, 0, 0))
+			return false;
+	len = pkt_build(&s6, buf, &lay);
+	for (int i = 0; i < 2; i++)
+		if (!run(&dp, false, DIR_EGRESS, buf, len, 0, 0))
+			return false;
+	if (map_packets(&dp, &k4, false) != 3 || map_packets(&dp, &k4, true))
+		return failf("IPv4 flow: %llu packets in the IPv4 map, %llu in the IPv6 map; want "
+			     "3 and 0",
+			     (unsigned long long)map_packets(&dp, &k4, false),
+			     (unsigned long long)map_packets(&dp, &k4, true));
+	if (map_packets(&dp, &k6, false) != 2 || map_packets(&dp, &k6, true))
+		return failf("IPv6 flow: %llu packets in the IPv6 map, %llu in the IPv4 map; want "
+			     "2 and 0",
+			     (unsigned long long)map_packets(&dp, &k6, false),
+			     (unsigned long long)map_packets(&dp, &k6, true));
+	if (!harvest(&dp, base, d))
+		return false;
+	for (int c = 0; c < CNT_PKT_MAX; c++)
+		if (d[c])
+			return failf("counter %s = %llu, want 0", counter_names[c],
+				     (unsigned long long)d[c]);
+	g4 = find_flow(&k4);
+	g6 = find_flow(&k6);
+	if (nflows != 2 || !g4 || !g6)
+		return failf("%d flows, IPv4 key %s, IPv6 key %s; want 2, both found", nflows,
+			     g4 ? "found" : "missing", g6 ? "found" : "missing");
+	if (g4->st.packets != 3 || g4->st.bytes != 3 * (20 + 20 + 10) || g4->st.tcp_flags != 0x02)
+		return failf("IPv4: %llu packets %llu bytes flags 0x%x, want 3, 150, 0x2",
+			     (unsigned long long)g4->st.packets, (unsigned long long)g4->st.bytes,
+			     g4->st.tcp_flags);
+	if (g6->st.packets != 2 || g6->st.bytes != 2 * (40 + 8 + 30))
+		return failf("IPv6: %llu packets %llu bytes, want 2 and 156",
+			     (unsigned long long)g6->st.packets, (unsigned long long)g6->st.bytes);
+	if (!g4->st.first_ns || !g6->st.first_ns || g4->st.first_ns >= g6->st.first_ns)
+		return failf("first_ns IPv4 %llu, IPv6 %llu: want both set, IPv4's first",
+			     (unsigned long long)g4->st.first_ns,
+			     (unsigned long long)g6->st.first_ns);
+	return true;
+}
+
+/* A harvest swaps only the maps that hold flows: an empty one stays (no RCU wait). */
+static bool empty_stays(void)
+{
+	static uint8_t buf[PKT_MAX];
+	struct pkt_layout lay;
+	struct pkt_spec s4 = {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_UDP,
+			      .sport = 40003, .dport = 443, .payload = 10};
+	int a4, a6;
+	__u64 d[CNT_ALL];
+	size_t len = pkt_build(&s4, buf, &lay);
+
+	if (!harvest(&dp, base, d))
+		return false;
+	a4 = dp.v4.active;
+	a6 = dp.v6.active;
+	if (!run(&dp, false, DIR_EGRESS, buf, len, 0, 0) || !harvest(&dp, base, d))
+		return false;
+	if (nflows != 1 || flows[0].st.packets != 1)
+		return failf("%d flows, want 1 of 1 packet", nflows);
+	if (dp.v4.active == a4 || dp.v6.active != a6)
+		return failf("IPv4 map %s, IPv6 map %s; want the IPv4 one swapped, the IPv6 one "
+			     "kept",
+			     dp.v4.active == a4 ? "kept" : "swapped",
+			     dp.v6.active == a6 ? "kept" : "swapped");
+	if (!harvest(&dp, base, d))
+		return false;
+	if (nflows || dp.v4.active == a4)
+		return failf("empty harvest: %d flows, IPv4 map %s; want none, kept", nflows,
+			     dp.v4.active == a4 ? "swapped back" : "kept");
+	return true;
+}
+
+/* A full IPv4 map counts map_full; IPv6 flows have a map of their own and still land. */
+static void map_full_v4(void)
+{
+	struct datapath small;
+	static uint8_t buf[PKT_MAX];
+	struct pkt_layout lay;
+	__u64 b[CNT_ALL] = {0}, d[CNT_ALL];
+	struct flow_key k;
+	bool ok = true;
+
+	if (dp_open(&small, 2, false)) {
+		failf("cannot open a 2-flow datapath");
+		result("map full: IPv4 map full, IPv6 flows still counted", false);
+		return;
+	}
+	for (int i = 0; i < 6 && ok; i++) {
+		struct pkt_spec s = {.ipv = i < 4 ? 4 : 6,
+				     .src = i < 4 ? V4A : V6A,
+				     .dst = i < 4 ? V4B : V6B,
+				     .proto = IPPROTO_UDP,
+				     .sport = 2000 + i,
+				     .dport = 443,
+				     .payload = 10};
+		size_t len = pkt_build(&s, buf, &lay);
+
+		ok = run(&small, false, DIR_INGRESS, buf, len, 0, 0) &&
+		     run(&small, false, DIR_INGRESS, buf, len, 0, 0) &&
+		     run(&small, false, DIR_INGRESS, buf, len, 0, 0);
+	}
+	if (ok)
+		ok = harvest(&small, b, d);
+	if (ok && (nflows != 4 || d[CNT_NO_MAP] || d[CNT_MAP_FULL] != 6))
+		ok = failf("%d flows, map_full %llu; want 4 flows (2 IPv4, 2 IPv6) and 6 (3 "
+			   "packets x 2 IPv4 flows)",
+			   nflows, (unsigned long long)d[CNT_MAP_FULL]);
+	for (int i = 4; ok && i < 6; i++) {
+		struct pkt_spec s = {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP,
+				     .sport = 2000 + i, .dport = 443};
+		const struct got *g;
+
+		want_key(&s, DIR_INGRESS, &k);
+		g = find_flow(&k);
+		if (!g || g->st.packets != 3)
+			ok = failf("IPv6 flow %d: %llu packets, want 3", i,
+				   g ? (unsigned long long)g->st.packets : 0ull);
+	}
+	for (int i = 0; ok && i < nflows; i++)
+		if (flows[i].key.ip_version == 4 && flows[i].st.packets != 3)
+			ok = failf("IPv4 flow %u has %llu packets, want 3", flows[i].key.sport,
+				   (unsigned long long)flows[i].st.packets);
+	dp_close(&small);
+	result("map full: 2-entry maps, 4 IPv4 + 2 IPv6 flows x 3 packets -> 4 flows + map_full "
+	       "6, the IPv6 ones all counted",
+	       ok);
+}
+
 /* Harvesting while packets keep arriving loses nothing and counts nothing twice. */
 struct runner {
 	const uint8_t *pkt;
@@ -512,36 +700,70 @@ static void *run_thread(void *arg)
 	return NULL;
 }
 
+static __u64 family_packets[2]; /* harvested, per family: [1] IPv4 */
+
+static void collect_family(const struct flow_key *k, const struct flow_stats *st, void *ctx)
+{
+	collect(k, st, ctx);
+	family_packets[k->ip_version == 4] += st->packets;
+}
+
+/* One IPv4 and one IPv6 flow, each from its own thread, harvested continuously. */
 static void concurrent_harvest(void)
 {
-	static uint8_t buf[PKT_MAX];
+	static uint8_t buf6[PKT_MAX], buf4[PKT_MAX];
 	struct pkt_layout lay;
-	struct pkt_spec s = {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP, .sport = 1,
-			     .dport = 2, .payload = 100};
-	struct runner r = {buf, 0, 20000, 100, false};
-	__u64 d[CNT_ALL];
-	pthread_t t;
+	struct pkt_spec s6 = {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP, .sport = 1,
+			      .dport = 2, .payload = 100};
+	struct pkt_spec s4 = {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_UDP, .sport = 1,
+			      .dport = 2, .payload = 100};
+	struct runner r6 = {buf6, 0, 10000, 100, false}, r4 = {buf4, 0, 10000, 100, false};
+	__u64 d[CNT_ALL], want = (__u64)r6.rounds * r6.repeat;
+	pthread_t t6, t4;
 	int harvests = 0;
-	bool ok = true;
+	bool ok = true, run6 = true, run4 = true;
+	long n;
 
-	r.len = pkt_build(&s, buf, &lay);
+	r6.len = pkt_build(&s6, buf6, &lay);
+	r4.len = pkt_build(&s4, buf4, &lay);
 	total_packets = 0;
-	pthread_create(&t, NULL, run_thread, &r);
-	while (pthread_tryjoin_np(t, NULL) == EBUSY) {
-		harvest(&dp, base, d);
+	family_packets[0] = family_packets[1] = 0;
+	pthread_create(&t6, NULL, run_thread, &r6);
+	pthread_create(&t4, NULL, run_thread, &r4);
+	while (run6 || run4) {
+		if (run6 && pthread_tryjoin_np(t6, NULL) != EBUSY)
+			run6 = false;
+		if (run4 && pthread_tryjoin_np(t4, NULL) != EBUSY)
+			run4 = false;
+		nflows = 0;
+		n = dp_harvest(&dp, collect_family, NULL);
+		if (n < 0)
+			ok = failf("harvest: %s", strerror(-n));
 		harvests++;
 	}
-	harvest(&dp, base, d);
-	if (!r.ok)
+	nflows = 0;
+	if (dp_harvest(&dp, collect_family, NULL) < 0)
+		ok = failf("last harvest failed");
+	if (dp_counters(&dp, d))
+		ok = failf("counters: %s", strerror(errno));
+	for (int c = 0; ok && c < CNT_PKT_MAX; c++)
+		if (d[c] != base[c])
+			ok = failf("counter %s grew by %llu", counter_names[c],
+				   (unsigned long long)(d[c] - base[c]));
+	memcpy(base, d, sizeof(base));
+	if (ok && (!r6.ok || !r4.ok))
 		ok = failf("BPF_PROG_TEST_RUN failed");
-	else if (total_packets != (__u64)r.rounds * r.repeat)
-		ok = failf("%llu packets harvested over %d harvests, want %d",
-			   (unsigned long long)total_packets, harvests, r.rounds * r.repeat);
-	else
+	else if (ok && (family_packets[0] != want || family_packets[1] != want))
+		ok = failf("IPv4 %llu, IPv6 %llu packets harvested over %d harvests, want %llu "
+			   "each",
+			   (unsigned long long)family_packets[1],
+			   (unsigned long long)family_packets[0], harvests,
+			   (unsigned long long)want);
+	else if (ok)
 		printf("# %llu packets, %d harvests while running\n",
 		       (unsigned long long)total_packets, harvests);
-	result("lossless harvest: 2000000 packets while harvesting continuously, every one "
-	       "counted once",
+	result("lossless harvest: 1000000 IPv4 and 1000000 IPv6 packets from two threads while "
+	       "harvesting continuously, every one counted once",
 	       ok);
 }
 
@@ -791,6 +1013,11 @@ int main(void)
 	result("first_ns: 4 new flows: distinct, in the order created, at most a tick early",
 	       stamps_in_order());
 	map_full();
+	result("families: an IPv4 and an IPv6 flow on one interface, each in its own map, "
+	       "both harvested with their keys",
+	       families());
+	result("harvest: only a map with flows is swapped, an empty one stays", empty_stays());
+	map_full_v4();
 	concurrent_harvest();
 	names_capture();
 	names_off();
