@@ -42,7 +42,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 TOOLS     := $(OUT)/test_bpf $(OUT)/fuzz_bpf $(OUT)/tunpkt $(OUT)/hookq $(OUT)/other.bpf.o \
 	     $(OUT)/bench $(OUT)/storebench $(OUT)/tunrelay $(OUT)/ipfixsplit $(OUT)/connhold $(OUT)/geodb \
-	     $(OUT)/ipfixfeed $(OUT)/metricsfeed $(OUT)/tuibench $(OUT)/chbench $(UNIT_BINS)
+	     $(OUT)/ipfixfeed $(OUT)/metricsfeed $(OUT)/tuibench $(OUT)/chbench $(OUT)/replayfloor $(UNIT_BINS)
 
 .PHONY: all clean deps demo test bench fuzz fuzz-build lint
 .DELETE_ON_ERROR:
@@ -95,6 +95,10 @@ $(OUT)/storebench: bench/storebench.c $(LIB_OBJS)
 
 $(OUT)/tunrelay: bench/tunrelay.c | $(OUT)
 	$(CC) $(CFLAGS) $< -o $@
+
+# the floor under tunflow -r: libpcap alone, and an empty program per packet
+$(OUT)/replayfloor: bench/replayfloor.c | $(OUT)
+	$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
 
 $(OUT)/ipfixsplit: tests/tools/ipfixsplit.c | $(OUT)
 	$(CC) $(CFLAGS) $< -o $@
