@@ -4,8 +4,9 @@
  *   empty  FILE BYTES  and run each through an empty tc program (TC_ACT_UNSPEC) with one
  *                      BPF_PROG_TEST_RUN, passing its first BYTES bytes (0: the whole
  *                      packet, up to a page less 512, as tunflow does with names on) and
- *                      a context with its capture time and wire length, as tunflow does
- *   bare   FILE BYTES  the same without a context
+ *                      no context, as tunflow does (its programs read capture time and
+ *                      wire length from globals it writes before each run)
+ *   ctx    FILE BYTES  the same with a context holding capture time and wire length
  * Prints the packets read to standard output. */
 #include <errno.h>
 #include <stdio.h>
@@ -43,11 +44,11 @@ int main(int argc, char **argv)
 	int fd = -1, rc;
 
 	if (argc < 3 || (strcmp(argv[1], "read") && argc < 4)) {
-		fprintf(stderr, "usage: replayfloor read|empty|bare FILE [BYTES]\n");
+		fprintf(stderr, "usage: replayfloor read|empty|ctx FILE [BYTES]\n");
 		return 2;
 	}
 	run = strcmp(argv[1], "read") != 0;
-	ctx = strcmp(argv[1], "empty") == 0;
+	ctx = strcmp(argv[1], "ctx") == 0;
 	if (run) {
 		bytes = (__u32)strtoul(argv[3], NULL, 0);
 		if (!bytes || bytes > max_data)

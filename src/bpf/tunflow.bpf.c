@@ -209,19 +209,11 @@ static __noinline int capture(struct __sk_buff *skb, struct pkt *p, __u64 packet
 
 /* Flow time of this packet. Live: the millisecond clock for a packet of a known flow
  * (last), the next stamp for a new flow (first). Replay: the capture's timestamp of the
- * packet, which user space passes in skb->tstamp (nanoseconds), so first and last seen
- * are the capture's own. */
-static __always_inline __u64 pkt_time(struct __sk_buff *skb, const bool last)
+ * packet (replay_ts), so first and last seen are the capture's own. */
+static __always_inline __u64 pkt_time(const bool last)
 {
-	__u64 t;
-
-	if (tunflow_replay) {
-		t = skb->tstamp;
-		/* keeps the context load apart: merged with the global's into one load
-		 * through a chosen pointer, it is refused by the verifier */
-		asm volatile("" : "+r"(t));
-		return t;
-	}
+	if (tunflow_replay)
+		return replay_ts;
 	return last ? tick_ns : __sync_fetch_and_add(&stamp_ns, 1);
 }
 
@@ -281,12 +273,12 @@ static __always_inline void account(struct __sk_buff *skb, struct pkt *p, const 
 	 * takes the next stamp. Both are CLOCK_MONOTONIC; user space keeps last >= first. */
 	st = bpf_map_lookup_elem(flows, key);
 	if (st) {
-		add(st, segs, bytes, p->tcp_flags, pkt_time(skb, true));
+		add(st, segs, bytes, p->tcp_flags, pkt_time(true));
 		if (names_on && st->cap != CAP_DONE)
 			st->cap = capture(skb, p, st->packets);
 		return;
 	}
-	now = pkt_time(skb, false);
+	now = pkt_time(false);
 
 	struct flow_stats init = {
 	    .packets = segs,

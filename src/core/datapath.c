@@ -224,10 +224,10 @@ int dp_prog_fd(const struct datapath *dp, bool l2, int dir)
 int dp_test_run(const struct datapath *dp, bool l2, int dir, const void *data, __u32 len,
                 __u32 wire, __u64 ts, int *verdict)
 {
-	struct __sk_buff ctx = {.tstamp = ts, .wire_len = wire};
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = len, .ctx_in = &ctx,
-	            .ctx_size_in = sizeof(ctx), .repeat = 1);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = len, .repeat = 1);
 
+	dp->skel->bss->replay_wire = wire;
+	dp->skel->bss->replay_ts = ts;
 	if (bpf_prog_test_run_opts(dp_prog_fd(dp, l2, dir), &o))
 		return -errno;
 	*verdict = (int)o.retval;

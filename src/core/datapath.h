@@ -53,8 +53,8 @@ int dp_open(struct datapath *dp, __u32 max_flows, bool names);
 int dp_name_ring_fd(const struct datapath *dp);
 /* Capture nothing more of these n flows (named, or hopeless). */
 void dp_names_done(const struct datapath *dp, const struct flow_key *keys, __u32 n);
-/* The same for a replay: the programs take time and wire length from the test run's
- * context (tunflow_replay in src/bpf/parse.bpf.h). */
+/* The same for a replay: the programs take time and wire length from globals that
+ * dp_test_run() sets (tunflow_replay, replay_wire and replay_ts in src/bpf/parse.bpf.h). */
 int dp_open_replay(struct datapath *dp, __u32 max_flows, bool names);
 void dp_close(struct datapath *dp);
 /* The program for a link layer and direction. */
