@@ -37,9 +37,9 @@
 const volatile bool tunflow_replay = false;
 
 /* The packet's length on the wire. */
-static __always_inline __u32 wire_len(struct __sk_buff *skb)
+static __always_inline __u64 wire_len(struct __sk_buff *skb)
 {
-	__u32 len;
+	__u64 len; /* 64 bits: the load zero-extends, and clang need not after the barrier */
 
 	/* two loads, not one from a selected offset: the verifier refuses a context access
 	 * at a computed offset */
@@ -77,7 +77,7 @@ struct pkt {
 /* len bytes at off from skb->data into *ptr: true, or false if they are not there. In
  * direct mode *ptr points into the packet; in copy mode the bytes are copied into buf.
  * (A pointer or NULL would cost a test of the packet pointer against NULL per header.) */
-static __always_inline bool hdr_at(struct __sk_buff *skb, __u32 off, __u32 len, void *buf,
+static __always_inline bool hdr_at(struct __sk_buff *skb, __u64 off, __u32 len, void *buf,
                                    void **ptr, const bool copy)
 {
 	if (copy) {
@@ -96,7 +96,7 @@ static __always_inline bool hdr_at(struct __sk_buff *skb, __u32 off, __u32 len, 
 
 /* Why hdr_at() gave nothing: past the end of the packet, or only past what direct mode
  * reads (the linear area, MAX_DIRECT_OFF). */
-static __always_inline int miss(struct __sk_buff *skb, __u32 off, __u32 len, const bool copy)
+static __always_inline int miss(struct __sk_buff *skb, __u64 off, __u32 len, const bool copy)
 {
 	if (off + len > wire_len(skb))
 		return CNT_TRUNCATED;
@@ -123,7 +123,7 @@ static __always_inline int icmp_unread(struct pkt *p)
 }
 
 /* Ports (or ICMP type/code) and L4 header length. l4_end is where the IP packet ends. */
-static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, __u32 l4_end, struct pkt *p,
+static __always_inline int parse_l4(struct __sk_buff *skb, __u64 off, __u64 l4_end, struct pkt *p,
                                     const bool copy)
 {
 	__u8 buf[20];
@@ -219,7 +219,8 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, __u32 off, struct p
 {
 	struct iphdr buf, *ip;
 	__u8 ebuf[8], *eh, next;
-	__u32 hlen, cur, end;
+	__u64 cur, end;
+	__u32 hlen;
 	int ret, i;
 
 	HDR_OR_RETURN(ip, skb, off, sizeof(*ip), &buf, copy);
@@ -280,7 +281,7 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, __u32 off, struct p
 {
 	struct ipv6hdr buf, *ip6;
 	__u8 ebuf[8], *eh;
-	__u32 cur, end;
+	__u64 cur, end;
 	__u8 next;
 	int ret, i;
 
