@@ -5,6 +5,8 @@
  *   (none)                       the program as shipped
  *   TUNFLOW_ABLATE_DIRECT        the flow map is a plain per-CPU hash the program names,
  *                                not the inner map of the one-slot map-of-maps
+ *   TUNFLOW_ABLATE_TWO_MAPS      no map-of-maps either, but two such maps and a global
+ *                                that picks one: a lossless swap without the outer lookup
  *   TUNFLOW_ABLATE_NO_GSO        no read of skb->gso_size (a hook in tunflow.bpf.c)
  *   TUNFLOW_ABLATE_NO_STAMP      no last_ns and tcp_flags stores on a known flow, so no
  *                                clock load either (a hook in tunflow.bpf.c)
@@ -15,13 +17,17 @@
  * extension header as its ports); they exist only to be timed. */
 #include "../src/bpf/parse.bpf.h"
 
-#ifdef TUNFLOW_ABLATE_DIRECT
-struct {
+#if defined(TUNFLOW_ABLATE_DIRECT) || defined(TUNFLOW_ABLATE_TWO_MAPS)
+struct ablate_map {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(key_size, sizeof(struct flow_key));
 	__uint(value_size, sizeof(struct flow_stats));
 	__uint(max_entries, 1024);
-} ablate_flows SEC(".maps");
+};
+struct ablate_map ablate_flows SEC(".maps");
+#endif
+
+#ifdef TUNFLOW_ABLATE_DIRECT
 
 /* A lookup in the outer map gives ablate_flows without a lookup; every other lookup is
  * the helper's. Decided by the map's type at compile time: flow_maps is an anonymous
@@ -29,6 +35,39 @@ struct {
 #define bpf_map_lookup_elem(map, key)                                                              \
 	__builtin_choose_expr(__builtin_types_compatible_p(typeof(map), typeof(&flow_maps)),       \
 	                      (void *)&ablate_flows, bpf_map_lookup_elem(map, key))
+#endif
+
+#ifdef TUNFLOW_ABLATE_TWO_MAPS
+/* The swap without a map-of-maps: two flow maps the program names, the active one
+ * chosen by a global that user space would flip before waiting for an RCU grace period
+ * (an update of any map-of-maps waits for one). The outer lookup gives ablate_flows
+ * (only to be tested against NULL and passed on); a lookup in that map is one of two
+ * call sites, each with its map known to the verifier, so both are inlined. Inserts all
+ * go to ablate_flows: this build is only timed on a hot flow. */
+struct ablate_map ablate_flows_b SEC(".maps");
+volatile __u32 ablate_active;
+
+/* The asm statements (no-op moves: one, or two) differ, so clang cannot merge the two calls into one on a chosen
+ * map (the verifier would then call the helper instead of inlining the lookup). */
+static __always_inline void *ablate_lookup(void *key)
+{
+	void *r;
+
+	if (ablate_active) {
+		r = bpf_map_lookup_elem(&ablate_flows_b, key);
+		asm volatile("%0 = %0\n%0 = %0" : "+r"(r));
+	} else {
+		r = bpf_map_lookup_elem(&ablate_flows, key);
+		asm volatile("%0 = %0" : "+r"(r));
+	}
+	return r;
+}
+
+#define bpf_map_lookup_elem(map, key)                                                              \
+	__builtin_choose_expr(                                                                     \
+	    __builtin_types_compatible_p(typeof(map), typeof(&flow_maps)), (void *)&ablate_flows,  \
+	    __builtin_choose_expr(__builtin_types_compatible_p(typeof(map), void *),               \
+	                          ablate_lookup(key), bpf_map_lookup_elem(map, key)))
 #endif
 
 #ifdef TUNFLOW_ABLATE_FIXED_PARSE

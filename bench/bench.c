@@ -3,6 +3,8 @@
  *   bench datapath [--quick]  per-packet cost under BPF_PROG_TEST_RUN against the empty
  *                             program measured in the same run, pinned to one CPU
  *                             (--flows: only the many-flows rows)
+ *   bench ablate [OBJ...]     where the hot path's time goes: tunflow's program built
+ *                             without one piece at a time (bench/ablate.bpf.c), and OBJs
  *   bench harvest             wall and CPU time to harvest 10k/100k/1M flows, and memory
  *   bench evict [N]           a harvest of N new flows into tables already holding N,
  *                             unbounded and bounded at N (every flow evicts one)
@@ -796,7 +798,7 @@ static int names(void)
  * floor measured in the same interleaved trials; each trial starts with another
  * program. Each OBJ given (another build of tunflow.bpf.c, e.g. with an earlier parser)
  * is one more column: before and after in one run. */
-#define AB_TRIALS 9
+#define AB_TRIALS 21
 #define AB_MAX 12
 
 struct ablate_prog {
@@ -855,11 +857,12 @@ static int ablate(int nextra, char **extra)
 	struct ablate_prog ap[AB_MAX] = {
 	    {.path = "build/ablate_full.bpf.o", .title = "tunflow"},
 	    {.path = "build/ablate_direct.bpf.o", .title = "no outer map-in-map lookup"},
+	    {.path = "build/ablate_two_maps.bpf.o", .title = "two flow maps and a global, no outer lookup"},
 	    {.path = "build/ablate_no_gso.bpf.o", .title = "no GSO read"},
 	    {.path = "build/ablate_no_stamp.bpf.o", .title = "no last_ns, tcp_flags stores"},
 	    {.path = "build/ablate_fixed_parse.bpf.o", .title = "fixed-offset parser"},
 	};
-	int n = 5, empty, np, prog[AB_MAX + 2];
+	int n = 6, empty, np, prog[AB_MAX + 2];
 	struct bpf_object *po;
 	struct {
 		const char *name;
@@ -915,7 +918,7 @@ static int ablate(int nextra, char **extra)
 				for (int k = 0; k < np; k++) {
 					int i = (t + k) % np;
 
-					ns[i][t] = run_cpu_ns(prog[i], buf, len, 1000000);
+					ns[i][t] = run_cpu_ns(prog[i], buf, len, 400000);
 				}
 			for (int i = 1; i < np; i++)
 				for (int t = 0; t < AB_TRIALS; t++)
