@@ -215,7 +215,7 @@ static __always_inline int check_len(struct __sk_buff *skb, __u32 off, __u32 tot
 }
 
 static __always_inline int parse_ipv4(struct __sk_buff *skb, __u32 off, struct pkt *p,
-                                      const bool copy)
+                                      const bool copy, const bool ver_read)
 {
 	struct iphdr buf, *ip;
 	__u8 ebuf[8], *eh, next;
@@ -224,7 +224,7 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, __u32 off, struct p
 	int ret, i;
 
 	HDR_OR_RETURN(ip, skb, off, sizeof(*ip), &buf, copy);
-	if (ip->version != 4)
+	if (!ver_read && ip->version != 4)
 		return CNT_NON_IP;
 	if (ip->ihl < 5)
 		return CNT_BAD_IHL;
@@ -277,16 +277,17 @@ static __always_inline bool is_ext_hdr(__u8 next)
 }
 
 static __always_inline int parse_ipv6(struct __sk_buff *skb, __u32 off, struct pkt *p,
-                                      const bool copy)
+                                      const bool copy, const bool ver_read)
 {
 	struct ipv6hdr buf, *ip6;
-	__u8 ebuf[8], *eh;
+	__u8 ebuf[8] __attribute__((aligned(8)));
+	__u8 *eh;
 	__u64 cur, end;
 	__u8 next;
 	int ret, i;
 
 	HDR_OR_RETURN(ip6, skb, off, sizeof(*ip6), &buf, copy);
-	if (ip6->version != 6)
+	if (!ver_read && ip6->version != 6)
 		return CNT_NON_IP;
 	ret = check_len(skb, off, 40 + bpf_ntohs(ip6->payload_len), 40, !ip6->payload_len, p);
 	if (ret != PARSE_OK)
@@ -309,7 +310,9 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, __u32 off, struct p
 		if (next == IPPROTO_FRAGMENT) {
 			next = eh[0];
 			cur += 8;
-			if (((__u16)eh[2] << 8 | eh[3]) & 0xfff8) {
+			/* one 2-byte load: eh is 2-aligned (ebuf, or a packet read that
+			 * needs no alignment) */
+			if (*(__u16 *)(eh + 2) & bpf_htons(0xfff8)) {
 				/* later fragment: addresses and protocol only */
 				p->key.proto = next;
 				p->hdr_len = cur - off;
@@ -337,11 +340,11 @@ static __always_inline int parse_l3(struct __sk_buff *skb, __u32 off, struct pkt
 	__u8 buf[1], *v;
 
 	HDR_OR_RETURN(v, skb, off, 1, buf, copy);
-	switch (v[0] >> 4) {
+	switch (v[0] >> 4) { /* read: the parsers need not test the version again */
 	case 4:
-		return parse_ipv4(skb, off, p, copy);
+		return parse_ipv4(skb, off, p, copy, true);
 	case 6:
-		return parse_ipv6(skb, off, p, copy);
+		return parse_ipv6(skb, off, p, copy, true);
 	}
 	return CNT_NON_IP;
 }
@@ -365,9 +368,9 @@ static __always_inline int parse_l2(struct __sk_buff *skb, struct pkt *p, const 
 		off += 4;
 	}
 	if (proto == bpf_htons(ETH_P_IP))
-		return parse_ipv4(skb, off, p, copy);
+		return parse_ipv4(skb, off, p, copy, false);
 	if (proto == bpf_htons(ETH_P_IPV6))
-		return parse_ipv6(skb, off, p, copy);
+		return parse_ipv6(skb, off, p, copy, false);
 	return CNT_NON_IP;
 }
 
