@@ -18,56 +18,70 @@
 #include "../src/bpf/parse.bpf.h"
 
 #if defined(TUNFLOW_ABLATE_DIRECT) || defined(TUNFLOW_ABLATE_TWO_MAPS)
-struct ablate_map {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(key_size, sizeof(struct flow_key));
-	__uint(value_size, sizeof(struct flow_stats));
-	__uint(max_entries, 1024);
-};
-struct ablate_map ablate_flows SEC(".maps");
+#define ABLATE_MAP(name, key_bytes)                                                                \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_PERCPU_HASH);                                            \
+		__uint(key_size, key_bytes);                                                       \
+		__uint(value_size, sizeof(struct flow_stats));                                     \
+		__uint(max_entries, 1024);                                                         \
+	} name SEC(".maps")
+
+/* In place of each outer map's inner map: flow_maps (struct flow_key) and, where the
+ * program keeps IPv4 flows apart under a 20-byte key, flow_maps4. */
+ABLATE_MAP(ablate_flows, sizeof(struct flow_key));
+ABLATE_MAP(ablate_flows4, 20);
+
+/* The map a lookup in an outer map stands for, told by the outer map's name (clang
+ * folds the comparisons of literals), or NULL for any other lookup. */
+#define ABLATE_OUTER(map)                                                                          \
+	(!__builtin_strcmp(#map, "&flow_maps")    ? (void *)&ablate_flows                          \
+	 : !__builtin_strcmp(#map, "&flow_maps4") ? (void *)&ablate_flows4                         \
+	                                          : NULL)
 #endif
 
 #ifdef TUNFLOW_ABLATE_DIRECT
-
-/* A lookup in the outer map gives ablate_flows without a lookup; every other lookup is
- * the helper's. Decided by the map's type at compile time: flow_maps is an anonymous
- * struct, so only &flow_maps has its type. */
+/* A lookup in an outer map gives its stand-in without a lookup; every other lookup is
+ * the helper's, and a lookup in a stand-in is inlined as in any map the program names. */
 #define bpf_map_lookup_elem(map, key)                                                              \
-	__builtin_choose_expr(__builtin_types_compatible_p(typeof(map), typeof(&flow_maps)),       \
-	                      (void *)&ablate_flows, bpf_map_lookup_elem(map, key))
+	(ABLATE_OUTER(map) ? ABLATE_OUTER(map) : bpf_map_lookup_elem(map, key))
 #endif
 
 #ifdef TUNFLOW_ABLATE_TWO_MAPS
-/* The swap without a map-of-maps: two flow maps the program names, the active one
- * chosen by a global that user space would flip before waiting for an RCU grace period
- * (an update of any map-of-maps waits for one). The outer lookup gives ablate_flows
- * (only to be tested against NULL and passed on); a lookup in that map is one of two
- * call sites, each with its map known to the verifier, so both are inlined. Inserts all
- * go to ablate_flows: this build is only timed on a hot flow. */
-struct ablate_map ablate_flows_b SEC(".maps");
+/* The swap without a map-of-maps: two flow maps the program names per outer map, the
+ * active one chosen by a global that user space would flip before waiting for an RCU
+ * grace period (an update of any map-of-maps waits for one). The outer lookup gives the
+ * first stand-in (only to be tested against NULL and passed on); a lookup in it is one
+ * of two call sites, each with its map known to the verifier, so both are inlined.
+ * Inserts all go to the first: this build is only timed on a hot flow. */
+ABLATE_MAP(ablate_flows_b, sizeof(struct flow_key));
+ABLATE_MAP(ablate_flows4_b, 20);
 volatile __u32 ablate_active;
 
-/* The asm statements (no-op moves: one, or two) differ, so clang cannot merge the two calls into one on a chosen
- * map (the verifier would then call the helper instead of inlining the lookup). */
-static __always_inline void *ablate_lookup(void *key)
+/* The asm statements (no-op moves: one, or two) differ, so clang cannot merge the two
+ * calls into one on a chosen map (the verifier would then call the helper instead of
+ * inlining the lookup). */
+static __always_inline void *ablate_lookup(void *a, void *b, void *key)
 {
 	void *r;
 
 	if (ablate_active) {
-		r = bpf_map_lookup_elem(&ablate_flows_b, key);
+		r = bpf_map_lookup_elem(b, key);
 		asm volatile("%0 = %0\n%0 = %0" : "+r"(r));
 	} else {
-		r = bpf_map_lookup_elem(&ablate_flows, key);
+		r = bpf_map_lookup_elem(a, key);
 		asm volatile("%0 = %0" : "+r"(r));
 	}
 	return r;
 }
 
+/* flows, the outer lookup's answer, is a stand-in known at compile time */
 #define bpf_map_lookup_elem(map, key)                                                              \
-	__builtin_choose_expr(                                                                     \
-	    __builtin_types_compatible_p(typeof(map), typeof(&flow_maps)), (void *)&ablate_flows,  \
-	    __builtin_choose_expr(__builtin_types_compatible_p(typeof(map), void *),               \
-	                          ablate_lookup(key), bpf_map_lookup_elem(map, key)))
+	(ABLATE_OUTER(map) ? ABLATE_OUTER(map)                                                     \
+	 : (void *)(map) == (void *)&ablate_flows                                                  \
+	     ? ablate_lookup(&ablate_flows, &ablate_flows_b, key)                                  \
+	 : (void *)(map) == (void *)&ablate_flows4                                                 \
+	     ? ablate_lookup(&ablate_flows4, &ablate_flows4_b, key)                                \
+	     : bpf_map_lookup_elem(map, key))
 #endif
 
 #ifdef TUNFLOW_ABLATE_FIXED_PARSE
