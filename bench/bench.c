@@ -800,29 +800,41 @@ static int names(void)
  * is one more column: before and after in one run. */
 #define AB_TRIALS 21
 #define AB_MAX 12
+#define AB_OUTER 2 /* flow_maps, flow_maps4 */
 
 struct ablate_prog {
 	const char *path, *title;
 	struct bpf_object *o;
-	int map, l3, l2;
+	int map[AB_OUTER], l3, l2;
 };
 
-/* Load a build of tunflow.bpf.c as dp_open() does (names off, one flow map in the
- * outer slot, clock started); 0 or -1, said. */
+/* Load a build of tunflow.bpf.c as dp_open() does (names off, a flow map in the slot
+ * of each outer map: flow_maps and, where IPv4 flows have a map of their own,
+ * flow_maps4; clock started); 0 or -1, said. */
 static int ablate_load(struct ablate_prog *a)
 {
+	static const char *outer_names[AB_OUTER] = {"flow_maps", "flow_maps4"};
 	__u8 pkt[64] = {0};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = sizeof(pkt), .repeat = 1);
-	struct bpf_map *outer, *m;
+	struct bpf_map *outer[AB_OUTER], *m;
 	__u32 zero = 0;
 
-	a->map = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, "ablate", sizeof(struct flow_key),
-	                        sizeof(struct flow_stats), 1024, NULL);
 	a->o = bpf_object__open_file(a->path, NULL);
-	if (a->map < 0 || !a->o)
+	if (!a->o)
 		goto fail;
-	outer = bpf_object__find_map_by_name(a->o, "flow_maps");
-	if (!outer || bpf_map__set_inner_map_fd(outer, a->map))
+	for (int i = 0; i < AB_OUTER; i++) {
+		outer[i] = bpf_object__find_map_by_name(a->o, outer_names[i]);
+		a->map[i] = -1;
+		if (!outer[i])
+			continue;
+		m = bpf_map__inner_map(outer[i]);
+		a->map[i] = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, "ablate",
+		                           m ? bpf_map__key_size(m) : sizeof(struct flow_key),
+		                           sizeof(struct flow_stats), 1024, NULL);
+		if (a->map[i] < 0 || bpf_map__set_inner_map_fd(outer[i], a->map[i]))
+			goto fail;
+	}
+	if (!outer[0])
 		goto fail;
 	if ((m = bpf_object__find_map_by_name(a->o, "name_events")))
 		bpf_map__set_max_entries(m, getpagesize());
@@ -831,8 +843,12 @@ static int ablate_load(struct ablate_prog *a)
 	if (bpf_object__load(a->o) ||
 	    bpf_prog_test_run_opts(
 	        bpf_program__fd(bpf_object__find_program_by_name(a->o, "tunflow_clock_start")), &o) ||
-	    o.retval || bpf_map_update_elem(bpf_map__fd(outer), &zero, &a->map, BPF_ANY))
+	    o.retval)
 		goto fail;
+	for (int i = 0; i < AB_OUTER; i++)
+		if (outer[i] &&
+		    bpf_map_update_elem(bpf_map__fd(outer[i]), &zero, &a->map[i], BPF_ANY))
+			goto fail;
 	a->l3 = bpf_program__fd(bpf_object__find_program_by_name(a->o, "tunflow_l3_eg"));
 	a->l2 = bpf_program__fd(bpf_object__find_program_by_name(a->o, "tunflow_l2_eg"));
 	return 0;
@@ -946,7 +962,9 @@ static int ablate(int nextra, char **extra)
 	}
 	for (int i = 0; i < n; i++) {
 		bpf_object__close(ap[i].o);
-		close(ap[i].map);
+		for (int k = 0; k < AB_OUTER; k++)
+			if (ap[i].map[k] >= 0)
+				close(ap[i].map[k]);
 	}
 	bpf_object__close(po);
 	close(empty);
