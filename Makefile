@@ -121,6 +121,13 @@ $(OUT)/geodb: tests/tools/geodb.c tests/lib/geodb.h | $(OUT)
 $(OUT)/bench: bench/bench.c $(TEST_LIB) $(LIB_OBJS) $(OUT)/plain.bpf.o
 	$(CC) $(CFLAGS) -Itests/lib $< $(TEST_LIB) $(LIB_OBJS) $(LDLIBS) -o $@
 
+# bench-only builds of tunflow's program, each without one piece of its hot path
+# (bench/ablate.bpf.c: full is the program as shipped)
+ABLATE_OBJS := $(patsubst %,$(OUT)/ablate_%.bpf.o,full direct two_maps no_gso no_stamp fixed_parse)
+$(OUT)/ablate_%.bpf.o: bench/ablate.bpf.c src/bpf/tunflow.bpf.c src/bpf/parse.bpf.h src/flow.h | $(OUT)
+	$(CLANG) $(BPF_CFLAGS) $(if $(filter full,$*),,-DTUNFLOW_ABLATE_$(shell echo $* | tr a-z A-Z)) -c $< -o $@
+$(OUT)/bench: $(ABLATE_OBJS)
+
 $(OUT)/tuibench: bench/tuibench.c $(LIB_OBJS)
 	$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
 

@@ -3,6 +3,8 @@
  *   bench datapath [--quick]  per-packet cost under BPF_PROG_TEST_RUN against the empty
  *                             program measured in the same run, pinned to one CPU
  *                             (--flows: only the many-flows rows)
+ *   bench ablate [OBJ...]     where the hot path's time goes: tunflow's program built
+ *                             without one piece at a time (bench/ablate.bpf.c), and OBJs
  *   bench harvest             wall and CPU time to harvest 10k/100k/1M flows, and memory
  *   bench evict [N]           a harvest of N new flows into tables already holding N,
  *                             unbounded and bounded at N (every flow evicts one)
@@ -789,8 +791,189 @@ static int names(void)
 	return 0;
 }
 
+/* bench ablate [OBJ...]: "Where the hot path's time goes". tunflow's program built
+ * without one piece at a time (bench/ablate.bpf.c, the Makefile's ABLATE_OBJS), against
+ * the plain per-CPU hash counter of the packet's family (bench/plain.bpf.c), over the
+ * floor measured in the same interleaved trials; each trial starts with another
+ * program. Each OBJ given (another build of tunflow.bpf.c, e.g. with an earlier parser)
+ * is one more column: before and after in one run. */
+#define AB_TRIALS 21
+#define AB_MAX 12
+#define AB_OUTER 2 /* flow_maps, flow_maps4 */
+
+struct ablate_prog {
+	const char *path, *title;
+	struct bpf_object *o;
+	int map[AB_OUTER], l3, l2;
+};
+
+/* Load a build of tunflow.bpf.c as dp_open() does (names off, a flow map in the slot
+ * of each outer map: flow_maps and, where IPv4 flows have a map of their own,
+ * flow_maps4; clock started); 0 or -1, said. */
+static int ablate_load(struct ablate_prog *a)
+{
+	static const char *outer_names[AB_OUTER] = {"flow_maps", "flow_maps4"};
+	__u8 pkt[64] = {0};
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = sizeof(pkt), .repeat = 1);
+	struct bpf_map *outer[AB_OUTER], *m;
+	__u32 zero = 0;
+
+	a->o = bpf_object__open_file(a->path, NULL);
+	if (!a->o)
+		goto fail;
+	for (int i = 0; i < AB_OUTER; i++) {
+		outer[i] = bpf_object__find_map_by_name(a->o, outer_names[i]);
+		a->map[i] = -1;
+		if (!outer[i])
+			continue;
+		m = bpf_map__inner_map(outer[i]);
+		a->map[i] = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, "ablate",
+		                           m ? bpf_map__key_size(m) : sizeof(struct flow_key),
+		                           sizeof(struct flow_stats), 1024, NULL);
+		if (a->map[i] < 0 || bpf_map__set_inner_map_fd(outer[i], a->map[i]))
+			goto fail;
+	}
+	if (!outer[0])
+		goto fail;
+	if ((m = bpf_object__find_map_by_name(a->o, "name_events")))
+		bpf_map__set_max_entries(m, getpagesize());
+	if ((m = bpf_object__find_map_by_name(a->o, "cap_state")))
+		bpf_map__set_max_entries(m, 1);
+	if (bpf_object__load(a->o) ||
+	    bpf_prog_test_run_opts(
+	        bpf_program__fd(bpf_object__find_program_by_name(a->o, "tunflow_clock_start")), &o) ||
+	    o.retval)
+		goto fail;
+	for (int i = 0; i < AB_OUTER; i++)
+		if (outer[i] &&
+		    bpf_map_update_elem(bpf_map__fd(outer[i]), &zero, &a->map[i], BPF_ANY))
+			goto fail;
+	a->l3 = bpf_program__fd(bpf_object__find_program_by_name(a->o, "tunflow_l3_eg"));
+	a->l2 = bpf_program__fd(bpf_object__find_program_by_name(a->o, "tunflow_l2_eg"));
+	return 0;
+fail:
+	fprintf(stderr, "bench: cannot load %s\n", a->path);
+	return -1;
+}
+
+/* ns per run of prog from this thread's CPU time over repeat runs: finer than the
+ * kernel's whole-ns duration, and blind to the time another task holds the CPU. */
+static double run_cpu_ns(int prog, const void *pkt, size_t len, __u32 repeat)
+{
+	double c0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+
+	run_ns(prog, pkt, len, repeat);
+	return (now_s(CLOCK_THREAD_CPUTIME_ID) - c0) * 1e9 / repeat;
+}
+
+static int ablate(int nextra, char **extra)
+{
+	static uint8_t buf[PKT_MAX];
+	struct ablate_prog ap[AB_MAX] = {
+	    {.path = "build/ablate_full.bpf.o", .title = "tunflow"},
+	    {.path = "build/ablate_direct.bpf.o", .title = "no outer map-in-map lookup"},
+	    {.path = "build/ablate_two_maps.bpf.o", .title = "two flow maps and a global, no outer lookup"},
+	    {.path = "build/ablate_no_gso.bpf.o", .title = "no GSO read"},
+	    {.path = "build/ablate_no_stamp.bpf.o", .title = "no last_ns, tcp_flags stores"},
+	    {.path = "build/ablate_fixed_parse.bpf.o", .title = "fixed-offset parser"},
+	};
+	int n = 6, empty, np, prog[AB_MAX + 2];
+	struct bpf_object *po;
+	struct {
+		const char *name;
+		struct pkt_spec s;
+	} cls[] = {
+	    {"IPv4 TCP", {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_TCP, .sport = 443, .dport = 50000, .tcp_flags = 0x10, .payload = 64}},
+	    {"IPv6 TCP", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_TCP, .sport = 443, .dport = 50000, .tcp_flags = 0x10, .payload = 64}},
+	    {"IPv6 + HBH, DST, frag", {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP, .sport = 1, .dport = 2, .ext = {IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT}, .next = 3, .frag = FRAG_FIRST, .payload = 64}},
+	};
+
+	for (int i = 0; i < nextra && n < AB_MAX; i++, n++) {
+		const char *slash = strrchr(extra[i], '/');
+
+		ap[n].path = extra[i];
+		ap[n].title = slash ? slash + 1 : extra[i];
+	}
+	pin_cpu();
+	empty = empty_prog();
+	po = bpf_object__open_file("build/plain.bpf.o", NULL);
+	if (empty < 0 || !po || bpf_object__load(po)) {
+		fprintf(stderr, "bench: cannot load the floor or build/plain.bpf.o\n");
+		return 1;
+	}
+	for (int i = 0; i < n; i++)
+		if (ablate_load(&ap[i]))
+			return 1;
+	printf("| entry | packet | floor ns");
+	for (int i = 0; i < n; i++)
+		printf(" | %s", ap[i].title);
+	printf(" | plain per-CPU hash, same family |\n|---|---|---");
+	for (int i = 0; i <= n; i++)
+		printf("|---");
+	printf("|\n");
+	for (int l2 = 0; l2 <= 1; l2++) {
+		for (size_t c = 0; c < sizeof(cls) / sizeof(cls[0]); c++) {
+			double ns[AB_MAX + 2][AB_TRIALS], d[AB_TRIALS], full;
+			struct pkt_layout lay;
+			struct pkt_spec sp = cls[c].s;
+			size_t len;
+
+			sp.l2 = l2;
+			len = pkt_build(&sp, buf, &lay);
+			/* 0: floor, 1..n: the builds, n + 1: the reference */
+			prog[0] = empty;
+			for (int i = 0; i < n; i++)
+				prog[1 + i] = l2 ? ap[i].l2 : ap[i].l3;
+			prog[n + 1] = bpf_program__fd(bpf_object__find_program_by_name(
+			    po, sp.ipv == 4 ? "plain_l3" : l2 ? "plain6_l2" : "plain6_l3"));
+			np = n + 2;
+			for (int i = 1; i < np; i++)
+				run_ns(prog[i], buf, len, 100000); /* warm: the flow exists */
+			for (int t = 0; t < AB_TRIALS; t++)
+				for (int k = 0; k < np; k++) {
+					int i = (t + k) % np;
+
+					ns[i][t] = run_cpu_ns(prog[i], buf, len, 400000);
+				}
+			for (int i = 1; i < np; i++)
+				for (int t = 0; t < AB_TRIALS; t++)
+					ns[i][t] -= ns[0][t];
+			printf("| %s | %s | %.1f", l2 ? "L2" : "L3", cls[c].name, median(ns[0], AB_TRIALS));
+			for (int t = 0; t < AB_TRIALS; t++)
+				d[t] = ns[1][t];
+			full = median(d, AB_TRIALS);
+			printf(" | **%.1f**", full);
+			/* each other column: over floor, and (in brackets) its difference from
+			 * tunflow's, the median of the trials' differences */
+			for (int i = 2; i < np; i++) {
+				double v;
+
+				for (int t = 0; t < AB_TRIALS; t++)
+					d[t] = ns[i][t];
+				v = median(d, AB_TRIALS);
+				for (int t = 0; t < AB_TRIALS; t++)
+					d[t] = ns[i][t] - ns[1][t];
+				printf(" | %.1f (%+.1f)", v, median(d, AB_TRIALS));
+			}
+			printf(" |\n");
+			fflush(stdout);
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		bpf_object__close(ap[i].o);
+		for (int k = 0; k < AB_OUTER; k++)
+			if (ap[i].map[k] >= 0)
+				close(ap[i].map[k]);
+	}
+	bpf_object__close(po);
+	close(empty);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && !strcmp(argv[1], "ablate"))
+		return ablate(argc - 2, argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "datapath"))
 		return datapath(argc >= 3 && !strcmp(argv[2], "--quick"),
 		                argc >= 3 && !strcmp(argv[2], "--flows"));

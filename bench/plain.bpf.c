@@ -80,3 +80,39 @@ int plain20_l3(struct __sk_buff *skb)
 	bpf_map_update_elem(&plain20_flows, &k, &init, BPF_NOEXIST);
 	return TC_ACT_UNSPEC;
 }
+
+/* The reference for IPv6 packets: the same counter on tunflow's 44-byte key, with the
+ * IPv6 addresses read from the fixed header and the ports right after it (no extension
+ * headers), at the L3 entry (plain6_l3) or after an Ethernet header (plain6_l2). */
+static __always_inline int plain6(struct __sk_buff *skb, __u32 off)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u8 *p = data + off;
+	struct flow_key k;
+	struct flow_stats *st, init = {};
+
+	if ((void *)(p + 44) > end)
+		return TC_ACT_UNSPEC;
+	__builtin_memset(&k, 0, sizeof(k));
+	__builtin_memcpy(k.src, p + 8, 16);
+	__builtin_memcpy(k.dst, p + 24, 16);
+	k.proto = p[6];
+	k.sport = (__u16)p[40] << 8 | p[41];
+	k.dport = (__u16)p[42] << 8 | p[43];
+	st = bpf_map_lookup_elem(&plain_flows, &k);
+	if (st) {
+		st->packets++;
+		st->bytes += skb->len;
+		return TC_ACT_UNSPEC;
+	}
+	init.packets = 1;
+	init.bytes = skb->len;
+	bpf_map_update_elem(&plain_flows, &k, &init, BPF_NOEXIST);
+	return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int plain6_l3(struct __sk_buff *skb) { return plain6(skb, 0); }
+
+SEC("tc")
+int plain6_l2(struct __sk_buff *skb) { return plain6(skb, 14); }

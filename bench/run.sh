@@ -95,6 +95,7 @@ if [ "$QUICK" != 1 ]; then
 	bench/names_replay.sh || exit 1
 	bench/clickhouse.sh || exit 1
 	bench/harvest_change.sh || exit 1
+	bench/ablate.sh || exit 1
 	bench/replay.sh || exit 1
 fi
 exec >&3

@@ -217,14 +217,25 @@ static __always_inline __u64 pkt_time(const bool last)
 	return last ? tick_ns : __sync_fetch_and_add(&stamp_ns, 1);
 }
 
+/* Set only by bench builds (bench/ablate.bpf.c), to time the hot path without it. */
+#ifdef TUNFLOW_ABLATE_NO_GSO
+#define TUNFLOW_GSO_SIZE(skb) 0
+#else
+#define TUNFLOW_GSO_SIZE(skb) (skb)->gso_size
+#endif
+
 static __always_inline void add(struct flow_stats *st, __u64 segs, __u64 bytes, __u8 flags,
                                 __u64 now)
 {
 	st->packets += segs;
 	st->bytes += bytes;
+#ifndef TUNFLOW_ABLATE_NO_STAMP /* set only by bench builds (bench/ablate.bpf.c) */
 	st->tcp_flags |= flags;
 	st->last_ns = now; /* this CPU's slot of an entry another CPU created keeps first_ns
 	                    * 0: the merge in user space takes the other CPUs' first_ns */
+#else
+	(void)flags, (void)now;
+#endif
 }
 
 /* v4: the packet is IPv4 (p->key.ip_version 4), accounted in flow_maps4 under its short
@@ -233,7 +244,7 @@ static __always_inline void add(struct flow_stats *st, __u64 segs, __u64 bytes, 
  * lookup and calling the map's functions directly. */
 static __always_inline void account(struct __sk_buff *skb, struct pkt *p, const bool v4)
 {
-	__u32 zero = 0, gso_size = skb->gso_size;
+	__u32 zero = 0, gso_size = TUNFLOW_GSO_SIZE(skb);
 	__u64 segs = 1, bytes = p->l3_len, now;
 	struct flow_stats *st;
 	struct flow_key4 k4;
