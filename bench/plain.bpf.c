@@ -18,13 +18,28 @@ struct {
 	__uint(max_entries, 131072);
 } plain_flows SEC(".maps");
 
+/* The reference's whole accounting: one lookup, and one update for a new flow. */
+static __always_inline int plain_count(void *map, const void *key, __u64 len)
+{
+	struct flow_stats *st = bpf_map_lookup_elem(map, key), init = {};
+
+	if (st) {
+		st->packets++;
+		st->bytes += len;
+		return TC_ACT_UNSPEC;
+	}
+	init.packets = 1;
+	init.bytes = len;
+	bpf_map_update_elem(map, key, &init, BPF_NOEXIST);
+	return TC_ACT_UNSPEC;
+}
+
 SEC("tc")
 int plain_l3(struct __sk_buff *skb)
 {
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 	__u8 *p = data;
 	struct flow_key k;
-	struct flow_stats *st, init = {};
 
 	if (data + 24 > end)
 		return TC_ACT_UNSPEC;
@@ -34,16 +49,7 @@ int plain_l3(struct __sk_buff *skb)
 	k.proto = p[9];
 	k.sport = (__u16)p[20] << 8 | p[21];
 	k.dport = (__u16)p[22] << 8 | p[23];
-	st = bpf_map_lookup_elem(&plain_flows, &k);
-	if (st) {
-		st->packets++;
-		st->bytes += skb->len;
-		return TC_ACT_UNSPEC;
-	}
-	init.packets = 1;
-	init.bytes = skb->len;
-	bpf_map_update_elem(&plain_flows, &k, &init, BPF_NOEXIST);
-	return TC_ACT_UNSPEC;
+	return plain_count(&plain_flows, &k, skb->len);
 }
 
 struct {
@@ -59,7 +65,6 @@ int plain20_l3(struct __sk_buff *skb)
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 	__u8 *p = data;
 	struct flow_key4 k;
-	struct flow_stats *st, init = {};
 
 	if (data + 24 > end)
 		return TC_ACT_UNSPEC;
@@ -69,16 +74,7 @@ int plain20_l3(struct __sk_buff *skb)
 	k.proto = p[9];
 	k.sport = (__u16)p[20] << 8 | p[21];
 	k.dport = (__u16)p[22] << 8 | p[23];
-	st = bpf_map_lookup_elem(&plain20_flows, &k);
-	if (st) {
-		st->packets++;
-		st->bytes += skb->len;
-		return TC_ACT_UNSPEC;
-	}
-	init.packets = 1;
-	init.bytes = skb->len;
-	bpf_map_update_elem(&plain20_flows, &k, &init, BPF_NOEXIST);
-	return TC_ACT_UNSPEC;
+	return plain_count(&plain20_flows, &k, skb->len);
 }
 
 /* The reference for IPv6 packets: the same counter on tunflow's 44-byte key, with the
@@ -89,7 +85,6 @@ static __always_inline int plain6(struct __sk_buff *skb, __u32 off)
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 	__u8 *p = data + off;
 	struct flow_key k;
-	struct flow_stats *st, init = {};
 
 	if ((void *)(p + 44) > end)
 		return TC_ACT_UNSPEC;
@@ -99,16 +94,7 @@ static __always_inline int plain6(struct __sk_buff *skb, __u32 off)
 	k.proto = p[6];
 	k.sport = (__u16)p[40] << 8 | p[41];
 	k.dport = (__u16)p[42] << 8 | p[43];
-	st = bpf_map_lookup_elem(&plain_flows, &k);
-	if (st) {
-		st->packets++;
-		st->bytes += skb->len;
-		return TC_ACT_UNSPEC;
-	}
-	init.packets = 1;
-	init.bytes = skb->len;
-	bpf_map_update_elem(&plain_flows, &k, &init, BPF_NOEXIST);
-	return TC_ACT_UNSPEC;
+	return plain_count(&plain_flows, &k, skb->len);
 }
 
 SEC("tc")
