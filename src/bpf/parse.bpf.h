@@ -284,7 +284,7 @@ static __always_inline bool is_ext_hdr(__u8 next)
 static __always_inline int parse_ipv6(struct __sk_buff *skb, __u32 off, struct pkt *p,
                                       const bool copy, const bool ver_read)
 {
-	struct ipv6hdr buf, *ip6;
+	struct ipv6hdr buf __attribute__((aligned(8))), *ip6; /* copy_addr() loads 8 bytes */
 	__u8 ebuf[8] __attribute__((aligned(8)));
 	__u8 *eh;
 	__u64 cur, end;

@@ -269,30 +269,13 @@ void dp_key_from4(const struct flow_key4 *k4, struct flow_key *k)
 	k->dport = k4->dport;
 }
 
-/* Swap a fresh map in for one family and read the old one out (a replay: read the
- * active one in place). Flows counted into *flows. */
-static int drain(struct datapath *dp, bool v4, flow_fn fn, void *ctx, long *flows)
+/* Read and empty one flow map that nobody writes, in batches. */
+static int drain_map(struct datapath *dp, int fd, bool v4, flow_fn fn, void *ctx, long *flows)
 {
-	struct dp_flows *f = family(dp, v4);
-	int old = f->active, fd = f->fd[old];
 	struct flow_key token; /* room for either family's key */
 	bool first = true, done = false;
 	int err;
 
-	if (!dp->replay) {
-		/* An empty map is left in place: a packet that comes after this look would
-		 * have gone into the fresh map after a swap too, and is harvested next time.
-		 * The look walks the buckets up to the first flow (all of them when there is
-		 * none: 0.03 ms at 65536 entries, 1.1 ms at 1M, as the drain's walk would);
-		 * the swap it saves waits for an RCU grace period. */
-		if (bpf_map_get_next_key(fd, NULL, &token) && errno == ENOENT)
-			return 0;
-		err = install(dp, v4, !old);
-		if (err)
-			return err;
-	}
-	/* Nobody writes the old map now (nor, in a replay, the active one between two test
-	 * runs): read and empty it in batches. */
 	while (!done) {
 		__u32 n = dp->batch;
 
@@ -339,6 +322,57 @@ static int drain(struct datapath *dp, bool v4, flow_fn fn, void *ctx, long *flow
 				fn((struct flow_key *)dp->keys + i, &st, ctx);
 		}
 	}
+	return 0;
+}
+
+/* Swap a fresh map in for one family and read the old one out; in a replay, or once
+ * quiet, read the active one in place. Flows counted into *flows. */
+static int drain(struct datapath *dp, bool v4, flow_fn fn, void *ctx, long *flows)
+{
+	struct dp_flows *f = family(dp, v4);
+	int old = f->active, err;
+	struct flow_key token;
+
+	if (dp->replay)
+		return drain_map(dp, f->fd[old], v4, fn, ctx, flows);
+	if (dp->quiet) {
+		err = drain_map(dp, f->fd[old], v4, fn, ctx, flows);
+		if (!err && f->dirty)
+			err = drain_map(dp, f->fd[!old], v4, fn, ctx, flows);
+		if (!err)
+			f->dirty = false;
+		return err;
+	}
+	/* An empty map is left in place: a packet that comes after this look would have
+	 * gone into the fresh map after a swap too, and is harvested next time. The look
+	 * walks the buckets up to the first flow (all of them when there is none: 0.03 ms
+	 * at 65536 entries, 1.1 ms at 1M, as the drain's walk would); the swap it saves
+	 * waits for an RCU grace period. Not when the spare still holds flows a failed
+	 * drain left: swapped in, they are harvested next time. */
+	if (!f->dirty && bpf_map_get_next_key(f->fd[old], NULL, &token) && errno == ENOENT)
+		return 0;
+	err = install(dp, v4, !old);
+	if (err)
+		return err;
+	f->dirty = false;
+	/* Nobody writes the old map now: read and empty it. */
+	err = drain_map(dp, f->fd[old], v4, fn, ctx, flows);
+	if (err)
+		f->dirty = true;
+	return err;
+}
+
+int dp_quiesce(struct datapath *dp)
+{
+	int err;
+
+	if (dp->replay || dp->quiet)
+		return 0;
+	/* any update of an outer map waits for an RCU grace period: the active map again */
+	err = install(dp, true, dp->v4.active);
+	if (err)
+		return err;
+	dp->quiet = true;
 	return 0;
 }
 

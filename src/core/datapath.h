@@ -23,6 +23,7 @@ enum {
 struct dp_flows {
 	int fd[2];
 	int active;
+	bool dirty; /* the spare holds flows a failed drain left */
 };
 
 struct datapath {
@@ -39,6 +40,8 @@ struct datapath {
 	 * thread that harvests: a harvest drains the active map in place, with no swap (and
 	 * no wait for an RCU grace period). */
 	bool replay;
+	/* dp_quiesce() done: no program runs any more; harvests read in place */
+	bool quiet;
 	__u64 user[CNT_ALL]; /* counted by user space: added to the kernel's */
 };
 
@@ -70,6 +73,10 @@ int dp_flow_map(const struct datapath *dp, bool v4);
 /* Swap maps, drain the old ones completely: each flow reaches fn with a struct flow_key
  * (IPv4 ones IPv4-mapped). Returns the number of flows or -errno. */
 long dp_harvest(struct datapath *dp, flow_fn fn, void *ctx);
+/* Every hook detached: wait until no program run can still be going (deleting a clsact
+ * filter does not wait for one, closing a tcx link does), so that the harvests after it
+ * (the final one) read every map in place and miss nothing. 0 or -errno. */
+int dp_quiesce(struct datapath *dp);
 /* An IPv4 flow's key as the kernel's IPv4 maps hold it, and back (IPv4-mapped). */
 void dp_key_to4(const struct flow_key *k, struct flow_key4 *k4);
 void dp_key_from4(const struct flow_key4 *k4, struct flow_key *k);

@@ -490,6 +490,12 @@ int pipeline_harvest(struct pipeline *p, bool final, const int *gone_if, size_t 
 	__u64 now;
 	int err;
 
+	/* the final harvest comes after every hook is detached: nothing may still be
+	 * running into the maps it reads */
+	if (final && (err = dp_quiesce(p->dp))) {
+		p->harvest_errors++;
+		pr_warn("cannot wait for the last packets in flight: %s", strerror(-err));
+	}
 	drain(p, &r);
 	now = clock_now();
 	if (p->users)

@@ -2,7 +2,8 @@
 /* Offline replay (tunflow -r FILE): a pcap or pcapng capture, read with libpcap, run
  * packet by packet through the same BPF program with BPF_PROG_TEST_RUN, then through the
  * same pipeline and every output. Time is the capture's: the program stamps each flow
- * with the packet's capture timestamp (passed in the test run's skb->tstamp), and the
+ * with the packet's capture timestamp (written into the program's globals before each
+ * test run: dp_test_run()), and the
  * pipeline harvests at every --interval of capture time (the clock set with
  * clock_set()), then once at the end.
  *

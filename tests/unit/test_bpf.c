@@ -623,6 +623,87 @@ static bool empty_stays(void)
 	return true;
 }
 
+/* A flow put into a family's spare map (where a failed drain leaves flows) */
+static bool put_in_spare(struct datapath *d, const struct flow_key *k)
+{
+	struct flow_stats v[d->ncpus];
+
+	memset(v, 0, sizeof(v));
+	v[0].packets = 5;
+	v[0].bytes = 500;
+	v[0].first_ns = v[0].last_ns = 1;
+	if (bpf_map_update_elem(d->v6.fd[!d->v6.active], k, v, BPF_NOEXIST))
+		return failf("cannot put a flow in the spare IPv6 map: %s", strerror(errno));
+	return true;
+}
+
+/* Flows a failed drain left in the spare are not stranded while the family is idle: the
+ * empty active map is swapped anyway, and they come out the harvest after. */
+static bool dirty_spare(void)
+{
+	struct pkt_spec s = {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP,
+			     .sport = 40004, .dport = 443};
+	struct flow_key k;
+	__u64 d[CNT_ALL];
+	int a6;
+
+	want_key(&s, DIR_INGRESS, &k);
+	if (!harvest(&dp, base, d) || !put_in_spare(&dp, &k))
+		return false;
+	dp.v6.dirty = true; /* as drain() leaves it after a failed drain */
+	a6 = dp.v6.active;
+	if (!harvest(&dp, base, d))
+		return false;
+	if (dp.v6.active == a6 || dp.v6.dirty)
+		return failf("IPv6 map %s, dirty %d; want swapped, 0",
+			     dp.v6.active == a6 ? "kept" : "swapped", dp.v6.dirty);
+	if (!harvest(&dp, base, d))
+		return false;
+	if (nflows != 1 || find_flow(&k) == NULL || flows[0].st.packets != 5)
+		return failf("%d flows; want the spare's one flow of 5 packets", nflows);
+	return true;
+}
+
+/* After dp_quiesce() (every hook detached), a harvest reads the maps in place, the
+ * active one and a spare a failed drain left, and swaps nothing. */
+static bool quiesce(void)
+{
+	struct datapath q;
+	static uint8_t buf[PKT_MAX];
+	struct pkt_layout lay;
+	struct pkt_spec s4 = {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_UDP,
+			      .sport = 40005, .dport = 443, .payload = 10};
+	struct pkt_spec s6 = {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP,
+			      .sport = 40006, .dport = 443};
+	__u64 b[CNT_ALL] = {0}, d[CNT_ALL];
+	struct flow_key k4, k6;
+	size_t len = pkt_build(&s4, buf, &lay);
+	int a4, a6;
+	bool ok;
+
+	if (dp_open(&q, 64, false))
+		return failf("cannot open a datapath");
+	want_key(&s4, DIR_EGRESS, &k4);
+	want_key(&s6, DIR_INGRESS, &k6);
+	ok = run(&q, false, DIR_EGRESS, buf, len, 0, 0) && put_in_spare(&q, &k6);
+	q.v6.dirty = true;
+	a4 = q.v4.active;
+	a6 = q.v6.active;
+	if (ok && dp_quiesce(&q))
+		ok = failf("dp_quiesce failed");
+	if (ok)
+		ok = harvest(&q, b, d);
+	if (ok && (q.v4.active != a4 || q.v6.active != a6))
+		ok = failf("a map was swapped after dp_quiesce");
+	if (ok && (nflows != 2 || !find_flow(&k4) || !find_flow(&k6)))
+		ok = failf("%d flows; want the IPv4 packet's and the spare's", nflows);
+	if (ok && run(&q, false, DIR_EGRESS, buf, len, 0, 0) && harvest(&q, b, d) &&
+	    (nflows != 1 || flows[0].st.packets != 1))
+		ok = failf("a run after it: %d flows; want 1 of 1 packet, read in place", nflows);
+	dp_close(&q);
+	return ok;
+}
+
 /* A full IPv4 map counts map_full; IPv6 flows have a map of their own and still land. */
 static void map_full_v4(void)
 {
@@ -1017,6 +1098,11 @@ int main(void)
 	       "both harvested with their keys",
 	       families());
 	result("harvest: only a map with flows is swapped, an empty one stays", empty_stays());
+	result("harvest: flows a failed drain left in the spare come out while the family is "
+	       "idle",
+	       dirty_spare());
+	result("harvest: after dp_quiesce the maps are read in place, a dirty spare too",
+	       quiesce());
 	map_full_v4();
 	concurrent_harvest();
 	names_capture();
