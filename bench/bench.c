@@ -407,7 +407,7 @@ static int harvest_one(__u32 n)
 	if (dp_open(&dp, n, false) || fill(&dp, n))
 		return 1;
 	k0 = now_s(CLOCK_MONOTONIC);
-	got = dp_harvest(&dp, noop_flow, NULL);
+	got = dp_harvest(&dp, noop_flow, NULL, NULL);
 	k1 = now_s(CLOCK_MONOTONIC);
 	if (got != n || fill(&dp, n))
 		return 1;
@@ -415,7 +415,7 @@ static int harvest_one(__u32 n)
 	w0 = now_s(CLOCK_MONOTONIC);
 	c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
 	flowtab_begin(ft);
-	got = dp_harvest(&dp, on_flow, ft);
+	got = dp_harvest(&dp, on_flow, NULL, ft);
 	w1 = now_s(CLOCK_MONOTONIC);
 	c1 = now_s(CLOCK_PROCESS_CPUTIME_ID);
 	m1 = mallinfo2();
@@ -491,16 +491,16 @@ static int change(__u32 n, const char *out, double pct)
 		c1 = now_s(CLOCK_THREAD_CPUTIME_ID);
 		/* the kernel's part: the same drain of the same map into a callback that does
 		 * nothing (the empty drains bring the other map back) */
-		dp_harvest(&dp, noop_flow, NULL);
+		dp_harvest(&dp, noop_flow, NULL, NULL);
 		if (fill_from(&dp, active, (__u32)(((__u64)r * active) % n)))
 			return 1;
 		d0 = now_s(CLOCK_THREAD_CPUTIME_ID);
-		dp_harvest(&dp, noop_flow, NULL);
+		dp_harvest(&dp, noop_flow, NULL, NULL);
 		if (r >= 2) {
 			cpu += c1 - c0;
 			drain += now_s(CLOCK_THREAD_CPUTIME_ID) - d0;
 		}
-		dp_harvest(&dp, noop_flow, NULL);
+		dp_harvest(&dp, noop_flow, NULL, NULL);
 	}
 	printf("%.3f %.3f\n", cpu * 1e3 / rounds, (cpu - drain) * 1e3 / rounds);
 	pipeline_free(&p);
@@ -547,7 +547,7 @@ static int evict_one(__u32 n, bool records, size_t bound)
 		return 1;
 	m0 = mallinfo2();
 	flowtab_begin(x.ft);
-	got = dp_harvest(&dp, on_flow_rec, &x);
+	got = dp_harvest(&dp, on_flow_rec, NULL, &x);
 	if (x.rt)
 		records_emit(x.rt, 3, NULL, 0, false, no_record, NULL);
 	m1 = mallinfo2();
@@ -555,7 +555,7 @@ static int evict_one(__u32 n, bool records, size_t bound)
 		return 1;
 	c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
 	flowtab_begin(x.ft);
-	got = dp_harvest(&dp, on_flow_rec, &x);
+	got = dp_harvest(&dp, on_flow_rec, NULL, &x);
 	u0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
 	if (x.rt)
 		records_emit(x.rt, 3, NULL, 0, false, no_record, NULL);
@@ -564,7 +564,7 @@ static int evict_one(__u32 n, bool records, size_t bound)
 	if (got != n || fill_from(&dp, n, 2 * n))
 		return 1;
 	k0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
-	got = dp_harvest(&dp, noop_flow, NULL);
+	got = dp_harvest(&dp, noop_flow, NULL, NULL);
 	k1 = now_s(CLOCK_PROCESS_CPUTIME_ID);
 	u1 = u0 - c0 - (k1 - k0); /* user-space part of the harvest */
 	printf("| %u | %s | %s | %.3f | %.0f | %.0f | %llu | %.0f |\n", n,
@@ -788,7 +788,7 @@ static int names(void)
 		events += naming_poll(n);
 		wall += now_s(CLOCK_MONOTONIC) - t0;
 		busy += now_s(CLOCK_THREAD_CPUTIME_ID) - c0;
-		dp_harvest(&dp, noop_flow, NULL);
+		dp_harvest(&dp, noop_flow, NULL, NULL);
 	}
 	dp_counters(&dp, c);
 	printf("| events read | name_drops | wall s | CPU s | events/s (CPU) | conns followed |\n");

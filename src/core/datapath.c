@@ -325,23 +325,21 @@ static int drain_map(struct datapath *dp, int fd, bool v4, flow_fn fn, void *ctx
 	return 0;
 }
 
-/* Swap a fresh map in for one family and read the old one out; in a replay, or once
- * quiet, read the active one in place. Flows counted into *flows. */
-static int drain(struct datapath *dp, bool v4, flow_fn fn, void *ctx, long *flows)
+/* A family's part of a harvest before its drain: live, swap a fresh map in and read the
+ * old one; in a replay, or once quiet, read the active one in place (and, quiet, a spare
+ * a failed drain left). The maps to read into fds, *n of them. */
+static int take(struct datapath *dp, bool v4, int fds[2], int *n)
 {
 	struct dp_flows *f = family(dp, v4);
 	int old = f->active, err;
 	struct flow_key token;
 
-	if (dp->replay)
-		return drain_map(dp, f->fd[old], v4, fn, ctx, flows);
-	if (dp->quiet) {
-		err = drain_map(dp, f->fd[old], v4, fn, ctx, flows);
-		if (!err && f->dirty)
-			err = drain_map(dp, f->fd[!old], v4, fn, ctx, flows);
-		if (!err)
-			f->dirty = false;
-		return err;
+	*n = 0;
+	if (dp->replay || dp->quiet) {
+		fds[(*n)++] = f->fd[old];
+		if (dp->quiet && f->dirty)
+			fds[(*n)++] = f->fd[!old];
+		return 0;
 	}
 	/* An empty map is left in place: a packet that comes after this look would have
 	 * gone into the fresh map after a swap too, and is harvested next time. The look
@@ -355,11 +353,8 @@ static int drain(struct datapath *dp, bool v4, flow_fn fn, void *ctx, long *flow
 	if (err)
 		return err;
 	f->dirty = false;
-	/* Nobody writes the old map now: read and empty it. */
-	err = drain_map(dp, f->fd[old], v4, fn, ctx, flows);
-	if (err)
-		f->dirty = true;
-	return err;
+	fds[(*n)++] = f->fd[old]; /* nobody writes it now */
+	return 0;
 }
 
 int dp_quiesce(struct datapath *dp)
@@ -388,20 +383,33 @@ void dp_key_to4(const struct flow_key *k, struct flow_key4 *k4)
 	k4->dport = k->dport;
 }
 
-long dp_harvest(struct datapath *dp, flow_fn fn, void *ctx)
+long dp_harvest(struct datapath *dp, flow_fn fn, void (*taken)(void *ctx), void *ctx)
 {
+	int fds[2][2], n[2], err[2];
 	long flows = 0;
-	int err, err6;
 
-	/* One family after the other: each swap waits for its own RCU grace period (an
-	 * outer map waits once per update call, or once per batch of its slots, and the
-	 * families have an outer map each): sleep, not CPU, about 10 ms each on a 2-CPU VM
-	 * (a harvest of a flow of each family 19.6 ms, of one IPv4 flow 9.9 ms, of none
+	/* Both families' swaps first, then taken(), then both drains: everything a drained
+	 * packet's run put elsewhere (the names ring) is there when taken() looks. Each swap
+	 * waits for its own RCU grace period (an outer map waits once per update call, and
+	 * the families have an outer map each): sleep, not CPU, about 10 ms each on a 2-CPU
+	 * VM (a harvest of a flow of each family 19.6 ms, of one IPv4 flow 9.9 ms, of none
 	 * 0.06 ms). No packet is in both families, so each drain is exact on its own, and
-	 * one failing leaves the other's flows harvested (its own wait for the next). */
-	err = drain(dp, true, fn, ctx, &flows);
-	err6 = drain(dp, false, fn, ctx, &flows);
-	return err ? err : err6 ? err6 : flows;
+	 * one failing leaves the other's flows harvested. */
+	for (int i = 0; i < 2; i++)
+		err[i] = take(dp, i == 0, fds[i], &n[i]);
+	if (taken)
+		taken(ctx);
+	for (int i = 0; i < 2; i++) {
+		for (int j = 0; j < n[i] && !err[i]; j++) {
+			err[i] = drain_map(dp, fds[i][j], i == 0, fn, ctx, &flows);
+			/* live: the spare holds what is left; quiet: it stays marked */
+			if (err[i])
+				family(dp, i == 0)->dirty = true;
+		}
+		if (!err[i] && dp->quiet)
+			family(dp, i == 0)->dirty = false;
+	}
+	return err[0] ? err[0] : err[1] ? err[1] : flows;
 }
 
 int dp_counters(const struct datapath *dp, __u64 out[CNT_ALL])

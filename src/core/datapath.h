@@ -70,9 +70,11 @@ int dp_test_run(const struct datapath *dp, bool l2, int dir, const void *data, _
                 __u32 wire, __u64 ts, int *verdict);
 /* The flow map of one family installed in the kernel now (tests and benches). */
 int dp_flow_map(const struct datapath *dp, bool v4);
-/* Swap maps, drain the old ones completely: each flow reaches fn with a struct flow_key
- * (IPv4 ones IPv4-mapped). Returns the number of flows or -errno. */
-long dp_harvest(struct datapath *dp, flow_fn fn, void *ctx);
+/* Swap maps, then call taken (if not NULL: no program run can add to what was swapped
+ * out any more, so whatever its packets left elsewhere, the names ring, is there), then
+ * drain the old maps completely: each flow reaches fn with a struct flow_key (IPv4 ones
+ * IPv4-mapped). Returns the number of flows or -errno. */
+long dp_harvest(struct datapath *dp, flow_fn fn, void (*taken)(void *ctx), void *ctx);
 /* Every hook detached: wait until no program run can still be going (deleting a clsact
  * filter does not wait for one, closing a tcx link does), so that the harvests after it
  * (the final one) read every map in place and miss nothing. 0 or -errno. */

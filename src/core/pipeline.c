@@ -299,6 +299,18 @@ static void forget(struct pipeline *p, const int *gone_if, size_t ngone, __u64 n
 		flowtab_expire(p->ft, now - (__u64)(p->cfg.forget_s * 1e9));
 }
 
+/* What was captured for names up to the swap, read between the swap and the drain: a
+ * flow's harvest finds the DNS answers and first packets that came with or before the
+ * packets it drains (read before the swap, a ClientHello that came between the read and
+ * the swap would reach its flow a harvest late, after a record of it). */
+static void poll_names(void *ctx)
+{
+	struct pipeline *p = ctx;
+
+	if (p->names && naming_poll(p->names) < 0)
+		p->harvest_errors++;
+}
+
 /* Drain the kernel's flows into the table and the records; its counters into
  * p->counters. */
 static void drain(struct pipeline *p, struct report *r)
@@ -306,12 +318,8 @@ static void drain(struct pipeline *p, struct report *r)
 	__u64 start = now_ns(CLOCK_MONOTONIC);
 	long n;
 
-	/* what was captured for names before the swap: a flow's first harvest finds the
-	 * DNS answers and first packets that came with or before it */
-	if (p->names && naming_poll(p->names) < 0)
-		p->harvest_errors++;
 	r->gen = flowtab_begin(p->ft);
-	n = dp_harvest(p->dp, on_flow, p);
+	n = dp_harvest(p->dp, on_flow, poll_names, p);
 	r->harvest_s = (now_ns(CLOCK_MONOTONIC) - start) / 1e9;
 	if (n < 0) {
 		p->harvest_errors++;

@@ -498,7 +498,7 @@ static int sample_phase(uint64_t seed, uint64_t n, struct totals *t, uint64_t *m
 			}
 		}
 		if (++since >= HARVEST_EVERY) {
-			long h = dp_harvest(&dp, collect, NULL);
+			long h = dp_harvest(&dp, collect, NULL, NULL);
 
 			if (h < 0)
 				return h;
@@ -583,7 +583,7 @@ int main(void)
 		printf("not ok - fuzz_bpf: load tunflow's BPF programs\n");
 		return 1;
 	}
-	dp_harvest(&dp, collect, NULL);
+	dp_harvest(&dp, collect, NULL, NULL);
 	harvested_packets = harvested_bytes = 0;
 	dp_counters(&dp, c_start);
 
@@ -614,12 +614,12 @@ int main(void)
 			break;
 		if (atomic_load(&runs_done) - last >= HARVEST_EVERY) {
 			last = atomic_load(&runs_done);
-			dp_harvest(&dp, collect, NULL);
+			dp_harvest(&dp, collect, NULL, NULL);
 		} else {
 			usleep(2000);
 		}
 	}
-	dp_harvest(&dp, collect, NULL);
+	dp_harvest(&dp, collect, NULL, NULL);
 	dp_counters(&dp, c_end);
 	for (int i = 0; i < 2; i++) {
 		all.runs += w[i].tot.runs;

@@ -86,7 +86,7 @@ static bool harvest(struct datapath *d, __u64 before[CNT_ALL], __u64 delta[CNT_A
 	long n;
 
 	nflows = 0;
-	n = dp_harvest(d, collect, NULL);
+	n = dp_harvest(d, collect, NULL, NULL);
 	if (n < 0)
 		return failf("harvest: %s", strerror(-n));
 	if (dp_counters(d, now))
@@ -623,6 +623,50 @@ static bool empty_stays(void)
 	return true;
 }
 
+struct taken_seen {
+	int a4, a6; /* the active maps before the harvest */
+	bool called, swapped, before_flows;
+};
+
+static void on_taken(void *ctx)
+{
+	struct taken_seen *t = ctx;
+
+	t->called = true;
+	t->swapped = dp.v4.active != t->a4 && dp.v6.active != t->a6;
+	t->before_flows = nflows == 0;
+}
+
+/* taken() comes after both families' swaps and before any flow of the drain: the names
+ * ring is read when every drained packet's event is in it, and before its flow. */
+static bool taken_order(void)
+{
+	static uint8_t buf[PKT_MAX];
+	struct pkt_layout lay;
+	struct pkt_spec s4 = {.ipv = 4, .src = V4A, .dst = V4B, .proto = IPPROTO_UDP,
+			      .sport = 40007, .dport = 443, .payload = 10};
+	struct pkt_spec s6 = {.ipv = 6, .src = V6A, .dst = V6B, .proto = IPPROTO_UDP,
+			      .sport = 40008, .dport = 443, .payload = 10};
+	struct taken_seen t = {dp.v4.active, dp.v6.active, false, false, false};
+	size_t len;
+	long n;
+
+	len = pkt_build(&s4, buf, &lay);
+	if (!run(&dp, false, DIR_EGRESS, buf, len, 0, 0))
+		return false;
+	len = pkt_build(&s6, buf, &lay);
+	if (!run(&dp, false, DIR_EGRESS, buf, len, 0, 0))
+		return false;
+	nflows = 0;
+	n = dp_harvest(&dp, collect, on_taken, &t);
+	if (n != 2 || nflows != 2)
+		return failf("harvest: %ld flows, %d delivered; want 2", n, nflows);
+	if (!t.called || !t.swapped || !t.before_flows)
+		return failf("taken: called %d, after both swaps %d, before the flows %d; want 1 1 1",
+			     t.called, t.swapped, t.before_flows);
+	return true;
+}
+
 /* A flow put into a family's spare map (where a failed drain leaves flows) */
 static bool put_in_spare(struct datapath *d, const struct flow_key *k)
 {
@@ -817,13 +861,13 @@ static void concurrent_harvest(void)
 		if (run4 && pthread_tryjoin_np(t4, NULL) != EBUSY)
 			run4 = false;
 		nflows = 0;
-		n = dp_harvest(&dp, collect_family, NULL);
+		n = dp_harvest(&dp, collect_family, NULL, NULL);
 		if (n < 0)
 			ok = failf("harvest: %s", strerror(-n));
 		harvests++;
 	}
 	nflows = 0;
-	if (dp_harvest(&dp, collect_family, NULL) < 0)
+	if (dp_harvest(&dp, collect_family, NULL, NULL) < 0)
 		ok = failf("last harvest failed");
 	if (dp_counters(&dp, d))
 		ok = failf("counters: %s", strerror(errno));
@@ -1098,6 +1142,7 @@ int main(void)
 	       "both harvested with their keys",
 	       families());
 	result("harvest: only a map with flows is swapped, an empty one stays", empty_stays());
+	result("harvest: taken() after both swaps, before the first flow", taken_order());
 	result("harvest: flows a failed drain left in the spare come out while the family is "
 	       "idle",
 	       dirty_spare());
