@@ -85,16 +85,18 @@ static double median(double *v, int n)
  * plain per-CPU hash reference of the packet's family (one lookup and one update on a
  * key read at fixed offsets: IPv4's at the L3 entry, whose key is nonsense but whose
  * cost is the same behind an Ethernet header; IPv6's reads the addresses at either
- * entry), and, for IPv4, of that reference with a 20-byte key; medians, and tunflow's
- * spread. plain20 < 0: no such column for this row. */
+ * entry), and, for IPv4, of that reference with a 20-byte key, for IPv6, of that reference
+ * stepping over extension headers to the ports; medians, and tunflow's spread. plain20,
+ * plain6x < 0: no such column for this row. */
 static void datapath_row(const char *name, bool l2, int empty, int prog, int prog_names,
-			 int plain, int plain20,
+			 int plain, int plain20, int plain6x,
 			 const struct pkt_spec *s, __u32 repeat)
 {
 	static uint8_t buf[PKT_MAX];
 	struct pkt_layout lay;
 	struct pkt_spec sp = *s;
-	double fl[TRIALS], tf[TRIALS], df[TRIALS], nm[TRIALS], dn[TRIALS], pl[TRIALS], p20[TRIALS];
+	double fl[TRIALS], tf[TRIALS], df[TRIALS], nm[TRIALS], dn[TRIALS], pl[TRIALS], p20[TRIALS],
+	       p6x[TRIALS];
 	double lo = 1e9, hi = 0;
 	size_t len;
 
@@ -105,12 +107,15 @@ static void datapath_row(const char *name, bool l2, int empty, int prog, int pro
 	run_ns(plain, buf, len, repeat / 10);
 	if (plain20 >= 0)
 		run_ns(plain20, buf, len, repeat / 10);
+	if (plain6x >= 0)
+		run_ns(plain6x, buf, len, repeat / 10);
 	for (int t = 0; t < TRIALS; t++) {
 		fl[t] = run_ns(empty, buf, len, repeat);
 		tf[t] = run_ns(prog, buf, len, repeat);
 		nm[t] = run_ns(prog_names, buf, len, repeat);
 		pl[t] = run_ns(plain, buf, len, repeat) - fl[t];
 		p20[t] = plain20 >= 0 ? run_ns(plain20, buf, len, repeat) - fl[t] : 0;
+		p6x[t] = plain6x >= 0 ? run_ns(plain6x, buf, len, repeat) - fl[t] : 0;
 		df[t] = tf[t] - fl[t];
 		dn[t] = nm[t] - tf[t];
 		if (df[t] < lo) lo = df[t];
@@ -120,7 +125,11 @@ static void datapath_row(const char *name, bool l2, int empty, int prog, int pro
 	       l2 ? "L2" : "L3", name, median(fl, TRIALS), median(tf, TRIALS), median(df, TRIALS),
 	       lo, hi, median(nm, TRIALS), median(dn, TRIALS), median(pl, TRIALS));
 	if (plain20 >= 0)
-		printf("%.0f |\n", median(p20, TRIALS));
+		printf("%.0f | ", median(p20, TRIALS));
+	else
+		printf("- | ");
+	if (plain6x >= 0)
+		printf("%.0f |\n", median(p6x, TRIALS));
 	else
 		printf("- |\n");
 	fflush(stdout);
@@ -246,7 +255,7 @@ static int datapath(bool quick, bool flows_only)
 {
 	struct datapath dp, dpn;
 	struct bpf_object *po;
-	int empty, plain, plain20, plain6[2];
+	int empty, plain, plain20, plain6[2], plain6x[2];
 	__u32 repeat = quick ? 200000 : 1000000;
 	struct {
 		const char *name;
@@ -281,17 +290,21 @@ static int datapath(bool quick, bool flows_only)
 	plain20 = bpf_program__fd(bpf_object__find_program_by_name(po, "plain20_l3"));
 	plain6[0] = bpf_program__fd(bpf_object__find_program_by_name(po, "plain6_l3"));
 	plain6[1] = bpf_program__fd(bpf_object__find_program_by_name(po, "plain6_l2"));
+	plain6x[0] = bpf_program__fd(bpf_object__find_program_by_name(po, "plain6x_l3"));
+	plain6x[1] = bpf_program__fd(bpf_object__find_program_by_name(po, "plain6x_l2"));
 	printf("| entry | packet | floor ns | tunflow ns | over floor ns | spread over floor | "
 	       "names on ns | names on - off ns | plain hash over floor ns | "
-	       "plain hash, 20-byte key, over floor ns |\n");
-	printf("|---|---|---|---|---|---|---|---|---|---|\n");
+	       "plain hash, 20-byte key, over floor ns | "
+	       "plain hash walking extension headers, over floor ns |\n");
+	printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
 	for (int l2 = 0; l2 <= 1; l2++)
 		for (size_t i = 0; i < sizeof(cls) / sizeof(cls[0]); i++)
 			if (l2 || !cls[i].l2_only)
 				datapath_row(cls[i].name, l2, empty, dp_prog_fd(&dp, l2, DIR_EGRESS),
 					     dp_prog_fd(&dpn, l2, DIR_EGRESS),
 					     cls[i].s.ipv == 6 ? plain6[l2] : plain,
-					     cls[i].s.ipv == 6 ? -1 : plain20, &cls[i].s, repeat);
+					     cls[i].s.ipv == 6 ? -1 : plain20,
+					     cls[i].s.ipv == 6 ? plain6x[l2] : -1, &cls[i].s, repeat);
 	dp_close(&dpn);
 	bpf_object__close(po);
 	if (!quick) {

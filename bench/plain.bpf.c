@@ -102,3 +102,55 @@ int plain6_l3(struct __sk_buff *skb) { return plain6(skb, 0); }
 
 SEC("tc")
 int plain6_l2(struct __sk_buff *skb) { return plain6(skb, 14); }
+
+/* The same counter as an IPv6 flow counter must be to find the ports behind extension
+ * headers: it steps over hop-by-hop, routing, fragment, AH and destination options (at
+ * most TUNFLOW_MAX_EXT_HDRS), checking nothing but what the verifier demands (no length
+ * field, no later fragment, no error counted); plain6x_l3 and plain6x_l2. */
+#define PLAIN_EXT_MASK (1ULL << 0 | 1ULL << 43 | 1ULL << 44 | 1ULL << 51 | 1ULL << 60)
+
+static __always_inline int plain6x(struct __sk_buff *skb, __u32 off)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u8 *p = data + off, *h;
+	struct flow_key k;
+	__u32 cur = off + 40;
+	__u8 next;
+
+	if ((void *)(p + 40) > end)
+		return TC_ACT_UNSPEC;
+	__builtin_memset(&k, 0, sizeof(k));
+	__builtin_memcpy(k.src, p + 8, 16);
+	__builtin_memcpy(k.dst, p + 24, 16);
+	next = p[6];
+#pragma unroll
+	for (int i = 0; i < TUNFLOW_MAX_EXT_HDRS; i++) {
+		if (!(next < 64 && (PLAIN_EXT_MASK >> next) & 1))
+			goto upper;
+		if (cur > 2048)
+			return TC_ACT_UNSPEC;
+		h = data + cur;
+		if ((void *)(h + 8) > end)
+			return TC_ACT_UNSPEC;
+		cur += next == 44 ? 8 : next == 51 ? ((__u32)h[1] + 2) * 4 : ((__u32)h[1] + 1) * 8;
+		next = h[0];
+	}
+	if (next < 64 && (PLAIN_EXT_MASK >> next) & 1)
+		return TC_ACT_UNSPEC; /* more headers than it follows */
+upper:
+	if (cur > 2048)
+		return TC_ACT_UNSPEC;
+	h = data + cur;
+	if ((void *)(h + 4) > end)
+		return TC_ACT_UNSPEC;
+	k.proto = next;
+	k.sport = (__u16)h[0] << 8 | h[1];
+	k.dport = (__u16)h[2] << 8 | h[3];
+	return plain_count(&plain_flows, &k, skb->len);
+}
+
+SEC("tc")
+int plain6x_l3(struct __sk_buff *skb) { return plain6x(skb, 0); }
+
+SEC("tc")
+int plain6x_l2(struct __sk_buff *skb) { return plain6x(skb, 14); }
