@@ -37,3 +37,12 @@ bool addr_parse(const char *s, __u8 out[16], int *plen)
 	}
 	return false;
 }
+
+int addr_host(const char *s, __u8 out[16])
+{
+	int plen;
+
+	if (strchr(s, '/') || !addr_parse(s, out, &plen))
+		return -1;
+	return strchr(s, ':') ? 6 : 4;
+}

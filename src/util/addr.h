@@ -11,5 +11,8 @@
  * bits) into out: IPv4 mapped (::ffff:a.b.c.d); plen in bits over the 16 bytes (128 for a
  * host, 96 + len for an IPv4 prefix). Host bits are left as written. */
 bool addr_parse(const char *s, __u8 out[16], int *plen);
+/* One address, no prefix, into out as addr_parse() puts it: 4 or 6 (the family it was
+ * written in), or -1. */
+int addr_host(const char *s, __u8 out[16]);
 
 #endif

@@ -13,16 +13,7 @@
 #include "core/dest.h"
 #include "sinks/ipfix.h"
 #include "sources/ifwatch.h"
-
-static int addr(const char *s, __u8 a[16])
-{
-	memset(a, 0, 16);
-	if (inet_pton(AF_INET, s, a + 12) == 1) {
-		a[10] = a[11] = 0xff;
-		return 4;
-	}
-	return inet_pton(AF_INET6, s, a) == 1 ? 6 : -1;
-}
+#include "util/addr.h"
 
 int main(int argc, char **argv)
 {
@@ -42,8 +33,8 @@ int main(int argc, char **argv)
 		if (sscanf(line, "%7s %63s %63s %u %u %u %63s %7s %299s %u %7s", dir, src, dst,
 		           &proto, &sport, &dport, user, source, name, &asn, cc) != 11)
 			continue;
-		v = addr(src, r.key.src);
-		if (v < 0 || addr(dst, r.key.dst) != v)
+		v = addr_host(src, r.key.src);
+		if (v < 0 || addr_host(dst, r.key.dst) != v)
 			return 2;
 		r.key.ip_version = v;
 		r.key.ifindex = 1;

@@ -14,16 +14,7 @@
 #include "core/report.h"
 #include "sinks/metrics.h"
 #include "sources/ifwatch.h"
-
-static int addr(const char *s, __u8 a[16])
-{
-	memset(a, 0, 16);
-	if (inet_pton(AF_INET, s, a + 12) == 1) {
-		a[10] = a[11] = 0xff;
-		return 4;
-	}
-	return inet_pton(AF_INET6, s, a) == 1 ? 6 : -1;
-}
+#include "util/addr.h"
 
 int main(int argc, char **argv)
 {
@@ -51,8 +42,8 @@ int main(int argc, char **argv)
 
 		if (sscanf(line, "%7s %63s %63s %llu %299s", dir, src, dst, &bytes, name) != 5)
 			continue;
-		v = addr(src, f->key.src);
-		if (v < 0 || addr(dst, f->key.dst) != v)
+		v = addr_host(src, f->key.src);
+		if (v < 0 || addr_host(dst, f->key.dst) != v)
 			return 2;
 		f->key.ip_version = v;
 		f->key.ifindex = 1;

@@ -10,17 +10,15 @@
 #include "core/flowtab.h"
 #include "core/records.h"
 #include "sources/ifwatch.h"
+#include "util/addr.h"
 
 #define IF_VPNS0 7000
 #define IF_TUN1 7001
 
 static void addr(__u8 *a, const char *s)
 {
-	memset(a, 0, 16);
-	if (inet_pton(AF_INET, s, a + 12) == 1)
-		a[10] = a[11] = 0xff;
-	else
-		inet_pton(AF_INET6, s, a);
+	if (addr_host(s, a) < 0)
+		abort();
 }
 
 /* alice on vpns0: 192.0.2.10:51000 -> 198.51.100.7:443 TCP, received (ingress), with a

@@ -8,6 +8,7 @@
 #include "../lib/geodb.h"
 #include "core/dest.h"
 #include "names/geo.h"
+#include "util/addr.h"
 
 static const char spec[] = "as 64500 Example Transit\n"
                            "as 64501 Example Six\n"
@@ -20,12 +21,7 @@ static const char spec[] = "as 64500 Example Transit\n"
 /* text into a 16-byte address, IPv4 mapped */
 static void addr(const char *s, __u8 a[16])
 {
-	memset(a, 0, 16);
-	if (inet_pton(AF_INET, s, a + 12) == 1) {
-		a[10] = a[11] = 0xff;
-		return;
-	}
-	if (inet_pton(AF_INET6, s, a) != 1)
+	if (addr_host(s, a) < 0)
 		fprintf(stderr, "bad address %s\n", s);
 }
 

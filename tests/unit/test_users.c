@@ -65,6 +65,11 @@ static void test_addr(void)
 
 	CHECK("addr: 192.0.2.0/24", addr_parse("192.0.2.0/24", a, &plen) && plen == 120);
 	CHECK("addr: host", addr_parse("2001:db8::1", a, &plen) && plen == 128);
+	CHECK("addr_host: IPv4, mapped", addr_host("192.0.2.7", a) == 4 && a[10] == 0xff &&
+	                                     a[11] == 0xff && a[12] == 192 && a[15] == 7);
+	CHECK("addr_host: IPv6", addr_host("2001:db8::1", a) == 6 && a[0] == 0x20 && a[15] == 1);
+	CHECK("addr_host: a prefix refused", addr_host("192.0.2.0/24", a) == -1);
+	CHECK("addr_host: not an address", addr_host("192.0.2", a) == -1);
 	CHECK("addr: /-5 refused", !addr_parse("192.0.2.77/-5", a, &plen));
 	CHECK("addr: /+5 refused", !addr_parse("192.0.2.77/+5", a, &plen));
 	CHECK("addr: '/ 5' refused", !addr_parse("192.0.2.77/ 5", a, &plen));
