@@ -13,12 +13,7 @@ static int run(const __u8 *d, size_t n, char name[NAME_BUF])
 {
 	int r = http_host(d, n, name);
 
-	if (r != 1 && r != 0 && r != -ENOENT && r != -EPROTO && r != -EBADMSG)
-		abort();
-	if (r == 1)
-		check_name(name);
-	else if (name[0])
-		abort();
+	check_answer(r, name);
 	return r;
 }
 

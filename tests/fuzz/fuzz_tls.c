@@ -15,12 +15,7 @@ static int run(int (*fn)(const __u8 *, size_t, char *, bool *), const __u8 *d, s
 {
 	int r = fn(d, n, name, ech);
 
-	if (r != 1 && r != 0 && r != -ENOENT && r != -EPROTO && r != -EBADMSG)
-		abort();
-	if (r == 1)
-		check_name(name);
-	else if (name[0])
-		abort();
+	check_answer(r, name);
 	if ((r == 0 || r == -EPROTO) && *ech)
 		abort();
 	return r;

@@ -4,6 +4,7 @@
 #ifndef TUNFLOW_FUZZ_NAMES_CHECK_H
 #define TUNFLOW_FUZZ_NAMES_CHECK_H
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "names/name.h"
@@ -21,6 +22,18 @@ static inline void check_name(const char *n)
 			abort();
 	if (name_clean(n, l, again) || strcmp(again, n))
 		abort(); /* a clean name is its own cleaning */
+}
+
+/* A payload parser's answer (http_host(), tls_sni()): 1 with a clean name, or 0, -ENOENT,
+ * -EPROTO or -EBADMSG with none. */
+static inline void check_answer(int r, const char *name)
+{
+	if (r != 1 && r != 0 && r != -ENOENT && r != -EPROTO && r != -EBADMSG)
+		abort();
+	if (r == 1)
+		check_name(name);
+	else if (name[0])
+		abort();
 }
 
 #endif
